@@ -1,0 +1,94 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "whago-jobs",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "whago", targets: ["whago"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+  ],
+  targets: [
+    // C libraries, each wrapped once by the module that owns it.
+    // No pkgConfig: hiredis's .pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM rejects with a warning;
+    // its header sits in the default include path.
+    .systemLibrary(
+      name: "CHiredis",
+      providers: [.apt(["libhiredis-dev"])]),
+    .systemLibrary(
+      name: "CLibpq", pkgConfig: "libpq",
+      providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
+      name: "CCurl", pkgConfig: "libcurl",
+      providers: [.apt(["libcurl4-openssl-dev"])]),
+    .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+    // Redis over hiredis: connections, pipelining, scripts, reconnect.
+    .target(
+      name: "RedisClient",
+      dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: upcoming),
+    // The queue engine: every job state change as one Lua script.
+    .target(
+      name: "JobQueue",
+      dependencies: ["RedisClient"],
+      swiftSettings: upcoming),
+    // The declarative catalog in jobs/: job types, policies, queues.
+    .target(
+      name: "JobCatalog",
+      dependencies: ["JobQueue"],
+      swiftSettings: upcoming),
+    // The worker runtime: fetch, run, ack, recover, shut down gracefully.
+    .target(
+      name: "Worker",
+      dependencies: [
+        "JobQueue", "JobCatalog", "RedisClient",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+      ],
+      swiftSettings: upcoming),
+    .executableTarget(
+      name: "whago",
+      dependencies: [
+        "JobQueue", "JobCatalog", "Worker", "RedisClient",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      swiftSettings: upcoming),
+
+    .target(
+      name: "TestSupport",
+      dependencies: ["RedisClient", "JobQueue"],
+      path: "Tests/TestSupport",
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "JobQueueTests",
+      dependencies: ["JobQueue", "JobCatalog", "RedisClient", "TestSupport"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "WorkerTests",
+      dependencies: ["JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport"],
+      swiftSettings: upcoming),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,21 @@
+#include "CCurlShim.h"
+
+CURLcode whago_curl_setopt_long(CURL *handle, CURLoption option, long value) {
+  return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode whago_curl_setopt_ptr(CURL *handle, CURLoption option, const void *value) {
+  return curl_easy_setopt(handle, option, value);
+}
+
+CURLcode whago_curl_setopt_write(CURL *handle, size_t (*callback)(char *, size_t, size_t, void *)) {
+  return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
+}
+
+CURLcode whago_curl_setopt_header(CURL *handle, size_t (*callback)(char *, size_t, size_t, void *)) {
+  return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
+
+CURLcode whago_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+  return curl_easy_getinfo(handle, info, value);
+}

@@ -1,0 +1,10 @@
+#pragma once
+#include <curl/curl.h>
+
+/* curl_easy_setopt is variadic, which Swift cannot call. One typed, non-variadic
+   entry point per argument kind, as swift-corelibs-foundation does. */
+CURLcode whago_curl_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode whago_curl_setopt_ptr(CURL *handle, CURLoption option, const void *value);
+CURLcode whago_curl_setopt_write(CURL *handle, size_t (*callback)(char *, size_t, size_t, void *));
+CURLcode whago_curl_setopt_header(CURL *handle, size_t (*callback)(char *, size_t, size_t, void *));
+CURLcode whago_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);

@@ -1,0 +1,116 @@
+import Foundation
+import JobQueue
+
+extension JobCatalog {
+  /// Finds jobs/catalog.json: `directory` if given (flag or WHAGO_JOBS_DIR), else ./jobs, else a
+  /// jobs/ folder above the running executable (so a built binary finds its checkout's catalog).
+  public static func locate(directory: String?) throws(CatalogError) -> String {
+    var candidates: [String] = []
+    if let directory, !directory.isEmpty {
+      candidates.append(directory)
+    } else {
+      candidates.append(FileManager.default.currentDirectoryPath + "/jobs")
+      var url = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        .deletingLastPathComponent()
+      for _ in 0..<6 {
+        candidates.append(url.appendingPathComponent("jobs").path)
+        url = url.deletingLastPathComponent()
+      }
+    }
+    let files = candidates.map { $0 + "/catalog.json" }
+    guard let found = files.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+      throw .notFound(searched: directory == nil ? Array(files.prefix(2)) : files)
+    }
+    return found
+  }
+
+  public static func load(directory: String?) throws(CatalogError) -> JobCatalog {
+    let path = try locate(directory: directory)
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw .unreadable(path: path, reason: "\(error.localizedDescription)")
+    }
+    return try parse(data, source: path)
+  }
+
+  public static func parse(_ data: Data, source: String) throws(CatalogError) -> JobCatalog {
+    let file: CatalogFile
+    do {
+      file = try JSONDecoder().decode(CatalogFile.self, from: data)
+    } catch {
+      throw .invalid(path: source, reason: "\(error)")
+    }
+    var queues: [String: QueueInfo] = [:]
+    for (name, q) in file.queues {
+      guard (try? checkName(name)) != nil else { throw .invalid(path: source, reason: "bad queue name '\(name)'") }
+      guard q.weight >= 1 else { throw .invalid(path: source, reason: "queue \(name): weight must be at least 1") }
+      queues[name] = QueueInfo(
+        name: name, weight: q.weight,
+        retention: Retention(
+          age: .milliseconds(q.retention?.age_ms ?? 3_600_000), count: q.retention?.count ?? 10_000))
+    }
+    let d = file.defaults
+    var jobs: [String: JobPolicy] = [:]
+    for (type, j) in file.jobs {
+      guard queues[j.queue] != nil else {
+        throw .invalid(path: source, reason: "job \(type) names queue '\(j.queue)', which is not under \"queues\"")
+      }
+      let backoff = j.backoff ?? d?.backoff
+      let policy = JobPolicy(
+        type: type, queue: j.queue, maxAttempts: j.max_attempts ?? d?.max_attempts ?? 25,
+        backoff: Backoff(
+          base: .milliseconds(backoff?.base_ms ?? 1000), cap: .milliseconds(backoff?.cap_ms ?? 3_600_000)),
+        timeout: .milliseconds(j.timeout_ms ?? d?.timeout_ms ?? 300_000),
+        crashLimit: j.crash_limit ?? d?.crash_limit ?? 3,
+        idempotencyWindow: .milliseconds(j.idempotency_window_ms ?? d?.idempotency_window_ms ?? 86_400_000),
+        submittable: j.submittable ?? d?.submittable ?? false)
+      guard policy.maxAttempts >= 1, policy.crashLimit >= 1, policy.timeout > .zero else {
+        throw .invalid(path: source, reason: "job \(type): attempts, crash limit and timeout must be positive")
+      }
+      jobs[type] = policy
+    }
+    return JobCatalog(queues: queues, jobs: jobs, source: source)
+  }
+
+  private static func checkName(_ name: String) throws {
+    try JobSpec(type: "x", queue: name).validateQueueName()
+  }
+}
+
+/// The file's shape; snake_case keys as written in jobs/catalog.json.
+private struct CatalogFile: Decodable {
+  struct BackoffFile: Decodable {
+    var base_ms: Int64?
+    var cap_ms: Int64?
+  }
+  struct RetentionFile: Decodable {
+    var age_ms: Int64?
+    var count: Int?
+  }
+  struct QueueFile: Decodable {
+    var weight: Int
+    var retention: RetentionFile?
+  }
+  struct JobFile: Decodable {
+    var queue: String
+    var max_attempts: Int?
+    var backoff: BackoffFile?
+    var timeout_ms: Int64?
+    var crash_limit: Int?
+    var idempotency_window_ms: Int64?
+    var submittable: Bool?
+  }
+  struct Defaults: Decodable {
+    var max_attempts: Int?
+    var backoff: BackoffFile?
+    var timeout_ms: Int64?
+    var crash_limit: Int?
+    var idempotency_window_ms: Int64?
+    var submittable: Bool?
+  }
+  var queues: [String: QueueFile]
+  var defaults: Defaults?
+  var jobs: [String: JobFile]
+}

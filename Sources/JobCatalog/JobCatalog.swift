@@ -1,0 +1,65 @@
+import Foundation
+import JobQueue
+
+/// The declarative catalog in jobs/catalog.json: which job types exist, the queue each runs on,
+/// and its policy. Workers, the CLI and the enqueuer all read the same file, so a job type's rules
+/// are written once.
+public struct JobCatalog: Sendable {
+  public struct QueueInfo: Sendable, Equatable {
+    public var name: String
+    public var weight: Int
+    public var retention: Retention
+  }
+
+  public struct JobPolicy: Sendable, Equatable {
+    public var type: String
+    public var queue: String
+    public var maxAttempts: Int
+    public var backoff: Backoff
+    public var timeout: Duration
+    public var crashLimit: Int
+    public var idempotencyWindow: Duration
+    /// May tenants submit this type over HTTP?
+    public var submittable: Bool
+  }
+
+  public let queues: [String: QueueInfo]
+  public let jobs: [String: JobPolicy]
+  /// Where it was read from, for messages.
+  public let source: String
+
+  /// The policy of `type`, or an error naming the types that exist.
+  public func policy(for type: String) throws(CatalogError) -> JobPolicy {
+    guard let policy = jobs[type] else { throw .unknownJobType(type, known: jobs.keys.sorted()) }
+    return policy
+  }
+
+  public func queue(_ name: String) -> QueueInfo {
+    queues[name] ?? QueueInfo(name: name, weight: 1, retention: Retention())
+  }
+
+  /// Queue names sorted by weight, heaviest first.
+  public var queueNames: [String] {
+    queues.values.sorted { ($0.weight, $1.name) > ($1.weight, $0.name) }.map(\.name)
+  }
+}
+
+public enum CatalogError: Error, Sendable, CustomStringConvertible {
+  case notFound(searched: [String])
+  case unreadable(path: String, reason: String)
+  case invalid(path: String, reason: String)
+  case unknownJobType(String, known: [String])
+
+  public var description: String {
+    switch self {
+    case .notFound(let searched):
+      "no job catalog found (looked for \(searched.joined(separator: ", "))); set WHAGO_JOBS_DIR to the jobs/ folder"
+    case .unreadable(let path, let reason):
+      "cannot read the job catalog \(path): \(reason)"
+    case .invalid(let path, let reason):
+      "the job catalog \(path) is invalid: \(reason)"
+    case .unknownJobType(let type, let known):
+      "unknown job type '\(type)'; the catalog defines: \(known.joined(separator: ", "))"
+    }
+  }
+}

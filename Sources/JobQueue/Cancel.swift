@@ -1,0 +1,46 @@
+import RedisClient
+
+extension Broker {
+  // KEYS[1] -> whago:{q}:ready
+  // KEYS[2] -> whago:{q}:scheduled
+  // KEYS[3] -> whago:{q}:finished
+  // KEYS[4] -> whago:{q}:stats
+  // KEYS[5] -> whago:{q}:job:   (prefix)
+  // ARGV[1] -> job id
+  // Output: {'cancelled'} or {'refused', current state} or {'missing'}
+  static let cancelScript = RedisScript(
+    "cancel",
+    LuaClock.now + """
+      local jk = KEYS[5] .. ARGV[1]
+      local state = redis.call('HGET', jk, 's')
+      if not state then return {'missing'} end
+      if state == 'ready' then
+        redis.call('LREM', KEYS[1], 1, ARGV[1])
+      elseif state == 'scheduled' then
+        redis.call('ZREM', KEYS[2], ARGV[1])
+      else
+        return {'refused', state}
+      end
+      redis.call('HSET', jk, 's', 'cancelled', 'f', now)
+      redis.call('ZADD', KEYS[3], now, ARGV[1])
+      redis.call('HINCRBY', KEYS[4], 'cancelled', 1)
+      return {'cancelled'}
+      """)
+
+  /// Cancels a job that has not started. A running or finished job is refused with its state.
+  public func cancel(id: String) async throws {
+    guard let queue = try await locate(id: id) else { throw QueueError.jobNotFound(id) }
+    let keys = QueueKeys(queue: queue)
+    let reply = try await redis.evaluate(
+      Self.cancelScript, keys: [keys.ready, keys.scheduled, keys.finished, keys.stats, keys.jobPrefix],
+      arguments: [id])
+    let items = reply.array ?? []
+    switch items.string(0) {
+    case "cancelled": return
+    case "missing": throw QueueError.jobNotFound(id)
+    case "refused":
+      throw QueueError.notCancellable(id: id, state: JobState(rawValue: items.string(1) ?? "") ?? .unknown)
+    default: throw QueueError.unexpectedReply(operation: "cancel", detail: "\(reply)")
+    }
+  }
+}

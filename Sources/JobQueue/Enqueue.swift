@@ -1,0 +1,192 @@
+import Foundation
+import RedisClient
+
+/// What to enqueue. `payload` is JSON text; the catalog checks it before it gets here.
+public struct JobSpec: Sendable {
+  public enum When: Sendable {
+    case now
+    case after(Duration)
+    /// An absolute time chosen by the caller (milliseconds since 1970).
+    case at(epochMilliseconds: Int64)
+  }
+
+  public var type: String
+  public var payload: String
+  public var queue: String
+  public var when: When
+  public var maxAttempts: Int
+  public var idempotencyKey: String?
+  public var idempotencyWindow: Duration
+
+  public init(
+    type: String, payload: String = "{}", queue: String, when: When = .now, maxAttempts: Int = 25,
+    idempotencyKey: String? = nil, idempotencyWindow: Duration = .seconds(86_400)
+  ) {
+    self.type = type
+    self.payload = payload
+    self.queue = queue
+    self.when = when
+    self.maxAttempts = maxAttempts
+    self.idempotencyKey = idempotencyKey
+    self.idempotencyWindow = idempotencyWindow
+  }
+}
+
+/// What an enqueue did: the job's id and state, and whether an idempotency key matched an earlier job.
+public struct EnqueueResult: Sendable, Equatable {
+  public var id: String
+  public var state: JobState
+  public var duplicate: Bool
+}
+
+extension Broker {
+  // KEYS[1] -> whago:{q}:ready
+  // KEYS[2] -> whago:{q}:scheduled
+  // KEYS[3] -> whago:{q}:stats
+  // KEYS[4] -> whago:{q}:wake
+  // KEYS[5] -> whago:{q}:job:            (prefix; the script appends each id)
+  // KEYS[6] -> whago:{q}:unique:         (prefix; the script appends each idempotency key)
+  // ARGV    -> 7 values per job: id, type, payload, max attempts,
+  //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none),
+  //            and one trailing value: idempotency window ms
+  // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0
+  static let enqueueScript = RedisScript(
+    "enqueue",
+    LuaClock.now + """
+      local window = tonumber(ARGV[#ARGV])
+      local out = {}
+      local ready = {}
+      local added = 0
+      for i = 1, #ARGV - 1, 7 do
+        local id, key = ARGV[i], ARGV[i + 6]
+        local existing = false
+        if key ~= '' then existing = redis.call('GET', KEYS[6] .. key) end
+        if existing then
+          local state = redis.call('HGET', KEYS[5] .. existing, 's') or 'unknown'
+          out[#out + 1] = existing; out[#out + 1] = state; out[#out + 1] = 1
+        else
+          local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+          local due = now
+          if delay >= 0 then due = now + delay elseif at >= 0 then due = at end
+          local jk = KEYS[5] .. id
+          local state = 'ready'
+          if due > now then state = 'scheduled' end
+          redis.call('HSET', jk, 't', ARGV[i + 1], 'p', ARGV[i + 2], 'm', ARGV[i + 3], 's', state, 'e', now)
+          if key ~= '' then
+            redis.call('HSET', jk, 'k', key)
+            redis.call('SET', KEYS[6] .. key, id, 'PX', window)
+          end
+          if state == 'scheduled' then
+            redis.call('HSET', jk, 'd', due)
+            redis.call('ZADD', KEYS[2], due, id)
+          else
+            ready[#ready + 1] = id
+            if #ready >= 1000 then redis.call('LPUSH', KEYS[1], unpack(ready)); ready = {} end
+          end
+          added = added + 1
+          out[#out + 1] = id; out[#out + 1] = state; out[#out + 1] = 0
+        end
+      end
+      if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
+      if added > 0 then
+        redis.call('HINCRBY', KEYS[3], 'enqueued', added)
+        redis.call('LPUSH', KEYS[4], 1)
+        redis.call('LTRIM', KEYS[4], 0, 0)
+      end
+      return out
+      """)
+
+  /// Jobs per script call: large enough to amortize a round trip, small enough not to stall Redis.
+  static let enqueueChunk = 500
+
+  /// Enqueues one job.
+  public func enqueue(_ job: JobSpec) async throws -> EnqueueResult {
+    try await enqueue([job])[0]
+  }
+
+  /// Enqueues many jobs, in chunks of a few hundred per script, every chunk of a queue in one
+  /// round trip and in order (so a bulk keeps its FIFO order). Results come back in the order of `jobs`.
+  public func enqueue(_ jobs: [JobSpec]) async throws -> [EnqueueResult] {
+    for job in jobs {
+      try QueueError.checkQueueName(job.queue)
+      if job.type.isEmpty { throw QueueError.invalidJob("empty job type") }
+      if job.maxAttempts < 1 { throw QueueError.invalidJob("max attempts must be at least 1") }
+    }
+    try await register(Set(jobs.map(\.queue)))
+    // Group by queue and idempotency window (one window per script call), keeping positions.
+    var groups: [GroupKey: [Int]] = [:]
+    var groupOrder: [GroupKey] = []
+    for (index, job) in jobs.enumerated() {
+      let key = GroupKey(queue: job.queue, window: job.idempotencyWindow)
+      if groups[key] == nil { groupOrder.append(key) }
+      groups[key, default: []].append(index)
+    }
+    var results = [EnqueueResult?](repeating: nil, count: jobs.count)
+    try await withThrowingTaskGroup(of: ([Int], [EnqueueResult]).self) { group in
+      for key in groupOrder {
+        let indices = groups[key]!
+        group.addTask { (indices, try await self.enqueueGroup(indices.map { jobs[$0] }, key: key)) }
+      }
+      for try await (indices, groupResults) in group {
+        for (index, result) in zip(indices, groupResults) { results[index] = result }
+      }
+    }
+    return results.map { $0! }
+  }
+
+  private struct GroupKey: Hashable {
+    var queue: String
+    var window: Duration
+  }
+
+  private func enqueueGroup(_ jobs: [JobSpec], key: GroupKey) async throws -> [EnqueueResult] {
+    let keys = QueueKeys(queue: key.queue)
+    let scriptKeys = [keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix]
+    let window = String(max(1, key.window.milliseconds))
+    var calls: [(keys: [String], arguments: [String])] = []
+    for start in stride(from: 0, to: jobs.count, by: Self.enqueueChunk) {
+      var args: [String] = []
+      args.reserveCapacity(Self.enqueueChunk * 7 + 1)
+      for job in jobs[start..<min(start + Self.enqueueChunk, jobs.count)] {
+        var delay: Int64 = -1
+        var at: Int64 = -1
+        switch job.when {
+        case .now: break
+        case .after(let duration): delay = max(0, duration.milliseconds)
+        case .at(let epochMilliseconds): at = epochMilliseconds
+        }
+        args += [
+          JobID.make(), job.type, job.payload, String(job.maxAttempts), String(delay), String(at),
+          job.idempotencyKey ?? "",
+        ]
+      }
+      args.append(window)
+      calls.append((scriptKeys, args))
+    }
+    var results: [EnqueueResult] = []
+    results.reserveCapacity(jobs.count)
+    for reply in try await redis.evaluateAll(Self.enqueueScript, calls: calls) {
+      guard let items = reply.array, items.count % 3 == 0 else {
+        throw QueueError.unexpectedReply(operation: "enqueue", detail: "\(reply)")
+      }
+      for i in stride(from: 0, to: items.count, by: 3) {
+        results.append(
+          EnqueueResult(
+            id: items.string(i) ?? "", state: JobState(rawValue: items.string(i + 1) ?? "") ?? .unknown,
+            duplicate: items.int(i + 2) == 1))
+      }
+    }
+    guard results.count == jobs.count else {
+      throw QueueError.unexpectedReply(operation: "enqueue", detail: "\(results.count) results for \(jobs.count) jobs")
+    }
+    return results
+  }
+}
+
+extension Duration {
+  /// Whole milliseconds, rounded down.
+  public var milliseconds: Int64 {
+    let (seconds, attoseconds) = components
+    return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+  }
+}

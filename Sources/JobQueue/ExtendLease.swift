@@ -1,0 +1,39 @@
+import RedisClient
+
+extension Broker {
+  // KEYS[1] -> whago:{q}:leased
+  // KEYS[2] -> whago:{q}:job:   (prefix)
+  // ARGV[1] -> lease duration ms from now
+  // ARGV[2..] -> pairs: job id, lease token
+  // Output: ids whose lease was lost to another run (expired and recovered); finished ones are not
+  static let extendScript = RedisScript(
+    "extendLease",
+    LuaClock.now + """
+      local deadline = now + tonumber(ARGV[1])
+      local lost = {}
+      for i = 2, #ARGV, 2 do
+        local id = ARGV[i]
+        if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', KEYS[2] .. id, 'l') == ARGV[i + 1] then
+          redis.call('ZADD', KEYS[1], 'XX', deadline, id)
+        else
+          -- Gone because it finished (ack landed meanwhile) is not lost; back in play elsewhere is.
+          local state = redis.call('HGET', KEYS[2] .. id, 's')
+          if state == 'ready' or state == 'active' or state == 'scheduled' then lost[#lost + 1] = id end
+        end
+      end
+      return lost
+      """)
+
+  /// Pushes the lease deadline of running jobs forward, so long jobs are not recovered while alive.
+  /// Returns the ids whose lease was lost.
+  public func extendLeases(queue: String, _ jobs: [(id: String, token: String)], by lease: Duration)
+    async throws -> [String]
+  {
+    if jobs.isEmpty { return [] }
+    let keys = QueueKeys(queue: queue)
+    let reply = try await redis.evaluate(
+      Self.extendScript, keys: [keys.leased, keys.jobPrefix],
+      arguments: [String(lease.milliseconds)] + jobs.flatMap { [$0.id, $0.token] })
+    return (reply.array ?? []).compactMap(\.string)
+  }
+}

@@ -1,0 +1,103 @@
+import RedisClient
+
+extension Broker {
+  // KEYS[1] -> whago:{q}:ready
+  // KEYS[2] -> whago:{q}:scheduled
+  // KEYS[3] -> whago:{q}:leased
+  // KEYS[4] -> whago:{q}:paused
+  // KEYS[5] -> whago:{q}:wake
+  // KEYS[6] -> whago:{q}:job:      (prefix)
+  // ARGV[1] -> most jobs to lease
+  // ARGV[2] -> lease duration ms
+  // ARGV[3] -> lease token
+  // ARGV[4] -> most due jobs to promote from scheduled to ready
+  // Output: {paused (0/1), ms until next due job (-1: none), now,
+  //          then 8 values per job: id, type, payload, attempts, max attempts, crashes, enqueued at,
+  //          corruption reason ('' when the record is sound)}
+  // Due jobs are promoted first and go to the consumer end of the ready list, so a delayed job
+  // starts at its due time even behind a long backlog. When work remains, the doorbell is rung
+  // again so the next idle worker wakes too.
+  static let fetchScript = RedisScript(
+    "fetch",
+    LuaClock.now + """
+      local function nextDue()
+        local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+        if first[2] then return math.max(0, tonumber(first[2]) - now) end
+        return -1
+      end
+      if redis.call('EXISTS', KEYS[4]) == 1 then return {1, nextDue(), now} end
+      local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
+      for _, id in ipairs(due) do
+        redis.call('ZREM', KEYS[2], id)
+        redis.call('HSET', KEYS[6] .. id, 's', 'ready')
+        redis.call('RPUSH', KEYS[1], id)
+      end
+      local out = {0, 0, now}
+      local ids = redis.call('RPOP', KEYS[1], tonumber(ARGV[1]))
+      if ids then
+        local deadline = now + tonumber(ARGV[2])
+        for _, id in ipairs(ids) do
+          local jk = KEYS[6] .. id
+          local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's')
+          local corrupt = ''
+          if not ok then
+            corrupt = 'job record is not a hash (' .. redis.call('TYPE', jk)['ok'] .. ')'
+            f = {}
+          elseif not f[1] and not f[2] and not f[7] then
+            corrupt = 'job record is missing'
+          elseif not f[1] or not f[2] then
+            corrupt = 'job record lacks its type or payload'
+          elseif f[7] == 'cancelled' then
+            corrupt = nil
+          end
+          if corrupt ~= nil then
+            if corrupt == '' then
+              redis.call('HSET', jk, 's', 'active', 'l', ARGV[3], 'sa', now)
+            end
+            redis.call('ZADD', KEYS[3], deadline, id)
+            local n = #out
+            out[n + 1] = id; out[n + 2] = f[1] or ''; out[n + 3] = f[2] or ''
+            out[n + 4] = tonumber(f[3] or 0) or 0; out[n + 5] = tonumber(f[4] or 1) or 1
+            out[n + 6] = tonumber(f[5] or 0) or 0; out[n + 7] = tonumber(f[6] or 0) or 0
+            out[n + 8] = corrupt
+          end
+        end
+        if redis.call('LLEN', KEYS[1]) > 0 then
+          redis.call('LPUSH', KEYS[5], 1)
+          redis.call('LTRIM', KEYS[5], 0, 0)
+        end
+      end
+      out[2] = nextDue()
+      return out
+      """)
+
+  /// Leases up to `limit` jobs from `queue`, promoting due scheduled jobs first.
+  public func fetch(queue: String, limit: Int, lease: Duration, token: String, promoteLimit: Int = 1000)
+    async throws -> FetchResult
+  {
+    let keys = QueueKeys(queue: queue)
+    let reply = try await redis.evaluate(
+      Self.fetchScript,
+      keys: [keys.ready, keys.scheduled, keys.leased, keys.paused, keys.wake, keys.jobPrefix],
+      arguments: [String(max(1, limit)), String(lease.milliseconds), token, String(promoteLimit)])
+    guard let items = reply.array, items.count >= 3, (items.count - 3) % 8 == 0 else {
+      throw QueueError.unexpectedReply(operation: "fetch", detail: "\(reply)")
+    }
+    let leasedAt = items.int(2)
+    var jobs: [LeasedJob] = []
+    jobs.reserveCapacity((items.count - 3) / 8)
+    var i = 3
+    while i < items.count {
+      let corruption = items.string(i + 7) ?? ""
+      jobs.append(
+        LeasedJob(
+          id: items.string(i) ?? "", queue: queue, type: items.string(i + 1) ?? "",
+          payload: items.string(i + 2) ?? "", attempts: Int(items.int(i + 3)), maxAttempts: Int(items.int(i + 4)),
+          crashes: Int(items.int(i + 5)), token: token, enqueuedAt: items.int(i + 6), leasedAt: leasedAt,
+          corruption: corruption.isEmpty ? nil : corruption))
+      i += 8
+    }
+    let wait = items.int(1)
+    return FetchResult(jobs: jobs, nextDueIn: wait >= 0 ? wait : nil, paused: items.int(0) == 1)
+  }
+}

@@ -1,0 +1,29 @@
+/// A job handed to a worker under a lease: the worker owns it until it acks, fails, hands it back,
+/// or lets the lease expire (then it runs again elsewhere, and a crash is counted).
+public struct LeasedJob: Sendable {
+  public let id: String
+  public let queue: String
+  public let type: String
+  public let payload: String
+  /// Attempts already charged (failures), not counting this run.
+  public let attempts: Int
+  public let maxAttempts: Int
+  /// Times this job's lease expired while it ran (its worker died).
+  public let crashes: Int
+  /// Identifies this lease; ack, fail and extend must present it.
+  public let token: String
+  /// When the job was enqueued (Redis ms).
+  public let enqueuedAt: Int64
+  /// When this lease began (Redis ms).
+  public let leasedAt: Int64
+  /// Set when the job record in Redis was unreadable; the worker dead-letters it with this reason.
+  public let corruption: String?
+}
+
+/// The answer to one fetch.
+public struct FetchResult: Sendable {
+  public var jobs: [LeasedJob]
+  /// Milliseconds until the next scheduled job is due, if any (relative, so no clock is compared).
+  public var nextDueIn: Int64?
+  public var paused: Bool
+}

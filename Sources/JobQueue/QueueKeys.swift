@@ -1,0 +1,46 @@
+/// Every Redis key of whago-jobs is named here and nowhere else.
+///
+/// All keys of one queue share the hash tag `{queue}`, so each script touches a single slot and
+/// runs unchanged on Redis Cluster. Lua scripts receive these names as KEYS; where a script must
+/// reach one job's key it receives the prefix from here and appends only the job id.
+public struct QueueKeys: Sendable, Hashable {
+  public let queue: String
+  private let base: String
+
+  public init(queue: String) {
+    self.queue = queue
+    self.base = "whago:{\(queue)}:"
+  }
+
+  /// LIST of job ids ready to run; producers push left, workers pop right (FIFO).
+  public var ready: String { base + "ready" }
+  /// ZSET of delayed and backing-off job ids, scored by due time (Redis ms).
+  public var scheduled: String { base + "scheduled" }
+  /// ZSET of leased job ids, scored by lease deadline (Redis ms).
+  public var leased: String { base + "leased" }
+  /// ZSET of dead-lettered job ids, scored by the time they died.
+  public var dead: String { base + "dead" }
+  /// ZSET of finished (done or cancelled) job ids kept for the retention window, scored by finish time.
+  public var finished: String { base + "finished" }
+  /// HASH of counters: enqueued, processed, failed, retried, dead, recovered, cancelled.
+  public var stats: String { base + "stats" }
+  /// Present while the queue is paused.
+  public var paused: String { base + "paused" }
+  /// LIST used as a doorbell: idle workers block on it, enqueues ring it.
+  public var wake: String { base + "wake" }
+  /// Prefix of each job's HASH: `jobPrefix + id`.
+  public var jobPrefix: String { base + "job:" }
+  /// Prefix of each job's attempt history LIST: `historyPrefix + id`.
+  public var historyPrefix: String { base + "history:" }
+  /// Prefix of idempotency keys: `uniquePrefix + key` holds the first job's id.
+  public var uniquePrefix: String { base + "unique:" }
+
+  /// HASH counting runs per job id, written by `diag.echo` when asked, read by tests.
+  public var witness: String { base + "witness" }
+
+  public func job(_ id: String) -> String { jobPrefix + id }
+  public func history(_ id: String) -> String { historyPrefix + id }
+
+  /// SET of every queue name ever used, for operator tools. Outside any hash tag on purpose.
+  public static let registry = "whago:queues"
+}

@@ -1,0 +1,86 @@
+import RedisClient
+
+/// What one recovery pass did.
+public struct RecoveryResult: Sendable, Equatable {
+  /// Jobs whose lease expired and that went back to the ready list.
+  public var requeued: Int
+  /// Jobs that had now crashed their worker too often and were dead-lettered.
+  public var dead: Int
+
+  public init(requeued: Int, dead: Int) {
+    self.requeued = requeued
+    self.dead = dead
+  }
+}
+
+extension Broker {
+  // KEYS[1] -> whago:{q}:leased
+  // KEYS[2] -> whago:{q}:ready
+  // KEYS[3] -> whago:{q}:dead
+  // KEYS[4] -> whago:{q}:stats
+  // KEYS[5] -> whago:{q}:wake
+  // KEYS[6] -> whago:{q}:job:       (prefix)
+  // KEYS[7] -> whago:{q}:history:   (prefix)
+  // ARGV[1] -> crash limit: dead-letter a job whose lease expired this many times
+  // ARGV[2] -> most jobs to recover in this call
+  // ARGV[3] -> history length kept
+  // Output: {requeued, dead}
+  // An expired lease means the worker died (kill -9, OOM, host loss). That is not the job's
+  // failure, so no attempt is charged; the crash counter stops a job that kills every worker.
+  static let recoverScript = RedisScript(
+    "recover",
+    LuaClock.now + """
+      local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+      local requeued, dead = 0, 0
+      for _, id in ipairs(expired) do
+        local jk = KEYS[6] .. id
+        redis.call('ZREM', KEYS[1], id)
+        local crashes = 1
+        local isHash = redis.call('TYPE', jk)['ok'] == 'hash'
+        if isHash then
+          crashes = redis.call('HINCRBY', jk, 'c', 1)
+          redis.call('HDEL', jk, 'l')
+        end
+        local hk = KEYS[7] .. id
+        local reason = 'lease expired: its worker stopped responding (crash ' .. crashes .. ' of ' .. ARGV[1] .. ')'
+        if isHash and crashes < tonumber(ARGV[1]) then
+          redis.call('HSET', jk, 's', 'ready')
+          redis.call('RPUSH', KEYS[2], id)
+          requeued = requeued + 1
+        else
+          reason = 'crashed its worker ' .. crashes .. ' times (crash limit ' .. ARGV[1] .. '): poison job'
+          if isHash then redis.call('HSET', jk, 's', 'dead', 'f', now) end
+          redis.call('ZADD', KEYS[3], now, id)
+          dead = dead + 1
+        end
+        local attempt = 0
+        if isHash then attempt = tonumber(redis.call('HGET', jk, 'a') or 0) or 0 end
+        redis.call('RPUSH', hk, cjson.encode({attempt = attempt, error = reason, at = now, kind = 'crashed'}))
+        redis.call('LTRIM', hk, -tonumber(ARGV[3]), -1)
+      end
+      if requeued > 0 then
+        redis.call('HINCRBY', KEYS[4], 'recovered', requeued)
+        redis.call('LPUSH', KEYS[5], 1)
+        redis.call('LTRIM', KEYS[5], 0, 0)
+      end
+      if dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', dead) end
+      return {requeued, dead}
+      """)
+
+  /// Returns jobs with expired leases to the front of the ready list, or dead-letters poison jobs.
+  public func recover(queue: String, crashLimit: Int = 3, limit: Int = 1000, historyLimit: Int = 50)
+    async throws -> RecoveryResult
+  {
+    let keys = QueueKeys(queue: queue)
+    let reply = try await redis.evaluate(
+      Self.recoverScript,
+      keys: [
+        keys.leased, keys.ready, keys.dead, keys.stats, keys.wake, keys.jobPrefix, keys.historyPrefix,
+      ],
+      arguments: [String(max(1, crashLimit)), String(limit), String(historyLimit)])
+    guard let items = reply.array, items.count == 2 else {
+      throw QueueError.unexpectedReply(operation: "recover", detail: "\(reply)")
+    }
+    return RecoveryResult(requeued: Int(items.int(0)), dead: Int(items.int(1)))
+  }
+}

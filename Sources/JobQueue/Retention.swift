@@ -1,0 +1,31 @@
+/// How long finished jobs stay readable, so Redis memory does not grow with history.
+public struct Retention: Sendable, Equatable {
+  public var age: Duration
+  public var count: Int
+
+  public init(age: Duration = .seconds(3600), count: Int = 10_000) {
+    self.age = age
+    self.count = count
+  }
+}
+
+enum LuaRetention {
+  /// Trims the finished set by age and count, at most 200 records per call so no script runs long;
+  /// steady traffic keeps it trimmed. Expects `finishedKey`, `jobPrefix`, `historyPrefix`,
+  /// `retentionMs`, `retentionCount` and `now` to be in scope.
+  static let trim = """
+    local function trimFinished(finishedKey, jobPrefix, historyPrefix, retentionMs, retentionCount)
+      local victims = redis.call('ZRANGEBYSCORE', finishedKey, '-inf', now - retentionMs, 'LIMIT', 0, 200)
+      local excess = redis.call('ZCARD', finishedKey) - #victims - retentionCount
+      if excess > 0 then
+        local extra = redis.call('ZRANGE', finishedKey, #victims, #victims + math.min(excess, 200) - 1)
+        for _, id in ipairs(extra) do victims[#victims + 1] = id end
+      end
+      for _, id in ipairs(victims) do
+        redis.call('ZREM', finishedKey, id)
+        redis.call('DEL', jobPrefix .. id, historyPrefix .. id)
+      end
+    end
+
+    """
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A shared Redis client: any number of tasks call it concurrently, and the commands that arrive
+/// while a round trip is in flight go out together in the next one (pipelining), so a thousand
+/// callers pay a handful of round trips rather than a thousand.
+///
+/// hiredis is blocking, so the connection lives on a thread of its own and never blocks Swift's
+/// cooperative pool. A broken connection fails the commands in flight with a transient error and
+/// is re-established, with backoff, by the next command: callers that retry transient errors
+/// resume by themselves after a Redis restart or failover.
+public final class RedisClient: Sendable {
+  public struct Options: Sendable {
+    public var connectTimeout: Duration = .seconds(2)
+    /// How long one round trip may take. `nil` waits forever (for blocking commands).
+    public var commandTimeout: Duration? = .seconds(10)
+    /// Most commands written in one round trip.
+    public var maxPipeline = 4096
+    public init() {}
+  }
+
+  public let url: RedisURL
+  private let thread: PipelineThread
+  private let scripts = Mutex<[String: String]>([:])
+
+  public init(url: RedisURL, options: Options = Options(), logger: Logger = Logger(label: "whago.redis")) {
+    self.url = url
+    self.thread = PipelineThread(url: url, options: options, logger: logger)
+  }
+
+  /// The thread holds only its own state, so a client that goes out of scope stops it here.
+  deinit {
+    thread.close()
+  }
+
+  /// Stops the connection thread after the commands already queued; later calls fail with `.closed`.
+  public func close() {
+    thread.close()
+  }
+
+  /// Runs commands in one round trip and returns every reply, error replies included.
+  public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+    try await thread.pipeline(commands)
+  }
+
+  /// Runs one command; an error reply is thrown as `RedisError.server`.
+  @discardableResult
+  public func send(_ command: RedisCommand) async throws -> RedisValue {
+    let reply = try await pipeline([command])[0]
+    if case .error(let message) = reply { throw RedisError(.server, message) }
+    return reply
+  }
+
+  @discardableResult
+  public func send(_ name: String, _ arguments: String...) async throws -> RedisValue {
+    try await send(RedisCommand(name, arguments))
+  }
+
+  // MARK: Scripts
+
+  /// Runs a Lua script by SHA, loading it on first use and again after NOSCRIPT (a Redis restart or
+  /// SCRIPT FLUSH), so callers never ship the source on the hot path.
+  public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
+    try await evaluate(script, keys: keys, arguments: arguments.map { Array($0.utf8) })
+  }
+
+  public func evaluate(_ script: RedisScript, keys: [String], arguments: [[UInt8]]) async throws -> RedisValue {
+    for _ in 0..<3 {
+      let sha: String
+      if let cached = scripts.withLock({ $0[script.name] }) {
+        sha = cached
+      } else {
+        guard let loaded = try await send("SCRIPT", "LOAD", script.source).string else {
+          throw RedisError(.server, "SCRIPT LOAD returned no SHA for \(script.name)")
+        }
+        scripts.withLock { $0[script.name] = loaded }
+        sha = loaded
+      }
+      var args: [[UInt8]] = [Array("EVALSHA".utf8), Array(sha.utf8), Array(String(keys.count).utf8)]
+      args.append(contentsOf: keys.map { Array($0.utf8) })
+      args.append(contentsOf: arguments)
+      let reply = try await pipeline([RedisCommand(bytes: args)])[0]
+      if case .error(let message) = reply {
+        if message.hasPrefix("NOSCRIPT") {
+          scripts.withLock { _ = $0.removeValue(forKey: script.name) }
+          continue
+        }
+        throw RedisError(.server, "\(script.name): \(message)")
+      }
+      return reply
+    }
+    throw RedisError(.server, "\(script.name): script kept disappearing (NOSCRIPT after reload)")
+  }
+
+  /// Runs one script many times in a single round trip, in order (a bulk enqueue keeps its FIFO
+  /// order this way). Calls that hit NOSCRIPT are retried one by one after the reload.
+  public func evaluateAll(_ script: RedisScript, calls: [(keys: [String], arguments: [String])]) async throws
+    -> [RedisValue]
+  {
+    guard let first = calls.first else { return [] }
+    // The first call goes alone: it loads the script when this client has not seen it yet.
+    var replies = [try await evaluate(script, keys: first.keys, arguments: first.arguments)]
+    guard calls.count > 1, let sha = scripts.withLock({ $0[script.name] }) else { return replies }
+    let rest = calls.dropFirst()
+    let commands = rest.map { call in
+      RedisCommand("EVALSHA", [sha, String(call.keys.count)] + call.keys + call.arguments)
+    }
+    let raw = try await pipeline(commands)
+    for (call, reply) in zip(rest, raw) {
+      if case .error(let message) = reply {
+        if message.hasPrefix("NOSCRIPT") {
+          replies.append(try await evaluate(script, keys: call.keys, arguments: call.arguments))
+          continue
+        }
+        throw RedisError(.server, "\(script.name): \(message)")
+      }
+      replies.append(reply)
+    }
+    return replies
+  }
+}

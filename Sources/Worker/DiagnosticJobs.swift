@@ -1,0 +1,77 @@
+import Foundation
+import JobQueue
+import Logging
+import RedisClient
+
+/// Built-in job types for operators, tests and benchmarks.
+public enum DiagnosticJobs {
+  public static func register(in registry: inout HandlerRegistry) {
+    registry.register(Noop())
+    registry.register(Sleep())
+    registry.register(Fail())
+    registry.register(Echo())
+    registry.register(Crash())
+  }
+
+  public struct Empty: Decodable, Sendable {}
+
+  /// Does nothing: measures the queue itself.
+  public struct Noop: JobHandler {
+    public static let type = "diag.noop"
+    public func run(_ parameters: Empty, context: JobContext) async throws {}
+  }
+
+  /// Sleeps `ms` milliseconds, honoring cancellation: stands in for slow work.
+  public struct Sleep: JobHandler {
+    public struct Parameters: Decodable, Sendable { public var ms: Int }
+    public static let type = "diag.sleep"
+    public func run(_ parameters: Parameters, context: JobContext) async throws {
+      guard parameters.ms >= 0 else { throw PermanentFailure("ms must not be negative") }
+      try await Task.sleep(for: .milliseconds(parameters.ms))
+    }
+  }
+
+  /// Fails its first `times` attempts, then succeeds: exercises retries and dead letters.
+  public struct Fail: JobHandler {
+    public struct Parameters: Decodable, Sendable { public var times: Int }
+    public static let type = "diag.fail"
+    public func run(_ parameters: Parameters, context: JobContext) async throws {
+      if context.attempt <= parameters.times {
+        throw DiagnosticFailure(
+          message: "diag.fail: attempt \(context.attempt) of \(parameters.times) planned failures")
+      }
+    }
+  }
+
+  /// Logs its payload; with `"witness": true` it also counts its own runs in Redis, so tests can
+  /// prove each job ran exactly once.
+  public struct Echo: JobHandler {
+    public struct Parameters: Decodable, Sendable {
+      public var witness: Bool?
+      public var message: String?
+    }
+    public static let type = "diag.echo"
+    public func run(_ parameters: Parameters, context: JobContext) async throws {
+      if parameters.witness == true {
+        try await context.broker.redis.send("HINCRBY", QueueKeys(queue: context.queue).witness, context.id, "1")
+      }
+      if let message = parameters.message {
+        context.logger.info("diag.echo", metadata: ["message": "\(message)"])
+      }
+    }
+  }
+
+  /// Kills its own worker process with SIGKILL: the poison job that crash recovery must stop.
+  public struct Crash: JobHandler {
+    public static let type = "diag.crash"
+    public func run(_ parameters: Empty, context: JobContext) async throws {
+      context.logger.warning("diag.crash: killing this worker on purpose", metadata: ["job": "\(context.id)"])
+      kill(getpid(), SIGKILL)
+    }
+  }
+}
+
+struct DiagnosticFailure: Error, CustomStringConvertible {
+  let message: String
+  var description: String { message }
+}

@@ -1,0 +1,39 @@
+import JobQueue
+import Logging
+
+/// A job type's code. Parameters arrive decoded from the job's JSON payload; a payload that does
+/// not decode never reaches `run` (the job is dead-lettered with the decoding error).
+public protocol JobHandler: Sendable {
+  associatedtype Parameters: Decodable & Sendable
+  /// The job type this handler runs, as named in jobs/catalog.json.
+  static var type: String { get }
+  func run(_ parameters: Parameters, context: JobContext) async throws
+}
+
+/// What a running job knows about itself and may use.
+public struct JobContext: Sendable {
+  public let id: String
+  public let queue: String
+  public let type: String
+  /// 1 for the first attempt; crashes of earlier workers do not count.
+  public let attempt: Int
+  public let maxAttempts: Int
+  public let broker: Broker
+  public let logger: Logger
+}
+
+/// Thrown by a handler for a failure that no retry can cure (bad input, a refused request):
+/// the job goes straight to the dead-letter set.
+public struct PermanentFailure: Error, CustomStringConvertible {
+  public let reason: String
+  public init(_ reason: String) { self.reason = reason }
+  public var description: String { reason }
+}
+
+/// Thrown when a run outlives its job type's timeout.
+public struct JobTimeout: Error, CustomStringConvertible {
+  public let limit: Duration
+  public var description: String {
+    "timed out after \(limit) (raise timeout_ms in jobs/catalog.json if this job needs longer)"
+  }
+}

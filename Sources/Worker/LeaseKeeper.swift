@@ -1,0 +1,30 @@
+import JobQueue
+import Logging
+
+/// Extends the leases of every job this worker holds, every third of the lease duration, so a
+/// long job is never recovered while its worker is alive, and a dead worker's jobs come back
+/// within one lease duration.
+struct LeaseKeeper: Sendable {
+  let broker: Broker
+  let held: HeldJobs
+  let lease: Duration
+  let logger: Logger
+
+  func run(until stopped: @Sendable () -> Bool) async {
+    while !stopped() && !Task.isCancelled {
+      try? await Task.sleep(for: lease / 3)
+      for (queue, jobs) in held.byQueue() {
+        do {
+          let lost = try await broker.extendLeases(queue: queue, jobs, by: lease)
+          if !lost.isEmpty {
+            logger.warning(
+              "lost leases of running jobs (paused too long?); they may run twice",
+              metadata: ["queue": "\(queue)", "jobs": "\(lost.prefix(5))", "count": "\(lost.count)"])
+          }
+        } catch {
+          logger.warning("cannot extend leases", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,278 @@
+import CoreMetrics
+import Foundation
+import JobCatalog
+import JobQueue
+import Logging
+import RedisClient
+import ServiceLifecycle
+import Synchronization
+
+/// One worker process's runtime: fetches leased jobs from its queues by weight, runs their handlers
+/// concurrently, acknowledges or retries them, keeps their leases alive, sweeps expired leases, and
+/// on graceful shutdown stops fetching, lets running jobs finish within the grace period and hands
+/// the rest back at once.
+public final class Worker: Service {
+  private let configuration: WorkerConfiguration
+  private let broker: Broker
+  private let doorbellClient: RedisClient
+  private let catalog: JobCatalog
+  private let registry: HandlerRegistry
+  private let logger: Logger
+
+  private let wake = WakeSignal()
+  private let held = HeldJobs()
+  private let slots: Slots
+  private let completions: Completions
+  private let metrics = WorkerMetrics()
+  private let stopping = Mutex(false)
+  /// Set once every fetched job has finished or been handed back: only then may the acks stop.
+  private let drained = Mutex(false)
+  private let fetchCount = Mutex(0)
+
+  public init(
+    configuration: WorkerConfiguration, broker: Broker, doorbell: RedisClient, catalog: JobCatalog,
+    registry: HandlerRegistry, logger: Logger
+  ) {
+    self.configuration = configuration
+    self.broker = broker
+    self.doorbellClient = doorbell
+    self.catalog = catalog
+    self.registry = registry
+    self.logger = logger
+    self.slots = Slots(limit: configuration.concurrency, freed: wake)
+    self.completions = Completions(
+      broker: broker, held: held, retention: { [catalog] in catalog.queue($0).retention }, logger: logger)
+  }
+
+  private var isStopping: Bool { stopping.withLock { $0 } }
+
+  public func run() async throws {
+    let names = configuration.queues.map(\.name)
+    logger.info(
+      "worker started",
+      metadata: [
+        "queues": "\(configuration.queues.map { "\($0.name)=\($0.weight)" }.joined(separator: ","))",
+        "concurrency": "\(configuration.concurrency)", "redis": "\(broker.redis.url)",
+      ])
+    let crashLimits = Dictionary(
+      uniqueKeysWithValues: names.map { queue in
+        (queue, catalog.jobs.values.filter { $0.queue == queue }.map(\.crashLimit).min() ?? 3)
+      })
+    let stopped: @Sendable () -> Bool = { self.isStopping }
+    await withGracefulShutdownHandler {
+      await withTaskGroup(of: Void.self) { background in
+        background.addTask {
+          await Doorbell(
+            redis: self.doorbellClient, keys: names.map { QueueKeys(queue: $0).wake }, signal: self.wake,
+            logger: self.logger
+          ).run(until: stopped)
+        }
+        background.addTask {
+          await Recoverer(
+            broker: self.broker, queues: names, crashLimit: { crashLimits[$0] ?? 3 },
+            interval: self.configuration.recoveryInterval, logger: self.logger
+          ).run(until: stopped)
+        }
+        let keeper = Task {
+          await LeaseKeeper(broker: self.broker, held: self.held, lease: self.configuration.lease, logger: self.logger)
+            .run(until: { stopped() && self.held.count == 0 })
+        }
+        let acks = Task { await self.completions.run(until: { self.drained.withLock { $0 } }) }
+
+        await self.fetchAndRun()
+        self.drained.withLock { $0 = true }
+
+        // Everything started has finished or been handed back; flush the acks, then stop.
+        await acks.value
+        keeper.cancel()
+        background.cancelAll()
+      }
+    } onGracefulShutdown: {
+      self.stopping.withLock { $0 = true }
+      self.wake.fire()
+    }
+    logger.info("worker stopped")
+  }
+
+  // MARK: Fetch loop
+
+  private func fetchAndRun() async {
+    let order = WeightedOrder(queues: configuration.queues)
+    var rng = SystemRandomNumberGenerator()
+    var failures = 0
+    await withDiscardingTaskGroup { jobs in
+      while !isStopping {
+        let free = slots.free
+        if free <= 0 {
+          await wake.wait(timeout: configuration.pollInterval)
+          continue
+        }
+        var started = 0
+        var nextDue: Int64?
+        do {
+          for queue in order.next(using: &rng) where started < free {
+            let result = try await broker.fetch(
+              queue: queue, limit: free - started, lease: configuration.lease, token: nextToken())
+            metrics.fetches.increment()
+            if let due = result.nextDueIn { nextDue = min(nextDue ?? due, due) }
+            if isStopping {
+              // Shutdown arrived during the round trip: these never started, so they go back now.
+              await handBack(result.jobs)
+              break
+            }
+            for job in result.jobs {
+              held.hold(job)
+              slots.take(1)
+              started += 1
+              jobs.addTask { await self.execute(job) }
+            }
+          }
+          if failures > 0 { logger.info("Redis is back; fetching again") }
+          failures = 0
+        } catch {
+          failures += 1
+          if failures == 1 || failures % 50 == 0 {
+            logger.error(
+              "cannot fetch jobs; retrying until Redis answers",
+              metadata: ["error": "\(error)", "attempt": "\(failures)"])
+          }
+          try? await Task.sleep(for: .milliseconds(min(50 * failures, 1000)))
+          continue
+        }
+        if started == 0 {
+          var timeout = configuration.pollInterval
+          if let nextDue, nextDue < timeout.milliseconds { timeout = .milliseconds(nextDue) }
+          if timeout > .zero { await wake.wait(timeout: timeout) }
+        }
+      }
+      // Shutdown: give running jobs the grace period, then cancel and hand back the rest.
+      let deadline = ContinuousClock.now + configuration.gracePeriod
+      while slots.free < slots.limit && ContinuousClock.now < deadline {
+        await wake.wait(timeout: .milliseconds(50))
+      }
+      let unfinished = held.byQueue(unfinishedOnly: true)
+      if !unfinished.isEmpty {
+        let count = unfinished.values.map(\.count).reduce(0, +)
+        logger.notice("grace period over; handing back unfinished jobs", metadata: ["count": "\(count)"])
+        for (queue, leases) in unfinished {
+          do {
+            try await broker.handBack(queue: queue, leases)
+          } catch {
+            logger.error(
+              "cannot hand back jobs; they run again when their lease expires",
+              metadata: ["queue": "\(queue)", "error": "\(error)"])
+          }
+          held.release(leases.map(\.id))
+        }
+        jobs.cancelAll()
+      }
+    }
+  }
+
+  private func nextToken() -> String {
+    let n = fetchCount.withLock { count -> Int in
+      count += 1
+      return count
+    }
+    return "\(configuration.name):\(n)"
+  }
+
+  private func handBack(_ leased: [LeasedJob]) async {
+    for (queue, group) in Dictionary(grouping: leased, by: \.queue) {
+      _ = try? await broker.handBack(queue: queue, group.map { ($0.id, $0.token) })
+    }
+  }
+
+  // MARK: Running one job
+
+  private func execute(_ job: LeasedJob) async {
+    defer { slots.release() }
+    let started = ContinuousClock.now
+    let set = metrics.set(queue: job.queue, type: job.type)
+    metrics.running.increment(by: 1)
+    defer { metrics.running.decrement(by: 1) }
+    var log = logger
+    log[metadataKey: "job"] = "\(job.id)"
+    log[metadataKey: "type"] = "\(job.type)"
+    log[metadataKey: "queue"] = "\(job.queue)"
+
+    if let corruption = job.corruption {
+      await record(job, failure: "unrunnable: \(corruption)", permanent: true, set: set, log: log)
+      return
+    }
+    let policy: JobCatalog.JobPolicy
+    do {
+      policy = try catalog.policy(for: job.type)
+    } catch {
+      await record(job, failure: "unrunnable: \(error)", permanent: true, set: set, log: log)
+      return
+    }
+    guard let runner = registry.runner(for: job.type) else {
+      await record(
+        job, failure: "this worker has no handler for \(job.type); deploy a worker that does", permanent: false,
+        policy: policy, set: set, log: log)
+      return
+    }
+    let context = JobContext(
+      id: job.id, queue: job.queue, type: job.type, attempt: job.attempts + 1, maxAttempts: job.maxAttempts,
+      broker: broker, logger: log)
+    do {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await runner(job.payload, context) }
+        group.addTask {
+          try await Task.sleep(for: policy.timeout)
+          throw JobTimeout(limit: policy.timeout)
+        }
+        defer { group.cancelAll() }
+        try await group.next()
+      }
+      let (seconds, attoseconds) = (ContinuousClock.now - started).components
+      set.duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+      set.processed.increment()
+      held.markFinished(job.id)
+      completions.add(job)
+    } catch {
+      if isStopping && Task.isCancelled {
+        // Cancelled by shutdown after the grace period: already handed back, no attempt charged.
+        return
+      }
+      let permanent = error is PermanentFailure || error is PayloadError
+      await record(job, failure: "\(error)", permanent: permanent, policy: policy, set: set, log: log)
+    }
+  }
+
+  private func record(
+    _ job: LeasedJob, failure: String, permanent: Bool, policy: JobCatalog.JobPolicy? = nil,
+    set: WorkerMetrics.Set, log: Logger
+  ) async {
+    set.failed.increment()
+    let retryAfter = permanent ? nil : (policy ?? catalog.jobs[job.type])?.backoff.delay(afterAttempt: job.attempts + 1)
+    var attempt = 0
+    while true {
+      do {
+        let outcome = try await broker.fail(
+          job, error: failure, retryAfter: retryAfter ?? (permanent ? nil : .seconds(1)))
+        switch outcome {
+        case .retrying:
+          log.warning("job failed; will retry", metadata: ["error": "\(failure)", "attempt": "\(job.attempts + 1)"])
+        case .dead:
+          set.dead.increment()
+          log.error("job dead-lettered", metadata: ["error": "\(failure)", "attempt": "\(job.attempts + 1)"])
+        case .leaseLost:
+          log.warning("job failed after losing its lease; the other run decides", metadata: ["error": "\(failure)"])
+        }
+        held.release([job.id])
+        return
+      } catch {
+        attempt += 1
+        if attempt >= 20 || (isStopping && attempt >= 3) {
+          log.error(
+            "cannot record a failure; the job runs again when its lease expires", metadata: ["error": "\(error)"])
+          held.release([job.id])
+          return
+        }
+        try? await Task.sleep(for: .milliseconds(min(100 * attempt, 1000)))
+      }
+    }
+  }
+}

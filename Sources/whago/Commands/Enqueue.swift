@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import JobCatalog
+import JobQueue
+import RedisClient
+import Worker
+
+struct Enqueue: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Enqueue a job (or --count copies of it).",
+    discussion: """
+      Examples:
+        whago enqueue diag.sleep --payload '{"ms":500}' --delay 5s
+        whago enqueue diag.noop --count 100000
+        whago enqueue diag.echo --payload '{"message":"oi"}' --key order-42
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Argument(help: "The job type, as named in jobs/catalog.json.")
+  var type: String
+
+  @Option(help: "The job's parameters as a JSON object.")
+  var payload: String = "{}"
+
+  @Option(help: "Override the queue the catalog assigns to this type.")
+  var queue: String?
+
+  @Option(help: "Run after this long (250ms, 5s, 2m, 1h).")
+  var delay: DurationArgument?
+
+  @Option(help: "Run at this time (ISO 8601, e.g. 2026-12-01T09:00:00-03:00).")
+  var at: String?
+
+  @Option(help: "Idempotency key: a second enqueue with the same key within its window returns the first job.")
+  var key: String?
+
+  @Option(help: "Attempts before the job is dead-lettered (default: the catalog's).")
+  var maxAttempts: Int?
+
+  @Option(help: "Enqueue this many copies in bulk.")
+  var count: Int = 1
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func validate() throws {
+    if delay != nil && at != nil { throw ValidationError("use --delay or --at, not both") }
+    if count < 1 { throw ValidationError("--count must be at least 1") }
+    if count > 1 && key != nil {
+      throw ValidationError("--key with --count would make every copy after the first a duplicate")
+    }
+    if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+  }
+
+  func run() async throws {
+    let catalog = try global.catalog()
+    let policy = try catalog.policy(for: type)
+    guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)), object is [String: Any] else {
+      throw ValidationError("--payload must be a JSON object, e.g. '{\"ms\":500}'")
+    }
+    var handlers = HandlerRegistry()
+    DiagnosticJobs.register(in: &handlers)
+    try handlers.validate(type: type, payload: payload)
+
+    var when = JobSpec.When.now
+    if let delay { when = .after(delay.duration) }
+    if let at {
+      guard let date = ISO8601DateFormatter().date(from: at) else {
+        throw ValidationError("--at must be ISO 8601 with a zone, e.g. 2026-12-01T09:00:00-03:00")
+      }
+      when = .at(epochMilliseconds: Int64(date.timeIntervalSince1970 * 1000))
+    }
+    let spec = JobSpec(
+      type: type, payload: payload, queue: queue ?? policy.queue, when: when,
+      maxAttempts: maxAttempts ?? policy.maxAttempts, idempotencyKey: key,
+      idempotencyWindow: policy.idempotencyWindow)
+    try spec.validateQueueName()
+
+    let redis = try global.client()
+    defer { redis.close() }
+    let broker = Broker(redis: redis)
+    if count == 1 {
+      let result = try await broker.enqueue(spec)
+      if json {
+        print(
+          try JSONOutput.encode([
+            "id": result.id, "state": result.state.rawValue, "duplicate": result.duplicate ? "true" : "false",
+          ]))
+      } else if result.duplicate {
+        print("duplicate of \(result.id) (\(result.state.rawValue)): key '\(key ?? "")' was used within its window")
+      } else {
+        print("enqueued \(result.id) on \(spec.queue) (\(result.state.rawValue))")
+      }
+      return
+    }
+    let progress = Progress(total: count, label: "enqueued")
+    let started = ContinuousClock.now
+    var done = 0
+    let batch = 20_000
+    while done < count {
+      let n = min(batch, count - done)
+      _ = try await broker.enqueue([JobSpec](repeating: spec, count: n))
+      done += n
+      progress.update(done)
+    }
+    progress.finish()
+    let seconds = Double((ContinuousClock.now - started).milliseconds) / 1000
+    let rate = seconds > 0 ? Int(Double(count) / seconds) : count
+    if json {
+      print(
+        try JSONOutput.encode(["enqueued": "\(count)", "queue": spec.queue, "seconds": String(format: "%.3f", seconds)])
+      )
+    } else {
+      print("enqueued \(count) \(type) jobs on \(spec.queue) in \(String(format: "%.2f", seconds)) s (\(rate) jobs/s)")
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import JobCatalog
+import JobQueue
+import Logging
+import Metrics
+import Prometheus
+import RedisClient
+import ServiceLifecycle
+import UnixSignals
+import Worker
+
+struct Work: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run jobs: fetch from the queues, run handlers concurrently, until SIGTERM or SIGINT.",
+    discussion: """
+      Run as many processes on as many hosts as you like against one Redis. On SIGTERM the worker
+      stops fetching, lets running jobs finish within --grace, and hands the rest back at once.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(
+    help:
+      "Queues and weights, e.g. campaigns=5,maturation=2,billing=1. Default: every queue of the catalog. Env: WHAGO_QUEUES."
+  )
+  var queues: String?
+
+  @Option(help: "Handlers running at once. Env: WHAGO_CONCURRENCY.")
+  var concurrency: Int = Int(ProcessInfo.processInfo.environment["WHAGO_CONCURRENCY"] ?? "") ?? 64
+
+  @Option(help: "Lease duration: a dead worker's jobs run again after this long.")
+  var lease: DurationArgument = DurationArgument(.seconds(15))
+
+  @Option(help: "How long running jobs may finish after SIGTERM before they are handed back.")
+  var grace: DurationArgument = DurationArgument(.seconds(25))
+
+  @Option(help: "Serve Prometheus metrics on this port (0: off). Env: WHAGO_METRICS_PORT.")
+  var metricsPort: Int = Int(ProcessInfo.processInfo.environment["WHAGO_METRICS_PORT"] ?? "") ?? 0
+
+  @Option(help: "Address the metrics endpoint binds to.")
+  var metricsHost: String = "127.0.0.1"
+
+  @Option(help: "A name for this worker in logs and leases (default: host-pid).")
+  var name: String?
+
+  func validate() throws {
+    guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
+    guard lease.duration >= .milliseconds(500) else { throw ValidationError("--lease must be at least 500ms") }
+    guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+  }
+
+  func run() async throws {
+    let catalog = try global.catalog()
+    let served = try parseQueues(catalog: catalog)
+    let logger = global.logger(label: "whago.worker")
+    let registryPrometheus = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registryPrometheus))
+
+    let redis = try global.client()
+    var doorbellOptions = RedisClient.Options()
+    doorbellOptions.commandTimeout = .seconds(5)
+    let doorbell = RedisClient(url: try global.redisURLValue(), options: doorbellOptions, logger: logger)
+    let broker = Broker(redis: redis)
+
+    var handlers = HandlerRegistry()
+    DiagnosticJobs.register(in: &handlers)
+
+    let host = ProcessInfo.processInfo.hostName
+    let worker = Worker(
+      configuration: WorkerConfiguration(
+        queues: served, concurrency: concurrency, lease: lease.duration, gracePeriod: grace.duration,
+        name: name ?? "\(host)-\(getpid())"),
+      broker: broker, doorbell: doorbell, catalog: catalog, registry: handlers, logger: logger)
+
+    var services: [any Service] = [worker]
+    if metricsPort > 0 {
+      services.append(
+        MetricsServer.make(host: metricsHost, port: metricsPort, registry: registryPrometheus, logger: logger))
+    }
+    let group = ServiceGroup(
+      configuration: .init(
+        services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+    redis.close()
+    doorbell.close()
+  }
+
+  private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {
+    guard let queues = queues ?? ProcessInfo.processInfo.environment["WHAGO_QUEUES"], !queues.isEmpty else {
+      return catalog.queueNames.map { ($0, catalog.queue($0).weight) }
+    }
+    return try queues.split(separator: ",").map { item in
+      let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      let name = parts[0]
+      guard (try? JobSpec(type: "x", queue: name).validateQueueName()) != nil else {
+        throw ValidationError("--queues: '\(name)' is not a valid queue name")
+      }
+      var weight = catalog.queues[name]?.weight ?? 1
+      if parts.count == 2 {
+        guard let w = Int(parts[1]), w >= 1 else {
+          throw ValidationError("--queues: weight of '\(name)' must be a whole number of at least 1")
+        }
+        weight = w
+      }
+      return (name, weight)
+    }
+  }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Whago: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "whago",
+    abstract: "whago-jobs: WHAGO's job scheduler and campaign worker pool.",
+    subcommands: [Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self])
+}

@@ -1,0 +1,93 @@
+import Foundation
+import JobQueue
+import RedisClient
+import TestSupport
+import Testing
+
+@Suite struct EnqueueTests {
+  @Test func enqueuedJobIsReadyAndReadable() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let result = try await broker.enqueue(JobSpec(type: "diag.echo", payload: #"{"message":"oi"}"#, queue: queue))
+    #expect(result.state == .ready)
+    #expect(result.duplicate == false)
+    let info = try await broker.job(id: result.id)
+    #expect(info.queue == queue)
+    #expect(info.type == "diag.echo")
+    #expect(info.payload == #"{"message":"oi"}"#)
+    #expect(info.state == .ready)
+    #expect(info.attempts == 0)
+    let stats = try await broker.stats(queues: [queue])
+    #expect(stats[0].ready == 1)
+    #expect(stats[0].enqueued == 1)
+  }
+
+  @Test func idempotencyKeyReturnsTheFirstJobWhateverItsState() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let spec = JobSpec(type: "diag.noop", queue: queue, idempotencyKey: "order-42")
+    let first = try await broker.enqueue(spec)
+    let second = try await broker.enqueue(spec)
+    #expect(second.id == first.id)
+    #expect(second.duplicate)
+    #expect(second.state == .ready)
+    #expect(try await broker.stats(queues: [queue])[0].ready == 1)
+
+    // Running, then done: the same key still answers with the first job and its state.
+    let leased = try await broker.fetch(queue: queue, limit: 10, lease: .seconds(30), token: "w:1")
+    #expect(leased.jobs.map(\.id) == [first.id])
+    #expect(try await broker.enqueue(spec).state == .active)
+    _ = try await broker.ack(queue: queue, [(first.id, "w:1")])
+    let third = try await broker.enqueue(spec)
+    #expect(third.id == first.id)
+    #expect(third.state == .done)
+    #expect(try await broker.stats(queues: [queue])[0].enqueued == 1)
+  }
+
+  @Test func idempotencyKeyExpiresWithItsWindow() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let spec = JobSpec(type: "diag.noop", queue: queue, idempotencyKey: "k", idempotencyWindow: .milliseconds(100))
+    let first = try await broker.enqueue(spec)
+    try await Task.sleep(for: .milliseconds(250))
+    let second = try await broker.enqueue(spec)
+    #expect(second.id != first.id)
+    #expect(!second.duplicate)
+  }
+
+  @Test func bulkEnqueueKeepsOrderAndGivesUniqueIds() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let specs = (0..<5_000).map { JobSpec(type: "diag.echo", payload: #"{"message":"\#($0)"}"#, queue: queue) }
+    let results = try await broker.enqueue(specs)
+    #expect(results.count == 5_000)
+    #expect(Set(results.map(\.id)).count == 5_000)
+    #expect(try await broker.stats(queues: [queue])[0].ready == 5_000)
+    // FIFO: the first enqueued is the first fetched.
+    let fetched = try await broker.fetch(queue: queue, limit: 3, lease: .seconds(30), token: "w:1")
+    #expect(fetched.jobs.map(\.id) == Array(results.prefix(3).map(\.id)))
+    #expect(fetched.jobs.map(\.payload) == [#"{"message":"0"}"#, #"{"message":"1"}"#, #"{"message":"2"}"#])
+  }
+
+  @Test func badInputIsRefusedAndChangesNothing() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    await #expect(throws: QueueError.self) {
+      try await broker.enqueue(JobSpec(type: "diag.noop", queue: "bad queue{name}"))
+    }
+    await #expect(throws: QueueError.self) {
+      try await broker.enqueue(JobSpec(type: "", queue: queue))
+    }
+    await #expect(throws: QueueError.self) {
+      try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue, maxAttempts: 0))
+    }
+    #expect(try await broker.stats(queues: [queue])[0].enqueued == 0)
+  }
+
+  @Test func unknownJobIdIsNotFound() async throws {
+    let broker = try TestRedis.broker()
+    await #expect(throws: QueueError.jobNotFound("NoSuchJob00000")) {
+      try await broker.job(id: "NoSuchJob00000")
+    }
+  }
+}

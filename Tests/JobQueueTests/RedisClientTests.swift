@@ -1,0 +1,80 @@
+import Foundation
+import JobQueue
+import RedisClient
+import TestSupport
+import Testing
+
+@Suite struct RedisClientTests {
+  @Test func urlParsingAndRedaction() throws {
+    let url = try RedisURL("redis://:s3cret@10.1.2.3:6380/4")
+    #expect(url.endpoint == .tcp(host: "10.1.2.3", port: 6380))
+    #expect(url.password == "s3cret")
+    #expect(url.database == 4)
+    #expect(!url.description.contains("s3cret"))
+    let user = try RedisURL("redis://app:p%40ss@localhost")
+    #expect(user.username == "app" && user.password == "p@ss" && user.database == 0)
+    #expect(try RedisURL("unix:///run/redis.sock?db=2").endpoint == .unix(path: "/run/redis.sock"))
+    #expect(throws: RedisError.self) { try RedisURL("http://localhost") }
+    #expect(throws: RedisError.self) { try RedisURL("redis://localhost/notanumber") }
+    #expect(throws: RedisError.self) { try RedisURL("redis://localhost:99999") }
+  }
+
+  @Test func unreachableRedisIsAClearErrorWithoutSecrets() async throws {
+    let client = RedisClient(url: try RedisURL("redis://:topsecret@127.0.0.1:1/0"))
+    defer { client.close() }
+    do {
+      try await client.send("PING")
+      Issue.record("PING to a closed port succeeded")
+    } catch let error as RedisError {
+      #expect(error.kind == .connectFailed)
+      #expect(error.isTransient)
+      #expect(!error.description.contains("topsecret"))
+      #expect(error.description.contains("127.0.0.1:1"))
+    }
+  }
+
+  @Test func concurrentCallersShareRoundTripsAndAllGetTheirReply() async throws {
+    let client = try TestRedis.client()
+    let key = "t:counter:\(UUID().uuidString)"
+    let replies = try await withThrowingTaskGroup(of: Int64.self) { group in
+      for _ in 0..<2_000 { group.addTask { try await client.send("INCR", key).int ?? -1 } }
+      var all: [Int64] = []
+      for try await reply in group { all.append(reply) }
+      return all
+    }
+    // Each caller saw its own reply: together they are exactly 1...2000.
+    #expect(replies.sorted() == Array(1...2_000))
+    try await client.send("DEL", key)
+  }
+
+  @Test func argumentsAndRepliesAreBinarySafe() async throws {
+    let client = try TestRedis.client()
+    let key = "t:binary:\(UUID().uuidString)"
+    let bytes: [UInt8] = [0, 1, 2, 255, 13, 10, 0, 36, 42]
+    try await client.send(RedisCommand(bytes: [Array("SET".utf8), Array(key.utf8), bytes]))
+    #expect(try await client.send("GET", key) == .bulk(bytes))
+    #expect(try await client.send("GET", key + ":missing") == .null)
+    try await client.send("DEL", key)
+  }
+
+  @Test func errorRepliesAreThrownWithTheServerMessage() async throws {
+    let client = try TestRedis.client()
+    await #expect(throws: RedisError.self) { try await client.send("NOSUCHCOMMAND") }
+    let replies = try await client.pipeline([RedisCommand("PING"), RedisCommand("NOSUCHCOMMAND"), RedisCommand("PING")])
+    #expect(replies[0] == .status("PONG"))
+    if case .error(let message) = replies[1] {
+      #expect(message.contains("unknown command"))
+    } else {
+      Issue.record("expected an error reply, got \(replies[1])")
+    }
+    #expect(replies[2] == .status("PONG"))
+  }
+
+  @Test func scriptsReloadAfterScriptFlush() async throws {
+    let client = try TestRedis.client()
+    let script = RedisScript("test.add", "return tonumber(ARGV[1]) + tonumber(ARGV[2])")
+    #expect(try await client.evaluate(script, keys: [], arguments: ["2", "3"]).int == 5)
+    try await client.send("SCRIPT", "FLUSH")
+    #expect(try await client.evaluate(script, keys: [], arguments: ["4", "5"]).int == 9)
+  }
+}

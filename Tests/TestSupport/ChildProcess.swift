@@ -1,0 +1,73 @@
+import Foundation
+
+/// A real child process (a worker, a producer, a redis-server) that tests start, signal and kill.
+public final class ChildProcess: @unchecked Sendable {
+  public let process = Process()
+  public let logPath: String
+
+  public init(executable: String, arguments: [String], environment: [String: String] = [:], label: String) throws {
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    logPath = NSTemporaryDirectory() + "whago-\(label)-\(UUID().uuidString.prefix(8)).log"
+    _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+  }
+
+  public var pid: Int32 { process.processIdentifier }
+  public var isRunning: Bool { process.isRunning }
+
+  public func signal(_ signal: Int32) {
+    kill(process.processIdentifier, signal)
+  }
+
+  /// Waits for the process to exit and returns its status, or throws after `limit`.
+  @discardableResult
+  public func waitForExit(within limit: Duration = .seconds(30)) async throws -> Int32 {
+    try await eventually("process \(pid) to exit", within: limit, every: .milliseconds(20)) { !process.isRunning }
+    return process.terminationStatus
+  }
+
+  public var output: String {
+    (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+  }
+
+  deinit {
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+  }
+}
+
+/// The `whago` binary built for this test run.
+public enum Whago {
+  public static var binary: String {
+    get throws {
+      if let path = ProcessInfo.processInfo.environment["WHAGO_BIN"] { return path }
+      throw TestSetupError("WHAGO_BIN is not set: run the tests with scripts/test, which builds whago first")
+    }
+  }
+
+  /// Starts `whago work` on the given queues against `redis`.
+  public static func worker(
+    redis: String, queues: String, concurrency: Int = 16, lease: String = "2s", grace: String = "10s",
+    extra: [String] = []
+  ) throws -> ChildProcess {
+    try ChildProcess(
+      executable: try binary,
+      arguments: ["work", "--queues", queues, "--concurrency", String(concurrency), "--lease", lease, "--grace", grace]
+        + extra,
+      environment: ["WHAGO_REDIS_URL": redis], label: "worker")
+  }
+
+  /// Runs a whago command to completion and returns its exit status and output.
+  public static func run(_ arguments: [String], redis: String) async throws -> (status: Int32, output: String) {
+    let child = try ChildProcess(
+      executable: try binary, arguments: arguments, environment: ["WHAGO_REDIS_URL": redis], label: "cli")
+    let status = try await child.waitForExit(within: .seconds(120))
+    return (status, child.output)
+  }
+}
