@@ -20,22 +20,27 @@ extension Broker {
     "ack",
     LuaClock.now + LuaRetention.trim + """
       local out = {}
-      local acked = 0
+      local done, finished = {}, {}
       for i = 3, #ARGV, 2 do
         local id = ARGV[i]
         local jk = KEYS[4] .. id
-        if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', jk, 'l') == ARGV[i + 1] then
-          redis.call('ZREM', KEYS[1], id)
-          redis.call('HSET', jk, 's', 'done', 'f', now)
-          redis.call('HDEL', jk, 'l')
-          redis.call('ZADD', KEYS[2], now, id)
-          acked = acked + 1
+        -- The token is cleared whenever a lease ends (ack, fail, recovery, hand back), so a
+        -- matching token proves this lease is still the live one.
+        if redis.call('HGET', jk, 'l') == ARGV[i + 1] then
+          redis.call('HSET', jk, 's', 'done', 'f', now, 'l', '')
+          done[#done + 1] = id
+          finished[#finished + 1] = now
+          finished[#finished + 1] = id
           out[#out + 1] = 1
         else
           out[#out + 1] = 0
         end
       end
-      if acked > 0 then redis.call('HINCRBY', KEYS[3], 'processed', acked) end
+      if #done > 0 then
+        redis.call('ZREM', KEYS[1], unpack(done))
+        redis.call('ZADD', KEYS[2], unpack(finished))
+        redis.call('HINCRBY', KEYS[3], 'processed', #done)
+      end
       trimFinished(KEYS[2], KEYS[4], KEYS[5], tonumber(ARGV[1]), tonumber(ARGV[2]))
       return out
       """)

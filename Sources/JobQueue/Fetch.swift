@@ -36,6 +36,7 @@ extension Broker {
       local ids = redis.call('RPOP', KEYS[1], tonumber(ARGV[1]))
       if ids then
         local deadline = now + tonumber(ARGV[2])
+        local leases = {}
         for _, id in ipairs(ids) do
           local jk = KEYS[6] .. id
           local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's')
@@ -54,7 +55,8 @@ extension Broker {
             if corrupt == '' then
               redis.call('HSET', jk, 's', 'active', 'l', ARGV[3], 'sa', now)
             end
-            redis.call('ZADD', KEYS[3], deadline, id)
+            leases[#leases + 1] = deadline
+            leases[#leases + 1] = id
             local n = #out
             out[n + 1] = id; out[n + 2] = f[1] or ''; out[n + 3] = f[2] or ''
             out[n + 4] = tonumber(f[3] or 0) or 0; out[n + 5] = tonumber(f[4] or 1) or 1
@@ -62,6 +64,7 @@ extension Broker {
             out[n + 8] = corrupt
           end
         end
+        if #leases > 0 then redis.call('ZADD', KEYS[3], unpack(leases)) end
         if redis.call('LLEN', KEYS[1]) > 0 then
           redis.call('LPUSH', KEYS[5], 1)
           redis.call('LTRIM', KEYS[5], 0, 0)

@@ -21,9 +21,14 @@ enum LuaRetention {
         local extra = redis.call('ZRANGE', finishedKey, #victims, #victims + math.min(excess, 200) - 1)
         for _, id in ipairs(extra) do victims[#victims + 1] = id end
       end
-      for _, id in ipairs(victims) do
-        redis.call('ZREM', finishedKey, id)
-        redis.call('DEL', jobPrefix .. id, historyPrefix .. id)
+      if #victims > 0 then
+        local keys = {}
+        for _, id in ipairs(victims) do
+          keys[#keys + 1] = jobPrefix .. id
+          keys[#keys + 1] = historyPrefix .. id
+        end
+        redis.call('ZREM', finishedKey, unpack(victims))
+        redis.call('DEL', unpack(keys))
       end
     end
 

@@ -2,20 +2,33 @@ import JobQueue
 import Synchronization
 
 /// The leases this worker holds: jobs running, and jobs finished but not yet acknowledged. The
-/// lease keeper extends them; shutdown hands back the ones that never finished.
+/// lease keeper extends them, the watchdog cancels runs past their timeout, and shutdown hands
+/// back the ones that never finished.
 final class HeldJobs: Sendable {
   struct Entry: Sendable {
     let job: LeasedJob
-    var finished: Bool
+    let deadline: ContinuousClock.Instant
+    var task: Task<Void, Never>?
+    var finished = false
+    var timedOut = false
   }
   private let entries = Mutex<[String: Entry]>([:])
 
-  func hold(_ job: LeasedJob) {
-    entries.withLock { $0[job.id] = Entry(job: job, finished: false) }
+  func hold(_ job: LeasedJob, timeout: Duration) {
+    entries.withLock { $0[job.id] = Entry(job: job, deadline: .now + timeout) }
+  }
+
+  /// Remembers the task running `id`, so that it can be cancelled.
+  func attach(_ task: Task<Void, Never>, to id: String) {
+    entries.withLock { $0[id]?.task = task }
   }
 
   func markFinished(_ id: String) {
     entries.withLock { $0[id]?.finished = true }
+  }
+
+  func timedOut(_ id: String) -> Bool {
+    entries.withLock { $0[id]?.timedOut ?? false }
   }
 
   func release(_ ids: some Sequence<String>) {
@@ -25,6 +38,26 @@ final class HeldJobs: Sendable {
   }
 
   var count: Int { entries.withLock { $0.count } }
+
+  /// Marks running jobs past their deadline as timed out and cancels their tasks.
+  func cancelOverdue(now: ContinuousClock.Instant = .now) -> Int {
+    let tasks = entries.withLock { entries -> [Task<Void, Never>] in
+      var tasks: [Task<Void, Never>] = []
+      for (id, entry) in entries where !entry.finished && !entry.timedOut && entry.deadline <= now {
+        entries[id]?.timedOut = true
+        if let task = entry.task { tasks.append(task) }
+      }
+      return tasks
+    }
+    for task in tasks { task.cancel() }
+    return tasks.count
+  }
+
+  /// Cancels every running job's task (shutdown after the grace period).
+  func cancelUnfinished() {
+    let tasks = entries.withLock { $0.values.filter { !$0.finished }.compactMap(\.task) }
+    for task in tasks { task.cancel() }
+  }
 
   /// Held jobs grouped by queue, optionally only those still running.
   func byQueue(unfinishedOnly: Bool = false) -> [String: [(id: String, token: String)]] {

@@ -77,6 +77,9 @@ public final class Worker: Service {
           await LeaseKeeper(broker: self.broker, held: self.held, lease: self.configuration.lease, logger: self.logger)
             .run(until: { stopped() && self.held.count == 0 })
         }
+        let watchdog = Task {
+          await Watchdog(held: self.held, interval: .milliseconds(100)).run(until: { self.drained.withLock { $0 } })
+        }
         let acks = Task { await self.completions.run(until: { self.drained.withLock { $0 } }) }
 
         await self.fetchAndRun()
@@ -85,6 +88,7 @@ public final class Worker: Service {
         // Everything started has finished or been handed back; flush the acks, then stop.
         await acks.value
         keeper.cancel()
+        watchdog.cancel()
         background.cancelAll()
       }
     } onGracefulShutdown: {
@@ -97,75 +101,92 @@ public final class Worker: Service {
   // MARK: Fetch loop
 
   private func fetchAndRun() async {
+    await fetchUntilStopped()
+    await finishOrHandBack()
+  }
+
+  /// Leases jobs from the queues in weighted order and starts each in a task of its own.
+  private func fetchUntilStopped() async {
     let order = WeightedOrder(queues: configuration.queues)
     var rng = SystemRandomNumberGenerator()
     var failures = 0
-    await withDiscardingTaskGroup { jobs in
-      while !isStopping {
-        let free = slots.free
-        if free <= 0 {
-          await wake.wait(timeout: configuration.pollInterval)
-          continue
+    // Fetch in batches: at least a quarter of the slots, unless nothing runs (then any slot), so a
+    // busy worker pays one round trip per batch and an idle one starts a lone job at once.
+    let batch = max(1, configuration.concurrency / 4)
+    while !isStopping {
+      let free = slots.free
+      if free <= 0 || (free < batch && free < slots.limit) {
+        await wake.wait(timeout: configuration.pollInterval)
+        continue
+      }
+      var started = 0
+      var nextDue: Int64?
+      do {
+        for queue in order.next(using: &rng) where started < free {
+          let result = try await broker.fetch(
+            queue: queue, limit: free - started, lease: configuration.lease, token: nextToken())
+          metrics.fetches.increment()
+          if let due = result.nextDueIn { nextDue = min(nextDue ?? due, due) }
+          if isStopping {
+            // Shutdown arrived during the round trip: these never started, so they go back now.
+            await handBack(result.jobs)
+            break
+          }
+          for job in result.jobs {
+            held.hold(job, timeout: catalog.jobs[job.type]?.timeout ?? .seconds(300))
+            slots.take(1)
+            started += 1
+            held.attach(Task { await self.execute(job) }, to: job.id)
+          }
         }
-        var started = 0
-        var nextDue: Int64?
+        if failures > 0 { logger.info("Redis is back; fetching again") }
+        failures = 0
+      } catch {
+        failures += 1
+        if failures == 1 || failures % 50 == 0 {
+          logger.error(
+            "cannot fetch jobs; retrying until Redis answers",
+            metadata: ["error": "\(error)", "attempt": "\(failures)"])
+        }
+        try? await Task.sleep(for: .milliseconds(min(50 * failures, 1000)))
+        continue
+      }
+      if started == 0 {
+        var timeout = configuration.pollInterval
+        if let nextDue, nextDue < timeout.milliseconds { timeout = .milliseconds(nextDue) }
+        if timeout > .zero { await wake.wait(timeout: timeout) }
+      }
+    }
+  }
+
+  /// Shutdown: running jobs get the grace period; then the rest are handed back at once (no attempt
+  /// or crash charged) and their handlers cancelled.
+  private func finishOrHandBack() async {
+    let deadline = ContinuousClock.now + configuration.gracePeriod
+    while slots.free < slots.limit && ContinuousClock.now < deadline {
+      await wake.wait(timeout: .milliseconds(50))
+    }
+    let unfinished = held.byQueue(unfinishedOnly: true)
+    if !unfinished.isEmpty {
+      let count = unfinished.values.map(\.count).reduce(0, +)
+      logger.notice("grace period over; handing back unfinished jobs", metadata: ["count": "\(count)"])
+      for (queue, leases) in unfinished {
         do {
-          for queue in order.next(using: &rng) where started < free {
-            let result = try await broker.fetch(
-              queue: queue, limit: free - started, lease: configuration.lease, token: nextToken())
-            metrics.fetches.increment()
-            if let due = result.nextDueIn { nextDue = min(nextDue ?? due, due) }
-            if isStopping {
-              // Shutdown arrived during the round trip: these never started, so they go back now.
-              await handBack(result.jobs)
-              break
-            }
-            for job in result.jobs {
-              held.hold(job)
-              slots.take(1)
-              started += 1
-              jobs.addTask { await self.execute(job) }
-            }
-          }
-          if failures > 0 { logger.info("Redis is back; fetching again") }
-          failures = 0
+          try await broker.handBack(queue: queue, leases)
         } catch {
-          failures += 1
-          if failures == 1 || failures % 50 == 0 {
-            logger.error(
-              "cannot fetch jobs; retrying until Redis answers",
-              metadata: ["error": "\(error)", "attempt": "\(failures)"])
-          }
-          try? await Task.sleep(for: .milliseconds(min(50 * failures, 1000)))
-          continue
-        }
-        if started == 0 {
-          var timeout = configuration.pollInterval
-          if let nextDue, nextDue < timeout.milliseconds { timeout = .milliseconds(nextDue) }
-          if timeout > .zero { await wake.wait(timeout: timeout) }
+          logger.error(
+            "cannot hand back jobs; they run again when their lease expires",
+            metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
       }
-      // Shutdown: give running jobs the grace period, then cancel and hand back the rest.
-      let deadline = ContinuousClock.now + configuration.gracePeriod
-      while slots.free < slots.limit && ContinuousClock.now < deadline {
-        await wake.wait(timeout: .milliseconds(50))
-      }
-      let unfinished = held.byQueue(unfinishedOnly: true)
-      if !unfinished.isEmpty {
-        let count = unfinished.values.map(\.count).reduce(0, +)
-        logger.notice("grace period over; handing back unfinished jobs", metadata: ["count": "\(count)"])
-        for (queue, leases) in unfinished {
-          do {
-            try await broker.handBack(queue: queue, leases)
-          } catch {
-            logger.error(
-              "cannot hand back jobs; they run again when their lease expires",
-              metadata: ["queue": "\(queue)", "error": "\(error)"])
-          }
-          held.release(leases.map(\.id))
-        }
-        jobs.cancelAll()
-      }
+      held.cancelUnfinished()
+      // Release after cancelling: the handlers see the cancellation, not a lost lease.
+      held.release(unfinished.values.flatMap { $0.map(\.id) })
+    }
+    // Let the cancelled handlers unwind before the process moves on.
+    let unwind = ContinuousClock.now + .seconds(5)
+    while slots.free < slots.limit && ContinuousClock.now < unwind {
+      await wake.wait(timeout: .milliseconds(20))
     }
   }
 
@@ -217,21 +238,19 @@ public final class Worker: Service {
       id: job.id, queue: job.queue, type: job.type, attempt: job.attempts + 1, maxAttempts: job.maxAttempts,
       broker: broker, logger: log)
     do {
-      try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await runner(job.payload, context) }
-        group.addTask {
-          try await Task.sleep(for: policy.timeout)
-          throw JobTimeout(limit: policy.timeout)
-        }
-        defer { group.cancelAll() }
-        try await group.next()
-      }
+      try await runner(job.payload, context)
+      if held.timedOut(job.id) { throw JobTimeout(limit: policy.timeout) }
       let (seconds, attoseconds) = (ContinuousClock.now - started).components
       set.duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
       set.processed.increment()
       held.markFinished(job.id)
       completions.add(job)
     } catch {
+      if held.timedOut(job.id) {
+        await record(
+          job, failure: "\(JobTimeout(limit: policy.timeout))", permanent: false, policy: policy, set: set, log: log)
+        return
+      }
       if isStopping && Task.isCancelled {
         // Cancelled by shutdown after the grace period: already handed back, no attempt charged.
         return
