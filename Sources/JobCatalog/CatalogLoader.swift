@@ -65,7 +65,14 @@ extension JobCatalog {
         timeout: .milliseconds(j.timeout_ms ?? d?.timeout_ms ?? 300_000),
         crashLimit: j.crash_limit ?? d?.crash_limit ?? 3,
         idempotencyWindow: .milliseconds(j.idempotency_window_ms ?? d?.idempotency_window_ms ?? 86_400_000),
-        submittable: j.submittable ?? d?.submittable ?? false)
+        submittable: j.submittable ?? d?.submittable ?? false,
+        limits: try (j.limits ?? []).map { limit throws(CatalogError) in
+          do {
+            return try LimitTemplate(bucket: limit.bucket, capacity: limit.capacity, perSecond: limit.per_second)
+          } catch {
+            throw .invalid(path: source, reason: "job \(type): \(error)")
+          }
+        })
       guard policy.maxAttempts >= 1, policy.crashLimit >= 1, policy.timeout > .zero else {
         throw .invalid(path: source, reason: "job \(type): attempts, crash limit and timeout must be positive")
       }
@@ -101,6 +108,12 @@ private struct CatalogFile: Decodable {
     var crash_limit: Int?
     var idempotency_window_ms: Int64?
     var submittable: Bool?
+    var limits: [LimitFile]?
+  }
+  struct LimitFile: Decodable {
+    var bucket: String
+    var capacity: LimitValueFile
+    var per_second: LimitValueFile
   }
   struct Defaults: Decodable {
     var max_attempts: Int?

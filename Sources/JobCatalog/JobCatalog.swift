@@ -21,6 +21,8 @@ public struct JobCatalog: Sendable {
     public var idempotencyWindow: Duration
     /// May tenants submit this type over HTTP?
     public var submittable: Bool
+    /// Token buckets every run takes from before it starts (all or none).
+    public var limits: [LimitTemplate] = []
   }
 
   public let queues: [String: QueueInfo]

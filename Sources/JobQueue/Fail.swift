@@ -37,7 +37,8 @@ extension Broker {
       if isHash then
         attempt = redis.call('HINCRBY', jk, 'a', 1)
         max = tonumber(redis.call('HGET', jk, 'm') or 1) or 1
-        redis.call('HDEL', jk, 'l')
+        -- A new attempt takes its rate-limit tokens anew.
+        redis.call('HDEL', jk, 'l', 'rt')
       end
       local hk = KEYS[6] .. id
       redis.call('RPUSH', hk, cjson.encode({attempt = attempt, error = ARGV[3], at = now, kind = 'failed'}))

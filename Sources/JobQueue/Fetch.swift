@@ -12,8 +12,8 @@ extension Broker {
   // ARGV[3] -> lease token
   // ARGV[4] -> most due jobs to promote from scheduled to ready
   // Output: {paused (0/1), ms until next due job (-1: none), now,
-  //          then 8 values per job: id, type, payload, attempts, max attempts, crashes, enqueued at,
-  //          corruption reason ('' when the record is sound)}
+  //          then 9 values per job: id, type, payload, attempts, max attempts, crashes, enqueued at,
+  //          corruption reason ('' when the record is sound), reserved token time (-1: none)}
   // Due jobs are promoted first and go to the consumer end of the ready list, so a delayed job
   // starts at its due time even behind a long backlog. When work remains, the doorbell is rung
   // again so the next idle worker wakes too.
@@ -39,7 +39,7 @@ extension Broker {
         local leases = {}
         for _, id in ipairs(ids) do
           local jk = KEYS[6] .. id
-          local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's')
+          local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's', 'rt')
           local corrupt = ''
           if not ok then
             corrupt = 'job record is not a hash (' .. redis.call('TYPE', jk)['ok'] .. ')'
@@ -61,7 +61,7 @@ extension Broker {
             out[n + 1] = id; out[n + 2] = f[1] or ''; out[n + 3] = f[2] or ''
             out[n + 4] = tonumber(f[3] or 0) or 0; out[n + 5] = tonumber(f[4] or 1) or 1
             out[n + 6] = tonumber(f[5] or 0) or 0; out[n + 7] = tonumber(f[6] or 0) or 0
-            out[n + 8] = corrupt
+            out[n + 8] = corrupt; out[n + 9] = tonumber(f[8] or -1) or -1
           end
         end
         if #leases > 0 then redis.call('ZADD', KEYS[3], unpack(leases)) end
@@ -83,12 +83,12 @@ extension Broker {
       Self.fetchScript,
       keys: [keys.ready, keys.scheduled, keys.leased, keys.paused, keys.wake, keys.jobPrefix],
       arguments: [String(max(1, limit)), String(lease.milliseconds), token, String(promoteLimit)])
-    guard let items = reply.array, items.count >= 3, (items.count - 3) % 8 == 0 else {
+    guard let items = reply.array, items.count >= 3, (items.count - 3) % 9 == 0 else {
       throw QueueError.unexpectedReply(operation: "fetch", detail: "\(reply)")
     }
     let leasedAt = items.int(2)
     var jobs: [LeasedJob] = []
-    jobs.reserveCapacity((items.count - 3) / 8)
+    jobs.reserveCapacity((items.count - 3) / 9)
     var i = 3
     while i < items.count {
       let corruption = items.string(i + 7) ?? ""
@@ -97,8 +97,9 @@ extension Broker {
           id: items.string(i) ?? "", queue: queue, type: items.string(i + 1) ?? "",
           payload: items.string(i + 2) ?? "", attempts: Int(items.int(i + 3)), maxAttempts: Int(items.int(i + 4)),
           crashes: Int(items.int(i + 5)), token: token, enqueuedAt: items.int(i + 6), leasedAt: leasedAt,
-          corruption: corruption.isEmpty ? nil : corruption))
-      i += 8
+          corruption: corruption.isEmpty ? nil : corruption,
+          tokensReservedFor: items.int(i + 8) >= 0 ? items.int(i + 8) : nil))
+      i += 9
     }
     let wait = items.int(1)
     return FetchResult(jobs: jobs, nextDueIn: wait >= 0 ? wait : nil, paused: items.int(0) == 1)

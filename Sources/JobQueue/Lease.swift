@@ -18,6 +18,9 @@ public struct LeasedJob: Sendable {
   public let leasedAt: Int64
   /// Set when the job record in Redis was unreadable; the worker dead-letters it with this reason.
   public let corruption: String?
+  /// Set when an earlier run deferred this job with its rate-limit tokens reserved: the Redis time
+  /// (ms) at which those tokens exist. Such a run takes no tokens again.
+  public let tokensReservedFor: Int64?
 }
 
 /// The answer to one fetch.

@@ -37,9 +37,17 @@ public struct QueueKeys: Sendable, Hashable {
 
   /// HASH counting runs per job id, written by `diag.echo` when asked, read by tests.
   public var witness: String { base + "witness" }
+  /// ZSET of job id -> the Redis time its rate-limit tokens existed, written by `diag.echo` when asked.
+  public var witnessTokens: String { base + "witness:tokens" }
+  /// Counter of runs that started before their tokens existed (must stay absent), for tests.
+  public var witnessEarly: String { base + "witness:early" }
 
   public func job(_ id: String) -> String { jobPrefix + id }
   public func history(_ id: String) -> String { historyPrefix + id }
+
+  /// A token bucket's HASH (tokens, ts). All buckets share one hash tag so that a take naming
+  /// several of them (per chip and per tenant, say) is one atomic script on Redis Cluster too.
+  public static func bucket(_ name: String) -> String { "whago:{limits}:bucket:" + name }
 
   /// SET of every queue name ever used, for operator tools. Outside any hash tag on purpose.
   public static let registry = "whago:queues"

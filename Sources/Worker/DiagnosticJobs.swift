@@ -50,10 +50,28 @@ public enum DiagnosticJobs {
       public var witness: Bool?
       public var message: String?
     }
+
+    // KEYS[1] -> whago:{q}:witness:tokens   KEYS[2] -> whago:{q}:witness:early
+    // ARGV[1] -> job id, ARGV[2] -> when its tokens existed (Redis ms)
+    // Records the token time, and counts a run that started before it.
+    static let stampScript = RedisScript(
+      "diag.echo.stamp",
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+      if now < tonumber(ARGV[2]) then redis.call('INCR', KEYS[2]) end
+      return now
+      """)
     public static let type = "diag.echo"
     public func run(_ parameters: Parameters, context: JobContext) async throws {
       if parameters.witness == true {
-        try await context.broker.redis.send("HINCRBY", QueueKeys(queue: context.queue).witness, context.id, "1")
+        let keys = QueueKeys(queue: context.queue)
+        try await context.broker.redis.send("HINCRBY", keys.witness, context.id, "1")
+        if let tokensAt = context.tokensAt {
+          _ = try await context.broker.redis.evaluate(
+            Self.stampScript, keys: [keys.witnessTokens, keys.witnessEarly], arguments: [context.id, String(tokensAt)])
+        }
       }
       if let message = parameters.message {
         context.logger.info("diag.echo", metadata: ["message": "\(message)"])

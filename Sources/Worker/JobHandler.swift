@@ -20,6 +20,8 @@ public struct JobContext: Sendable {
   public let maxAttempts: Int
   public let broker: Broker
   public let logger: Logger
+  /// When the run's rate-limit tokens existed (Redis ms), if its job type takes any.
+  public let tokensAt: Int64?
 }
 
 /// Thrown by a handler for a failure that no retry can cure (bad input, a refused request):

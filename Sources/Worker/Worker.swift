@@ -234,9 +234,16 @@ public final class Worker: Service {
         policy: policy, set: set, log: log)
       return
     }
+    var tokensAt = job.tokensReservedFor
+    if !policy.limits.isEmpty && tokensAt == nil {
+      switch await takeTokens(job, policy: policy, set: set, log: log) {
+      case .run(let at): tokensAt = at
+      case .deferred: return
+      }
+    }
     let context = JobContext(
       id: job.id, queue: job.queue, type: job.type, attempt: job.attempts + 1, maxAttempts: job.maxAttempts,
-      broker: broker, logger: log)
+      broker: broker, logger: log, tokensAt: tokensAt)
     do {
       try await runner(job.payload, context)
       if held.timedOut(job.id) { throw JobTimeout(limit: policy.timeout) }
@@ -258,6 +265,45 @@ public final class Worker: Service {
       let permanent = error is PermanentFailure || error is PayloadError
       await record(job, failure: "\(error)", permanent: permanent, policy: policy, set: set, log: log)
     }
+  }
+
+  private enum TokenOutcome {
+    case run(at: Int64)
+    case deferred
+  }
+
+  /// Takes the job type's tokens, or defers the job to the moment they exist: not failed, no
+  /// attempt charged, not spun on.
+  private func takeTokens(_ job: LeasedJob, policy: JobCatalog.JobPolicy, set: WorkerMetrics.Set, log: Logger) async
+    -> TokenOutcome
+  {
+    let buckets: [TokenBucket]
+    do {
+      let object = try JSONSerialization.jsonObject(with: Data(job.payload.utf8)) as? [String: Any] ?? [:]
+      buckets = try policy.limits.map { try $0.resolve(payload: object) }
+    } catch {
+      await record(job, failure: "rate limit: \(error)", permanent: true, set: set, log: log)
+      return .deferred
+    }
+    do {
+      let until: Int64
+      let reserved: Bool
+      switch try await broker.take(buckets) {
+      case .granted(let at, let now):
+        if at <= now { return .run(at: at) }
+        (until, reserved) = (at, true)
+      case .wait(let retryIn, let now):
+        // A little jitter so that jobs waiting on one bucket do not all come back in the same instant.
+        (until, reserved) = (now + retryIn + Int64.random(in: 0...min(100, retryIn / 10 + 1)), false)
+      }
+      metrics.deferred.increment()
+      try await broker.defer(job, until: until, tokensReserved: reserved)
+    } catch {
+      log.warning("cannot take rate-limit tokens; handing the job back", metadata: ["error": "\(error)"])
+      _ = try? await broker.handBack(queue: job.queue, [(job.id, job.token)])
+    }
+    held.release([job.id])
+    return .deferred
   }
 
   private func record(

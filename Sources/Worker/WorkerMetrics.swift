@@ -14,6 +14,7 @@ final class WorkerMetrics: Sendable {
   private let sets = Mutex<[String: Set]>([:])
   let running = Meter(label: "whago_jobs_running")
   let fetches = Counter(label: "whago_fetches_total")
+  let deferred = Counter(label: "whago_jobs_deferred_total")
 
   func set(queue: String, type: String) -> Set {
     let key = queue + "\u{0}" + type
