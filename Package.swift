@@ -86,6 +86,10 @@ let package = Package(
       dependencies: ["JobQueue", "JobCatalog", "RedisClient", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
+      name: "JobCatalogTests",
+      dependencies: ["JobCatalog"],
+      swiftSettings: upcoming),
+    .testTarget(
       name: "WorkerTests",
       dependencies: ["JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport"],
       swiftSettings: upcoming),

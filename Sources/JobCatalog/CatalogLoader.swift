@@ -78,7 +78,29 @@ extension JobCatalog {
       }
       jobs[type] = policy
     }
-    return JobCatalog(queues: queues, jobs: jobs, source: source)
+    var schedules: [Schedule] = []
+    for (name, entry) in (file.schedules ?? [:]).sorted(by: { $0.key < $1.key }) {
+      func invalid(_ reason: String) -> CatalogError { .invalid(path: source, reason: "schedule \(name): \(reason)") }
+      guard let policy = jobs[entry.job] else { throw invalid("job type '\(entry.job)' is not under \"jobs\"") }
+      let cron: CronExpression
+      do { cron = try CronExpression(entry.cron) } catch { throw invalid("\(error)") }
+      let zoneName = entry.timezone ?? "America/Sao_Paulo"
+      guard let zone = TimeZone(identifier: zoneName) else { throw invalid("unknown timezone '\(zoneName)'") }
+      guard let missed = Schedule.MissedSlots(rawValue: entry.missed ?? "run_once") else {
+        throw invalid("missed must be \"skip\" or \"run_once\"")
+      }
+      var payload = "{}"
+      if let object = entry.payload {
+        guard let data = try? JSONEncoder().encode(object) else { throw invalid("payload is not JSON") }
+        payload = String(decoding: data, as: UTF8.self)
+      }
+      schedules.append(
+        Schedule(
+          name: name, cron: cron, timeZone: zone, jobType: entry.job, payload: payload,
+          queue: entry.queue ?? policy.queue, missed: missed,
+          missedAfter: .milliseconds(max(1000, entry.missed_after_ms ?? 60_000))))
+    }
+    return JobCatalog(queues: queues, jobs: jobs, schedules: schedules, source: source)
   }
 
   private static func checkName(_ name: String) throws {
@@ -123,7 +145,57 @@ private struct CatalogFile: Decodable {
     var idempotency_window_ms: Int64?
     var submittable: Bool?
   }
+  struct ScheduleFile: Decodable {
+    var cron: String
+    var timezone: String?
+    var job: String
+    var payload: JSONValue?
+    var queue: String?
+    var missed: String?
+    var missed_after_ms: Int64?
+  }
   var queues: [String: QueueFile]
   var defaults: Defaults?
   var jobs: [String: JobFile]
+  var schedules: [String: ScheduleFile]?
+}
+
+/// Any JSON value, kept to re-encode a schedule's payload exactly.
+indirect enum JSONValue: Codable, Equatable {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if c.decodeNil() {
+      self = .null
+    } else if let b = try? c.decode(Bool.self) {
+      self = .bool(b)
+    } else if let n = try? c.decode(Double.self) {
+      self = .number(n)
+    } else if let s = try? c.decode(String.self) {
+      self = .string(s)
+    } else if let a = try? c.decode([JSONValue].self) {
+      self = .array(a)
+    } else {
+      self = .object(try c.decode([String: JSONValue].self))
+    }
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    switch self {
+    case .null: try c.encodeNil()
+    case .bool(let b): try c.encode(b)
+    case .number(let n):
+      if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+    case .string(let s): try c.encode(s)
+    case .array(let a): try c.encode(a)
+    case .object(let o): try c.encode(o)
+    }
+  }
 }

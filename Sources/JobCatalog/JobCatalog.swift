@@ -25,8 +25,29 @@ public struct JobCatalog: Sendable {
     public var limits: [LimitTemplate] = []
   }
 
+  /// A recurring schedule: every slot of `cron` (in `timeZone`) enqueues `job` once.
+  public struct Schedule: Sendable, Equatable {
+    public enum MissedSlots: String, Sendable, Equatable {
+      /// Slots that passed while no scheduler ran are dropped.
+      case skip
+      /// Slots that passed while no scheduler ran are made up by one job, as soon as one runs.
+      case runOnce = "run_once"
+    }
+    public var name: String
+    public var cron: CronExpression
+    public var timeZone: TimeZone
+    public var jobType: String
+    public var payload: String
+    public var queue: String
+    public var missed: MissedSlots
+    /// How late a slot may still fire on its own; older unfired slots count as missed. A deploy or
+    /// a pause shorter than this loses nothing and makes nothing up.
+    public var missedAfter: Duration
+  }
+
   public let queues: [String: QueueInfo]
   public let jobs: [String: JobPolicy]
+  public let schedules: [Schedule]
   /// Where it was read from, for messages.
   public let source: String
 

@@ -52,7 +52,7 @@ extension Broker {
   // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0
   static let enqueueScript = RedisScript(
     "enqueue",
-    LuaClock.now + """
+    LuaClock.now + LuaJob.create + """
       local window = tonumber(ARGV[#ARGV])
       local out = {}
       local ready = {}
@@ -68,16 +68,9 @@ extension Broker {
           local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
           local due = now
           if delay >= 0 then due = now + delay elseif at >= 0 then due = at end
-          local jk = KEYS[5] .. id
-          local state = 'ready'
-          if due > now then state = 'scheduled' end
-          redis.call('HSET', jk, 't', ARGV[i + 1], 'p', ARGV[i + 2], 'm', ARGV[i + 3], 's', state, 'e', now)
-          if key ~= '' then
-            redis.call('HSET', jk, 'k', key)
-            redis.call('SET', KEYS[6] .. key, id, 'PX', window)
-          end
+          local state = createJob(KEYS[5], id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], due, key)
+          if key ~= '' then redis.call('SET', KEYS[6] .. key, id, 'PX', window) end
           if state == 'scheduled' then
-            redis.call('HSET', jk, 'd', due)
             redis.call('ZADD', KEYS[2], due, id)
           else
             ready[#ready + 1] = id

@@ -42,6 +42,10 @@ public struct QueueKeys: Sendable, Hashable {
   /// Counter of runs that started before their tokens existed (must stay absent), for tests.
   public var witnessEarly: String { base + "witness:early" }
 
+  /// HASH of one cron schedule's progress (last slot handled, next slot, last job, counts). In the
+  /// queue's hash tag, so firing a slot and enqueueing its job are one script.
+  public func cron(_ name: String) -> String { base + "cron:" + name }
+
   public func job(_ id: String) -> String { jobPrefix + id }
   public func history(_ id: String) -> String { historyPrefix + id }
 

@@ -41,6 +41,9 @@ struct Work: AsyncParsableCommand {
   @Option(help: "Address the metrics endpoint binds to.")
   var metricsHost: String = "127.0.0.1"
 
+  @Flag(help: "Do not run the cron scheduler in this process (every worker runs it by default; that is safe).")
+  var noScheduler = false
+
   @Option(help: "A name for this worker in logs and leases (default: host-pid).")
   var name: String?
 
@@ -74,6 +77,9 @@ struct Work: AsyncParsableCommand {
       broker: broker, doorbell: doorbell, catalog: catalog, registry: handlers, logger: logger)
 
     var services: [any Service] = [worker]
+    if !catalog.schedules.isEmpty && !noScheduler {
+      services.append(Scheduler(broker: broker, catalog: catalog, logger: global.logger(label: "whago.scheduler")))
+    }
     if metricsPort > 0 {
       services.append(
         MetricsServer.make(host: metricsHost, port: metricsPort, registry: registryPrometheus, logger: logger))
