@@ -5,17 +5,17 @@ extension Broker {
   // KEYS[2] -> whago:{q}:scheduled
   // KEYS[3] -> whago:{q}:finished
   // KEYS[4] -> whago:{q}:stats
-  // KEYS[5] -> whago:{q}:job:   (prefix)
+  // KEYS[5] -> whago:{q}:job:   (prefix)   (a tenant's lane is KEYS[1] .. ':' .. tenant)
   // ARGV[1] -> job id
   // Output: {'cancelled'} or {'refused', current state} or {'missing'}
   static let cancelScript = RedisScript(
     "cancel",
-    LuaClock.now + """
+    LuaClock.now + LuaReady.functions + """
       local jk = KEYS[5] .. ARGV[1]
       local state = redis.call('HGET', jk, 's')
       if not state then return {'missing'} end
       if state == 'ready' then
-        redis.call('LREM', KEYS[1], 1, ARGV[1])
+        redis.call('LREM', laneKey(KEYS[1], redis.call('HGET', jk, 'n')), 1, ARGV[1])
       elseif state == 'scheduled' then
         redis.call('ZREM', KEYS[2], ARGV[1])
       else

@@ -42,6 +42,8 @@ extension Broker {
   // KEYS[4] -> whago:{q}:wake
   // KEYS[5] -> whago:{q}:job:         (prefix)
   // KEYS[6] -> whago:{q}:cron:<name>  (HASH: last, next, job, fired, skipped, madeUp)
+  // KEYS[7] -> whago:{q}:ring
+  // KEYS[8] -> whago:{q}:ring:members
   // ARGV[1] -> slot time (epoch ms)
   // ARGV[2] -> 'fire', 'catchup' (one run making up missed slots) or 'skip' (missed slots dropped)
   // ARGV[3] -> lead ms: how far ahead of Redis time a slot may be fired
@@ -52,7 +54,7 @@ extension Broker {
   // goes to the consumer end of the ready list, so a backed-up queue does not delay it.
   static let cronFireScript = RedisScript(
     "cronFire",
-    LuaClock.now + LuaJob.create + """
+    LuaClock.now + LuaJob.create + LuaReady.functions + """
       local slot = tonumber(ARGV[1])
       local last = tonumber(redis.call('HGET', KEYS[6], 'last') or -1)
       if slot <= last then return {0} end
@@ -63,13 +65,13 @@ extension Broker {
         return {2}
       end
       local id = ARGV[4]
-      local state = createJob(KEYS[5], id, ARGV[5], ARGV[6], ARGV[7], slot, '')
+      local state = createJob(KEYS[5], id, ARGV[5], ARGV[6], ARGV[7], slot, '', '')
       -- The slot stays readable on the job even when it was made up late.
       redis.call('HSET', KEYS[5] .. id, 'd', slot)
       if state == 'scheduled' then
         redis.call('ZADD', KEYS[2], slot, id)
       else
-        redis.call('RPUSH', KEYS[1], id)
+        pushReady(KEYS[1], KEYS[7], KEYS[8], id, '', true)
       end
       redis.call('HSET', KEYS[6], 'job', id)
       if ARGV[2] == 'catchup' then redis.call('HINCRBY', KEYS[6], 'madeUp', 1) end
@@ -89,7 +91,9 @@ extension Broker {
     let id = JobID.make()
     let reply = try await redis.evaluate(
       Self.cronFireScript,
-      keys: [keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.cron(name)],
+      keys: [
+        keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.cron(name), keys.ring, keys.ringMembers,
+      ],
       arguments: [
         String(slot), mode.rawValue, String(lead.milliseconds), id, job.type, job.payload,
         String(job.maxAttempts),

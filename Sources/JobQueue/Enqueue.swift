@@ -17,11 +17,14 @@ public struct JobSpec: Sendable {
   public var maxAttempts: Int
   public var idempotencyKey: String?
   public var idempotencyWindow: Duration
+  /// Whose work this is: ready jobs of different tenants take turns (fairness). Nil for system work.
+  public var tenant: String?
 
   public init(
     type: String, payload: String = "{}", queue: String, when: When = .now, maxAttempts: Int = 25,
-    idempotencyKey: String? = nil, idempotencyWindow: Duration = .seconds(86_400)
+    idempotencyKey: String? = nil, idempotencyWindow: Duration = .seconds(86_400), tenant: String? = nil
   ) {
+    self.tenant = tenant
     self.type = type
     self.payload = payload
     self.queue = queue
@@ -46,18 +49,21 @@ extension Broker {
   // KEYS[4] -> whago:{q}:wake
   // KEYS[5] -> whago:{q}:job:            (prefix; the script appends each id)
   // KEYS[6] -> whago:{q}:unique:         (prefix; the script appends each idempotency key)
-  // ARGV    -> 7 values per job: id, type, payload, max attempts,
-  //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none),
+  // KEYS[7] -> whago:{q}:ring
+  // KEYS[8] -> whago:{q}:ring:members
+  // ARGV    -> 8 values per job: id, type, payload, max attempts,
+  //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
   //            and one trailing value: idempotency window ms
   // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0
   static let enqueueScript = RedisScript(
     "enqueue",
-    LuaClock.now + LuaJob.create + """
+    LuaClock.now + LuaJob.create + LuaReady.functions + """
       local window = tonumber(ARGV[#ARGV])
       local out = {}
       local ready = {}
       local added = 0
-      for i = 1, #ARGV - 1, 7 do
+      for i = 1, #ARGV - 1, 8 do
+        local tenant = ARGV[i + 7]
         local id, key = ARGV[i], ARGV[i + 6]
         local existing = false
         if key ~= '' then existing = redis.call('GET', KEYS[6] .. key) end
@@ -68,19 +74,23 @@ extension Broker {
           local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
           local due = now
           if delay >= 0 then due = now + delay elseif at >= 0 then due = at end
-          local state = createJob(KEYS[5], id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], due, key)
+          local state = createJob(KEYS[5], id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], due, key, tenant)
           if key ~= '' then redis.call('SET', KEYS[6] .. key, id, 'PX', window) end
           if state == 'scheduled' then
             redis.call('ZADD', KEYS[2], due, id)
           else
-            ready[#ready + 1] = id
-            if #ready >= 1000 then redis.call('LPUSH', KEYS[1], unpack(ready)); ready = {} end
+            local lane = ready[tenant]
+            if not lane then lane = {}; ready[tenant] = lane end
+            lane[#lane + 1] = id
+            if #lane >= 1000 then pushReadyMany(KEYS[1], KEYS[7], KEYS[8], lane, tenant); ready[tenant] = {} end
           end
           added = added + 1
           out[#out + 1] = id; out[#out + 1] = state; out[#out + 1] = 0
         end
       end
-      if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
+      for tenant, lane in pairs(ready) do
+        if #lane > 0 then pushReadyMany(KEYS[1], KEYS[7], KEYS[8], lane, tenant) end
+      end
       if added > 0 then
         redis.call('HINCRBY', KEYS[3], 'enqueued', added)
         redis.call('LPUSH', KEYS[4], 1)
@@ -134,12 +144,14 @@ extension Broker {
 
   private func enqueueGroup(_ jobs: [JobSpec], key: GroupKey) async throws -> [EnqueueResult] {
     let keys = QueueKeys(queue: key.queue)
-    let scriptKeys = [keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix]
+    let scriptKeys = [
+      keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix, keys.ring, keys.ringMembers,
+    ]
     let window = String(max(1, key.window.milliseconds))
     var calls: [(keys: [String], arguments: [String])] = []
     for start in stride(from: 0, to: jobs.count, by: Self.enqueueChunk) {
       var args: [String] = []
-      args.reserveCapacity(Self.enqueueChunk * 7 + 1)
+      args.reserveCapacity(Self.enqueueChunk * 8 + 1)
       for job in jobs[start..<min(start + Self.enqueueChunk, jobs.count)] {
         var delay: Int64 = -1
         var at: Int64 = -1
@@ -150,7 +162,7 @@ extension Broker {
         }
         args += [
           JobID.make(), job.type, job.payload, String(job.maxAttempts), String(delay), String(at),
-          job.idempotencyKey ?? "",
+          job.idempotencyKey ?? "", job.tenant ?? "",
         ]
       }
       args.append(window)

@@ -7,6 +7,8 @@ extension Broker {
   // KEYS[4] -> whago:{q}:paused
   // KEYS[5] -> whago:{q}:wake
   // KEYS[6] -> whago:{q}:job:      (prefix)
+  // KEYS[7] -> whago:{q}:ring
+  // KEYS[8] -> whago:{q}:ring:members
   // ARGV[1] -> most jobs to lease
   // ARGV[2] -> lease duration ms
   // ARGV[3] -> lease token
@@ -19,7 +21,7 @@ extension Broker {
   // again so the next idle worker wakes too.
   static let fetchScript = RedisScript(
     "fetch",
-    LuaClock.now + """
+    LuaClock.now + LuaReady.functions + """
       local function nextDue()
         local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
         if first[2] then return math.max(0, tonumber(first[2]) - now) end
@@ -29,12 +31,13 @@ extension Broker {
       local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
       for _, id in ipairs(due) do
         redis.call('ZREM', KEYS[2], id)
-        redis.call('HSET', KEYS[6] .. id, 's', 'ready')
-        redis.call('RPUSH', KEYS[1], id)
+        local ok, tenant = pcall(redis.call, 'HGET', KEYS[6] .. id, 'n')
+        if ok then redis.call('HSET', KEYS[6] .. id, 's', 'ready') else tenant = false end
+        pushReady(KEYS[1], KEYS[7], KEYS[8], id, tenant, true)
       end
       local out = {0, 0, now}
-      local ids = redis.call('RPOP', KEYS[1], tonumber(ARGV[1]))
-      if ids then
+      local ids = popReady(KEYS[1], KEYS[7], KEYS[8], tonumber(ARGV[1]))
+      if #ids > 0 then
         local deadline = now + tonumber(ARGV[2])
         local leases = {}
         for _, id in ipairs(ids) do
@@ -65,7 +68,7 @@ extension Broker {
           end
         end
         if #leases > 0 then redis.call('ZADD', KEYS[3], unpack(leases)) end
-        if redis.call('LLEN', KEYS[1]) > 0 then
+        if redis.call('LLEN', KEYS[7]) > 0 then
           redis.call('LPUSH', KEYS[5], 1)
           redis.call('LTRIM', KEYS[5], 0, 0)
         end
@@ -81,7 +84,9 @@ extension Broker {
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
       Self.fetchScript,
-      keys: [keys.ready, keys.scheduled, keys.leased, keys.paused, keys.wake, keys.jobPrefix],
+      keys: [
+        keys.ready, keys.scheduled, keys.leased, keys.paused, keys.wake, keys.jobPrefix, keys.ring, keys.ringMembers,
+      ],
       arguments: [String(max(1, limit)), String(lease.milliseconds), token, String(promoteLimit)])
     guard let items = reply.array, items.count >= 3, (items.count - 3) % 9 == 0 else {
       throw QueueError.unexpectedReply(operation: "fetch", detail: "\(reply)")

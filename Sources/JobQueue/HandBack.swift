@@ -5,6 +5,8 @@ extension Broker {
   // KEYS[2] -> whago:{q}:ready
   // KEYS[3] -> whago:{q}:wake
   // KEYS[4] -> whago:{q}:job:   (prefix)
+  // KEYS[5] -> whago:{q}:ring
+  // KEYS[6] -> whago:{q}:ring:members
   // ARGV    -> pairs: job id, lease token
   // Output: how many jobs went back
   // A worker shutting down returns work it has not finished at once, at the consumer end of the
@@ -12,25 +14,25 @@ extension Broker {
   // to expire.
   static let handBackScript = RedisScript(
     "handBack",
-    """
-    local n = 0
-    for i = 1, #ARGV, 2 do
-      local id = ARGV[i]
-      local jk = KEYS[4] .. id
-      if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', jk, 'l') == ARGV[i + 1] then
-        redis.call('ZREM', KEYS[1], id)
-        redis.call('HSET', jk, 's', 'ready')
-        redis.call('HDEL', jk, 'l')
-        redis.call('RPUSH', KEYS[2], id)
-        n = n + 1
+    LuaReady.functions + """
+      local n = 0
+      for i = 1, #ARGV, 2 do
+        local id = ARGV[i]
+        local jk = KEYS[4] .. id
+        if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', jk, 'l') == ARGV[i + 1] then
+          redis.call('ZREM', KEYS[1], id)
+          redis.call('HSET', jk, 's', 'ready')
+          redis.call('HDEL', jk, 'l')
+          pushReady(KEYS[2], KEYS[5], KEYS[6], id, redis.call('HGET', jk, 'n'), true)
+          n = n + 1
+        end
       end
-    end
-    if n > 0 then
-      redis.call('LPUSH', KEYS[3], 1)
-      redis.call('LTRIM', KEYS[3], 0, 0)
-    end
-    return n
-    """)
+      if n > 0 then
+        redis.call('LPUSH', KEYS[3], 1)
+        redis.call('LTRIM', KEYS[3], 0, 0)
+      end
+      return n
+      """)
 
   /// Returns leased, unfinished jobs to their queue without charging an attempt.
   @discardableResult
@@ -38,7 +40,7 @@ extension Broker {
     if jobs.isEmpty { return 0 }
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-      Self.handBackScript, keys: [keys.leased, keys.ready, keys.wake, keys.jobPrefix],
+      Self.handBackScript, keys: [keys.leased, keys.ready, keys.wake, keys.jobPrefix, keys.ring, keys.ringMembers],
       arguments: jobs.flatMap { [$0.id, $0.token] })
     return Int(reply.int ?? 0)
   }

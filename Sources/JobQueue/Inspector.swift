@@ -46,6 +46,19 @@ public struct JobInfo: Sendable, Codable, Equatable {
 }
 
 extension Broker {
+  // KEYS[1] -> whago:{q}:ready (the tenant-less lane and the prefix of tenant lanes)
+  // KEYS[2] -> whago:{q}:ring:members
+  // Output: ready jobs over every lane (read only)
+  static let readyCountScript = RedisScript(
+    "readyCount",
+    LuaReady.functions + """
+      local n = 0
+      for _, tenant in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+        n = n + redis.call('LLEN', laneKey(KEYS[1], tenant))
+      end
+      return n
+      """)
+
   /// Counts for each queue (all known queues when `queues` is nil), read in one round trip.
   public func stats(queues: [String]? = nil) async throws -> [QueueStats] {
     let names: [String]
@@ -54,11 +67,18 @@ extension Broker {
     for name in names {
       let k = QueueKeys(queue: name)
       commands += [
-        RedisCommand("LLEN", k.ready), RedisCommand("ZCARD", k.scheduled), RedisCommand("ZCARD", k.leased),
+        RedisCommand("SCARD", k.ringMembers), RedisCommand("ZCARD", k.scheduled), RedisCommand("ZCARD", k.leased),
         RedisCommand("ZCARD", k.dead), RedisCommand("EXISTS", k.paused), RedisCommand("HGETALL", k.stats),
       ]
     }
     let replies = try await redis.pipeline(commands)
+    var readyCounts: [Int] = []
+    for name in names {
+      let k = QueueKeys(queue: name)
+      let reply = try await redis.evaluate(
+        Self.readyCountScript, keys: [k.ready, k.ringMembers], arguments: [String]())
+      readyCounts.append(Int(reply.int ?? 0))
+    }
     return names.enumerated().map { index, name in
       let r = Array(replies[index * 6..<index * 6 + 6])
       var counters: [String: Int] = [:]
@@ -67,7 +87,7 @@ extension Broker {
         if let key = pairs[i].string { counters[key] = Int(pairs[i + 1].int ?? 0) }
       }
       return QueueStats(
-        queue: name, ready: Int(r.int(0)), scheduled: Int(r.int(1)), active: Int(r.int(2)), dead: Int(r.int(3)),
+        queue: name, ready: readyCounts[index], scheduled: Int(r.int(1)), active: Int(r.int(2)), dead: Int(r.int(3)),
         paused: r.int(4) == 1, enqueued: counters["enqueued"] ?? 0, processed: counters["processed"] ?? 0,
         failed: counters["failed"] ?? 0, retried: counters["retried"] ?? 0, recovered: counters["recovered"] ?? 0,
         cancelled: counters["cancelled"] ?? 0)

@@ -1,16 +1,18 @@
 /// Lua shared by the scripts that create jobs (enqueue, cron fire), so a job record has one shape.
 enum LuaJob {
-  /// `createJob(jobPrefix, id, type, payload, maxAttempts, due, key)` writes the job hash and
+  /// `createJob(jobPrefix, id, type, payload, maxAttempts, due, key, tenant)` writes the job hash and
   /// returns its state, 'ready' or 'scheduled'; the caller files the id and counts it.
-  /// Fields: t type, p payload, m max attempts, s state, e enqueued at, d due, k idempotency key;
+  /// Fields: t type, p payload, m max attempts, s state, e enqueued at, d due, k idempotency key,
+  /// n tenant;
   /// later a attempts, c crashes, l lease token, sa started at, f finished at, rt reserved tokens.
   static let create = """
-    local function createJob(jobPrefix, id, typ, payload, maxAttempts, due, key)
+    local function createJob(jobPrefix, id, typ, payload, maxAttempts, due, key, tenant)
       local jk = jobPrefix .. id
       local state = 'ready'
       if due > now then state = 'scheduled' end
       redis.call('HSET', jk, 't', typ, 'p', payload, 'm', maxAttempts, 's', state, 'e', now)
       if key ~= '' then redis.call('HSET', jk, 'k', key) end
+      if tenant ~= '' then redis.call('HSET', jk, 'n', tenant) end
       if state == 'scheduled' then redis.call('HSET', jk, 'd', due) end
       return state
     end

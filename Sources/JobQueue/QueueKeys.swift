@@ -12,8 +12,18 @@ public struct QueueKeys: Sendable, Hashable {
     self.base = "whago:{\(queue)}:"
   }
 
-  /// LIST of job ids ready to run; producers push left, workers pop right (FIFO).
+  /// LIST of ready job ids without a tenant, and the prefix of each tenant's lane
+  /// (`ready:<tenant>`); producers push left, workers pop right (FIFO within a lane).
   public var ready: String { base + "ready" }
+  /// A tenant's lane of ready job ids.
+  public func lane(_ tenant: String?) -> String {
+    guard let tenant, !tenant.isEmpty else { return ready }
+    return ready + ":" + tenant
+  }
+  /// LIST ring of tenants with ready work; fetches serve them in turn.
+  public var ring: String { base + "ring" }
+  /// SET of the tenants in the ring, so none is in it twice.
+  public var ringMembers: String { base + "ring:members" }
   /// ZSET of delayed and backing-off job ids, scored by due time (Redis ms).
   public var scheduled: String { base + "scheduled" }
   /// ZSET of leased job ids, scored by lease deadline (Redis ms).

@@ -21,6 +21,8 @@ extension Broker {
   // KEYS[5] -> whago:{q}:wake
   // KEYS[6] -> whago:{q}:job:       (prefix)
   // KEYS[7] -> whago:{q}:history:   (prefix)
+  // KEYS[8] -> whago:{q}:ring
+  // KEYS[9] -> whago:{q}:ring:members
   // ARGV[1] -> crash limit: dead-letter a job whose lease expired this many times
   // ARGV[2] -> most jobs to recover in this call
   // ARGV[3] -> history length kept
@@ -29,7 +31,7 @@ extension Broker {
   // failure, so no attempt is charged; the crash counter stops a job that kills every worker.
   static let recoverScript = RedisScript(
     "recover",
-    LuaClock.now + """
+    LuaClock.now + LuaReady.functions + """
       local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
       local requeued, dead = 0, 0
       for _, id in ipairs(expired) do
@@ -45,7 +47,7 @@ extension Broker {
         local reason = 'lease expired: its worker stopped responding (crash ' .. crashes .. ' of ' .. ARGV[1] .. ')'
         if isHash and crashes < tonumber(ARGV[1]) then
           redis.call('HSET', jk, 's', 'ready')
-          redis.call('RPUSH', KEYS[2], id)
+          pushReady(KEYS[2], KEYS[8], KEYS[9], id, redis.call('HGET', jk, 'n'), true)
           requeued = requeued + 1
         else
           reason = 'crashed its worker ' .. crashes .. ' times (crash limit ' .. ARGV[1] .. '): poison job'
@@ -75,7 +77,8 @@ extension Broker {
     let reply = try await redis.evaluate(
       Self.recoverScript,
       keys: [
-        keys.leased, keys.ready, keys.dead, keys.stats, keys.wake, keys.jobPrefix, keys.historyPrefix,
+        keys.leased, keys.ready, keys.dead, keys.stats, keys.wake, keys.jobPrefix, keys.historyPrefix, keys.ring,
+        keys.ringMembers,
       ],
       arguments: [String(max(1, crashLimit)), String(limit), String(historyLimit)])
     guard let items = reply.array, items.count == 2 else {

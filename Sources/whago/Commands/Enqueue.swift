@@ -38,6 +38,9 @@ struct Enqueue: AsyncParsableCommand {
   @Option(help: "Attempts before the job is dead-lettered (default: the catalog's).")
   var maxAttempts: Int?
 
+  @Option(help: "The tenant whose work this is; tenants' ready jobs take turns.")
+  var tenant: String?
+
   @Option(help: "Enqueue this many copies in bulk.")
   var count: Int = 1
 
@@ -74,7 +77,7 @@ struct Enqueue: AsyncParsableCommand {
     let spec = JobSpec(
       type: type, payload: payload, queue: queue ?? policy.queue, when: when,
       maxAttempts: maxAttempts ?? policy.maxAttempts, idempotencyKey: key,
-      idempotencyWindow: policy.idempotencyWindow)
+      idempotencyWindow: policy.idempotencyWindow, tenant: tenant)
     try spec.validateQueueName()
 
     let redis = try global.client()

@@ -1,0 +1,61 @@
+/// Lua shared by every script that files a job as ready or takes ready jobs.
+///
+/// Ready jobs wait in one LIST per tenant (a lane; jobs without a tenant use the bare `ready`
+/// key), and the tenants with ready work take turns in a ring LIST, with a SET saying who is in
+/// the ring. A fetch serves the ring round-robin, so one tenant's 100,000 jobs cannot keep
+/// another tenant's few waiting for more than about one fetch.
+enum LuaReady {
+  static let functions = """
+    local function laneKey(readyKey, tenant)
+      if tenant == nil or tenant == false or tenant == '' then return readyKey end
+      return readyKey .. ':' .. tenant
+    end
+
+    -- Files `id` in its tenant's lane: at the consumer end when `front` (due now, recovered, handed
+    -- back), else at the producer end. A lane that was empty joins the ring.
+    local function pushReady(readyKey, ringKey, ringSetKey, id, tenant, front)
+      local n
+      if front then
+        n = redis.call('RPUSH', laneKey(readyKey, tenant), id)
+      else
+        n = redis.call('LPUSH', laneKey(readyKey, tenant), id)
+      end
+      if n == 1 and redis.call('SADD', ringSetKey, tenant or '') == 1 then
+        redis.call('LPUSH', ringKey, tenant or '')
+      end
+    end
+
+    -- Files many ids of one tenant at the producer end, in order.
+    local function pushReadyMany(readyKey, ringKey, ringSetKey, ids, tenant)
+      local n = redis.call('LPUSH', laneKey(readyKey, tenant), unpack(ids))
+      if n == #ids and redis.call('SADD', ringSetKey, tenant) == 1 then
+        redis.call('LPUSH', ringKey, tenant)
+      end
+    end
+
+    -- Takes up to `limit` ready ids, tenants in turn: each turn gives a tenant an equal share of
+    -- what is left, and turns go on while work and room remain (work-conserving).
+    local function popReady(readyKey, ringKey, ringSetKey, limit)
+      local taken = {}
+      local guard = redis.call('LLEN', ringKey) + limit
+      while #taken < limit and guard > 0 do
+        guard = guard - 1
+        local tenant = redis.call('RPOP', ringKey)
+        if not tenant then break end
+        local lane = laneKey(readyKey, tenant)
+        local share = math.max(1, math.floor((limit - #taken) / (redis.call('LLEN', ringKey) + 1)))
+        local ids = redis.call('RPOP', lane, share)
+        if ids then
+          for _, id in ipairs(ids) do taken[#taken + 1] = id end
+        end
+        if redis.call('LLEN', lane) > 0 then
+          redis.call('LPUSH', ringKey, tenant)
+        else
+          redis.call('SREM', ringSetKey, tenant)
+        end
+      end
+      return taken
+    end
+
+    """
+}
