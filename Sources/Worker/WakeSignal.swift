@@ -25,8 +25,12 @@ final class WakeSignal: Sendable {
   func wait(timeout: Duration?) async {
     let timer = timeout.map { timeout in
       Task { [self] in
-        try? await Task.sleep(for: timeout)
-        fire()
+        // Only a timer that ran out wakes the waiter: a cancelled one (the wait ended early) must
+        // not leave a stale wake-up behind, or every later wait would return at once.
+        do {
+          try await Task.sleep(for: timeout)
+          fire()
+        } catch {}
       }
     }
     defer { timer?.cancel() }

@@ -44,6 +44,9 @@ struct Enqueue: AsyncParsableCommand {
   @Option(help: "Enqueue this many copies in bulk.")
   var count: Int = 1
 
+  @Option(help: "With --count: enqueue one job at a time at this steady rate (jobs/s), as a load source.")
+  var rate: Int?
+
   @Flag(help: "Print JSON.")
   var json = false
 
@@ -54,6 +57,7 @@ struct Enqueue: AsyncParsableCommand {
       throw ValidationError("--key with --count would make every copy after the first a duplicate")
     }
     if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+    if let rate, rate < 1 { throw ValidationError("--rate must be at least 1 job/s") }
   }
 
   func run() async throws {
@@ -100,6 +104,17 @@ struct Enqueue: AsyncParsableCommand {
     let progress = Progress(total: count, label: "enqueued")
     let started = ContinuousClock.now
     var done = 0
+    if let rate {
+      // Steady load: job k goes out at start + k/rate, each its own enqueue, so latency is measured
+      // per job rather than per batch.
+      let clock = ContinuousClock()
+      while done < count {
+        try await clock.sleep(until: started + .nanoseconds(Int64(done) * 1_000_000_000 / Int64(rate)))
+        _ = try await broker.enqueue(spec)
+        done += 1
+        progress.update(done)
+      }
+    }
     let batch = 20_000
     while done < count {
       let n = min(batch, count - done)
