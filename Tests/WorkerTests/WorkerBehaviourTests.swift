@@ -131,6 +131,18 @@ extension WorkerProcessTests {
         $0.hasPrefix("whago_jobs_processed_total") && $0.contains("queue=\"\(queue)\"")
       }
       #expect(line?.hasSuffix(" 25") == true, "\(line ?? "no line for the queue")")
+
+      // Idle, the worker waits on its doorbell and poll interval instead of fetching in a loop.
+      func fetches() async throws -> Double {
+        let url = URL(string: "http://127.0.0.1:\(port)/metrics")!
+        let text = String(decoding: try await URLSession.shared.data(from: url).0, as: UTF8.self)
+        let sample = text.split(separator: "\n").first { $0.hasPrefix("whago_fetches_total ") }
+        return Double(sample?.split(separator: " ").last ?? "") ?? -1
+      }
+      let before = try await fetches()
+      try await Task.sleep(for: .seconds(2))
+      let idleFetches = try await fetches() - before
+      #expect(before >= 0 && idleFetches >= 0 && idleFetches <= 10, "\(idleFetches) fetches in 2 idle seconds")
     }
   }
 }
