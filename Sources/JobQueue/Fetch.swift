@@ -9,6 +9,7 @@ extension Broker {
   // KEYS[6] -> whago:{q}:job:      (prefix)
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
+  // KEYS[9] -> whago:{q}:weights  (tenant -> weight; absent: equal shares)
   // ARGV[1] -> most jobs to lease
   // ARGV[2] -> lease duration ms
   // ARGV[3] -> lease token
@@ -36,7 +37,7 @@ extension Broker {
         pushReady(KEYS[1], KEYS[7], KEYS[8], id, tenant, true)
       end
       local out = {0, 0, now}
-      local ids = popReady(KEYS[1], KEYS[7], KEYS[8], tonumber(ARGV[1]))
+      local ids = popReady(KEYS[1], KEYS[7], KEYS[8], KEYS[9], tonumber(ARGV[1]))
       if #ids > 0 then
         local deadline = now + tonumber(ARGV[2])
         local leases = {}
@@ -86,6 +87,7 @@ extension Broker {
       Self.fetchScript,
       keys: [
         keys.ready, keys.scheduled, keys.leased, keys.paused, keys.wake, keys.jobPrefix, keys.ring, keys.ringMembers,
+        keys.weights,
       ],
       arguments: [String(max(1, limit)), String(lease.milliseconds), token, String(promoteLimit)])
     guard let items = reply.array, items.count >= 3, (items.count - 3) % 9 == 0 else {

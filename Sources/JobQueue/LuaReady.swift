@@ -33,17 +33,38 @@ enum LuaReady {
       end
     end
 
-    -- Takes up to `limit` ready ids, tenants in turn: each turn gives a tenant an equal share of
-    -- what is left, and turns go on while work and room remain (work-conserving).
-    local function popReady(readyKey, ringKey, ringSetKey, limit)
+    -- Takes up to `limit` ready ids, tenants in turn: each turn gives a tenant its share of the
+    -- batch (equal, or in proportion to its weight when the queue has tenant weights), and turns go
+    -- on while work and room remain (work-conserving).
+    local function popReady(readyKey, ringKey, ringSetKey, weightsKey, limit)
       local taken = {}
       local guard = redis.call('LLEN', ringKey) + limit
+      local weights = nil
+      if redis.call('EXISTS', weightsKey) == 1 then
+        weights = {}
+        local members = redis.call('SMEMBERS', ringSetKey)
+        local total = 0
+        if #members > 0 then
+          local values = redis.call('HMGET', weightsKey, unpack(members))
+          for i, tenant in ipairs(members) do
+            local w = tonumber(values[i]) or 1
+            weights[tenant] = w
+            total = total + w
+          end
+        end
+        for tenant, w in pairs(weights) do weights[tenant] = math.max(1, math.floor(limit * w / total)) end
+      end
       while #taken < limit and guard > 0 do
         guard = guard - 1
         local tenant = redis.call('RPOP', ringKey)
         if not tenant then break end
         local lane = laneKey(readyKey, tenant)
-        local share = math.max(1, math.floor((limit - #taken) / (redis.call('LLEN', ringKey) + 1)))
+        local share
+        if weights then
+          share = math.min(limit - #taken, weights[tenant] or 1)
+        else
+          share = math.max(1, math.floor((limit - #taken) / (redis.call('LLEN', ringKey) + 1)))
+        end
         local ids = redis.call('RPOP', lane, share)
         if ids then
           for _, id in ipairs(ids) do taken[#taken + 1] = id end

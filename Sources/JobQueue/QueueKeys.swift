@@ -24,6 +24,8 @@ public struct QueueKeys: Sendable, Hashable {
   public var ring: String { base + "ring" }
   /// SET of the tenants in the ring, so none is in it twice.
   public var ringMembers: String { base + "ring:members" }
+  /// HASH of tenant -> weight for the round robin (absent tenants weigh 1).
+  public var weights: String { base + "weights" }
   /// ZSET of delayed and backing-off job ids, scored by due time (Redis ms).
   public var scheduled: String { base + "scheduled" }
   /// ZSET of leased job ids, scored by lease deadline (Redis ms).

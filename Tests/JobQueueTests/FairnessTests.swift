@@ -43,3 +43,19 @@ import Testing
     #expect(Set(seen) == Set(ids))
   }
 }
+
+extension FairnessTests {
+  @Test func weightedTenantsGetSharesInProportion() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    try await broker.setTenantWeight(queue: queue, tenant: "gold", weight: 3)
+    var specs = (0..<100).map { _ in JobSpec(type: "diag.noop", queue: queue, tenant: "gold") }
+    specs += (0..<100).map { _ in JobSpec(type: "diag.noop", queue: queue, tenant: "free") }
+    let ids = try await broker.enqueue(specs).map(\.id)
+    let tenantOf = Dictionary(uniqueKeysWithValues: zip(ids, specs.map { $0.tenant ?? "" }))
+    let batch = try await broker.fetch(queue: queue, limit: 40, lease: .seconds(30), token: "w:1").jobs
+    let perTenant = Dictionary(grouping: batch, by: { tenantOf[$0.id] ?? "?" }).mapValues(\.count)
+    #expect(batch.count == 40)
+    #expect(perTenant["gold"] == 30 && perTenant["free"] == 10, "\(perTenant)")
+  }
+}

@@ -10,22 +10,18 @@ extension WorkerProcessTests {
   @Suite struct CronTests {
     @Test func threeSchedulersFireEverySlotOnceAndHonorTheMissedPolicy() async throws {
       let queue = TestRedis.queue()
-      let dir = NSTemporaryDirectory() + "whago-catalog-\(UUID().uuidString.prefix(8))"
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(atPath: dir) }
-      try """
-      {"queues": {"\(queue)": {"weight": 1}},
-       "jobs": {"diag.noop": {"queue": "\(queue)", "max_attempts": 3}},
-       "schedules": {
-         "catchup": {"cron": "* * * * * *", "timezone": "UTC", "job": "diag.noop", "missed": "run_once", "missed_after_ms": 3000},
-         "dropper": {"cron": "* * * * * *", "timezone": "UTC", "job": "diag.noop", "missed": "skip", "missed_after_ms": 3000}}}
-      """.write(toFile: dir + "/catalog.json", atomically: true, encoding: .utf8)
+      let catalog = try TestCatalog(
+        """
+        {"queues": {"\(queue)": {"weight": 1}},
+         "jobs": {"diag.noop": {"queue": "\(queue)", "max_attempts": 3}},
+         "schedules": {
+           "catchup": {"cron": "* * * * * *", "timezone": "UTC", "job": "diag.noop", "missed": "run_once", "missed_after_ms": 3000},
+           "dropper": {"cron": "* * * * * *", "timezone": "UTC", "job": "diag.noop", "missed": "skip", "missed_after_ms": 3000}}}
+        """)
       let redisURL = try TestRedis.url.description
       func startSchedulers() throws -> [ChildProcess] {
         try (0..<3).map { _ in
-          try ChildProcess(
-            executable: try Whago.binary, arguments: ["work", "--queues", queue, "--concurrency", "8"],
-            environment: ["WHAGO_REDIS_URL": redisURL, "WHAGO_JOBS_DIR": dir], label: "scheduler")
+          try catalog.worker(redis: redisURL, queues: queue, concurrency: 8)
         }
       }
       let broker = try TestRedis.broker()

@@ -13,14 +13,12 @@ extension WorkerProcessTests {
       let jobs = 120
       let queue = TestRedis.queue()
       let bucket = "t-rl-\(UUID().uuidString.prefix(8))"
-      let dir = NSTemporaryDirectory() + "whago-catalog-\(UUID().uuidString.prefix(8))"
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(atPath: dir) }
-      try """
-      {"queues": {"\(queue)": {"weight": 1}},
-       "jobs": {"diag.echo": {"queue": "\(queue)", "max_attempts": 3,
-                              "limits": [{"bucket": "\(bucket):{lane}", "capacity": \(capacity), "per_second": "{rate}"}]}}}
-      """.write(toFile: dir + "/catalog.json", atomically: true, encoding: .utf8)
+      let catalog = try TestCatalog(
+        """
+        {"queues": {"\(queue)": {"weight": 1}},
+         "jobs": {"diag.echo": {"queue": "\(queue)", "max_attempts": 3,
+                                "limits": [{"bucket": "\(bucket):{lane}", "capacity": \(capacity), "per_second": "{rate}"}]}}}
+        """)
 
       let broker = try TestRedis.broker()
       let ids = try await broker.enqueue(
@@ -30,9 +28,7 @@ extension WorkerProcessTests {
       ).map(\.id)
       let redisURL = try TestRedis.url.description
       let workers = try (0..<4).map { _ in
-        try ChildProcess(
-          executable: try Whago.binary, arguments: ["work", "--queues", queue, "--concurrency", "32"],
-          environment: ["WHAGO_REDIS_URL": redisURL, "WHAGO_JOBS_DIR": dir], label: "worker")
+        try catalog.worker(redis: redisURL, queues: queue, concurrency: 32)
       }
       defer { for worker in workers { worker.signal(SIGKILL) } }
       try await eventually("all limited jobs to run", within: .seconds(60)) {
