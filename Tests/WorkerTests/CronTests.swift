@@ -69,6 +69,14 @@ extension WorkerProcessTests {
       // run_once made up the gap with exactly one job; skip made up nothing and recorded the skip.
       #expect(catchup.madeUp == 1 && catchup.skipped == 0, "\(catchup)")
       #expect(dropper.skipped == 1 && dropper.madeUp == 0, "\(dropper)")
+      // The operator sees both schedules with their last slot and count.
+      let listed = try ChildProcess(
+        executable: try Whago.binary, arguments: ["schedules", "--json"],
+        environment: ["WHAGO_REDIS_URL": redisURL, "WHAGO_JOBS_DIR": catalog.directory], label: "cli")
+      #expect(try await listed.waitForExit() == 0)
+      let shown = try JSONDecoder().decode([CronState].self, from: Data(listed.output.utf8))
+      #expect(shown.map(\.name) == ["catchup", "dropper"])
+      #expect(shown.first?.lastSlot == catchup.lastSlot && shown.first?.fired == catchup.fired)
       // The next slot is readable for operators.
       #expect(try #require(catchup.nextSlot) > (catchup.lastSlot ?? 0))
     }
