@@ -25,10 +25,14 @@ struct GlobalOptions: ParsableArguments {
     }
   }
 
-  func client(commandTimeout: Duration? = .seconds(10)) throws -> RedisClient {
+  /// A Redis client. One-shot commands report a failure once, as their error, so the client's
+  /// own reconnect warnings are kept for long-running processes (`quiet: false`).
+  func client(commandTimeout: Duration? = .seconds(10), quiet: Bool = true) throws -> RedisClient {
     var options = RedisClient.Options()
     options.commandTimeout = commandTimeout
-    return RedisClient(url: try redisURLValue(), options: options, logger: logger(label: "whago.redis"))
+    var log = logger(label: "whago.redis")
+    if quiet { log.logLevel = max(log.logLevel, .error) }
+    return RedisClient(url: try redisURLValue(), options: options, logger: log)
   }
 
   func catalog() throws -> JobCatalog {

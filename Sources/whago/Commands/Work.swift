@@ -60,7 +60,7 @@ struct Work: AsyncParsableCommand {
     let registryPrometheus = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registryPrometheus))
 
-    let redis = try global.client()
+    let redis = try global.client(quiet: false)
     var doorbellOptions = RedisClient.Options()
     doorbellOptions.commandTimeout = .seconds(5)
     let doorbell = RedisClient(url: try global.redisURLValue(), options: doorbellOptions, logger: logger)
