@@ -35,9 +35,12 @@ public struct HandlerRegistry: Sendable {
     }
   }
 
+  /// One decoder for every payload: creating one per job showed up in profiles.
+  private static let decoder = JSONDecoder()
+
   static func decode<T: Decodable>(_: T.Type, _ payload: String) throws(PayloadError) -> T {
     do {
-      return try JSONDecoder().decode(T.self, from: Data(payload.utf8))
+      return try decoder.decode(T.self, from: Data(payload.utf8))
     } catch let DecodingError.dataCorrupted(context) {
       throw PayloadError(type: nil, reason: "not valid JSON\(path(context.codingPath)): \(context.debugDescription)")
     } catch let DecodingError.keyNotFound(key, context) {

@@ -19,9 +19,22 @@ public struct JobContext: Sendable {
   public let attempt: Int
   public let maxAttempts: Int
   public let broker: Broker
-  public let logger: Logger
+  let baseLogger: Logger
   /// When the run's rate-limit tokens existed (Redis ms), if its job type takes any.
   public let tokensAt: Int64?
+
+  /// A logger that names this job, its type and queue (built on use, not for every run).
+  public var logger: Logger {
+    Self.logger(baseLogger, job: id, type: type, queue: queue)
+  }
+
+  static func logger(_ base: Logger, job: String, type: String, queue: String) -> Logger {
+    var log = base
+    log[metadataKey: "job"] = "\(job)"
+    log[metadataKey: "type"] = "\(type)"
+    log[metadataKey: "queue"] = "\(queue)"
+    return log
+  }
 }
 
 /// Thrown by a handler for a failure that no retry can cure (bad input, a refused request):

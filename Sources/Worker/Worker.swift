@@ -212,38 +212,34 @@ public final class Worker: Service {
     let set = metrics.set(queue: job.queue, type: job.type)
     metrics.running.increment(by: 1)
     defer { metrics.running.decrement(by: 1) }
-    var log = logger
-    log[metadataKey: "job"] = "\(job.id)"
-    log[metadataKey: "type"] = "\(job.type)"
-    log[metadataKey: "queue"] = "\(job.queue)"
 
     if let corruption = job.corruption {
-      await record(job, failure: "unrunnable: \(corruption)", permanent: true, set: set, log: log)
+      await record(job, failure: "unrunnable: \(corruption)", permanent: true, set: set)
       return
     }
     let policy: JobCatalog.JobPolicy
     do {
       policy = try catalog.policy(for: job.type)
     } catch {
-      await record(job, failure: "unrunnable: \(error)", permanent: true, set: set, log: log)
+      await record(job, failure: "unrunnable: \(error)", permanent: true, set: set)
       return
     }
     guard let runner = registry.runner(for: job.type) else {
       await record(
         job, failure: "this worker has no handler for \(job.type); deploy a worker that does", permanent: false,
-        policy: policy, set: set, log: log)
+        policy: policy, set: set)
       return
     }
     var tokensAt = job.tokensReservedFor
     if !policy.limits.isEmpty && tokensAt == nil {
-      switch await takeTokens(job, policy: policy, set: set, log: log) {
+      switch await takeTokens(job, policy: policy, set: set) {
       case .run(let at): tokensAt = at
       case .deferred: return
       }
     }
     let context = JobContext(
       id: job.id, queue: job.queue, type: job.type, attempt: job.attempts + 1, maxAttempts: job.maxAttempts,
-      broker: broker, logger: log, tokensAt: tokensAt)
+      broker: broker, baseLogger: logger, tokensAt: tokensAt)
     do {
       try await runner(job.payload, context)
       if held.timedOut(job.id) { throw JobTimeout(limit: policy.timeout) }
@@ -255,7 +251,7 @@ public final class Worker: Service {
     } catch {
       if held.timedOut(job.id) {
         await record(
-          job, failure: "\(JobTimeout(limit: policy.timeout))", permanent: false, policy: policy, set: set, log: log)
+          job, failure: "\(JobTimeout(limit: policy.timeout))", permanent: false, policy: policy, set: set)
         return
       }
       if isStopping && Task.isCancelled {
@@ -263,8 +259,14 @@ public final class Worker: Service {
         return
       }
       let permanent = error is PermanentFailure || error is PayloadError
-      await record(job, failure: "\(error)", permanent: permanent, policy: policy, set: set, log: log)
+      await record(job, failure: "\(error)", permanent: permanent, policy: policy, set: set)
     }
+  }
+
+  /// A logger that names the job. Built only when something is logged: setting metadata on a
+  /// stream logger reformats it, which is not free at thousands of jobs a second.
+  private func logger(for job: LeasedJob) -> Logger {
+    JobContext.logger(logger, job: job.id, type: job.type, queue: job.queue)
   }
 
   private enum TokenOutcome {
@@ -274,7 +276,7 @@ public final class Worker: Service {
 
   /// Takes the job type's tokens, or defers the job to the moment they exist: not failed, no
   /// attempt charged, not spun on.
-  private func takeTokens(_ job: LeasedJob, policy: JobCatalog.JobPolicy, set: WorkerMetrics.Set, log: Logger) async
+  private func takeTokens(_ job: LeasedJob, policy: JobCatalog.JobPolicy, set: WorkerMetrics.Set) async
     -> TokenOutcome
   {
     let buckets: [TokenBucket]
@@ -282,7 +284,7 @@ public final class Worker: Service {
       let object = try JSONSerialization.jsonObject(with: Data(job.payload.utf8)) as? [String: Any] ?? [:]
       buckets = try policy.limits.map { try $0.resolve(payload: object) }
     } catch {
-      await record(job, failure: "rate limit: \(error)", permanent: true, set: set, log: log)
+      await record(job, failure: "rate limit: \(error)", permanent: true, set: set)
       return .deferred
     }
     do {
@@ -299,7 +301,7 @@ public final class Worker: Service {
       metrics.deferred.increment()
       try await broker.defer(job, until: until, tokensReserved: reserved)
     } catch {
-      log.warning("cannot take rate-limit tokens; handing the job back", metadata: ["error": "\(error)"])
+      logger(for: job).warning("cannot take rate-limit tokens; handing the job back", metadata: ["error": "\(error)"])
       _ = try? await broker.handBack(queue: job.queue, [(job.id, job.token)])
     }
     held.release([job.id])
@@ -308,8 +310,9 @@ public final class Worker: Service {
 
   private func record(
     _ job: LeasedJob, failure: String, permanent: Bool, policy: JobCatalog.JobPolicy? = nil,
-    set: WorkerMetrics.Set, log: Logger
+    set: WorkerMetrics.Set
   ) async {
+    let log = logger(for: job)
     set.failed.increment()
     let retryAfter = permanent ? nil : (policy ?? catalog.jobs[job.type])?.backoff.delay(afterAttempt: job.attempts + 1)
     var attempt = 0
