@@ -134,3 +134,8 @@ extension Broker {
       finishedAt: fields["f"].flatMap { Int64($0) }, history: history)
   }
 }
+
+/// A shared decoder for the inspection reads.
+enum JSONDecoderBox {
+  static let decoder = JSONDecoder()
+}
