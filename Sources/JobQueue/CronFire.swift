@@ -77,8 +77,7 @@ extension Broker {
       if ARGV[2] == 'catchup' then redis.call('HINCRBY', KEYS[6], 'madeUp', 1) end
       redis.call('HINCRBY', KEYS[6], 'fired', 1)
       redis.call('HINCRBY', KEYS[3], 'enqueued', 1)
-      redis.call('LPUSH', KEYS[4], 1)
-      redis.call('LTRIM', KEYS[4], 0, 0)
+      ringDoorbell(KEYS[4])
       return {1, id}
       """)
 

@@ -58,8 +58,7 @@ extension Broker {
       end
       if n > 0 then
         redis.call('HINCRBY', KEYS[3], 'revived', n)
-        redis.call('LPUSH', KEYS[4], 1)
-        redis.call('LTRIM', KEYS[4], 0, 0)
+        ringDoorbell(KEYS[4])
       end
       return n
       """)

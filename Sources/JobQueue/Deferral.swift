@@ -15,19 +15,18 @@ extension Broker {
   // scheduled set for the moment its tokens exist.
   static let deferScript = RedisScript(
     "defer",
-    """
-    local id = ARGV[1]
-    local jk = KEYS[5] .. id
-    if redis.call('HGET', jk, 'l') ~= ARGV[2] then return 0 end
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('ZADD', KEYS[2], ARGV[3], id)
-    redis.call('HSET', jk, 's', 'scheduled', 'd', ARGV[3], 'l', '')
-    if ARGV[4] == '1' then redis.call('HSET', jk, 'rt', ARGV[3]) else redis.call('HDEL', jk, 'rt') end
-    redis.call('HINCRBY', KEYS[3], 'deferred', 1)
-    redis.call('LPUSH', KEYS[4], 1)
-    redis.call('LTRIM', KEYS[4], 0, 0)
-    return 1
-    """)
+    LuaReady.functions + """
+      local id = ARGV[1]
+      local jk = KEYS[5] .. id
+      if redis.call('HGET', jk, 'l') ~= ARGV[2] then return 0 end
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('ZADD', KEYS[2], ARGV[3], id)
+      redis.call('HSET', jk, 's', 'scheduled', 'd', ARGV[3], 'l', '')
+      if ARGV[4] == '1' then redis.call('HSET', jk, 'rt', ARGV[3]) else redis.call('HDEL', jk, 'rt') end
+      redis.call('HINCRBY', KEYS[3], 'deferred', 1)
+      ringDoorbell(KEYS[4])
+      return 1
+      """)
 
   /// Returns a leased job to the scheduled set until `until` (Redis ms), charging nothing.
   @discardableResult

@@ -93,8 +93,7 @@ extension Broker {
       end
       if added > 0 then
         redis.call('HINCRBY', KEYS[3], 'enqueued', added)
-        redis.call('LPUSH', KEYS[4], 1)
-        redis.call('LTRIM', KEYS[4], 0, 0)
+        ringDoorbell(KEYS[4])
       end
       return out
       """)

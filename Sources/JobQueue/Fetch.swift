@@ -70,8 +70,7 @@ extension Broker {
         end
         if #leases > 0 then redis.call('ZADD', KEYS[3], unpack(leases)) end
         if redis.call('LLEN', KEYS[7]) > 0 then
-          redis.call('LPUSH', KEYS[5], 1)
-          redis.call('LTRIM', KEYS[5], 0, 0)
+          ringDoorbell(KEYS[5])
         end
       end
       out[2] = nextDue()

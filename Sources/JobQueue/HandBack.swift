@@ -28,8 +28,7 @@ extension Broker {
         end
       end
       if n > 0 then
-        redis.call('LPUSH', KEYS[3], 1)
-        redis.call('LTRIM', KEYS[3], 0, 0)
+        ringDoorbell(KEYS[3])
       end
       return n
       """)

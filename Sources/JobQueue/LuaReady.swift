@@ -6,6 +6,13 @@
 /// another tenant's few waiting for more than about one fetch.
 enum LuaReady {
   static let functions = """
+    -- Rings a queue's doorbell: idle workers blocked on it wake and fetch. One pending ring is
+    -- enough however many jobs arrived, so the list never holds more than one.
+    local function ringDoorbell(wakeKey)
+      redis.call('LPUSH', wakeKey, 1)
+      redis.call('LTRIM', wakeKey, 0, 0)
+    end
+
     local function laneKey(readyKey, tenant)
       if tenant == nil or tenant == false or tenant == '' then return readyKey end
       return readyKey .. ':' .. tenant

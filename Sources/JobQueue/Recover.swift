@@ -62,8 +62,7 @@ extension Broker {
       end
       if requeued > 0 then
         redis.call('HINCRBY', KEYS[4], 'recovered', requeued)
-        redis.call('LPUSH', KEYS[5], 1)
-        redis.call('LTRIM', KEYS[5], 0, 0)
+        ringDoorbell(KEYS[5])
       end
       if dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', dead) end
       return {requeued, dead}
