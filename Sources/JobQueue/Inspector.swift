@@ -119,7 +119,7 @@ extension Broker {
     for i in stride(from: 0, to: pairs.count - 1, by: 2) {
       if let key = pairs[i].string { fields[key] = pairs[i + 1].string }
     }
-    let decoder = JSONDecoder()
+    let decoder = JSONDecoderBox.decoder
     let history = (replies[1].array ?? []).compactMap { value -> AttemptRecord? in
       guard case .bulk(let bytes) = value else { return nil }
       return try? decoder.decode(AttemptRecord.self, from: Data(bytes))

@@ -13,13 +13,4 @@ public struct RedisCommand: Sendable {
   public init(bytes: [[UInt8]]) {
     self.arguments = bytes
   }
-
-  public mutating func append(_ argument: String) {
-    arguments.append(Array(argument.utf8))
-  }
-
-  /// The command name, for error messages (never the arguments, which may hold secrets).
-  public var name: String {
-    arguments.first.map { String(decoding: $0, as: UTF8.self).uppercased() } ?? ""
-  }
 }

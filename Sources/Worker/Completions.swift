@@ -13,7 +13,6 @@ final class Completions: Sendable {
   private let logger: Logger
   private let pending = Mutex<[String: [(id: String, token: String)]]>([:])
   private let signal = WakeSignal()
-  private let inFlight = Mutex(0)
 
   init(broker: Broker, held: HeldJobs, retention: @escaping @Sendable (String) -> Retention, logger: Logger) {
     self.broker = broker
@@ -26,8 +25,6 @@ final class Completions: Sendable {
     pending.withLock { $0[job.queue, default: []].append((job.id, job.token)) }
     signal.fire()
   }
-
-  var isEmpty: Bool { pending.withLock { $0.isEmpty } && inFlight.withLock { $0 == 0 } }
 
   /// Flushes until `stopped` returns true and nothing is pending.
   func run(until stopped: @Sendable () -> Bool) async {
@@ -42,7 +39,6 @@ final class Completions: Sendable {
         await signal.wait(timeout: .milliseconds(200))
         continue
       }
-      inFlight.withLock { $0 += 1 }
       var retry: [String: [(id: String, token: String)]] = [:]
       await withTaskGroup(of: (String, [(id: String, token: String)], (any Error)?).self) { group in
         for (queue, jobs) in batch {
@@ -70,7 +66,6 @@ final class Completions: Sendable {
           }
         }
       }
-      inFlight.withLock { $0 -= 1 }
       if retry.isEmpty {
         failures = 0
       } else {
