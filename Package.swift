@@ -19,6 +19,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
   ],
   targets: [
     // C libraries, each wrapped once by the module that owns it.
@@ -39,6 +40,17 @@ let package = Package(
     .target(
       name: "RedisClient",
       dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: upcoming),
+    // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
+    .target(
+      name: "Postgres",
+      dependencies: ["CLibpq", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: upcoming),
+    // The system of record: schema migrations, plans, tenants, API keys.
+    .target(
+      name: "Store",
+      dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto")],
+      resources: [.embedInCode("Migrations/0001_core.sql")],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.
     .target(
@@ -66,7 +78,7 @@ let package = Package(
     .executableTarget(
       name: "whago",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "RedisClient",
+        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,5 +5,8 @@ struct Whago: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "whago",
     abstract: "whago-jobs: WHAGO's job scheduler and campaign worker pool.",
-    subcommands: [Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self])
+    subcommands: [
+      Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self,
+      Migrate.self, PlanCommand.self, TenantCommand.self, APIKeyCommand.self,
+    ])
 }

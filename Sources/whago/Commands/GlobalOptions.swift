@@ -3,13 +3,18 @@ import Foundation
 import JobCatalog
 import JobQueue
 import Logging
+import Postgres
 import RedisClient
+import Store
 
 /// Options every command shares. Each flag has an environment variable of the same name
 /// (`--redis-url` / `WHAGO_REDIS_URL`), so deployments configure by environment and people by flags.
 struct GlobalOptions: ParsableArguments {
   @Option(help: "Redis URL: redis://[:password@]host:port/db or unix:///path.sock. Env: WHAGO_REDIS_URL.")
   var redisURL: String = ProcessInfo.processInfo.environment["WHAGO_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+
+  @Option(help: "PostgreSQL URL: postgres://user:password@host:port/database. Env: WHAGO_DATABASE_URL.")
+  var databaseURL: String = ProcessInfo.processInfo.environment["WHAGO_DATABASE_URL"] ?? ""
 
   @Option(help: "The jobs/ folder holding catalog.json. Env: WHAGO_JOBS_DIR.")
   var jobsDir: String?
@@ -33,6 +38,34 @@ struct GlobalOptions: ParsableArguments {
     var log = logger(label: "whago.redis")
     if quiet { log.logLevel = max(log.logLevel, .error) }
     return RedisClient(url: try redisURLValue(), options: options, logger: log)
+  }
+
+  /// The system of record. `checked` refuses a database whose schema is not this binary's.
+  func store(poolSize: Int = 2, checked: Bool = true, quiet: Bool = true) async throws -> Store {
+    let text = databaseURL
+    guard !text.isEmpty else {
+      throw ValidationError(
+        "no database: set WHAGO_DATABASE_URL or --database-url (postgres://user:password@host:port/db)")
+    }
+    let url: PostgresURL
+    do {
+      url = try PostgresURL(text)
+    } catch {
+      throw ValidationError("\(error) (from --database-url / WHAGO_DATABASE_URL)")
+    }
+    var options = PostgresPool.Options()
+    options.size = poolSize
+    var log = logger(label: "whago.postgres")
+    if quiet { log.logLevel = max(log.logLevel, .error) }
+    let store = Store(pool: PostgresPool(url: url, options: options, logger: log))
+    if checked { try await store.checkSchema() }
+    return store
+  }
+
+  /// The jobs/ folder that holds catalog.json (and plans.json), found as `catalog()` finds it.
+  func jobsDirectory() throws -> String {
+    let file = try JobCatalog.locate(directory: jobsDir ?? ProcessInfo.processInfo.environment["WHAGO_JOBS_DIR"])
+    return URL(fileURLWithPath: file).deletingLastPathComponent().path
   }
 
   func catalog() throws -> JobCatalog {

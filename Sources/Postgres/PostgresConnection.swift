@@ -1,0 +1,156 @@
+import CLibpq
+import Foundation
+
+/// One libpq connection. Every call blocks, so it lives on a `PostgresPool` thread and never on
+/// Swift's cooperative pool; it is not `Sendable` and never leaves that thread.
+public final class PostgresConnection {
+  private let conn: OpaquePointer
+
+  private init(conn: OpaquePointer) {
+    self.conn = conn
+  }
+
+  deinit {
+    PQfinish(conn)
+  }
+
+  /// Connects, with the session in UTC and ISO dates so text values parse one way.
+  static func connect(to url: PostgresURL, options: PostgresPool.Options) throws(PostgresError) -> PostgresConnection {
+    let statementTimeout = options.statementTimeout.map { String($0.milliseconds) } ?? "0"
+    let settings: [(String, String)] = [
+      ("dbname", url.connectionString),
+      ("connect_timeout", String(max(1, Int(options.connectTimeout.components.seconds)))),
+      ("application_name", options.applicationName),
+      ("options", "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=\(statementTimeout)"),
+    ]
+    let conn = withCStrings(settings.map(\.0)) { keywords in
+      withCStrings(settings.map(\.1)) { values in
+        PQconnectdbParams(keywords, values, 1)
+      }
+    }
+    guard let conn else { throw PostgresError(.connectFailed, "libpq could not allocate a connection") }
+    guard PQstatus(conn) == CONNECTION_OK else {
+      let message = Self.message(conn)
+      PQfinish(conn)
+      throw PostgresError(.connectFailed, "\(url): \(message)")
+    }
+    // Notices ("relation already exists, skipping") are not errors; keep them off stderr.
+    PQsetNoticeProcessor(conn, { _, _ in }, nil)
+    return PostgresConnection(conn: conn)
+  }
+
+  var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
+
+  /// Runs one statement with `$1…$n` bound to `parameters` (text format, never interpolated).
+  @discardableResult
+  public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError)
+    -> PostgresRows
+  {
+    let texts = parameters.map(\.postgresText)
+    let result = withOptionalCStrings(texts) { values in
+      PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
+    }
+    guard let result else {
+      throw PostgresError(.connectionLost, Self.message(conn))
+    }
+    defer { PQclear(result) }
+    switch PQresultStatus(result) {
+    case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+      return Self.rows(result)
+    default:
+      if !isHealthy { throw PostgresError(.connectionLost, Self.message(conn)) }
+      throw Self.serverError(result)
+    }
+  }
+
+  /// Runs SQL text that holds several statements and no parameters (a migration file).
+  public func execute(script sql: String) throws(PostgresError) {
+    guard let result = PQexec(conn, sql) else { throw PostgresError(.connectionLost, Self.message(conn)) }
+    defer { PQclear(result) }
+    switch PQresultStatus(result) {
+    case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY: return
+    default:
+      if !isHealthy { throw PostgresError(.connectionLost, Self.message(conn)) }
+      throw Self.serverError(result)
+    }
+  }
+
+  /// Runs `body` inside BEGIN … COMMIT; any error rolls back and is rethrown.
+  public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    try query("BEGIN")
+    do {
+      let value = try body(self)
+      try query("COMMIT")
+      return value
+    } catch {
+      if isHealthy { _ = try? query("ROLLBACK") }
+      throw error
+    }
+  }
+
+  private static func rows(_ result: OpaquePointer) -> PostgresRows {
+    let columnCount = Int(PQnfields(result))
+    let rowCount = Int(PQntuples(result))
+    var columns: [String] = []
+    columns.reserveCapacity(columnCount)
+    for c in 0..<columnCount {
+      columns.append(String(cString: PQfname(result, Int32(c))))
+    }
+    var cells: [[String?]] = []
+    cells.reserveCapacity(rowCount)
+    for r in 0..<rowCount {
+      var row: [String?] = []
+      row.reserveCapacity(columnCount)
+      for c in 0..<columnCount {
+        if PQgetisnull(result, Int32(r), Int32(c)) == 1 {
+          row.append(nil)
+        } else {
+          row.append(String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+        }
+      }
+      cells.append(row)
+    }
+    let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+    return PostgresRows(columns: columns, cells: cells, affected: affected)
+  }
+
+  private static func serverError(_ result: OpaquePointer) -> PostgresError {
+    func field(_ code: Int32) -> String? {
+      PQresultErrorField(result, code).map { String(cString: $0) }
+    }
+    let sqlState = field(Int32(UInt8(ascii: "C")))
+    let primary = field(Int32(UInt8(ascii: "M"))) ?? String(cString: PQresultErrorMessage(result))
+    let detail = field(Int32(UInt8(ascii: "D")))
+    let constraint = field(Int32(UInt8(ascii: "n")))
+    let message = detail.map { "\(primary) (\($0))" } ?? primary
+    return PostgresError(.server, message, sqlState: sqlState, constraint: constraint)
+  }
+
+  private static func message(_ conn: OpaquePointer) -> String {
+    String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call only.
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+  let copies = strings.map { strdup($0) }
+  defer { copies.forEach { free($0) } }
+  let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+  return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Like `withCStrings`, with nil passed as a NULL pointer (SQL NULL) and no terminator.
+private func withOptionalCStrings<R>(
+  _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
+) -> R {
+  let copies = strings.map { $0.map { strdup($0) } ?? nil }
+  defer { copies.forEach { free($0) } }
+  let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+  return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+extension Duration {
+  var milliseconds: Int64 {
+    components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+  }
+}

@@ -1,0 +1,56 @@
+/// An error from PostgreSQL or from reading its answer. Its description never holds a password
+/// or a query's parameters.
+public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable {
+  public enum Kind: Sendable, Equatable {
+    case invalidURL
+    /// No connection could be made (refused, unreachable, bad password, no such database).
+    case connectFailed
+    /// The connection broke during a query; it may or may not have run.
+    case connectionLost
+    /// The server rejected the statement; `sqlState` says why.
+    case server
+    /// A column did not hold what the code expected.
+    case decode
+    /// The pool was shut down.
+    case closed
+  }
+
+  public let kind: Kind
+  public let message: String
+  /// The five-character SQLSTATE of a server error (23505: unique violation, 40001: serialization).
+  public let sqlState: String?
+  /// The constraint a violation names, when the server says.
+  public let constraint: String?
+
+  public init(_ kind: Kind, _ message: String, sqlState: String? = nil, constraint: String? = nil) {
+    self.kind = kind
+    self.message = message
+    self.sqlState = sqlState
+    self.constraint = constraint
+  }
+
+  public var isUniqueViolation: Bool { sqlState == "23505" }
+  public var isForeignKeyViolation: Bool { sqlState == "23503" }
+  public var isCheckViolation: Bool { sqlState == "23514" }
+
+  /// Failures a retry can cure: a restart, a failover, a serialization conflict.
+  public var isTransient: Bool {
+    switch kind {
+    case .connectFailed, .connectionLost: true
+    case .server: sqlState == "40001" || sqlState == "40P01" || sqlState?.hasPrefix("08") == true
+    case .invalidURL, .decode, .closed: false
+    }
+  }
+
+  public var description: String {
+    switch kind {
+    case .invalidURL: "invalid PostgreSQL URL: \(message)"
+    case .connectFailed:
+      "cannot connect to PostgreSQL: \(message) (check WHAGO_DATABASE_URL and that the server is running)"
+    case .connectionLost: "lost the PostgreSQL connection: \(message)"
+    case .server: "PostgreSQL error\(sqlState.map { " \($0)" } ?? ""): \(message)"
+    case .decode: "unexpected PostgreSQL data: \(message)"
+    case .closed: "the PostgreSQL pool is closed"
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A fixed set of libpq connections, each owned by its own thread. Callers await; the blocking
+/// libpq calls run on those threads, never on Swift's cooperative pool. A connection that breaks
+/// is dropped and the next request on that thread connects again.
+public final class PostgresPool: Sendable {
+  public struct Options: Sendable {
+    /// Connections (and threads). Each request holds one for its whole body.
+    public var size = 4
+    public var connectTimeout: Duration = .seconds(5)
+    /// The server cancels a statement that runs longer. Nil: no limit.
+    public var statementTimeout: Duration? = .seconds(30)
+    public var applicationName = "whago"
+    public init() {}
+  }
+
+  private typealias Job = @Sendable (Result<PostgresConnection, PostgresError>) -> Void
+
+  private struct State {
+    var jobs: [Job] = []
+    var head = 0
+    var closed = false
+  }
+
+  public let url: PostgresURL
+  private let options: Options
+  private let state = Mutex(State())
+  private let queued = DispatchSemaphore(value: 0)
+  private let logger: Logger
+
+  public init(url: PostgresURL, options: Options = Options(), logger: Logger = Logger(label: "whago.postgres")) {
+    self.url = url
+    self.options = options
+    self.logger = logger
+    for index in 0..<max(1, options.size) {
+      let thread = Thread { [self] in self.serve() }
+      thread.name = "whago.postgres.\(index)"
+      thread.start()
+    }
+  }
+
+  /// Lets the threads finish what is queued and stop; later calls fail with `.closed`.
+  public func close() {
+    let size = state.withLock { state -> Int in
+      if state.closed { return 0 }
+      state.closed = true
+      return max(1, options.size)
+    }
+    for _ in 0..<size { queued.signal() }
+  }
+
+  /// Runs `body` with a connection of its own, on a pool thread.
+  public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T)
+    async throws -> T
+  {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+      let job: Job = { connection in
+        switch connection {
+        case .failure(let error): continuation.resume(throwing: error)
+        case .success(let connection):
+          do {
+            continuation.resume(returning: try body(connection))
+          } catch {
+            continuation.resume(throwing: error)
+          }
+        }
+      }
+      let accepted = state.withLock { state -> Bool in
+        if state.closed { return false }
+        state.jobs.append(job)
+        return true
+      }
+      if accepted {
+        queued.signal()
+      } else {
+        continuation.resume(throwing: PostgresError(.closed, ""))
+      }
+    }
+  }
+
+  /// Runs one statement with `$n` parameters.
+  @discardableResult
+  public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
+    try await withConnection { connection in try connection.query(sql, parameters) }
+  }
+
+  /// Runs `body` inside one transaction on one connection; an error rolls everything back.
+  public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T)
+    async throws -> T
+  {
+    try await withConnection { connection in try connection.transaction(body) }
+  }
+
+  // MARK: Pool threads
+
+  private func next() -> Job? {
+    state.withLock { state -> Job? in
+      guard state.head < state.jobs.count else { return nil }
+      let job = state.jobs[state.head]
+      state.head += 1
+      if state.head > 1024, state.head * 2 > state.jobs.count {
+        state.jobs.removeFirst(state.head)
+        state.head = 0
+      }
+      return job
+    }
+  }
+
+  private func serve() {
+    var connection: PostgresConnection?
+    var failures = 0
+    while true {
+      queued.wait()
+      guard let job = next() else { return }  // woken by close() with nothing left
+      if connection == nil || connection?.isHealthy == false {
+        connection = nil
+        do {
+          connection = try PostgresConnection.connect(to: url, options: options)
+          if failures > 0 { logger.info("reconnected to PostgreSQL", metadata: ["postgres": "\(url)"]) }
+          failures = 0
+        } catch {
+          failures += 1
+          if failures == 1 || failures % 20 == 0 {
+            logger.warning("cannot reach PostgreSQL", metadata: ["postgres": "\(url)", "error": "\(error)"])
+          }
+          job(.failure(error))
+          continue
+        }
+      }
+      job(.success(connection!))
+      if connection?.isHealthy == false { connection = nil }
+    }
+  }
+}

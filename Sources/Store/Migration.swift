@@ -1,0 +1,18 @@
+/// One versioned change to the schema: an SQL file in Migrations/, compiled into the binary so a
+/// deployed `whago` carries exactly the schema it was built for.
+public struct Migration: Sendable, Equatable {
+  public let version: Int
+  public let name: String
+  public let sql: String
+
+  init(version: Int, name: String, sql: [UInt8]) {
+    self.version = version
+    self.name = name
+    self.sql = String(decoding: sql, as: UTF8.self)
+  }
+
+  /// Every migration, in the order they apply. Append only: an applied migration never changes.
+  public static let all: [Migration] = [
+    Migration(version: 1, name: "core", sql: PackageResources._001_core_sql)
+  ]
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Postgres
+
+/// What a tenant bought: its limits, as WHAGO sells them. Plans are rows, so an operator changes
+/// one with `whago plan set` and the next token taken or request served follows it, no deploy.
+/// A nil limit means unlimited.
+public struct Plan: Codable, Sendable, Equatable {
+  public var name: String
+  public var chips: Int?
+  public var monthlyCredits: Int?
+  public var activeCampaigns: Int?
+  public var contactsPerList: Int?
+  /// The shortest time between two messages of one chip.
+  public var minSendGapMs: Int
+  /// 0: no API access for tenant keys; nil: no limit.
+  public var apiRequestsPerHour: Int?
+  public var scheduling: Bool
+  public var maturation: Bool
+  public var retentionDays: Int?
+  public var priceCents: Int
+
+  /// Tenant keys may call the API at all.
+  public var hasAPIAccess: Bool { apiRequestsPerHour != 0 }
+}
+
+/// A plan field an operator can set, and how its text value reads.
+public enum PlanLimit: String, CaseIterable, Sendable {
+  case chips, monthlyCredits = "monthly_credits", activeCampaigns = "active_campaigns"
+  case contactsPerList = "contacts_per_list", minSendGapMs = "min_send_gap_ms"
+  case apiRequestsPerHour = "api_requests_per_hour", scheduling, maturation
+  case retentionDays = "retention_days", priceCents = "price_cents"
+
+  var isFlag: Bool { self == .scheduling || self == .maturation }
+  var allowsUnlimited: Bool { !isFlag && self != .minSendGapMs && self != .priceCents }
+
+  /// Applies `text` to `plan`: a whole number ≥ 0, `unlimited` where allowed, or true/false for flags.
+  public func apply(_ text: String, to plan: inout Plan) throws(PlanError) {
+    let lower = text.lowercased()
+    if isFlag {
+      let value: Bool
+      switch lower {
+      case "true", "yes", "on", "1": value = true
+      case "false", "no", "off", "0": value = false
+      default: throw .badValue(key: rawValue, value: text, expected: "true or false")
+      }
+      if self == .scheduling { plan.scheduling = value } else { plan.maturation = value }
+      return
+    }
+    var number: Int?
+    if lower == "unlimited" || lower == "null" {
+      guard allowsUnlimited else { throw .badValue(key: rawValue, value: text, expected: "a whole number ≥ 0") }
+    } else {
+      guard let parsed = Int(text.replacingOccurrences(of: "_", with: "")), parsed >= 0 else {
+        throw .badValue(
+          key: rawValue, value: text,
+          expected: allowsUnlimited ? "a whole number ≥ 0 or 'unlimited'" : "a whole number ≥ 0")
+      }
+      number = parsed
+    }
+    switch self {
+    case .chips: plan.chips = number
+    case .monthlyCredits: plan.monthlyCredits = number
+    case .activeCampaigns: plan.activeCampaigns = number
+    case .contactsPerList: plan.contactsPerList = number
+    case .minSendGapMs: plan.minSendGapMs = number ?? 0
+    case .apiRequestsPerHour: plan.apiRequestsPerHour = number
+    case .retentionDays: plan.retentionDays = number
+    case .priceCents: plan.priceCents = number ?? 0
+    case .scheduling, .maturation: break
+    }
+  }
+}
+
+public enum PlanError: Error, CustomStringConvertible, Equatable {
+  case unknownPlan(String, known: [String])
+  case unknownKey(String)
+  case badValue(key: String, value: String, expected: String)
+  case badAssignment(String)
+  case inUse(String, tenants: Int)
+  case badDefaults(String)
+
+  public var description: String {
+    switch self {
+    case .unknownPlan(let name, let known):
+      "no plan '\(name)'; plans: \(known.joined(separator: ", ")) (create one with `whago plan set \(name) --from PLAN key=value …`)"
+    case .unknownKey(let key):
+      "unknown limit '\(key)'; limits: \(PlanLimit.allCases.map(\.rawValue).joined(separator: ", "))"
+    case .badValue(let key, let value, let expected):
+      "\(key)=\(value): expected \(expected)"
+    case .badAssignment(let text):
+      "'\(text)' is not key=value (e.g. monthly_credits=6000)"
+    case .inUse(let name, let tenants):
+      "plan '\(name)' is used by \(tenants) tenant(s); move them with `whago tenant set-plan` first"
+    case .badDefaults(let reason):
+      "jobs/plans.json: \(reason)"
+    }
+  }
+}

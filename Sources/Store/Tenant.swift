@@ -1,0 +1,101 @@
+import Foundation
+import Postgres
+
+/// A WHAGO customer: whose jobs, chips and campaigns these are, on which plan, sending when.
+public struct Tenant: Codable, Sendable, Equatable {
+  public var id: Int64
+  public var name: String
+  public var plan: String
+  public var timezone: String
+  public var windowStart: String
+  public var windowEnd: String
+  /// ISO weekdays the tenant sends on (1 = Monday … 7 = Sunday).
+  public var windowDays: [Int]
+  public var status: String
+  public var createdAt: Date
+
+  /// The tenant's name as its queue lanes and buckets know it.
+  public var lane: String { name }
+}
+
+public enum TenantError: Error, CustomStringConvertible, Equatable {
+  case invalidName(String)
+  case exists(String)
+  case notFound(String)
+  case invalidTimezone(String)
+
+  public var description: String {
+    switch self {
+    case .invalidName(let name):
+      "invalid tenant name '\(name)': use 1-63 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+    case .exists(let name): "tenant '\(name)' already exists; change its plan with `whago tenant set-plan \(name) PLAN`"
+    case .notFound(let name): "no tenant '\(name)'; list them with `whago tenant list`"
+    case .invalidTimezone(let zone): "unknown timezone '\(zone)'; use an IANA name such as America/Sao_Paulo"
+    }
+  }
+
+  static func checkName(_ name: String) throws(TenantError) {
+    let bytes = Array(name.utf8)
+    func ok(_ c: UInt8, first: Bool) -> Bool {
+      (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (!first && (c == 95 || c == 45))
+    }
+    guard !bytes.isEmpty, bytes.count <= 63, ok(bytes[0], first: true),
+      bytes.dropFirst().allSatisfy({ ok($0, first: false) })
+    else { throw .invalidName(name) }
+  }
+}
+
+extension Store {
+  static let tenantColumns =
+    "id, name, plan, timezone, window_start::text AS window_start, window_end::text AS window_end, "
+    + "window_days, status, created_at"
+
+  public func createTenant(name: String, plan: String, timezone: String = "America/Sao_Paulo") async throws -> Tenant {
+    try TenantError.checkName(name)
+    guard TimeZone(identifier: timezone) != nil else { throw TenantError.invalidTimezone(timezone) }
+    _ = try await self.plan(named: plan)
+    do {
+      let rows = try await pool.query(
+        "INSERT INTO tenants (name, plan, timezone) VALUES ($1, $2, $3) RETURNING \(Self.tenantColumns)",
+        [name, plan, timezone])
+      return try rows[0].decode(Tenant.self)
+    } catch let error as PostgresError where error.isUniqueViolation {
+      throw TenantError.exists(name)
+    }
+  }
+
+  public func tenant(named name: String) async throws -> Tenant {
+    let rows = try await pool.query("SELECT \(Self.tenantColumns) FROM tenants WHERE name = $1", [name])
+    guard let row = rows.first else { throw TenantError.notFound(name) }
+    return try row.decode(Tenant.self)
+  }
+
+  public func tenants() async throws -> [Tenant] {
+    try await pool.query("SELECT \(Self.tenantColumns) FROM tenants ORDER BY name").decode(Tenant.self)
+  }
+
+  /// Moves a tenant to another plan; its limits follow from the next request or token.
+  @discardableResult
+  public func setPlan(tenant name: String, plan: String) async throws -> Tenant {
+    _ = try await self.plan(named: plan)
+    let rows = try await pool.query(
+      "UPDATE tenants SET plan = $2 WHERE name = $1 RETURNING \(Self.tenantColumns)", [name, plan])
+    guard let row = rows.first else { throw TenantError.notFound(name) }
+    return try row.decode(Tenant.self)
+  }
+
+  /// A tenant with its plan, as one request needs them; nil when there is no such tenant.
+  public func tenantAccess(named name: String) async throws -> TenantAccess? {
+    let rows = try await pool.query(
+      "SELECT \(Self.tenantColumns) FROM tenants WHERE name = $1", [name])
+    guard let row = rows.first else { return nil }
+    let tenant = try row.decode(Tenant.self)
+    return TenantAccess(tenant: tenant, plan: try await plan(named: tenant.plan))
+  }
+}
+
+/// A tenant and the plan it is on, read together for one request.
+public struct TenantAccess: Sendable, Equatable {
+  public var tenant: Tenant
+  public var plan: Plan
+}
