@@ -19,6 +19,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
   ],
   targets: [
@@ -75,10 +76,22 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
       ],
       swiftSettings: upcoming),
+    // The HTTP enqueuer (`whago serve`): authenticated, tenant-isolated job submission.
+    .target(
+      name: "Enqueuer",
+      dependencies: [
+        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      resources: [.embedInCode("openapi.yaml")],
+      swiftSettings: upcoming),
     .executableTarget(
       name: "whago",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store",
+        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,12 +103,20 @@ let package = Package(
 
     .target(
       name: "TestSupport",
-      dependencies: ["RedisClient", "JobQueue"],
+      dependencies: ["RedisClient", "JobQueue", "Postgres"],
       path: "Tests/TestSupport",
       swiftSettings: upcoming),
     .testTarget(
       name: "JobQueueTests",
       dependencies: ["JobQueue", "JobCatalog", "RedisClient", "TestSupport"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "StoreTests",
+      dependencies: ["Postgres", "Store", "RedisClient", "TestSupport"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "EnqueuerTests",
+      dependencies: ["JobQueue", "RedisClient", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "JobCatalogTests",

@@ -38,6 +38,8 @@ public struct JobInfo: Sendable, Codable, Equatable {
   public var maxAttempts: Int
   public var crashes: Int
   public var idempotencyKey: String?
+  /// Whose work this is; nil for system work.
+  public var tenant: String?
   public var enqueuedAt: Int64?
   public var dueAt: Int64?
   public var startedAt: Int64?
@@ -129,7 +131,8 @@ extension Broker {
     return JobInfo(
       id: id, queue: queue, type: fields["t"] ?? "", payload: fields["p"] ?? "", state: state,
       attempts: Int(fields["a"] ?? "") ?? 0, maxAttempts: Int(fields["m"] ?? "") ?? 0,
-      crashes: Int(fields["c"] ?? "") ?? 0, idempotencyKey: fields["k"], enqueuedAt: fields["e"].flatMap { Int64($0) },
+      crashes: Int(fields["c"] ?? "") ?? 0, idempotencyKey: fields["k"], tenant: fields["n"],
+      enqueuedAt: fields["e"].flatMap { Int64($0) },
       dueAt: fields["d"].flatMap { Int64($0) }, startedAt: fields["sa"].flatMap { Int64($0) },
       finishedAt: fields["f"].flatMap { Int64($0) }, history: history)
   }

@@ -28,7 +28,8 @@ public struct HandlerRegistry: Sendable {
     guard let validator = validators[type] else { return }
     do {
       try validator(payload)
-    } catch let error as PayloadError {
+    } catch var error as PayloadError {
+      error.type = type
       throw error
     } catch {
       throw PayloadError(type: type, reason: "\(error)")
@@ -42,16 +43,32 @@ public struct HandlerRegistry: Sendable {
     do {
       return try decoder.decode(T.self, from: Data(payload.utf8))
     } catch let DecodingError.dataCorrupted(context) {
-      throw PayloadError(type: nil, reason: "not valid JSON\(path(context.codingPath)): \(context.debugDescription)")
+      throw PayloadError(
+        type: nil, reason: "not valid JSON\(path(context.codingPath)): \(context.debugDescription)",
+        pointer: pointer(context.codingPath))
     } catch let DecodingError.keyNotFound(key, context) {
-      throw PayloadError(type: nil, reason: "missing field '\(path(context.codingPath + [key]).dropFirst(4))'")
+      throw PayloadError(
+        type: nil, reason: "missing field '\(path(context.codingPath + [key]).dropFirst(4))'",
+        pointer: pointer(context.codingPath + [key]))
     } catch let DecodingError.typeMismatch(type, context) {
-      throw PayloadError(type: nil, reason: "field\(path(context.codingPath)) should be \(type)")
+      throw PayloadError(
+        type: nil, reason: "field\(path(context.codingPath)) should be \(type)", pointer: pointer(context.codingPath))
     } catch let DecodingError.valueNotFound(type, context) {
-      throw PayloadError(type: nil, reason: "field\(path(context.codingPath)) is null, expected \(type)")
+      throw PayloadError(
+        type: nil, reason: "field\(path(context.codingPath)) is null, expected \(type)",
+        pointer: pointer(context.codingPath))
     } catch {
       throw PayloadError(type: nil, reason: "\(error)")
     }
+  }
+
+  /// The RFC 6901 JSON Pointer of a coding path, relative to the payload.
+  private static func pointer(_ keys: [any CodingKey]) -> String {
+    keys.map { key in
+      "/"
+        + (key.intValue.map(String.init)
+          ?? key.stringValue.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"))
+    }.joined()
   }
 
   private static func path(_ keys: [any CodingKey]) -> String {
@@ -64,6 +81,8 @@ public struct HandlerRegistry: Sendable {
 public struct PayloadError: Error, CustomStringConvertible {
   public var type: String?
   public var reason: String
+  /// Where in the payload, as a JSON Pointer ("" for the payload itself).
+  public var pointer: String = ""
   public var description: String {
     "payload does not decode\(type.map { " as \($0)" } ?? ""): \(reason)"
   }

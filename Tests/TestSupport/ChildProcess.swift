@@ -5,8 +5,12 @@ public final class ChildProcess: @unchecked Sendable {
   public let process = Process()
   public let logPath: String
 
-  public init(executable: String, arguments: [String], environment: [String: String] = [:], label: String) throws {
+  public init(
+    executable: String, arguments: [String], environment: [String: String] = [:], label: String,
+    workingDirectory: String? = nil
+  ) throws {
     process.executableURL = URL(fileURLWithPath: executable)
+    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
@@ -64,9 +68,12 @@ public enum Whago {
   }
 
   /// Runs a whago command to completion and returns its exit status and output.
-  public static func run(_ arguments: [String], redis: String) async throws -> (status: Int32, output: String) {
+  public static func run(_ arguments: [String], redis: String, environment: [String: String] = [:]) async throws -> (
+    status: Int32, output: String
+  ) {
     let child = try ChildProcess(
-      executable: try binary, arguments: arguments, environment: ["WHAGO_REDIS_URL": redis], label: "cli")
+      executable: try binary, arguments: arguments,
+      environment: environment.merging(["WHAGO_REDIS_URL": redis]) { mine, _ in mine }, label: "cli")
     let status = try await child.waitForExit(within: .seconds(120))
     return (status, child.output)
   }

@@ -1,15 +1,17 @@
+# shellcheck shell=bash
 # Shared by scripts/test, scripts/run and scripts/bench: install what is missing, find free
-# loopback ports, start private Redis (and later PostgreSQL) servers, stop them on exit.
+# loopback ports, start private Redis and PostgreSQL servers, stop them on exit.
 # Source it; it defines functions only.
 
 WHAGO_APT_PACKAGES=(redis-server libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config postgresql)
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 
-# Installs the Debian packages that are missing (needs root, as on CI and the dev machines).
+# ensure_packages [EXTRA...]: installs the Debian packages that are missing, the shared list plus
+# EXTRA (needs root or sudo, as on CI and the dev machines).
 ensure_packages() {
   local missing=()
-  for pkg in "${WHAGO_APT_PACKAGES[@]}"; do
+  for pkg in "${WHAGO_APT_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if ((${#missing[@]})); then
@@ -43,8 +45,119 @@ start_redis() {
   exit 1
 }
 
+# as_postgres CMD...: runs CMD as the postgres system user when we are root (initdb and postgres
+# refuse to run as root), as ourselves otherwise.
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DIR [FSYNC]: starts a private PostgreSQL on a free loopback port, its cluster in
+# DIR/data (created on first use, reused after), its log in DIR/postgres.log. FSYNC is off (the
+# default: tests) or on (data that should survive a crash). Sets PG_PORT, PG_URL (user whago,
+# password whago, owner of database whago, scram-sha-256 over TCP), PG_BIN and PG_DATA;
+# stop_services stops it.
+start_postgres() {
+  local dir=$1 fsync=${2:-off}
+  case "$fsync" in on | off) ;; *) echo "start_postgres: FSYNC must be on or off, not '$fsync'" >&2; exit 1 ;; esac
+  PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  if [ ! -x "$PG_BIN/postgres" ]; then
+    echo "no PostgreSQL server in /usr/lib/postgresql/*/bin: install the postgresql package" >&2
+    exit 1
+  fi
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$dir"
+    chmod 0700 "$dir"
+    # mktemp directories are 0700 root: the postgres user must at least traverse DIR's parent.
+    runuser -u postgres -- test -x "$(dirname "$dir")" || chmod o+x "$(dirname "$dir")"
+    runuser -u postgres -- test -w "$dir" || {
+      echo "start_postgres: the postgres user cannot write $dir; make its parent directories traversable (chmod o+x)" >&2
+      exit 1
+    }
+  fi
+  # A Unix socket path may be at most 107 bytes: use a short directory if DIR is deep.
+  local sockets=$dir
+  if [ ${#dir} -gt 80 ]; then
+    sockets=$(mktemp -d /tmp/whago-pg.XXXXXX)
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$sockets"
+    PG_SOCKET_TMP=$sockets
+  fi
+  PG_DATA=$dir/data
+  local log=$dir/postgres.log major
+  major=$(basename "$(dirname "$PG_BIN")")
+  if [ -f "$PG_DATA/PG_VERSION" ]; then
+    [ "$(cat "$PG_DATA/PG_VERSION")" = "$major" ] || {
+      echo "start_postgres: $PG_DATA holds a PostgreSQL $(cat "$PG_DATA/PG_VERSION") cluster, the server is $major; remove it" >&2
+      exit 1
+    }
+  else
+    rm -rf "$PG_DATA"
+    printf 'whago\n' >"$dir/pwfile"
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$dir/pwfile"
+    local sync=()
+    [ "$fsync" = on ] || sync=(--no-sync)
+    (cd "$dir" && as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U whago --pwfile="$dir/pwfile" \
+      --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 "${sync[@]}") >"$dir/initdb.log" 2>&1 || {
+      rm -f "$dir/pwfile"
+      echo "initdb failed; see $dir/initdb.log" >&2
+      exit 1
+    }
+    rm -f "$dir/pwfile"
+  fi
+  # Another process may take the free port before the server binds it: then try another one.
+  local attempt
+  for attempt in 1 2 3; do
+    PG_PORT=$(free_port)
+    if (cd "$dir" && as_postgres "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$log" -w -t 30 \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$sockets' -c fsync=$fsync") >/dev/null 2>&1; then
+      break
+    fi
+    local last
+    last=$(tail -n 20 "$log" 2>/dev/null || true)
+    if [ "$attempt" -lt 3 ] && [[ $last == *"could not bind"* || $last == *"could not create any TCP/IP sockets"* ]]; then
+      continue
+    fi
+    as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate >/dev/null 2>&1 || true
+    PG_DATA=""
+    echo "PostgreSQL did not start (or not within 30 s); see $log" >&2
+    exit 1
+  done
+  local ready=""
+  for _ in $(seq 1 300); do
+    if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then ready=1; break; fi
+    sleep 0.1
+  done
+  [ -n "$ready" ] || { echo "PostgreSQL does not answer on 127.0.0.1:$PG_PORT after 30 s; see $log" >&2; exit 1; }
+  if [ "$(cd "$dir" && as_postgres "$PG_BIN/psql" -h "$sockets" -p "$PG_PORT" -U whago -d postgres -Atqc \
+    "select 1 from pg_database where datname = 'whago'")" != 1 ]; then
+    (cd "$dir" && as_postgres "$PG_BIN/createdb" -h "$sockets" -p "$PG_PORT" -U whago -O whago whago) || {
+      echo "could not create database whago; see $log" >&2
+      exit 1
+    }
+  fi
+  # shellcheck disable=SC2034 # for the caller
+  PG_URL="postgres://whago:whago@127.0.0.1:$PG_PORT/whago"
+}
+
 # Stops what start_* started; safe to call twice.
 stop_services() {
+  if [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
+    local pid
+    pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
+    (cd / && as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 30) >/dev/null 2>&1 || true
+    # pg_ctl returns once the pid file is gone, a moment before the postmaster exits (a zombie
+    # waiting for its reaper counts as gone).
+    local state
+    for _ in $(seq 1 100); do
+      state=$(ps -o stat= -p "${pid:-0}" 2>/dev/null || true)
+      case "$state" in "" | Z*) break ;; esac
+      sleep 0.05
+    done
+  fi
+  PG_DATA=""
+  if [ -n "${PG_SOCKET_TMP:-}" ]; then rm -rf "$PG_SOCKET_TMP"; fi
+  PG_SOCKET_TMP=""
   if [ -n "${REDIS_PID:-}" ] && kill -0 "$REDIS_PID" 2>/dev/null; then
     kill "$REDIS_PID" 2>/dev/null || true
     wait "$REDIS_PID" 2>/dev/null || true

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobQueue
+import Store
+
+extension HTTPField.Name {
+  static let whagoTenant = HTTPField.Name("Whago-Tenant")!
+  static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
+
+/// Checks `Authorization: Bearer <key>`, decides which tenant the request acts for, and holds
+/// tenant keys to their plan: API access at all, then its requests per hour (a token bucket in
+/// Redis, so the limit holds across every `whago serve`).
+struct Authenticator: RouterMiddleware {
+  typealias Context = EnqueuerContext
+
+  let store: Store
+  let broker: Broker
+  let principals: KeyCache<Principal?>
+  let tenants: KeyCache<TenantAccess?>
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    let key = try Self.bearer(request.headers[.authorization])
+    guard let principal = try await principals.value(for: key, load: { try await store.authenticate(key: key) })
+    else { throw Problem.badKey }
+    var context = context
+    let named = request.headers[.whagoTenant]
+    switch principal {
+    case .tenant(let access, _):
+      if let named, named != access.tenant.name {
+        throw Problem(
+          .forbidden, "tenant-key-scope", "A tenant key acts only for its tenant",
+          detail: "this key belongs to one tenant; drop the Whago-Tenant header (service keys use it)")
+      }
+      try Self.checkStanding(access)
+      guard access.plan.hasAPIAccess else {
+        throw Problem(
+          .forbidden, "no-api-access", "The plan has no API access",
+          detail: "plan '\(access.plan.name)' does not include the REST API; it comes with enterprise")
+      }
+      if let perHour = access.plan.apiRequestsPerHour {
+        try await Self.takeRequestToken(broker: broker, tenant: access.tenant.name, perHour: perHour)
+      }
+      context.access = access
+    case .service:
+      guard let named, !named.isEmpty else {
+        throw Problem(
+          .badRequest, "missing-tenant", "Which tenant?",
+          detail: "a service key acts for a tenant: send the header Whago-Tenant: <tenant name>")
+      }
+      guard let access = try await tenants.value(for: named, load: { try await store.tenantAccess(named: named) })
+      else { throw Problem.notFound("no tenant '\(named.prefix(64))'; create it with `whago tenant create`") }
+      try Self.checkStanding(access)
+      context.access = access
+    }
+    return try await next(request, context)
+  }
+
+  static func bearer(_ header: String?) throws(Problem) -> String {
+    guard let header, !header.isEmpty else { throw Problem.missingKey }
+    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+      throw Problem(
+        .unauthorized, "missing-api-key", "No API key",
+        detail: "the Authorization header must be `Bearer whago_…`")
+    }
+    return parts[1].trimmingCharacters(in: .whitespaces)
+  }
+
+  static func checkStanding(_ access: TenantAccess) throws(Problem) {
+    guard access.tenant.status == "active" else {
+      throw Problem(
+        .forbidden, "tenant-suspended", "The tenant is suspended",
+        detail: "tenant '\(access.tenant.name)' is \(access.tenant.status); settle its subscription to submit work")
+    }
+  }
+
+  static func takeRequestToken(broker: Broker, tenant: String, perHour: Int) async throws {
+    let bucket = TokenBucket(
+      name: "api:\(tenant)", capacity: Double(max(perHour, 1)), refillPerSecond: Double(perHour) / 3600)
+    if case .wait(let retryIn, _) = try await broker.take([bucket], horizon: .zero) {
+      let seconds = Int((retryIn + 999) / 1000)
+      throw Problem(
+        .tooManyRequests, "rate-limited", "Too many requests",
+        detail:
+          "the plan allows \(perHour) API requests per hour; retry in \(seconds) s, or batch jobs with /v1/jobs/batch",
+        retryAfter: seconds)
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import JobCatalog
+import JobQueue
+import Logging
+import Prometheus
+import Store
+import Worker
+
+/// `whago serve`: the HTTP front door where WHAGO's backend and its tenants submit work.
+public enum EnqueuerServer {
+  public struct Limits: Sendable {
+    /// Largest body of one submission.
+    public var maxBody = 1 << 20
+    /// Largest body of a batch (up to 1,000 jobs).
+    public var maxBatchBody = 16 << 20
+    /// How long a checked key or tenant is remembered (see `KeyCache`).
+    public var authCache: Duration = .seconds(5)
+    public init() {}
+  }
+
+  public static func make(
+    host: String, port: Int, broker: Broker, store: Store, catalog: JobCatalog, handlers: HandlerRegistry,
+    metrics: PrometheusCollectorRegistry, limits: Limits = Limits(), logger: Logger
+  ) -> some ApplicationProtocol {
+    let router = Router(context: EnqueuerContext.self)
+    router.add(middleware: ProblemMiddleware(logger: logger))
+    router.add(middleware: MetricsMiddleware())
+    OperationsRoutes(broker: broker, store: store, metrics: metrics).register(on: router)
+    let v1 = router.group("v1").add(
+      middleware: Authenticator(
+        store: store, broker: broker, principals: KeyCache(lifetime: limits.authCache),
+        tenants: KeyCache(lifetime: limits.authCache)))
+    JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
+      .register(on: v1)
+    return Application(
+      router: router,
+      configuration: .init(address: .hostname(host, port: port), serverName: "whago"),
+      logger: logger)
+  }
+}

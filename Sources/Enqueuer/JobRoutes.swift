@@ -1,0 +1,230 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobQueue
+import NIOCore
+import Store
+
+/// `/v1/jobs`: submit one job or a batch, read one, cancel one; always within the request's tenant.
+struct JobRoutes {
+  let broker: Broker
+  let submission: JobSubmission
+  let limits: EnqueuerServer.Limits
+
+  static let maxBatch = 1000
+
+  func register(on group: RouterGroup<EnqueuerContext>) {
+    group.post("jobs") { request, context in try await submit(request, context: context) }
+    group.post("jobs/batch") { request, context in try await submitBatch(request, context: context) }
+    group.get("jobs/:id") { _, context in try await show(context: context) }
+    group.delete("jobs/:id") { _, context in try await cancel(context: context) }
+  }
+
+  func submit(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let value = try JSONValue.parse(try await Self.body(request, limit: limits.maxBody).readableBytesView)
+    let spec: JobSpec
+    switch submission.parse(
+      value, at: "", tenant: access.tenant.lane, headerKey: request.headers[.idempotencyKey], allowKeyField: false)
+    {
+    case .invalid(let errors): throw Problem.invalid(errors)
+    case .valid(let parsed): spec = parsed
+    }
+    let result = try await broker.enqueue(spec)
+    var response = try Self.json(.accepted, Accepted(result, spec))
+    response.headers[.location] = "/v1/jobs/\(result.id)"
+    return response
+  }
+
+  func submitBatch(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let value = try JSONValue.parse(try await Self.body(request, limit: limits.maxBatchBody).readableBytesView)
+    guard case .object(let fields) = value else {
+      throw Problem.invalid([.init(pointer: "", detail: "the body is an object: {\"jobs\": [ … ]}, got \(value.kind)")])
+    }
+    var errors: [Problem.FieldError] = []
+    for name in fields.keys.sorted() where name != "jobs" {
+      errors.append(.init(pointer: "/\(escape(name))", detail: "unknown field; a batch has only \"jobs\""))
+    }
+    guard case .array(let items) = fields["jobs"] else {
+      errors.append(.init(pointer: "/jobs", detail: "must be an array of 1 to \(Self.maxBatch) jobs"))
+      throw Problem.invalid(errors)
+    }
+    if items.isEmpty || items.count > Self.maxBatch {
+      errors.append(.init(pointer: "/jobs", detail: "holds \(items.count) jobs; send 1 to \(Self.maxBatch) per batch"))
+      throw Problem.invalid(errors)
+    }
+    if request.headers[.idempotencyKey] != nil {
+      errors.append(
+        .init(pointer: "", detail: "a batch takes idempotency keys per job (\"idempotency_key\"), not in a header"))
+    }
+    // All or nothing: one bad job refuses the batch, so a client never has to work out which half went in.
+    var specs: [JobSpec] = []
+    specs.reserveCapacity(items.count)
+    for (index, item) in items.enumerated() {
+      switch submission.parse(
+        item, at: "/jobs/\(index)", tenant: access.tenant.lane, headerKey: nil, allowKeyField: true)
+      {
+      case .invalid(let itemErrors): errors += itemErrors
+      case .valid(let spec): specs.append(spec)
+      }
+      if errors.count >= 100 { break }
+    }
+    if !errors.isEmpty { throw Problem.invalid(errors) }
+    let results = try await broker.enqueue(specs)
+    return try Self.json(.accepted, BatchAccepted(jobs: zip(results, specs).map { Accepted($0, $1) }))
+  }
+
+  func show(context: EnqueuerContext) async throws -> Response {
+    let info = try await ownJob(context: context)
+    return try Self.json(.ok, JobView(info))
+  }
+
+  func cancel(context: EnqueuerContext) async throws -> Response {
+    let info = try await ownJob(context: context)
+    do {
+      try await broker.cancel(id: info.id)
+    } catch QueueError.notCancellable(_, let state) {
+      throw Problem(
+        .conflict, "not-cancellable", "The job cannot be cancelled",
+        detail: "job \(info.id) is \(state.rawValue); only scheduled or ready jobs can be cancelled")
+    } catch QueueError.jobNotFound {
+      throw Problem.notFound("no job \(info.id)")
+    }
+    return try Self.json(.ok, Cancelled(id: info.id, state: JobState.cancelled.rawValue))
+  }
+
+  /// The job, if it exists and is this tenant's; another tenant's job is "not found", so ids do not leak.
+  private func ownJob(context: EnqueuerContext) async throws -> JobInfo {
+    let access = try context.tenant()
+    let id = context.parameters.get("id") ?? ""
+    guard JobID.isValid(id) else {
+      throw Problem.notFound("no job '\(id.prefix(40))'; job ids have 14 letters and digits")
+    }
+    let info: JobInfo
+    do {
+      info = try await broker.job(id: id)
+    } catch QueueError.jobNotFound {
+      throw Problem.notFound("no job \(id) (it may be past its retention)")
+    }
+    guard info.tenant == access.tenant.lane, info.state != .unknown else {
+      throw Problem.notFound("no job \(id) (it may be past its retention)")
+    }
+    return info
+  }
+
+  static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
+    // The body is read as JSON whatever its Content-Type says: `curl -d` sends form-encoded, and a
+    // 415 for that would only slow people down.
+    do {
+      return try await request.body.collect(upTo: limit)
+    } catch is NIOTooManyBytesError {
+      throw Problem(
+        .contentTooLarge, "body-too-large", "The body is too large",
+        detail: "bodies are limited to \(limit) bytes here; split the work into smaller requests")
+    }
+  }
+
+  static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
+
+  static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+    Response(
+      status: status, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+  }
+}
+
+/// What a submission answers.
+struct Accepted: Encodable {
+  var id: String
+  var state: String
+  var type: String
+  var queue: String
+  var duplicate: Bool
+
+  init(_ result: EnqueueResult, _ spec: JobSpec) {
+    id = result.id
+    state = result.state.rawValue
+    type = spec.type
+    queue = spec.queue
+    duplicate = result.duplicate
+  }
+}
+
+struct BatchAccepted: Encodable {
+  var jobs: [Accepted]
+}
+
+struct Cancelled: Encodable {
+  var id: String
+  var state: String
+}
+
+/// A job as a tenant sees it.
+struct JobView: Encodable {
+  struct AttemptError: Encodable {
+    var attempt: Int
+    var error: String
+    var kind: String
+    var at: String
+  }
+
+  var id: String
+  var type: String
+  var queue: String
+  var state: String
+  var payload: JSONValue
+  var attempts: Int
+  var max_attempts: Int
+  var errors: [AttemptError]
+  var enqueued_at: String?
+  var run_at: String?
+  var started_at: String?
+  var finished_at: String?
+
+  init(_ info: JobInfo) {
+    id = info.id
+    type = info.type
+    queue = info.queue
+    state = info.state.rawValue
+    payload = (try? JSONValue.parse(Array(info.payload.utf8))) ?? .object([:])
+    attempts = info.attempts
+    max_attempts = info.maxAttempts
+    errors = info.history.map { .init(attempt: $0.attempt, error: $0.error, kind: $0.kind, at: Self.time($0.at)) }
+    enqueued_at = info.enqueuedAt.map(Self.time)
+    run_at = info.dueAt.map(Self.time)
+    started_at = info.startedAt.map(Self.time)
+    finished_at = info.finishedAt.map(Self.time)
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    enum Key: String, CodingKey {
+      case id, type, queue, state, payload, attempts, max_attempts, errors, enqueued_at, run_at, started_at
+      case finished_at
+    }
+    var c = encoder.container(keyedBy: Key.self)
+    try c.encode(id, forKey: .id)
+    try c.encode(type, forKey: .type)
+    try c.encode(queue, forKey: .queue)
+    try c.encode(state, forKey: .state)
+    try c.encode(payload, forKey: .payload)
+    try c.encode(attempts, forKey: .attempts)
+    try c.encode(max_attempts, forKey: .max_attempts)
+    try c.encode(errors, forKey: .errors)
+    // Times not reached yet are explicit nulls: every key is always there.
+    try c.encode(enqueued_at, forKey: .enqueued_at)
+    try c.encode(run_at, forKey: .run_at)
+    try c.encode(started_at, forKey: .started_at)
+    try c.encode(finished_at, forKey: .finished_at)
+  }
+
+  static func time(_ ms: Int64) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+  }
+}

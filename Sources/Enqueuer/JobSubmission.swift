@@ -1,0 +1,150 @@
+import Foundation
+import JobCatalog
+import JobQueue
+import Worker
+
+/// One job as a client submits it, checked field by field so every mistake comes back at once,
+/// each with the JSON Pointer of the field to fix.
+struct JobSubmission {
+  enum Parsed {
+    case valid(JobSpec)
+    case invalid([Problem.FieldError])
+  }
+
+  static let singleFields: Set<String> = ["type", "payload", "queue", "delay_ms", "run_at", "max_attempts"]
+  static let batchFields = singleFields.union(["idempotency_key"])
+  static let maxDelayMs: Int64 = 366 * 86_400_000
+  static let maxAttempts = 100
+  static let maxKeyLength = 200
+
+  let catalog: JobCatalog
+  let handlers: HandlerRegistry
+
+  /// The job to enqueue for `tenant`, or the list of what is wrong with it.
+  func parse(
+    _ value: JSONValue, at base: String, tenant: String, headerKey: String?, allowKeyField: Bool
+  ) -> Parsed {
+    var errors: [Problem.FieldError] = []
+    func fail(_ field: String, _ detail: String) {
+      errors.append(.init(pointer: field.isEmpty ? base : "\(base)/\(field)", detail: detail))
+    }
+    guard case .object(let fields) = value else {
+      fail("", "each job is a JSON object with at least \"type\", got \(value.kind)")
+      return .invalid(errors)
+    }
+    let allowed = allowKeyField ? Self.batchFields : Self.singleFields
+    for name in fields.keys.sorted() where !allowed.contains(name) {
+      fail(escape(name), "unknown field; a job has \(allowed.sorted().joined(separator: ", "))")
+    }
+
+    var policy: JobCatalog.JobPolicy?
+    switch fields["type"] {
+    case .string(let type):
+      if let found = try? catalog.policy(for: type), found.submittable {
+        policy = found
+      } else if (try? catalog.policy(for: type)) != nil {
+        fail("type", "job type '\(type)' is internal and cannot be submitted over HTTP")
+      } else {
+        fail("type", "unknown job type '\(type.prefix(80))'; submittable types: \(submittableTypes)")
+      }
+    case nil: fail("type", "missing: name the job type, e.g. \"diag.noop\"")
+    case let other?: fail("type", "must be a string, got \(other.kind)")
+    }
+
+    var payload = "{}"
+    switch fields["payload"] {
+    case nil: break
+    case .object?:
+      payload = fields["payload"]!.text()
+      if let policy {
+        do {
+          try handlers.validate(type: policy.type, payload: payload)
+        } catch {
+          fail("payload" + error.pointer, error.reason)
+        }
+      }
+    case let other?: fail("payload", "must be a JSON object, got \(other.kind)")
+    }
+
+    var queue = policy?.queue ?? ""
+    switch fields["queue"] {
+    case nil: break
+    case .string(let name):
+      if catalog.queues[name] != nil {
+        queue = name
+      } else {
+        fail(
+          "queue", "unknown queue '\(name.prefix(64))'; queues: \(catalog.queueNames.sorted().joined(separator: ", "))")
+      }
+    case let other?: fail("queue", "must be a string, got \(other.kind)")
+    }
+
+    var when = JobSpec.When.now
+    switch (fields["delay_ms"], fields["run_at"]) {
+    case (nil, nil): break
+    case (.some, .some): fail("run_at", "give delay_ms or run_at, not both")
+    case (.int(let ms)?, nil):
+      if ms < 0 || ms > Self.maxDelayMs {
+        fail("delay_ms", "must be between 0 and \(Self.maxDelayMs) (366 days)")
+      } else if ms > 0 {
+        when = .after(.milliseconds(ms))
+      }
+    case (let other?, nil): fail("delay_ms", "must be a whole number of milliseconds, got \(other.kind)")
+    case (nil, .string(let text)?):
+      if let date = Self.parseDate(text) {
+        when = .at(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+      } else {
+        fail("run_at", "must be an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00-03:00")
+      }
+    case (nil, let other?): fail("run_at", "must be an RFC 3339 time string, got \(other.kind)")
+    }
+
+    var maxAttempts = policy?.maxAttempts ?? 1
+    switch fields["max_attempts"] {
+    case nil: break
+    case .int(let n)?:
+      if n < 1 || n > Int64(Self.maxAttempts) {
+        fail("max_attempts", "must be between 1 and \(Self.maxAttempts)")
+      } else {
+        maxAttempts = Int(n)
+      }
+    case let other?: fail("max_attempts", "must be a whole number, got \(other.kind)")
+    }
+
+    var key = headerKey
+    switch fields["idempotency_key"] {
+    case nil: break
+    case .string(let text)?: key = text
+    case let other?: fail("idempotency_key", "must be a string, got \(other.kind)")
+    }
+    if let k = key, k.isEmpty || k.utf8.count > Self.maxKeyLength {
+      fail(
+        headerKey != nil && fields["idempotency_key"] == nil ? "" : "idempotency_key",
+        "an idempotency key has 1 to \(Self.maxKeyLength) bytes")
+    }
+
+    guard errors.isEmpty, let policy else { return .invalid(errors) }
+    // Keys are per tenant: one tenant's key can never answer with another tenant's job.
+    return .valid(
+      JobSpec(
+        type: policy.type, payload: payload, queue: queue, when: when, maxAttempts: maxAttempts,
+        idempotencyKey: key.map { "\(tenant):\($0)" }, idempotencyWindow: policy.idempotencyWindow, tenant: tenant))
+  }
+
+  var submittableTypes: String {
+    catalog.jobs.values.filter(\.submittable).map(\.type).sorted().joined(separator: ", ")
+  }
+
+  static func parseDate(_ text: String) -> Date? {
+    let plain = ISO8601DateFormatter()
+    if let date = plain.date(from: text) { return date }
+    let fractional = ISO8601DateFormatter()
+    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return fractional.date(from: text)
+  }
+}
+
+/// A JSON Pointer reference token (RFC 6901).
+func escape(_ name: String) -> String {
+  name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+}

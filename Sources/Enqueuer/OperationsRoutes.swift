@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import JobQueue
+import Postgres
+import Prometheus
+import Store
+
+/// The routes for machines that run the service: liveness, readiness, metrics, the API's description.
+struct OperationsRoutes {
+  let broker: Broker
+  let store: Store
+  let metrics: PrometheusCollectorRegistry
+
+  func register(on router: Router<EnqueuerContext>) {
+    router.get("healthz") { _, _ in
+      Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+    router.get("readyz") { _, _ in try await readiness() }
+    router.get("metrics") { _, _ -> Response in
+      var buffer: [UInt8] = []
+      metrics.emit(into: &buffer)
+      return Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+    router.get("openapi.yaml") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "application/yaml"],
+        body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+    }
+  }
+
+  /// 200 when Redis and PostgreSQL both answer, else 503 naming the one that does not.
+  func readiness() async throws -> Response {
+    struct Readiness: Encodable {
+      var redis: String
+      var postgres: String
+    }
+    async let redis: String = {
+      do {
+        _ = try await broker.redisTime()
+        return "ok"
+      } catch {
+        return "unavailable: \(error)"
+      }
+    }()
+    async let postgres: String = {
+      do {
+        try await store.pool.query("SELECT 1")
+        return "ok"
+      } catch {
+        return "unavailable: \(error)"
+      }
+    }()
+    let result = Readiness(redis: await redis, postgres: await postgres)
+    let ready = result.redis == "ok" && result.postgres == "ok"
+    return try JobRoutes.json(ready ? .ok : .serviceUnavailable, result)
+  }
+}

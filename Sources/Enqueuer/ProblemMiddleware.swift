@@ -1,0 +1,51 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Postgres
+import RedisClient
+
+/// Turns every error into a problem response: no input gets an empty or HTML error body, and an
+/// outage of Redis or PostgreSQL is a 503 the client may retry, never a crash.
+struct ProblemMiddleware: RouterMiddleware {
+  typealias Context = EnqueuerContext
+  let logger: Logger
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    do {
+      return try await next(request, context)
+    } catch let problem as Problem {
+      throw problem
+    } catch let error as HTTPError {
+      switch error.status {
+      case .notFound:
+        throw Problem.notFound("no route \(request.method) \(request.uri.path); see /openapi.yaml")
+      case .contentTooLarge:
+        throw Problem(.contentTooLarge, "body-too-large", "The body is too large", detail: "send a smaller body")
+      default:
+        throw Problem(
+          error.status, "http-\(error.status.code)", error.status.reasonPhrase,
+          detail: error.body ?? error.status.reasonPhrase)
+      }
+    } catch is NIOTooManyBytesError {
+      throw Problem(.contentTooLarge, "body-too-large", "The body is too large", detail: "send a smaller body")
+    } catch let error as RedisError {
+      logger.error("Redis failed a request", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+      throw Problem(
+        .serviceUnavailable, "queue-unavailable", "The queue is unavailable",
+        detail: "Redis did not answer; nothing was changed unless the response said so. Retry shortly.",
+        retryAfter: 1)
+    } catch let error as PostgresError {
+      logger.error("PostgreSQL failed a request", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+      throw Problem(
+        .serviceUnavailable, "database-unavailable", "The database is unavailable",
+        detail: "PostgreSQL did not answer; retry shortly.", retryAfter: 1)
+    } catch {
+      logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+      throw Problem(
+        .internalServerError, "internal", "Internal error",
+        detail: "the server failed this request; its log has the details")
+    }
+  }
+}

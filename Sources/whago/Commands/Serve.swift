@@ -1,0 +1,73 @@
+import ArgumentParser
+import Enqueuer
+import Foundation
+import JobQueue
+import Logging
+import Metrics
+import Postgres
+import Prometheus
+import RedisClient
+import ServiceLifecycle
+import Store
+import UnixSignals
+import Worker
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Serve the HTTP enqueuer: job submission for WHAGO's backend and its tenants.",
+    discussion: """
+      Routes: POST /v1/jobs, POST /v1/jobs/batch, GET|DELETE /v1/jobs/{id}, /healthz, /readyz,
+      /metrics and /openapi.yaml. Needs WHAGO_REDIS_URL and WHAGO_DATABASE_URL (migrated).
+      SIGTERM stops accepting connections and lets requests in flight finish.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "Address to bind. Env: WHAGO_HOST.")
+  var host: String = ProcessInfo.processInfo.environment["WHAGO_HOST"] ?? "127.0.0.1"
+
+  @Option(help: "Port to listen on. Env: WHAGO_PORT.")
+  var port: Int = Int(ProcessInfo.processInfo.environment["WHAGO_PORT"] ?? "") ?? 8080
+
+  @Option(help: "PostgreSQL connections (each on its own thread).")
+  var databasePool: Int = 8
+
+  @Option(
+    help:
+      "How long a checked API key, a tenant and its plan are remembered (revocations and plan changes take this long to reach this server)."
+  )
+  var authCache: DurationArgument = DurationArgument(.seconds(5))
+
+  @Option(help: "Largest request body of one submission, in bytes.")
+  var maxBody: Int = 1 << 20
+
+  func validate() throws {
+    guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
+    guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+  }
+
+  func run() async throws {
+    let catalog = try global.catalog()
+    let logger = global.logger(label: "whago.serve")
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+    let store = try await global.store(poolSize: databasePool, quiet: false)
+    let redis = try global.client(quiet: false)
+    var handlers = HandlerRegistry()
+    DiagnosticJobs.register(in: &handlers)
+    var limits = EnqueuerServer.Limits()
+    limits.authCache = authCache.duration
+    limits.maxBody = maxBody
+    let app = EnqueuerServer.make(
+      host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog, handlers: handlers,
+      metrics: registry, limits: limits, logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    logger.notice("serving", metadata: ["address": "http://\(host):\(port)", "database": "\(store.pool.url)"])
+    try await group.run()
+    redis.close()
+    store.pool.close()
+  }
+}

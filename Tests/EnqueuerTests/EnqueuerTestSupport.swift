@@ -1,0 +1,53 @@
+import Foundation
+import JobQueue
+import TestSupport
+
+/// One tenant with a key, a service key, and a running `whago serve`, for one test.
+struct EnqueuerFixture {
+  let server: ServeProcess
+  let tenant: String
+  let tenantKey: String
+  let serviceKey: String
+
+  static func start(plan: String = "enterprise", serveArguments: [String] = [], label: String = #function)
+    async throws -> EnqueuerFixture
+  {
+    try await TestDatabase.migrate()
+    let tenant = try await TestDatabase.tenant(plan: plan, label)
+    async let tenantKey = TestDatabase.apiKey(tenant: tenant)
+    async let serviceKey = TestDatabase.apiKey(tenant: nil)
+    let server = try await ServeProcess(extra: serveArguments)
+    return EnqueuerFixture(
+      server: server, tenant: tenant, tenantKey: try await tenantKey, serviceKey: try await serviceKey)
+  }
+
+  func url(_ path: String) -> String { server.base + path }
+
+  func post(_ path: String, key: String? = nil, tenant: String? = nil, json: Any, headers: [String: String] = [:])
+    async throws -> HTTP.Reply
+  {
+    try await HTTP.send("POST", url(path), key: key ?? tenantKey, tenant: tenant, json: json, headers: headers)
+  }
+
+  func get(_ path: String, key: String? = nil, tenant: String? = nil) async throws -> HTTP.Reply {
+    try await HTTP.send("GET", url(path), key: key ?? tenantKey, tenant: tenant)
+  }
+
+  func delete(_ path: String, key: String? = nil, tenant: String? = nil) async throws -> HTTP.Reply {
+    try await HTTP.send("DELETE", url(path), key: key ?? tenantKey, tenant: tenant)
+  }
+}
+
+extension HTTP.Reply {
+  /// A problem response's fields; fails the caller's expectations through the returned values.
+  var problem: (status: Int, type: String, detail: String, pointers: [String]) {
+    let json = (try? self.json()) ?? [:]
+    let errors = (json["errors"] as? [[String: Any]]) ?? []
+    return (
+      json["status"] as? Int ?? -1, json["type"] as? String ?? "", json["detail"] as? String ?? "",
+      errors.compactMap { $0["pointer"] as? String }
+    )
+  }
+
+  var isProblem: Bool { header("Content-Type") == "application/problem+json" }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@Suite struct PostgresClientTests {
+  @Test func parametersAreNeverSpliced() async throws {
+    let pool = try TestDatabase.pool()
+    defer { pool.close() }
+    let hostile = "x'); DROP TABLE plans; --"
+    let rows = try await pool.query("SELECT $1::text AS value, length($1::text) AS n", [hostile])
+    #expect(try rows[0].decode("value", as: String.self) == hostile)
+    #expect(try rows[0].decode("n", as: Int.self) == hostile.count)
+  }
+
+  @Test func valuesRoundTrip() async throws {
+    let pool = try TestDatabase.pool()
+    defer { pool.close() }
+    let when = Date(timeIntervalSince1970: 1_795_000_000.123)
+    let bytes = Data([0, 1, 0xfe, 0xff, 0x7f])
+    let rows = try await pool.query(
+      "SELECT $1::timestamptz AS t, $2::bytea AS b, $3::boolean AS f, $4::int[] AS a, $5::int AS n, $6::bigint AS big, $7::float8 AS d",
+      [when, bytes, false, [3, 1, 2], SQLNull(), Int64.max, 2.5])
+    let row = rows[0]
+    #expect(try row.decode("t", as: Date.self).timeIntervalSince1970 == when.timeIntervalSince1970)
+    #expect(try row.decode("b", as: Data.self) == bytes)
+    #expect(try row.decode("f", as: Bool.self) == false)
+    #expect(try row.decode("a", as: [Int].self) == [3, 1, 2])
+    #expect(try row.decodeIfPresent("n", as: Int.self) == nil)
+    #expect(try row.decode("big", as: Int64.self) == Int64.max)
+    #expect(try row.decode("d", as: Double.self) == 2.5)
+    #expect(throws: PostgresError.self) { try row.decode("n", as: Int.self) }
+    #expect(throws: PostgresError.self) { try row.decode("missing", as: Int.self) }
+  }
+
+  @Test func timestampsFromTheServerParseInEveryForm() async throws {
+    let pool = try TestDatabase.pool()
+    defer { pool.close() }
+    let rows = try await pool.query(
+      """
+      SELECT '2026-11-29 04:44:37+00'::timestamptz AS whole, '2026-11-29 04:44:37.5+00'::timestamptz AS half,
+             extract(epoch FROM '2026-11-29 04:44:37.5+00'::timestamptz)::float8 AS epoch
+      """)
+    let epoch = try rows[0].decode("epoch", as: Double.self)
+    #expect(try rows[0].decode("half", as: Date.self).timeIntervalSince1970 == epoch)
+    #expect(try rows[0].decode("whole", as: Date.self).timeIntervalSince1970 == epoch - 0.5)
+  }
+
+  @Test func serverErrorsCarryTheirSQLState() async throws {
+    let pool = try TestDatabase.pool()
+    defer { pool.close() }
+    let table = "t_err_\(UInt32.random(in: 0...UInt32.max))"
+    try await pool.query("CREATE TABLE \(table) (k int PRIMARY KEY)")
+    defer { Task { try? await TestDatabase.pool().query("DROP TABLE IF EXISTS \(table)") } }
+    try await pool.query("INSERT INTO \(table) VALUES ($1)", [1])
+    do {
+      try await pool.query("INSERT INTO \(table) VALUES ($1)", [1])
+      Issue.record("a duplicate key was accepted")
+    } catch let error as PostgresError {
+      #expect(error.isUniqueViolation)
+      #expect(error.constraint == "\(table)_pkey")
+    }
+    try await pool.query("DROP TABLE \(table)")
+  }
+
+  @Test func aFailedTransactionLeavesNothingBehind() async throws {
+    let pool = try TestDatabase.pool()
+    defer { pool.close() }
+    let table = "t_tx_\(UInt32.random(in: 0...UInt32.max))"
+    try await pool.query("CREATE TABLE \(table) (k int PRIMARY KEY)")
+    struct Boom: Error {}
+    await #expect(throws: Boom.self) {
+      try await pool.transaction { connection in
+        try connection.query("INSERT INTO \(table) VALUES (1), (2)")
+        throw Boom()
+      }
+    }
+    let count = try await pool.query("SELECT count(*)::int AS n FROM \(table)")
+    #expect(try count[0].decode("n", as: Int.self) == 0)
+    try await pool.query("DROP TABLE \(table)")
+  }
+
+  /// The server ends our session (as a restart or failover would); the next request connects again.
+  @Test func aBrokenConnectionIsReplaced() async throws {
+    var options = PostgresPool.Options()
+    options.size = 1
+    let pool = PostgresPool(url: try PostgresURL(try TestDatabase.urlText), options: options)
+    defer { pool.close() }
+    let first = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+    let admin = try TestDatabase.pool(size: 1)
+    defer { admin.close() }
+    try await admin.query("SELECT pg_terminate_backend($1)", [first])
+    // The request that meets the dead socket fails as lost (it cannot know whether it ran); the next one works.
+    var second: Int?
+    for _ in 0..<3 where second == nil {
+      second = try? await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+    }
+    #expect(second != nil)
+    #expect(second != first)
+  }
+
+  @Test func passwordsNeverReachErrorsOrDescriptions() async throws {
+    let url = try PostgresURL("postgres://whago:s3cr3t-pw@127.0.0.1:1/whago")
+    #expect(!url.description.contains("s3cr3t"))
+    var options = PostgresPool.Options()
+    options.size = 1
+    options.connectTimeout = .seconds(1)
+    let pool = PostgresPool(url: url, options: options)
+    defer { pool.close() }
+    do {
+      try await pool.query("SELECT 1")
+      Issue.record("connected to port 1")
+    } catch {
+      #expect(!"\(error)".contains("s3cr3t"))
+      #expect("\(error)".contains("WHAGO_DATABASE_URL"))
+    }
+  }
+}
