@@ -45,6 +45,10 @@ struct Authenticator: RouterMiddleware {
         try await Self.takeRequestToken(broker: broker, tenant: access.tenant.name, perHour: perHour)
       }
       context.access = access
+    case .admin:
+      throw Problem(
+        .forbidden, "admin-key", "Admin keys open the dashboard",
+        detail: "an admin key submits no work; use a tenant key or a service key with Whago-Tenant")
     case .service:
       guard let named, !named.isEmpty else {
         throw Problem(

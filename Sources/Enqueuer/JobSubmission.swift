@@ -52,18 +52,21 @@ struct JobSubmission {
     }
 
     var payload = "{}"
+    var payloadIsObject = true
     switch fields["payload"] {
     case nil: break
-    case .object?:
-      payload = fields["payload"]!.text()
-      if let policy {
-        do {
-          try handlers.validate(type: policy.type, payload: payload)
-        } catch {
-          fail("payload" + error.pointer, error.reason)
-        }
+    case .object?: payload = fields["payload"]!.text()
+    case let other?:
+      payloadIsObject = false
+      fail("payload", "must be a JSON object, got \(other.kind)")
+    }
+    // An absent payload is `{}` and must fit the type too: a missing field is refused here, not in a worker.
+    if let policy, payloadIsObject {
+      do {
+        try handlers.validate(type: policy.type, payload: payload)
+      } catch {
+        fail("payload" + error.pointer, error.reason)
       }
-    case let other?: fail("payload", "must be a JSON object, got \(other.kind)")
     }
 
     var queue = policy?.queue ?? ""
@@ -92,7 +95,11 @@ struct JobSubmission {
     case (let other?, nil): fail("delay_ms", "must be a whole number of milliseconds, got \(other.kind)")
     case (nil, .string(let text)?):
       if let date = Self.parseDate(text) {
-        when = .at(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        if date.timeIntervalSinceNow > Double(Self.maxDelayMs) / 1000 {
+          fail("run_at", "must be within 366 days from now")
+        } else {
+          when = .at(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        }
       } else {
         fail("run_at", "must be an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00-03:00")
       }
@@ -117,10 +124,10 @@ struct JobSubmission {
     case .string(let text)?: key = text
     case let other?: fail("idempotency_key", "must be a string, got \(other.kind)")
     }
-    if let k = key, k.isEmpty || k.utf8.count > Self.maxKeyLength {
+    if let k = key, k.isEmpty || k.count > Self.maxKeyLength {
       fail(
         headerKey != nil && fields["idempotency_key"] == nil ? "" : "idempotency_key",
-        "an idempotency key has 1 to \(Self.maxKeyLength) bytes")
+        "an idempotency key has 1 to \(Self.maxKeyLength) characters")
     }
 
     guard errors.isEmpty, let policy else { return .invalid(errors) }

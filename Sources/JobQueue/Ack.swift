@@ -13,12 +13,13 @@ extension Broker {
   // KEYS[3] -> whago:{q}:stats
   // KEYS[4] -> whago:{q}:job:       (prefix)
   // KEYS[5] -> whago:{q}:history:   (prefix)
+  // KEYS[6] -> whago:{q}:minutes
   // ARGV[1] -> retention ms, ARGV[2] -> retention count
   // ARGV[3..] -> pairs: job id, lease token
   // Output: one 1 (acked) or 0 (lease lost) per pair
   static let ackScript = RedisScript(
     "ack",
-    LuaClock.now + LuaRetention.trim + """
+    LuaClock.now + LuaRetention.trim + LuaThroughput.count + """
       local out = {}
       local done, finished = {}, {}
       for i = 3, #ARGV, 2 do
@@ -40,6 +41,7 @@ extension Broker {
         redis.call('ZREM', KEYS[1], unpack(done))
         redis.call('ZADD', KEYS[2], unpack(finished))
         redis.call('HINCRBY', KEYS[3], 'processed', #done)
+        countMinute(KEYS[6], 'p:', #done)
       end
       trimFinished(KEYS[2], KEYS[4], KEYS[5], tonumber(ARGV[1]), tonumber(ARGV[2]))
       return out
@@ -55,7 +57,7 @@ extension Broker {
     args.reserveCapacity(2 + jobs.count * 2)
     for job in jobs { args += [job.id, job.token] }
     let reply = try await redis.evaluate(
-      Self.ackScript, keys: [keys.leased, keys.finished, keys.stats, keys.jobPrefix, keys.historyPrefix],
+      Self.ackScript, keys: [keys.leased, keys.finished, keys.stats, keys.jobPrefix, keys.historyPrefix, keys.minutes],
       arguments: args)
     guard let items = reply.array, items.count == jobs.count else {
       throw QueueError.unexpectedReply(operation: "ack", detail: "\(reply)")

@@ -17,6 +17,7 @@ extension Broker {
   // KEYS[4] -> whago:{q}:stats
   // KEYS[5] -> whago:{q}:job:       (prefix)
   // KEYS[6] -> whago:{q}:history:   (prefix)
+  // KEYS[7] -> whago:{q}:minutes
   // ARGV[1] -> job id
   // ARGV[2] -> lease token ('' to skip the lease check: a corrupt record never had one)
   // ARGV[3] -> error message
@@ -25,7 +26,7 @@ extension Broker {
   // Output: 'retrying', 'dead' or 'leaseLost'
   static let failScript = RedisScript(
     "fail",
-    LuaClock.now + """
+    LuaClock.now + LuaThroughput.count + """
       local id = ARGV[1]
       local jk = KEYS[5] .. id
       if not redis.call('ZSCORE', KEYS[1], id) then return 'leaseLost' end
@@ -44,6 +45,7 @@ extension Broker {
       redis.call('RPUSH', hk, cjson.encode({attempt = attempt, error = ARGV[3], at = now, kind = 'failed'}))
       redis.call('LTRIM', hk, -tonumber(ARGV[5]), -1)
       redis.call('HINCRBY', KEYS[4], 'failed', 1)
+      countMinute(KEYS[7], 'f:', 1)
       local delay = tonumber(ARGV[4])
       if isHash and delay >= 0 and attempt < max then
         redis.call('HSET', jk, 's', 'scheduled', 'd', now + delay)
@@ -65,7 +67,9 @@ extension Broker {
     let keys = QueueKeys(queue: job.queue)
     let reply = try await redis.evaluate(
       Self.failScript,
-      keys: [keys.leased, keys.scheduled, keys.dead, keys.stats, keys.jobPrefix, keys.historyPrefix],
+      keys: [
+        keys.leased, keys.scheduled, keys.dead, keys.stats, keys.jobPrefix, keys.historyPrefix, keys.minutes,
+      ],
       arguments: [
         job.id, job.corruption == nil ? job.token : "", String(error.prefix(4000)),
         String(retryAfter.map { max(0, $0.milliseconds) } ?? -1), String(historyLimit),

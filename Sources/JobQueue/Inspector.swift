@@ -15,6 +15,11 @@ public struct QueueStats: Sendable, Codable, Equatable {
   public var retried: Int
   public var recovered: Int
   public var cancelled: Int
+  /// Runs finished and failed over the last 60 s (a sliding estimate from per-minute counts).
+  public var processedLastMinute: Int = 0
+  public var failedLastMinute: Int = 0
+  /// How long the oldest ready job has waited for a worker; nil when none is ready.
+  public var oldestReadyAgeMs: Int64?
 }
 
 /// One recorded attempt that did not succeed.
@@ -50,49 +55,69 @@ public struct JobInfo: Sendable, Codable, Equatable {
 extension Broker {
   // KEYS[1] -> whago:{q}:ready (the tenant-less lane and the prefix of tenant lanes)
   // KEYS[2] -> whago:{q}:ring:members
-  // Output: ready jobs over every lane (read only)
-  static let readyCountScript = RedisScript(
-    "readyCount",
-    LuaReady.functions + """
-      local n = 0
-      for _, tenant in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-        n = n + redis.call('LLEN', laneKey(KEYS[1], tenant))
+  // KEYS[3] -> whago:{q}:scheduled, KEYS[4] -> whago:{q}:leased, KEYS[5] -> whago:{q}:dead
+  // KEYS[6] -> whago:{q}:paused, KEYS[7] -> whago:{q}:stats, KEYS[8] -> whago:{q}:minutes
+  // KEYS[9] -> whago:{q}:job:  (prefix)
+  // Output: {ready, oldest ready since (ms, -1 none), scheduled, active, dead, paused 0/1, now,
+  //          processed this minute, processed last minute, failed this minute, failed last minute,
+  //          then the stats hash as field, value pairs}   (read only)
+  static let queueStatsScript = RedisScript(
+    "queueStats",
+    LuaClock.now + LuaReady.functions + """
+      local n, oldest = 0, -1
+      local lanes = redis.call('SMEMBERS', KEYS[2])
+      for _, tenant in ipairs(lanes) do
+        local lane = laneKey(KEYS[1], tenant)
+        local len = redis.call('LLEN', lane)
+        if len > 0 then
+          n = n + len
+          -- Workers pop from the right: the right end is the lane's oldest job.
+          local f = redis.call('HMGET', KEYS[9] .. redis.call('LINDEX', lane, -1), 'e', 'd')
+          local since = math.max(tonumber(f[1]) or now, tonumber(f[2]) or 0)
+          if oldest < 0 or since < oldest then oldest = since end
+        end
       end
-      return n
+      local minute = math.floor(now / 60000)
+      local counts = redis.call('HMGET', KEYS[8], 'p:' .. minute, 'p:' .. (minute - 1), 'f:' .. minute, 'f:' .. (minute - 1))
+      local out = {n, oldest, redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4]), redis.call('ZCARD', KEYS[5]),
+        redis.call('EXISTS', KEYS[6]), now,
+        tonumber(counts[1]) or 0, tonumber(counts[2]) or 0, tonumber(counts[3]) or 0, tonumber(counts[4]) or 0}
+      for _, v in ipairs(redis.call('HGETALL', KEYS[7])) do out[#out + 1] = v end
+      return out
       """)
 
-  /// Counts for each queue (all known queues when `queues` is nil), read in one round trip.
+  /// Counts for each queue (all known queues when `queues` is nil), one script per queue, pipelined.
   public func stats(queues: [String]? = nil) async throws -> [QueueStats] {
     let names: [String]
     if let queues { names = queues } else { names = try await queueNames() }
-    var commands: [RedisCommand] = []
-    for name in names {
-      let k = QueueKeys(queue: name)
-      commands += [
-        RedisCommand("SCARD", k.ringMembers), RedisCommand("ZCARD", k.scheduled), RedisCommand("ZCARD", k.leased),
-        RedisCommand("ZCARD", k.dead), RedisCommand("EXISTS", k.paused), RedisCommand("HGETALL", k.stats),
-      ]
-    }
-    let replies = try await redis.pipeline(commands)
-    var readyCounts: [Int] = []
-    for name in names {
-      let k = QueueKeys(queue: name)
-      let reply = try await redis.evaluate(
-        Self.readyCountScript, keys: [k.ready, k.ringMembers], arguments: [String]())
-      readyCounts.append(Int(reply.int ?? 0))
-    }
-    return names.enumerated().map { index, name in
-      let r = Array(replies[index * 6..<index * 6 + 6])
-      var counters: [String: Int] = [:]
-      let pairs = r[5].array ?? []
-      for i in stride(from: 0, to: pairs.count - 1, by: 2) {
-        if let key = pairs[i].string { counters[key] = Int(pairs[i + 1].int ?? 0) }
+    let replies = try await redis.evaluateAll(
+      Self.queueStatsScript,
+      calls: names.map { name in
+        let k = QueueKeys(queue: name)
+        return (
+          [k.ready, k.ringMembers, k.scheduled, k.leased, k.dead, k.paused, k.stats, k.minutes, k.jobPrefix],
+          [String]()
+        )
+      })
+    return try zip(names, replies).map { name, reply in
+      guard let r = reply.array, r.count >= 11 else {
+        throw QueueError.unexpectedReply(operation: "queueStats", detail: "\(reply)")
       }
+      var counters: [String: Int] = [:]
+      for i in stride(from: 11, to: r.count - 1, by: 2) {
+        if let key = r[i].string { counters[key] = Int(r[i + 1].int ?? 0) }
+      }
+      let now = r.int(6)
+      // A sliding minute from two per-minute buckets: all of this one, the unexpired part of the last.
+      let past = 1 - Double(now % 60_000) / 60_000
+      func lastMinute(_ current: Int64, _ previous: Int64) -> Int { Int(Double(current) + Double(previous) * past) }
+      let oldest = r.int(1)
       return QueueStats(
-        queue: name, ready: readyCounts[index], scheduled: Int(r.int(1)), active: Int(r.int(2)), dead: Int(r.int(3)),
-        paused: r.int(4) == 1, enqueued: counters["enqueued"] ?? 0, processed: counters["processed"] ?? 0,
+        queue: name, ready: Int(r.int(0)), scheduled: Int(r.int(2)), active: Int(r.int(3)), dead: Int(r.int(4)),
+        paused: r.int(5) == 1, enqueued: counters["enqueued"] ?? 0, processed: counters["processed"] ?? 0,
         failed: counters["failed"] ?? 0, retried: counters["retried"] ?? 0, recovered: counters["recovered"] ?? 0,
-        cancelled: counters["cancelled"] ?? 0)
+        cancelled: counters["cancelled"] ?? 0, processedLastMinute: lastMinute(r.int(7), r.int(8)),
+        failedLastMinute: lastMinute(r.int(9), r.int(10)), oldestReadyAgeMs: oldest < 0 ? nil : max(0, now - oldest))
     }
   }
 

@@ -36,6 +36,9 @@ public struct QueueKeys: Sendable, Hashable {
   public var finished: String { base + "finished" }
   /// HASH of counters: enqueued, processed, failed, retried, dead, recovered, cancelled.
   public var stats: String { base + "stats" }
+  /// HASH of per-minute counts for the last hour: `p:<minute>` processed, `f:<minute>` failed
+  /// (minute = Redis ms / 60,000). Rates and throughput charts read it.
+  public var minutes: String { base + "minutes" }
   /// Present while the queue is paused.
   public var paused: String { base + "paused" }
   /// LIST used as a doorbell: idle workers block on it, enqueues ring it.
@@ -64,6 +67,12 @@ public struct QueueKeys: Sendable, Hashable {
   /// A token bucket's HASH (tokens, ts). All buckets share one hash tag so that a take naming
   /// several of them (per chip and per tenant, say) is one atomic script on Redis Cluster too.
   public static func bucket(_ name: String) -> String { "whago:{limits}:bucket:" + name }
+
+  /// ZSET of live worker names scored by their last heartbeat (Redis ms), for operator tools.
+  /// Worker keys share the hash tag `{workers}` so one heartbeat script writes both on a cluster.
+  public static let workers = "whago:{workers}"
+  /// A worker's STRING heartbeat record (JSON), expiring when the worker stops beating.
+  public static func worker(_ name: String) -> String { "whago:{workers}:" + name }
 
   /// SET of every queue name ever used, for operator tools. Outside any hash tag on purpose.
   public static let registry = "whago:queues"

@@ -63,7 +63,8 @@ extension Broker {
       for i = 1, #KEYS do
         local capacity = tonumber(ARGV[3 * i - 1])
         local rate = tonumber(ARGV[3 * i]) / 1000
-        redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i]), 'ts', now)
+        -- Capacity and rate are kept beside the level so operators can read them (`whago limits`).
+        redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i]), 'ts', now, 'cap', capacity, 'rate', ARGV[3 * i])
         -- Forget a bucket once it would be full again anyway.
         local ttl = 60000
         if rate > 0 then ttl = math.ceil((capacity - levels[i]) / rate) + 60000 end
@@ -106,4 +107,45 @@ extension Broker {
     let now = Double(seconds * 1000 + micros / 1000)
     return min(bucket.capacity, tokens + max(0, now - ts) * bucket.refillPerSecond / 1000)
   }
+
+  /// Buckets in use whose name has `part` as one of its `:`-separated pieces (a tenant, a chip),
+  /// with their level now; at most `limit`, found with SCAN so Redis never blocks.
+  public func buckets(named part: String, limit: Int = 1_000) async throws -> [BucketLevel] {
+    let prefix = QueueKeys.bucket("")
+    var cursor = "0"
+    var names: [String] = []
+    repeat {
+      let reply = try await redis.send("SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000")
+      let items = reply.array ?? []
+      cursor = items.first?.string ?? "0"
+      for key in items.count > 1 ? (items[1].array ?? []).compactMap(\.string) : [] {
+        let name = String(key.dropFirst(prefix.count))
+        if name.split(separator: ":").contains(Substring(part)) { names.append(name) }
+      }
+    } while cursor != "0" && names.count < limit
+    names = Array(names.sorted().prefix(limit))
+    if names.isEmpty { return [] }
+    let replies = try await redis.pipeline(
+      names.map { RedisCommand("HMGET", QueueKeys.bucket($0), "tokens", "ts", "cap", "rate") } + [RedisCommand("TIME")])
+    let time = replies.last?.array ?? []
+    let now = Double((time.first?.int ?? 0) * 1000 + (time.string(1).flatMap { Int64($0) } ?? 0) / 1000)
+    return zip(names, replies).compactMap { name, reply in
+      let f = reply.array ?? []
+      guard let tokens = f.string(0).flatMap(Double.init), let ts = f.string(1).flatMap(Double.init) else { return nil }
+      let capacity = f.string(2).flatMap(Double.init)
+      let rate = f.string(3).flatMap(Double.init)
+      var level = tokens
+      if let capacity, let rate { level = min(capacity, tokens + max(0, now - ts) * rate / 1000) }
+      return BucketLevel(name: name, level: level, capacity: capacity, refillPerSecond: rate)
+    }
+  }
+}
+
+/// A bucket as operators see it: tokens now (negative while tokens are promised ahead), its size
+/// and refill as the last take gave them (nil for buckets written before they were recorded).
+public struct BucketLevel: Sendable, Codable, Equatable {
+  public var name: String
+  public var level: Double
+  public var capacity: Double?
+  public var refillPerSecond: Double?
 }

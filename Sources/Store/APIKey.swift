@@ -9,6 +9,8 @@ public struct APIKey: Codable, Sendable, Equatable {
     case tenant
     /// WHAGO's backend: acts for the tenant named in each request's `Whago-Tenant` header.
     case service
+    /// Operators: opens the dashboard; submits nothing.
+    case admin
   }
 
   public var id: Int64
@@ -34,6 +36,7 @@ public struct IssuedKey: Sendable {
 public enum Principal: Sendable, Equatable {
   case tenant(TenantAccess, keyID: Int64)
   case service(keyID: Int64)
+  case admin(keyID: Int64)
 }
 
 /// The key text: `whago_` + 12 characters of public prefix + 32 of secret (base62, about 190 bits).
@@ -89,8 +92,9 @@ extension Store {
   static let apiKeyColumns =
     "k.id, k.kind, k.prefix, t.name AS tenant, k.label, k.created_at, k.last_used_at, k.revoked_at"
 
-  /// Makes a key for a tenant (nil: a service key). The caller shows `key` once; it is not kept.
-  public func createAPIKey(tenant name: String?, label: String? = nil) async throws -> IssuedKey {
+  /// Makes a key for a tenant (nil: a service key, or an admin key with `admin`). The caller shows
+  /// `key` once; it is not kept.
+  public func createAPIKey(tenant name: String?, admin: Bool = false, label: String? = nil) async throws -> IssuedKey {
     var tenantID: Int64?
     if let name { tenantID = try await tenant(named: name).id }
     let (key, prefix) = APIKeySecret.generate()
@@ -101,7 +105,7 @@ extension Store {
         RETURNING *)
       SELECT \(Self.apiKeyColumns) FROM k LEFT JOIN tenants t ON t.id = k.tenant_id
       """,
-      [tenantID, name == nil ? "service" : "tenant", prefix, APIKeySecret.hash(key), label])
+      [tenantID, name != nil ? "tenant" : admin ? "admin" : "service", prefix, APIKeySecret.hash(key), label])
     return IssuedKey(key: key, record: try rows[0].decode(APIKey.self))
   }
 
@@ -150,7 +154,11 @@ extension Store {
       WHERE prefix = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
       """, [prefix])
     let id: Int64 = try row.decode("id")
-    if try row.decode("kind", as: String.self) == APIKey.Kind.service.rawValue { return .service(keyID: id) }
+    switch try row.decode("kind", as: String.self) {
+    case APIKey.Kind.service.rawValue: return .service(keyID: id)
+    case APIKey.Kind.admin.rawValue: return .admin(keyID: id)
+    default: break
+    }
     guard let tenant = try row.decodeIfPresent("tenant", as: String.self),
       let access = try await tenantAccess(named: tenant)
     else { return nil }

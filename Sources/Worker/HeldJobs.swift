@@ -59,6 +59,11 @@ final class HeldJobs: Sendable {
     for task in tasks { task.cancel() }
   }
 
+  /// Up to `limit` held job ids, for the heartbeat.
+  func ids(limit: Int) -> [String] {
+    entries.withLock { Array($0.keys.prefix(limit)) }
+  }
+
   /// Held jobs grouped by queue, optionally only those still running.
   func byQueue(unfinishedOnly: Bool = false) -> [String: [(id: String, token: String)]] {
     entries.withLock { entries in

@@ -68,6 +68,12 @@ public final class Worker: Service {
           ).run(until: stopped)
         }
         background.addTask {
+          await Heartbeat(
+            broker: self.broker, held: self.held, configuration: self.configuration,
+            interval: self.configuration.heartbeatInterval, logger: self.logger
+          ).run(until: { self.drained.withLock { $0 } })
+        }
+        background.addTask {
           await Recoverer(
             broker: self.broker, queues: names, crashLimit: { crashLimits[$0] ?? 3 },
             interval: self.configuration.recoveryInterval, logger: self.logger

@@ -14,6 +14,8 @@ public struct WorkerConfiguration: Sendable {
   public var recoveryInterval: Duration
   /// A name for logs and lease tokens; unique per process.
   public var name: String
+  /// How often the worker tells Redis it is alive (it drops out of listings after 3 missed beats).
+  public var heartbeatInterval: Duration = .seconds(5)
 
   public init(
     queues: [(name: String, weight: Int)], concurrency: Int = 64, lease: Duration = .seconds(15),

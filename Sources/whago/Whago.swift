@@ -7,6 +7,6 @@ struct Whago: AsyncParsableCommand {
     abstract: "whago-jobs: WHAGO's job scheduler and campaign worker pool.",
     subcommands: [
       Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self,
-      Migrate.self, PlanCommand.self, TenantCommand.self, APIKeyCommand.self, Serve.self,
+      Migrate.self, PlanCommand.self, TenantCommand.self, APIKeyCommand.self, Serve.self, Limits.self, Workers.self,
     ])
 }

@@ -15,6 +15,7 @@ extension EnqueuerSuite {
         (["type": 7], 422, ["/type"], "must be a string"),
         (["type": "diag.sleep", "payload": ["ms": "soon"]], 422, ["/payload/ms"], "Int"),
         (["type": "diag.sleep", "payload": [:] as [String: Any]], 422, ["/payload/ms"], "missing field"),
+        (["type": "diag.sleep"], 422, ["/payload/ms"], "missing field"),
         (["type": "diag.noop", "payload": [1, 2]], 422, ["/payload"], "JSON object"),
         (["type": "diag.noop", "delay_ms": -5], 422, ["/delay_ms"], "between"),
         (["type": "diag.noop", "delay_ms": 1, "run_at": "2030-01-01T00:00:00Z"], 422, ["/run_at"], "not both"),

@@ -45,10 +45,19 @@ extension EnqueuerSuite {
       let enqueued = try #require(info.enqueuedAt)
       #expect(due - enqueued >= 59_000 && due - enqueued <= 61_000)
 
-      let at = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": "2099-01-01T09:00:00-03:00"])
+      // A day ahead, written with a -03:00 offset as WHAGO's backend would.
+      let target = (Int64(Date().timeIntervalSince1970) / 60 + 24 * 60) * 60
+      let formatter = ISO8601DateFormatter()
+      formatter.timeZone = TimeZone(secondsFromGMT: -3 * 3600)
+      let text = formatter.string(from: Date(timeIntervalSince1970: Double(target)))
+      #expect(text.hasSuffix("-03:00"))
+      let at = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": text])
       #expect(at.status == 202)
       let atInfo = try await TestRedis.broker().job(id: try #require(try at.json()["id"] as? String))
-      #expect(atInfo.dueAt == 4_070_952_000_000)
+      #expect(atInfo.dueAt == target * 1000)
+      let tooFar = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": "2099-01-01T09:00:00-03:00"])
+      #expect(tooFar.status == 422)
+      #expect(tooFar.problem.pointers == ["/run_at"])
     }
 
     @Test func theSameIdempotencyKeyAnswersTheSameJobWithinATenantOnly() async throws {

@@ -44,7 +44,7 @@ CREATE INDEX tenants_plan_idx ON tenants (plan);
 CREATE TABLE api_keys (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   tenant_id    bigint REFERENCES tenants (id) ON DELETE CASCADE,
-  kind         text NOT NULL CHECK (kind IN ('tenant', 'service')),
+  kind         text NOT NULL CHECK (kind IN ('tenant', 'service', 'admin')),  -- admin: the dashboard
   prefix       text NOT NULL UNIQUE CHECK (char_length(prefix) BETWEEN 4 AND 64),
   secret_hash  bytea NOT NULL CHECK (octet_length(secret_hash) = 32),   -- SHA-256 of the whole key
   label        text,

@@ -18,22 +18,27 @@ struct APIKeyCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The tenant the key acts as.") var tenant: String?
     @Flag(help: "A service key for WHAGO's backend.") var service = false
+    @Flag(help: "An admin key: opens the dashboard at /dashboard.") var admin = false
     @Option(help: "A note saying what the key is for.") var label: String?
     @Flag(help: "Print only the key (for scripts).") var quiet = false
 
     func validate() throws {
-      if service == (tenant != nil) { throw ValidationError("name a TENANT or pass --service (one of the two)") }
+      if [service, admin, tenant != nil].filter({ $0 }).count != 1 {
+        throw ValidationError("name a TENANT, or pass --service or --admin (exactly one)")
+      }
     }
 
     func run() async throws {
       let store = try await global.store()
       defer { store.pool.close() }
-      let issued = try await store.createAPIKey(tenant: tenant, label: label)
+      let issued = try await store.createAPIKey(tenant: tenant, admin: admin, label: label)
       if quiet {
         print(issued.key)
         return
       }
-      let who = issued.record.tenant.map { "tenant \($0)" } ?? "service (acts for the Whago-Tenant header)"
+      let who =
+        issued.record.tenant.map { "tenant \($0)" }
+        ?? (admin ? "operators (opens /dashboard)" : "service (acts for the Whago-Tenant header)")
       print("created \(issued.record.kind.rawValue) key \(issued.record.display) for \(who)")
       print("key (shown once, store it now): \(issued.key)")
     }

@@ -5,65 +5,217 @@ import RedisClient
 
 struct Dead: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Inspect, retry or delete dead-lettered jobs.",
-    discussion: "`whago job show ID` shows one dead job with every attempt's error.",
-    subcommands: [List.self, Retry.self, Delete.self])
+    abstract: "Inspect, retry, delete, export or import dead-lettered jobs.",
+    discussion: """
+      Filters (list, retry --all, delete --all, export): --queue, --type, --tenant, --error TEXT
+      (in the last error, any case), --since 1h (died within).
+      Examples:
+        whago dead list --type campaign.send --error timeout --since 1h
+        whago dead retry --all --type campaign.send --spread 10ms
+        whago dead export --queue billing > dead.jsonl && whago dead import < dead.jsonl
+      """,
+    subcommands: [List.self, Show.self, Retry.self, Delete.self, Export.self, Import.self])
+
+  /// Which dead letters a command means.
+  struct Filters: ParsableArguments {
+    @Option(help: "Only this queue (default: every queue).") var queue: String?
+    @Option(help: "Only this job type.") var type: String?
+    @Option(help: "Only this tenant's jobs.") var tenant: String?
+    @Option(help: "Only jobs whose last error contains this text (any case).") var error: String?
+    @Option(help: "Only jobs that died within this long (e.g. 30m, 1h, 2d).") var since: DurationArgument?
+
+    var isEmpty: Bool { queue == nil && type == nil && tenant == nil && error == nil && since == nil }
+
+    func filter(_ broker: Broker) async throws -> DeadLetterFilter {
+      var since: Int64?
+      if let window = self.since { since = try await broker.redisTime() - window.duration.milliseconds }
+      return DeadLetterFilter(type: type, tenant: tenant, errorContains: error, since: since)
+    }
+
+    func queues(_ broker: Broker) async throws -> [String] {
+      if let queue { return [queue] }
+      return try await broker.queueNames()
+    }
+
+    /// Matching dead letters of every selected queue, newest first within each queue.
+    func letters(_ broker: Broker, limit: Int = .max) async throws -> [DeadLetter] {
+      let filter = try await filter(broker)
+      var letters: [DeadLetter] = []
+      for name in try await queues(broker) where letters.count < limit {
+        letters += try await broker.deadLetters(queue: name, filter: filter, limit: limit - letters.count)
+      }
+      return letters
+    }
+  }
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Dead jobs, newest first, with their last error.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Only this queue (default: every queue).") var queue: String?
-    @Option(help: "Most jobs per queue.") var limit = 50
+    @OptionGroup var filters: Filters
+    @Option(help: "Most jobs listed.") var limit = 50
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
       let redis = try global.client()
       defer { redis.close() }
-      let broker = Broker(redis: redis)
-      var letters: [DeadLetter] = []
-      let names: [String]
-      if let queue { names = [queue] } else { names = try await broker.queueNames() }
-      for name in names {
-        letters += try await broker.deadLetters(queue: name, limit: limit)
-      }
+      let letters = try await filters.letters(Broker(redis: redis), limit: max(1, limit))
       if json {
         print(try JSONOutput.encode(letters))
         return
       }
       if letters.isEmpty {
-        print("no dead jobs")
+        print(filters.isEmpty ? "no dead jobs" : "no dead jobs match")
         return
       }
       let rows = letters.map {
         [
-          $0.id, $0.queue, $0.type, Timestamp.text($0.diedAt), "\($0.attempts)", "\($0.crashes)",
+          $0.id, $0.queue, $0.type, $0.tenant ?? "-", Timestamp.text($0.diedAt), "\($0.attempts)", "\($0.crashes)",
           String(($0.lastError ?? "").prefix(60)),
         ]
       }
-      print(Table.render(header: ["ID", "QUEUE", "TYPE", "DIED", "ATTEMPTS", "CRASHES", "LAST ERROR"], rows: rows))
+      print(
+        Table.render(
+          header: ["ID", "QUEUE", "TYPE", "TENANT", "DIED", "ATTEMPTS", "CRASHES", "LAST ERROR"], rows: rows))
     }
   }
 
-  /// Ids to act on: the named ones grouped by queue, or every dead job of `queue` with --all.
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One dead job: payload and every attempt's error.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+      let redis = try global.client()
+      defer { redis.close() }
+      let info = try await Broker(redis: redis).job(id: id)
+      guard info.state == .dead else {
+        throw ValidationError("job \(id) is \(info.state.rawValue), not dead; see `whago job show \(id)`")
+      }
+      if json {
+        print(try JSONOutput.encode(info))
+        return
+      }
+      print("job \(info.id)  \(info.type) on \(info.queue)\(info.tenant.map { "  tenant \($0)" } ?? "")")
+      print(
+        "dead after \(info.attempts) attempt(s), \(info.crashes) crash(es); died \(info.finishedAt.map(Timestamp.text) ?? "-")"
+      )
+      print("payload: \(info.payload)")
+      if info.history.isEmpty { print("no attempts recorded") }
+      for attempt in info.history {
+        print("  #\(attempt.attempt) \(attempt.kind) at \(Timestamp.text(attempt.at)): \(attempt.error)")
+      }
+    }
+  }
+
+  /// Ids to act on: the named ones grouped by queue, or every dead job matching the filters with --all.
   struct Selection: ParsableArguments {
     @Argument(help: "Dead job ids.") var ids: [String] = []
-    @Flag(help: "Every dead job of --queue.") var all = false
-    @Option(help: "The queue, with --all.") var queue: String?
+    @Flag(help: "Every dead job matching the filters (every dead job of every queue without filters).") var all = false
+    @OptionGroup var filters: Filters
 
     func validate() throws {
       if all && !ids.isEmpty { throw ValidationError("name ids or use --all, not both") }
-      if all && queue == nil { throw ValidationError("--all needs --queue") }
-      if !all && ids.isEmpty { throw ValidationError("name at least one dead job id, or use --all --queue Q") }
+      if !all && ids.isEmpty { throw ValidationError("name at least one dead job id, or use --all [filters]") }
+      if !all && !filters.isEmpty { throw ValidationError("filters select with --all; with ids, name only the ids") }
     }
 
     func resolve(_ broker: Broker) async throws -> [String: [String]] {
-      if all, let queue { return [queue: try await broker.deadIDs(queue: queue)] }
+      if all {
+        var byQueue: [String: [String]] = [:]
+        if filters.isEmpty {
+          for queue in try await filters.queues(broker) { byQueue[queue] = try await broker.deadIDs(queue: queue) }
+        } else {
+          for letter in try await filters.letters(broker) { byQueue[letter.queue, default: []].append(letter.id) }
+        }
+        return byQueue.filter { !$0.value.isEmpty }
+      }
       var byQueue: [String: [String]] = [:]
       for id in ids {
         guard let queue = try await broker.locate(id: id) else { throw QueueError.jobNotFound(id) }
         byQueue[queue, default: []].append(id)
       }
       return byQueue
+    }
+  }
+
+  struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write matching dead jobs as JSON lines to standard output (payload, history and all).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filters: Filters
+
+    func run() async throws {
+      let redis = try global.client()
+      defer { redis.close() }
+      let broker = Broker(redis: redis)
+      var byQueue: [String: [String]] = [:]
+      for letter in try await filters.letters(broker) { byQueue[letter.queue, default: []].append(letter.id) }
+      let total = byQueue.values.map(\.count).reduce(0, +)
+      let progress = total >= 1_000 ? Progress(total: total, label: "exported") : nil
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      var done = 0
+      for (queue, ids) in byQueue.sorted(by: { $0.key < $1.key }) {
+        for start in stride(from: 0, to: ids.count, by: 1_000) {
+          let records = try await broker.deadRecords(
+            queue: queue, ids: Array(ids[start..<min(start + 1_000, ids.count)]))
+          var out = Data()
+          for record in records {
+            out += try encoder.encode(record)
+            out.append(10)
+          }
+          FileHandle.standardOutput.write(out)
+          done += records.count
+          progress?.update(done)
+        }
+      }
+      progress?.finish()
+      FileHandle.standardError.write(Data("exported \(done) dead job(s)\n".utf8))
+    }
+  }
+
+  struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Read dead jobs (JSON lines from `whago dead export`) from standard input or a file into the dead set.",
+      discussion: "Jobs whose id already exists are skipped, so an interrupted import can be run again.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "A .jsonl file (default: standard input).") var file: String?
+    @Option(help: "Put every job in this queue instead of its own.") var queue: String?
+
+    func run() async throws {
+      let data: Data
+      if let file {
+        guard let read = FileManager.default.contents(atPath: file) else {
+          throw ValidationError("cannot read \(file)")
+        }
+        data = read
+      } else {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+      }
+      let decoder = JSONDecoder()
+      var records: [DeadRecord] = []
+      for (number, line) in data.split(separator: 10).enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
+        do {
+          records.append(try decoder.decode(DeadRecord.self, from: Data(line)))
+        } catch {
+          throw ValidationError("line \(number + 1) is not a dead job record from `whago dead export`: \(error)")
+        }
+      }
+      let redis = try global.client()
+      defer { redis.close() }
+      let broker = Broker(redis: redis)
+      let progress = records.count >= 1_000 ? Progress(total: records.count, label: "imported") : nil
+      var imported = 0
+      var skipped = 0
+      for start in stride(from: 0, to: records.count, by: 500) {
+        let (i, s) = try await broker.importDead(Array(records[start..<min(start + 500, records.count)]), into: queue)
+        imported += i
+        skipped += s
+        progress?.update(start + i + s)
+      }
+      progress?.finish()
+      print("imported \(imported) dead job(s)\(skipped > 0 ? ", skipped \(skipped) already present" : "")")
     }
   }
 
