@@ -119,6 +119,9 @@ let package = Package(
       dependencies: ["JobQueue", "RedisClient", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
+      name: "DeploymentTests",
+      swiftSettings: upcoming),
+    .testTarget(
       name: "JobCatalogTests",
       dependencies: ["JobCatalog"],
       swiftSettings: upcoming),

@@ -34,8 +34,12 @@ start_redis() {
   local dir=$1
   mkdir -p "$dir"
   REDIS_PORT=$(free_port)
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync everysec \
-    --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" &
+  # In its own session (as pg_ctl puts PostgreSQL): a Ctrl-C meant for the script reaches the whole
+  # terminal process group, and Redis must outlive the workers that are still handing jobs back.
+  local session=()
+  if command -v setsid >/dev/null; then session=(setsid); fi
+  "${session[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+    --appendfsync everysec --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" &
   REDIS_PID=$!
   for _ in $(seq 1 100); do
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
