@@ -55,15 +55,33 @@ enum JSONValue: Codable, Sendable, Equatable {
     }
   }
 
+  /// Parses with JSONSerialization and converts without throwing per value: decoding `JSONValue`
+  /// through Codable tried each type in turn and spent most of a batch request building errors.
   static func parse(_ bytes: some Collection<UInt8>) throws(Problem) -> JSONValue {
     if bytes.isEmpty { throw Problem.badJSON("the body is empty; send a JSON object") }
+    let object: Any
     do {
-      return try decoder.decode(JSONValue.self, from: Data(bytes))
-    } catch let DecodingError.dataCorrupted(context) {
-      let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-      throw Problem.badJSON(underlying ?? context.debugDescription)
+      object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     } catch {
-      throw Problem.badJSON("\(error)")
+      let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+      throw Problem.badJSON(reason ?? "the body is not valid JSON")
+    }
+    return JSONValue(serialized: object)
+  }
+
+  private init(serialized value: Any) {
+    switch value {
+    case let text as String: self = .string(text)
+    case let number as NSNumber:
+      // JSONSerialization gives booleans as NSNumber too; their type code is "c".
+      switch String(cString: number.objCType) {
+      case "c": self = .bool(number.boolValue)
+      case "d", "f": self = .double(number.doubleValue)
+      default: self = .int(number.int64Value)
+      }
+    case let array as [Any]: self = .array(array.map(JSONValue.init(serialized:)))
+    case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(serialized:)))
+    default: self = .null
     }
   }
 
@@ -71,7 +89,6 @@ enum JSONValue: Codable, Sendable, Equatable {
     (try? JSONValue.encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
   }
 
-  private static let decoder = JSONDecoder()
   private static let encoder: JSONEncoder = {
     let e = JSONEncoder()
     e.outputFormatting = [.withoutEscapingSlashes]

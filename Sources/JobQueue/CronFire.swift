@@ -44,10 +44,11 @@ extension Broker {
   // KEYS[6] -> whago:{q}:cron:<name>  (HASH: last, next, job, fired, skipped, madeUp)
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
-  // ARGV[1] -> slot time (epoch ms)
+  // ARGV[1] -> slot time (epoch ms, in schedule time: see ScheduleClock)
   // ARGV[2] -> 'fire', 'catchup' (one run making up missed slots) or 'skip' (missed slots dropped)
   // ARGV[3] -> lead ms: how far ahead of Redis time a slot may be fired
   // ARGV[4..7] -> job id, type, payload, max attempts
+  // ARGV[8] -> Redis time (ms) the slot's job is due: the slot itself unless the schedule clock runs faster
   // Output: {1, id} fired, {2} skipped, {0} already handled, {-1} too early
   // The compare-and-set on `last` is what makes each slot fire exactly once however many
   // schedulers run: no leader, nothing to configure. The job is due at the slot time and, when due,
@@ -56,20 +57,21 @@ extension Broker {
     "cronFire",
     LuaClock.now + LuaJob.create + LuaReady.functions + """
       local slot = tonumber(ARGV[1])
+      local due = tonumber(ARGV[8])
       local last = tonumber(redis.call('HGET', KEYS[6], 'last') or -1)
       if slot <= last then return {0} end
-      if slot > now + tonumber(ARGV[3]) then return {-1} end
+      if due > now + tonumber(ARGV[3]) then return {-1} end
       redis.call('HSET', KEYS[6], 'last', slot)
       if ARGV[2] == 'skip' then
         redis.call('HINCRBY', KEYS[6], 'skipped', 1)
         return {2}
       end
       local id = ARGV[4]
-      local state = createJob(KEYS[5], id, ARGV[5], ARGV[6], ARGV[7], slot, '', '')
+      local state = createJob(KEYS[5], id, ARGV[5], ARGV[6], ARGV[7], due, '', '')
       -- The slot stays readable on the job even when it was made up late.
-      redis.call('HSET', KEYS[5] .. id, 'd', slot)
+      redis.call('HSET', KEYS[5] .. id, 'd', due, 'cs', slot)
       if state == 'scheduled' then
-        redis.call('ZADD', KEYS[2], slot, id)
+        redis.call('ZADD', KEYS[2], due, id)
       else
         pushReady(KEYS[1], KEYS[7], KEYS[8], id, '', true)
       end
@@ -83,7 +85,7 @@ extension Broker {
 
   /// Fires (or skips) one slot of schedule `name`, once across every scheduler.
   public func fireCron(
-    name: String, slot: Int64, mode: CronFireMode, lead: Duration, job: JobSpec
+    name: String, slot: Int64, due: Int64? = nil, mode: CronFireMode, lead: Duration, job: JobSpec
   ) async throws -> CronFireOutcome {
     let keys = QueueKeys(queue: job.queue)
     try await register([job.queue])
@@ -95,7 +97,7 @@ extension Broker {
       ],
       arguments: [
         String(slot), mode.rawValue, String(lead.milliseconds), id, job.type, job.payload,
-        String(job.maxAttempts),
+        String(job.maxAttempts), String(due ?? slot),
       ])
     let items = reply.array ?? []
     switch items.int(0) {

@@ -4,7 +4,8 @@ enum LuaJob {
   /// returns its state, 'ready' or 'scheduled'; the caller files the id and counts it.
   /// Fields: t type, p payload, m max attempts, s state, e enqueued at, d due, k idempotency key,
   /// n tenant;
-  /// later a attempts, c crashes, l lease token, sa started at, f finished at, rt reserved tokens.
+  /// later a attempts, c crashes, l lease token, sa started at, f finished at, rt reserved tokens,
+  /// cs the cron slot a scheduled job was made for (schedule time).
   static let create = """
     local function createJob(jobPrefix, id, typ, payload, maxAttempts, due, key, tenant)
       local jk = jobPrefix .. id

@@ -13,13 +13,18 @@ public struct Scheduler: Service {
   let schedules: [JobCatalog.Schedule]
   let catalog: JobCatalog
   let lead: Duration
+  /// The time slots are read in: Redis time, or a faster clock for tests and demos.
+  let clock: ScheduleClock
   let logger: Logger
 
-  public init(broker: Broker, catalog: JobCatalog, lead: Duration = .seconds(1), logger: Logger) {
+  public init(
+    broker: Broker, catalog: JobCatalog, lead: Duration = .seconds(1), clock: ScheduleClock = .redis, logger: Logger
+  ) {
     self.broker = broker
     self.catalog = catalog
     self.schedules = catalog.schedules
     self.lead = lead
+    self.clock = clock
     self.logger = logger
   }
 
@@ -45,8 +50,11 @@ public struct Scheduler: Service {
   }
 
   /// Handles what is due of one schedule and returns how long until it needs looking at again.
+  /// Slots, the last slot and the missed tolerance are in schedule time; the lead, due times and
+  /// waits are in Redis time (the same unless `clock` runs faster).
   func tick(_ schedule: JobCatalog.Schedule) async throws -> Duration {
-    let now = try await broker.redisTime()
+    let real = try await broker.redisTime()
+    let now = clock.scheduleTime(redis: real)
     let last = try await broker.cronStart(name: schedule.name, queue: schedule.queue, now: now)
     guard let next = slot(after: last, schedule) else { return .seconds(60) }
     let leadMs = lead.milliseconds
@@ -60,8 +68,10 @@ public struct Scheduler: Service {
         count += 1
       }
       let skip = schedule.missed == .skip
+      // A made-up run is due now: its slot is long past.
       let outcome = try await broker.fireCron(
-        name: schedule.name, slot: latest, mode: skip ? .skip : .catchUp, lead: lead, job: job(for: schedule))
+        name: schedule.name, slot: latest, due: clock.isRedisTime ? latest : real, mode: skip ? .skip : .catchUp,
+        lead: lead, job: job(for: schedule))
       if outcome != .alreadyHandled {
         logger.notice(
           skip ? "skipped missed cron slots" : "made up missed cron slots with one run",
@@ -69,13 +79,15 @@ public struct Scheduler: Service {
       }
       return .zero
     }
-    if next - now <= leadMs {
-      _ = try await broker.fireCron(name: schedule.name, slot: next, mode: .fire, lead: lead, job: job(for: schedule))
+    let due = clock.redisTime(schedule: next)
+    if due - real <= leadMs {
+      _ = try await broker.fireCron(
+        name: schedule.name, slot: next, due: due, mode: .fire, lead: lead, job: job(for: schedule))
       try await broker.cronNote(name: schedule.name, queue: schedule.queue, next: slot(after: next, schedule))
       return .zero
     }
     try await broker.cronNote(name: schedule.name, queue: schedule.queue, next: next)
-    return .milliseconds(next - now - leadMs)
+    return .milliseconds(due - real - leadMs)
   }
 
   private func slot(after epochMs: Int64, _ schedule: JobCatalog.Schedule) -> Int64? {

@@ -12,9 +12,10 @@ public final class TestCatalog: @unchecked Sendable {
   }
 
   /// Starts `whago work` on `queues` with this catalog.
-  public func worker(redis: String, queues: String, concurrency: Int = 8) throws -> ChildProcess {
+  public func worker(redis: String, queues: String, concurrency: Int = 8, extra: [String] = []) throws -> ChildProcess {
     try ChildProcess(
-      executable: try Whago.binary, arguments: ["work", "--queues", queues, "--concurrency", String(concurrency)],
+      executable: try Whago.binary,
+      arguments: ["work", "--queues", queues, "--concurrency", String(concurrency)] + extra,
       environment: ["WHAGO_REDIS_URL": redis, "WHAGO_JOBS_DIR": directory], label: "worker")
   }
 

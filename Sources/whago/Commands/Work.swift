@@ -44,6 +44,12 @@ struct Work: AsyncParsableCommand {
   @Flag(help: "Do not run the cron scheduler in this process (every worker runs it by default; that is safe).")
   var noScheduler = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Read cron schedules on a faster clock, for tests and demos: anchor=<Redis ms>,start=<ISO 8601>,speed=<x>. Env: WHAGO_SCHEDULE_CLOCK.",
+      visibility: .hidden))
+  var scheduleClock: String = ProcessInfo.processInfo.environment["WHAGO_SCHEDULE_CLOCK"] ?? ""
+
   @Option(help: "A name for this worker in logs and leases (default: host-pid).")
   var name: String?
 
@@ -51,6 +57,10 @@ struct Work: AsyncParsableCommand {
     guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
     guard lease.duration >= .milliseconds(500) else { throw ValidationError("--lease must be at least 500ms") }
     guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+    if !scheduleClock.isEmpty, ScheduleClock(scheduleClock) == nil {
+      throw ValidationError(
+        "--schedule-clock must look like anchor=1796500000000,start=2026-12-01T00:00:00Z,speed=3600")
+    }
   }
 
   func run() async throws {
@@ -78,7 +88,10 @@ struct Work: AsyncParsableCommand {
 
     var services: [any Service] = [worker]
     if !catalog.schedules.isEmpty && !noScheduler {
-      services.append(Scheduler(broker: broker, catalog: catalog, logger: global.logger(label: "whago.scheduler")))
+      let clock = ScheduleClock(scheduleClock) ?? .redis
+      if !clock.isRedisTime { logger.warning("cron schedules run on a test clock", metadata: ["clock": "\(clock)"]) }
+      services.append(
+        Scheduler(broker: broker, catalog: catalog, clock: clock, logger: global.logger(label: "whago.scheduler")))
     }
     if metricsPort > 0 {
       services.append(
