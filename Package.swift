@@ -123,7 +123,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "JobCatalogTests",
-      dependencies: ["JobCatalog"],
+      dependencies: ["JobCatalog", "JobQueue"],
       swiftSettings: upcoming),
     .testTarget(
       name: "WorkerTests",

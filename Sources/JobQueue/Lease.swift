@@ -21,6 +21,8 @@ public struct LeasedJob: Sendable {
   /// Set when an earlier run deferred this job with its rate-limit tokens reserved: the Redis time
   /// (ms) at which those tokens exist. Such a run takes no tokens again.
   public let tokensReservedFor: Int64?
+  /// Whose work this is (nil for system work); plan-based limits read this tenant's plan.
+  public var tenant: String? = nil
 }
 
 /// The answer to one fetch.

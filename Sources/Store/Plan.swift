@@ -96,3 +96,22 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     }
   }
 }
+
+extension Plan {
+  /// The limits by their operator names, as numbers (flags are 1 or 0; nil: unlimited), for rate
+  /// limits that read the plan.
+  public var limitValues: [String: Double?] {
+    [
+      PlanLimit.chips.rawValue: chips.map(Double.init),
+      PlanLimit.monthlyCredits.rawValue: monthlyCredits.map(Double.init),
+      PlanLimit.activeCampaigns.rawValue: activeCampaigns.map(Double.init),
+      PlanLimit.contactsPerList.rawValue: contactsPerList.map(Double.init),
+      PlanLimit.minSendGapMs.rawValue: Double(minSendGapMs),
+      PlanLimit.apiRequestsPerHour.rawValue: apiRequestsPerHour.map(Double.init),
+      PlanLimit.scheduling.rawValue: scheduling ? 1 : 0,
+      PlanLimit.maturation.rawValue: maturation ? 1 : 0,
+      PlanLimit.retentionDays.rawValue: retentionDays.map(Double.init),
+      PlanLimit.priceCents.rawValue: Double(priceCents),
+    ]
+  }
+}

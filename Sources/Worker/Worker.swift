@@ -17,6 +17,7 @@ public final class Worker: Service {
   private let doorbellClient: RedisClient
   private let catalog: JobCatalog
   private let registry: HandlerRegistry
+  private let planLimits: PlanLimitsProvider?
   private let logger: Logger
 
   private let wake = WakeSignal()
@@ -31,8 +32,9 @@ public final class Worker: Service {
 
   public init(
     configuration: WorkerConfiguration, broker: Broker, doorbell: RedisClient, catalog: JobCatalog,
-    registry: HandlerRegistry, logger: Logger
+    registry: HandlerRegistry, planLimits: PlanLimitsProvider? = nil, logger: Logger
   ) {
+    self.planLimits = planLimits
     self.configuration = configuration
     self.broker = broker
     self.doorbellClient = doorbell
@@ -285,14 +287,34 @@ public final class Worker: Service {
   private func takeTokens(_ job: LeasedJob, policy: JobCatalog.JobPolicy, set: WorkerMetrics.Set) async
     -> TokenOutcome
   {
+    var plan: [String: Double?]?
+    if policy.limits.contains(where: \.needsPlan) {
+      guard let tenant = job.tenant, let planLimits else {
+        let reason =
+          job.tenant == nil
+          ? "rate limit: \(job.type) reads the tenant's plan but the job has no tenant"
+          : "rate limit: \(job.type) reads the tenant's plan; run workers with WHAGO_DATABASE_URL"
+        await record(job, failure: reason, permanent: job.tenant == nil, policy: policy, set: set)
+        return .deferred
+      }
+      do {
+        plan = try await planLimits(tenant)
+      } catch {
+        logger(for: job).warning("cannot read the tenant's plan; handing the job back", metadata: ["error": "\(error)"])
+        _ = try? await broker.handBack(queue: job.queue, [(job.id, job.token)])
+        held.release([job.id])
+        return .deferred
+      }
+    }
     let buckets: [TokenBucket]
     do {
       let object = try JSONSerialization.jsonObject(with: Data(job.payload.utf8)) as? [String: Any] ?? [:]
-      buckets = try policy.limits.map { try $0.resolve(payload: object) }
+      buckets = try policy.limits.compactMap { try $0.resolve(payload: object, tenant: job.tenant, plan: plan) }
     } catch {
       await record(job, failure: "rate limit: \(error)", permanent: true, set: set)
       return .deferred
     }
+    if buckets.isEmpty { return .run(at: 0) }
     do {
       let until: Int64
       let reserved: Bool

@@ -4,9 +4,11 @@ import JobCatalog
 import JobQueue
 import Logging
 import Metrics
+import Postgres
 import Prometheus
 import RedisClient
 import ServiceLifecycle
+import Store
 import UnixSignals
 import Worker
 
@@ -50,6 +52,9 @@ struct Work: AsyncParsableCommand {
       visibility: .hidden))
   var scheduleClock: String = ProcessInfo.processInfo.environment["WHAGO_SCHEDULE_CLOCK"] ?? ""
 
+  @Option(help: "How long a tenant's plan is remembered for plan-based rate limits (a plan change applies after it).")
+  var planCache: DurationArgument = DurationArgument(.seconds(1))
+
   @Option(help: "A name for this worker in logs and leases (default: host-pid).")
   var name: String?
 
@@ -79,12 +84,25 @@ struct Work: AsyncParsableCommand {
     var handlers = HandlerRegistry()
     DiagnosticJobs.register(in: &handlers)
 
+    // Rate limits that read the tenant's plan need PostgreSQL; workers of other job types do not.
+    var planLimits: PlanLimitsProvider?
+    var store: Store?
+    let readsPlans = catalog.jobs.values.contains { $0.limits.contains(where: \.needsPlan) }
+    if readsPlans && global.databaseURL.isEmpty {
+      logger.warning("job types with plan-based limits will wait: set WHAGO_DATABASE_URL so workers can read plans")
+    }
+    if readsPlans && !global.databaseURL.isEmpty {
+      let opened = try await global.store(poolSize: 2, quiet: false)
+      store = opened
+      planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
+    }
+
     let host = ProcessInfo.processInfo.hostName
     let worker = Worker(
       configuration: WorkerConfiguration(
         queues: served, concurrency: concurrency, lease: lease.duration, gracePeriod: grace.duration,
         name: name ?? "\(host)-\(getpid())"),
-      broker: broker, doorbell: doorbell, catalog: catalog, registry: handlers, logger: logger)
+      broker: broker, doorbell: doorbell, catalog: catalog, registry: handlers, planLimits: planLimits, logger: logger)
 
     var services: [any Service] = [worker]
     if !catalog.schedules.isEmpty && !noScheduler {
@@ -104,6 +122,7 @@ struct Work: AsyncParsableCommand {
     try await group.run()
     redis.close()
     doorbell.close()
+    store?.pool.close()
   }
 
   private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {
