@@ -116,7 +116,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "EnqueuerTests",
-      dependencies: ["JobQueue", "RedisClient", "TestSupport"],
+      dependencies: ["JobQueue", "RedisClient", "Postgres", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "DeploymentTests",

@@ -27,6 +27,7 @@ public enum EnqueuerServer {
     router.add(middleware: ProblemMiddleware(logger: logger))
     router.add(middleware: MetricsMiddleware())
     OperationsRoutes(broker: broker, store: store, metrics: metrics).register(on: router)
+    DashboardRoutes(broker: broker, store: store, authCache: limits.authCache).register(on: router)
     let v1 = router.group("v1").add(
       middleware: Authenticator(
         store: store, broker: broker, principals: KeyCache(lifetime: limits.authCache),

@@ -40,11 +40,14 @@ extension Broker {
     if #entries == window * 2 then out[1] = offset + window end
     for i = 1, #entries, 2 do
       local id = entries[i]
-      local f = redis.call('HMGET', KEYS[2] .. id, 't', 'n', 'a', 'c')
+      -- A damaged record (not a hash) is listed with what is known rather than failing the scan.
+      local okFields, f = pcall(redis.call, 'HMGET', KEYS[2] .. id, 't', 'n', 'a', 'c')
+      if not okFields then f = {'(damaged record)', false, false, false} end
       local ok = (ARGV[3] == '' or f[1] == ARGV[3]) and (ARGV[4] == '' or f[2] == ARGV[4])
       local lastError = ''
       if ok then
-        local last = redis.call('LINDEX', KEYS[3] .. id, -1)
+        local okLast, last = pcall(redis.call, 'LINDEX', KEYS[3] .. id, -1)
+        if not okLast then last = false end
         if last then
           local decoded, record = pcall(cjson.decode, last)
           if decoded and type(record) == 'table' and record['error'] then lastError = tostring(record['error']) end

@@ -72,7 +72,9 @@ extension Broker {
         if len > 0 then
           n = n + len
           -- Workers pop from the right: the right end is the lane's oldest job.
-          local f = redis.call('HMGET', KEYS[9] .. redis.call('LINDEX', lane, -1), 'e', 'd')
+          -- pcall: a damaged record (not a hash) must not take the whole overview down.
+          local ok, f = pcall(redis.call, 'HMGET', KEYS[9] .. redis.call('LINDEX', lane, -1), 'e', 'd')
+          if not ok then f = {} end
           local since = math.max(tonumber(f[1]) or now, tonumber(f[2]) or 0)
           if oldest < 0 or since < oldest then oldest = since end
         end

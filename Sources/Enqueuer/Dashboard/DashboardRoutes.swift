@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobQueue
+import NIOCore
+import Store
+
+/// `/dashboard`: what the people on call look at, and where they retry or delete dead jobs.
+/// Everything but the login form needs an admin key.
+struct DashboardRoutes {
+  let broker: Broker
+  let store: Store
+  let gate: AdminGate
+
+  /// Dead letters listed on one page; a filter narrows the rest.
+  static let listLimit = 100
+  /// Ids one retry or delete form may carry.
+  static let maxIDs = 1000
+
+  init(broker: Broker, store: Store, authCache: Duration) {
+    self.broker = broker
+    self.store = store
+    gate = AdminGate(store: store, principals: KeyCache(lifetime: authCache))
+  }
+
+  func register(on router: Router<EnqueuerContext>) {
+    let open = router.group("dashboard")
+    open.get("login") { request, _ in
+      DashboardResponse.page(
+        LoginPage.render(notice: FormFields(request.uri.query)["out"] != nil ? "Logged out." : nil))
+    }
+    open.post("login") { request, _ in try await login(request) }
+    open.get("logout") { request, _ in
+      DashboardResponse.redirect(to: "/dashboard/login?out=1", setCookie: AdminGate.logoutCookie(request: request))
+    }
+
+    let admin = router.group("dashboard").add(middleware: DashboardAuth(gate: gate))
+    admin.get { request, _ in
+      let overview = try await DashboardOverview.load(broker: broker, store: store)
+      return DashboardResponse.page(OverviewPage(overview: overview).render(flash: Self.flash(request)))
+    }
+    admin.get("api/overview") { _, _ in
+      let overview = try await DashboardOverview.load(broker: broker, store: store)
+      return Response(
+        status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+        body: .init(byteBuffer: ByteBuffer(bytes: try DashboardOverview.encoder.encode(overview))))
+    }
+    admin.get("dead") { request, _ in try await deadList(request) }
+    admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
+    admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
+    admin.post("dead/delete") { request, _ in try await act(request, retry: false) }
+  }
+
+  func login(_ request: Request) async throws -> Response {
+    let fields = FormFields(String(buffer: try await request.body.collect(upTo: 16 << 10)))
+    guard let key = fields["key"] else {
+      return DashboardResponse.page(LoginPage.render(error: "Type the admin key."), status: .badRequest)
+    }
+    guard try await gate.isAdmin(key) else {
+      return DashboardResponse.page(
+        LoginPage.render(error: "That key does not open the dashboard: it is unknown, revoked, or not an admin key."),
+        status: .forbidden)
+    }
+    return DashboardResponse.redirect(to: "/dashboard", setCookie: AdminGate.loginCookie(key, request: request))
+  }
+
+  func deadList(_ request: Request) async throws -> Response {
+    let fields = FormFields(request.uri.query)
+    let filter = DeadLetterPages.Filter(fields)
+    let queues = try await broker.stats().filter { $0.dead > 0 || $0.queue == filter.queue }
+    var letters: [DeadLetter] = []
+    // One queue that cannot be read (a damaged record) must not hide every other queue's dead letters.
+    var unreadable: [(queue: String, error: String)] = []
+    for queue in filter.queue.map({ [$0] }) ?? queues.map(\.queue) {
+      do {
+        letters += try await broker.deadLetters(queue: queue, filter: filter.broker, limit: Self.listLimit)
+      } catch {
+        unreadable.append((queue, "\(error)"))
+      }
+    }
+    letters = Array(letters.sorted { $0.diedAt > $1.diedAt }.prefix(Self.listLimit))
+    return DashboardResponse.page(
+      DeadLetterPages.list(
+        filter: filter, queues: queues, letters: letters, unreadable: unreadable, limit: Self.listLimit,
+        back: Self.here(request), flash: Self.flash(request)))
+  }
+
+  func deadJob(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let queue = context.parameters.get("queue").flatMap { $0.removingPercentEncoding } ?? ""
+    let id = context.parameters.get("id").flatMap { $0.removingPercentEncoding } ?? ""
+    let missing = DashboardResponse.page(DeadLetterPages.missing(queue: queue, id: id), status: .notFound)
+    guard JobID.isValid(id) else { return missing }
+    let job: JobInfo
+    do {
+      job = try await broker.job(id: id)
+    } catch QueueError.jobNotFound {
+      return missing
+    } catch {
+      return DashboardResponse.page(
+        DeadLetterPages.missing(queue: queue, id: id, reason: "it could not be read: \(error)"),
+        status: .internalServerError)
+    }
+    guard job.queue == queue else { return missing }
+    return DashboardResponse.page(
+      DeadLetterPages.show(job, diedAt: job.state == .dead ? job.finishedAt : nil, flash: Self.flash(request)))
+  }
+
+  /// Retries or deletes the posted ids of one queue, then goes back where the form came from.
+  func act(_ request: Request, retry: Bool) async throws -> Response {
+    let fields = FormFields(String(buffer: try await request.body.collect(upTo: 1 << 20)))
+    let back = DashboardResponse.safeBack(fields["back"])
+    let ids = Array(fields.all("id").filter(JobID.isValid).prefix(Self.maxIDs))
+    var count = 0
+    if let queue = fields["queue"], !ids.isEmpty {
+      count =
+        retry
+        ? try await broker.retryDead(queue: queue, ids: ids) : try await broker.deleteDead(queue: queue, ids: ids)
+    }
+    let separator = back.contains("?") ? "&" : "?"
+    return DashboardResponse.redirect(to: "\(back)\(separator)\(retry ? "retried" : "deleted")=\(count)")
+  }
+
+  /// The one-time message a form's redirect asks for. Only a count travels in the address; the
+  /// words are the server's, so a crafted link cannot put its own text on the page.
+  static func flash(_ request: Request) -> String? {
+    let fields = FormFields(request.uri.query)
+    for verb in ["retried", "deleted"] {
+      guard let n = fields[verb].flatMap({ Int($0) }) else { continue }
+      let jobs = n == 1 ? "1 job" : "\(n) jobs"
+      return n == 0 ? "\(verb) 0 jobs: none of them was still dead" : "\(verb) \(jobs)"
+    }
+    return nil
+  }
+
+  /// This page's address without its flash, for forms to come back to.
+  static func here(_ request: Request) -> String {
+    let query = FormFields(request.uri.query).encoded(excluding: ["retried", "deleted"])
+    return request.uri.path + (query.isEmpty ? "" : "?" + query)
+  }
+}
