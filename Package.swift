@@ -36,11 +36,21 @@ let package = Package(
       name: "CCurl", pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "CCurlShim", dependencies: ["CCurl"]),
+    // Outbound HTTP over libcurl's multi interface, on its own thread.
+    .target(
+      name: "OutboundHTTP",
+      dependencies: ["CCurl", "CCurlShim"],
+      swiftSettings: upcoming),
 
     // Redis over hiredis: connections, pipelining, scripts, reconnect.
     .target(
       name: "RedisClient",
       dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: upcoming),
+    // WAHA's REST API (one tenant's WhatsApp container), over OutboundHTTP.
+    .target(
+      name: "WAHA",
+      dependencies: ["OutboundHTTP"],
       swiftSettings: upcoming),
     // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
     .target(
@@ -117,6 +127,10 @@ let package = Package(
     .testTarget(
       name: "EnqueuerTests",
       dependencies: ["JobQueue", "RedisClient", "Postgres", "TestSupport"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "OutboundHTTPTests",
+      dependencies: ["OutboundHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
       swiftSettings: upcoming),
     .testTarget(
       name: "DeploymentTests",

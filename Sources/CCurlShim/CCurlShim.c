@@ -19,3 +19,11 @@ CURLcode whago_curl_setopt_header(CURL *handle, size_t (*callback)(char *, size_
 CURLcode whago_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
   return curl_easy_getinfo(handle, info, value);
 }
+
+CURLMcode whago_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
+  return curl_multi_setopt(handle, option, value);
+}
+
+CURLcode whago_curl_msg_result(CURLMsg *message) {
+  return message->data.result;
+}

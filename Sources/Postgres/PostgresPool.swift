@@ -22,6 +22,9 @@ public final class PostgresPool: Sendable {
     var jobs: [Job] = []
     var head = 0
     var closed = false
+    /// Threads still running, and who waits for the last one to finish its connection.
+    var running = 0
+    var waiters: [CheckedContinuation<Void, Never>] = []
   }
 
   public let url: PostgresURL
@@ -34,6 +37,7 @@ public final class PostgresPool: Sendable {
     self.url = url
     self.options = options
     self.logger = logger
+    state.withLock { $0.running = max(1, options.size) }
     for index in 0..<max(1, options.size) {
       let thread = Thread { [self] in self.serve() }
       thread.name = "whago.postgres.\(index)"
@@ -49,6 +53,21 @@ public final class PostgresPool: Sendable {
       return max(1, options.size)
     }
     for _ in 0..<size { queued.signal() }
+  }
+
+  /// Closes the pool and returns once every thread has finished its connection. A process must
+  /// call this before it exits: libpq tearing down a connection while the process's exit handlers
+  /// free OpenSSL's state crashed a one-shot command ("double free or corruption").
+  public func shutdown() async {
+    close()
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let done = state.withLock { state -> Bool in
+        if state.running == 0 { return true }
+        state.waiters.append(continuation)
+        return false
+      }
+      if done { continuation.resume() }
+    }
   }
 
   /// Runs `body` with a connection of its own, on a pool thread.
@@ -111,6 +130,16 @@ public final class PostgresPool: Sendable {
   private func serve() {
     var connection: PostgresConnection?
     var failures = 0
+    defer {
+      connection = nil
+      let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        state.running -= 1
+        guard state.running == 0 else { return [] }
+        defer { state.waiters = [] }
+        return state.waiters
+      }
+      waiters.forEach { $0.resume() }
+    }
     while true {
       queued.wait()
       guard let job = next() else { return }  // woken by close() with nothing left

@@ -61,9 +61,12 @@ public struct Scheduler: Service {
     // A slot older than the schedule's tolerance passed while no scheduler ran: it is missed.
     let missedBefore = now - schedule.missedAfter.milliseconds
     if next < missedBefore {
+      // The whole backlog up to now is one missed period: folding the recent (still tolerable)
+      // slots in too leaves no late slot for a second scheduler, a moment later, to count as
+      // missed again.
       var latest = next
       var count = 1
-      while let later = slot(after: latest, schedule), later < missedBefore, count < 1_000_000 {
+      while let later = slot(after: latest, schedule), later <= now, count < 1_000_000 {
         latest = later
         count += 1
       }

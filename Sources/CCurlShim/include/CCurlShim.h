@@ -8,3 +8,6 @@ CURLcode whago_curl_setopt_ptr(CURL *handle, CURLoption option, const void *valu
 CURLcode whago_curl_setopt_write(CURL *handle, size_t (*callback)(char *, size_t, size_t, void *));
 CURLcode whago_curl_setopt_header(CURL *handle, size_t (*callback)(char *, size_t, size_t, void *));
 CURLcode whago_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLMcode whago_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
+/* The result of a finished transfer, read from the union in CURLMsg. */
+CURLcode whago_curl_msg_result(CURLMsg *message);

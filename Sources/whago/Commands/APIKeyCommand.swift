@@ -29,18 +29,18 @@ struct APIKeyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let issued = try await store.createAPIKey(tenant: tenant, admin: admin, label: label)
-      if quiet {
-        print(issued.key)
-        return
+      try await global.withStore { store in
+        let issued = try await store.createAPIKey(tenant: tenant, admin: admin, label: label)
+        if quiet {
+          print(issued.key)
+          return
+        }
+        let who =
+          issued.record.tenant.map { "tenant \($0)" }
+          ?? (admin ? "operators (opens /dashboard)" : "service (acts for the Whago-Tenant header)")
+        print("created \(issued.record.kind.rawValue) key \(issued.record.display) for \(who)")
+        print("key (shown once, store it now): \(issued.key)")
       }
-      let who =
-        issued.record.tenant.map { "tenant \($0)" }
-        ?? (admin ? "operators (opens /dashboard)" : "service (acts for the Whago-Tenant header)")
-      print("created \(issued.record.kind.rawValue) key \(issued.record.display) for \(who)")
-      print("key (shown once, store it now): \(issued.key)")
     }
   }
 
@@ -51,31 +51,31 @@ struct APIKeyCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let keys = try await store.apiKeys(tenant: tenant)
-      if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        print(String(decoding: try encoder.encode(keys), as: UTF8.self))
-        return
+      try await global.withStore { store in
+        let keys = try await store.apiKeys(tenant: tenant)
+        if json {
+          let encoder = JSONEncoder()
+          encoder.outputFormatting = [.sortedKeys]
+          encoder.dateEncodingStrategy = .iso8601
+          encoder.keyEncodingStrategy = .convertToSnakeCase
+          print(String(decoding: try encoder.encode(keys), as: UTF8.self))
+          return
+        }
+        if keys.isEmpty {
+          print("no API keys: whago apikey create TENANT, or whago apikey create --service")
+          return
+        }
+        let dates = ISO8601DateFormatter()
+        print(
+          Table.render(
+            header: ["KEY", "KIND", "TENANT", "LABEL", "CREATED", "LAST USED", "REVOKED"],
+            rows: keys.map {
+              [
+                $0.display, $0.kind.rawValue, $0.tenant ?? "-", $0.label ?? "-", dates.string(from: $0.createdAt),
+                $0.lastUsedAt.map(dates.string) ?? "never", $0.revokedAt.map(dates.string) ?? "-",
+              ]
+            }))
       }
-      if keys.isEmpty {
-        print("no API keys: whago apikey create TENANT, or whago apikey create --service")
-        return
-      }
-      let dates = ISO8601DateFormatter()
-      print(
-        Table.render(
-          header: ["KEY", "KIND", "TENANT", "LABEL", "CREATED", "LAST USED", "REVOKED"],
-          rows: keys.map {
-            [
-              $0.display, $0.kind.rawValue, $0.tenant ?? "-", $0.label ?? "-", dates.string(from: $0.createdAt),
-              $0.lastUsedAt.map(dates.string) ?? "never", $0.revokedAt.map(dates.string) ?? "-",
-            ]
-          }))
     }
   }
 
@@ -87,10 +87,10 @@ struct APIKeyCommand: AsyncParsableCommand {
     @Argument(help: "The key's prefix, e.g. whago_Ab3dEf9hIj2k…") var prefix: String
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let key = try await store.revokeAPIKey(prefix: prefix)
-      print("revoked \(key.display)\(key.tenant.map { " of tenant \($0)" } ?? " (service)")")
+      try await global.withStore { store in
+        let key = try await store.revokeAPIKey(prefix: prefix)
+        print("revoked \(key.display)\(key.tenant.map { " of tenant \($0)" } ?? " (service)")")
+      }
     }
   }
 }

@@ -58,8 +58,31 @@ struct GlobalOptions: ParsableArguments {
     var log = logger(label: "whago.postgres")
     if quiet { log.logLevel = max(log.logLevel, .error) }
     let store = Store(pool: PostgresPool(url: url, options: options, logger: log))
-    if checked { try await store.checkSchema() }
+    if checked {
+      do {
+        try await store.checkSchema()
+      } catch {
+        await store.pool.shutdown()
+        throw error
+      }
+    }
     return store
+  }
+
+  /// Runs `body` with the store and shuts its pool down before returning, error or not (see
+  /// `PostgresPool.shutdown`: a process must not exit with connections still closing).
+  func withStore<T>(
+    poolSize: Int = 2, checked: Bool = true, _ body: (Store) async throws -> T
+  ) async throws -> T {
+    let store = try await store(poolSize: poolSize, checked: checked)
+    do {
+      let value = try await body(store)
+      await store.pool.shutdown()
+      return value
+    } catch {
+      await store.pool.shutdown()
+      throw error
+    }
   }
 
   /// The jobs/ folder that holds catalog.json (and plans.json), found as `catalog()` finds it.

@@ -16,17 +16,17 @@ struct Migrate: AsyncParsableCommand {
 
   func run() async throws {
     let plans = try DefaultPlans.load(directory: try global.jobsDirectory())
-    let store = try await global.store(checked: false)
-    defer { store.pool.close() }
-    let report = try await Migrator(pool: store.pool).migrate { migration in
-      print("applying \(migration.version) \(migration.name)")
+    try await global.withStore(checked: false) { store in
+      let report = try await Migrator(pool: store.pool).migrate { migration in
+        print("applying \(migration.version) \(migration.name)")
+      }
+      let seeded = try await store.seed(plans: plans)
+      if report.applied.isEmpty {
+        print("schema is up to date at version \(report.to)")
+      } else {
+        print("schema migrated from version \(report.from) to \(report.to)")
+      }
+      if !seeded.isEmpty { print("added default plans: \(seeded.joined(separator: ", "))") }
     }
-    let seeded = try await store.seed(plans: plans)
-    if report.applied.isEmpty {
-      print("schema is up to date at version \(report.to)")
-    } else {
-      print("schema migrated from version \(report.from) to \(report.to)")
-    }
-    if !seeded.isEmpty { print("added default plans: \(seeded.joined(separator: ", "))") }
   }
 }

@@ -14,23 +14,23 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let plans: [Plan]
-      if let plan {
-        plans = [try await store.plan(named: plan)]
-      } else {
-        plans = try await store.plans()
+      try await global.withStore { store in
+        let plans: [Plan]
+        if let plan {
+          plans = [try await store.plan(named: plan)]
+        } else {
+          plans = try await store.plans()
+        }
+        if json {
+          print(try JSONOutput.encode(plan == nil ? plans.map(PlanJSON.init) : [PlanJSON(plans[0])]))
+          return
+        }
+        let header = ["LIMIT"] + plans.map(\.name)
+        let rows = PlanLimit.allCases.map { limit in
+          [limit.rawValue] + plans.map { PlanJSON($0).text(limit) }
+        }
+        print(Table.render(header: header, rows: rows))
       }
-      if json {
-        print(try JSONOutput.encode(plan == nil ? plans.map(PlanJSON.init) : [PlanJSON(plans[0])]))
-        return
-      }
-      let header = ["LIMIT"] + plans.map(\.name)
-      let rows = PlanLimit.allCases.map { limit in
-        [limit.rawValue] + plans.map { PlanJSON($0).text(limit) }
-      }
-      print(Table.render(header: header, rows: rows))
     }
   }
 
@@ -61,21 +61,21 @@ struct PlanCommand: AsyncParsableCommand {
         guard let limit = PlanLimit(rawValue: parts[0]) else { throw PlanError.unknownKey(parts[0]) }
         changes.append((limit, parts[1]))
       }
-      let store = try await global.store()
-      defer { store.pool.close() }
-      var updated: Plan
-      if let from {
-        updated = try await store.plan(named: from)
-        updated.name = plan
-      } else {
-        updated = try await store.plan(named: plan)
+      try await global.withStore { store in
+        var updated: Plan
+        if let from {
+          updated = try await store.plan(named: from)
+          updated.name = plan
+        } else {
+          updated = try await store.plan(named: plan)
+        }
+        for (limit, value) in changes { try limit.apply(value, to: &updated) }
+        try await store.save(updated)
+        let json = PlanJSON(updated)
+        print(
+          "\(from == nil ? "updated" : "created") plan \(plan): "
+            + PlanLimit.allCases.map { "\($0.rawValue)=\(json.text($0))" }.joined(separator: " "))
       }
-      for (limit, value) in changes { try limit.apply(value, to: &updated) }
-      try await store.save(updated)
-      let json = PlanJSON(updated)
-      print(
-        "\(from == nil ? "updated" : "created") plan \(plan): "
-          + PlanLimit.allCases.map { "\($0.rawValue)=\(json.text($0))" }.joined(separator: " "))
     }
   }
 }

@@ -68,6 +68,6 @@ struct Serve: AsyncParsableCommand {
     logger.notice("serving", metadata: ["address": "http://\(host):\(port)", "database": "\(store.pool.url)"])
     try await group.run()
     redis.close()
-    store.pool.close()
+    await store.pool.shutdown()
   }
 }

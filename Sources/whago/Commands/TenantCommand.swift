@@ -16,10 +16,10 @@ struct TenantCommand: AsyncParsableCommand {
     @Option(help: "IANA timezone of its sending window.") var timezone = "America/Sao_Paulo"
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let tenant = try await store.createTenant(name: name, plan: plan, timezone: timezone)
-      print("created tenant \(tenant.name) on plan \(tenant.plan) (\(tenant.timezone))")
+      try await global.withStore { store in
+        let tenant = try await store.createTenant(name: name, plan: plan, timezone: timezone)
+        print("created tenant \(tenant.name) on plan \(tenant.plan) (\(tenant.timezone))")
+      }
     }
   }
 
@@ -31,10 +31,10 @@ struct TenantCommand: AsyncParsableCommand {
     @Argument var plan: String
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let tenant = try await store.setPlan(tenant: name, plan: plan)
-      print("tenant \(tenant.name) is now on plan \(tenant.plan)")
+      try await global.withStore { store in
+        let tenant = try await store.setPlan(tenant: name, plan: plan)
+        print("tenant \(tenant.name) is now on plan \(tenant.plan)")
+      }
     }
   }
 
@@ -44,30 +44,30 @@ struct TenantCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-      let store = try await global.store()
-      defer { store.pool.close() }
-      let tenants = try await store.tenants()
-      if json {
-        struct Row: Encodable {
-          var name, plan, timezone, status, window: String
+      try await global.withStore { store in
+        let tenants = try await store.tenants()
+        if json {
+          struct Row: Encodable {
+            var name, plan, timezone, status, window: String
+          }
+          print(
+            try JSONOutput.encode(
+              tenants.map {
+                Row(
+                  name: $0.name, plan: $0.plan, timezone: $0.timezone, status: $0.status,
+                  window: "\($0.windowStart)-\($0.windowEnd)")
+              }))
+          return
+        }
+        if tenants.isEmpty {
+          print("no tenants yet: whago tenant create NAME --plan free")
+          return
         }
         print(
-          try JSONOutput.encode(
-            tenants.map {
-              Row(
-                name: $0.name, plan: $0.plan, timezone: $0.timezone, status: $0.status,
-                window: "\($0.windowStart)-\($0.windowEnd)")
-            }))
-        return
+          Table.render(
+            header: ["TENANT", "PLAN", "STATUS", "TIMEZONE", "WINDOW"],
+            rows: tenants.map { [$0.name, $0.plan, $0.status, $0.timezone, "\($0.windowStart)-\($0.windowEnd)"] }))
       }
-      if tenants.isEmpty {
-        print("no tenants yet: whago tenant create NAME --plan free")
-        return
-      }
-      print(
-        Table.render(
-          header: ["TENANT", "PLAN", "STATUS", "TIMEZONE", "WINDOW"],
-          rows: tenants.map { [$0.name, $0.plan, $0.status, $0.timezone, "\($0.windowStart)-\($0.windowEnd)"] }))
     }
   }
 }

@@ -122,7 +122,7 @@ struct Work: AsyncParsableCommand {
     try await group.run()
     redis.close()
     doorbell.close()
-    store?.pool.close()
+    await store?.pool.shutdown()
   }
 
   private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {

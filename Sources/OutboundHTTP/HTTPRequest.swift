@@ -1,0 +1,87 @@
+import Foundation
+
+/// One outbound HTTP request.
+public struct OutboundRequest: Sendable {
+  public var method: String
+  public var url: String
+  public var headers: [(name: String, value: String)]
+  public var body: [UInt8]?
+  /// The whole exchange, connect to last byte.
+  public var timeout: Duration
+
+  public init(
+    method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+    timeout: Duration = .seconds(30)
+  ) {
+    self.method = method
+    self.url = url
+    self.headers = headers
+    self.body = body
+    self.timeout = timeout
+  }
+
+  /// A JSON request: the body encoded, with its Content-Type.
+  public static func json(
+    _ method: String, _ url: String, body: some Encodable, headers: [(name: String, value: String)] = [],
+    timeout: Duration = .seconds(30)
+  ) throws -> OutboundRequest {
+    OutboundRequest(
+      method: method, url: url, headers: headers + [("Content-Type", "application/json")],
+      body: Array(try JSONEncoder().encode(body)), timeout: timeout)
+  }
+}
+
+/// An answer: any status (a 4xx or 5xx is an answer, not an error of the transport).
+public struct OutboundResponse: Sendable {
+  public var status: Int
+  /// Header names in lower case; a repeated header keeps its last value.
+  public var headers: [String: String]
+  public var body: [UInt8]
+
+  public var text: String { String(decoding: body, as: UTF8.self) }
+
+  public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    try JSONDecoder().decode(T.self, from: Data(body))
+  }
+}
+
+/// The transport failed: no complete answer came back. `url` is the request's address without its
+/// query string or credentials, so an error never carries a key.
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatable {
+  public enum Kind: Sendable, Equatable {
+    /// No answer within the request's timeout; the server may or may not have acted on it.
+    case timeout
+    /// No connection (refused, unreachable, name not resolved); the request was not sent.
+    case connect
+    /// The exchange broke after it started.
+    case transfer
+    /// The client was closed.
+    case closed
+    /// The request could not be built (a bad URL, say).
+    case invalidRequest
+  }
+
+  public let kind: Kind
+  public let url: String
+  public let detail: String
+
+  public var description: String {
+    switch kind {
+    case .timeout: "no answer from \(url) in time (\(detail))"
+    case .connect: "cannot connect to \(url): \(detail)"
+    case .transfer: "the exchange with \(url) broke: \(detail)"
+    case .closed: "the HTTP client is closed"
+    case .invalidRequest: "invalid request to \(url): \(detail)"
+    }
+  }
+
+  /// Scheme, host, port and path: what can be shown.
+  public static func safe(_ url: String) -> String {
+    guard var components = URLComponents(string: url) else { return "(unparsable URL)" }
+    components.user = nil
+    components.password = nil
+    components.query = nil
+    components.fragment = nil
+    return components.string ?? "(unparsable URL)"
+  }
+}

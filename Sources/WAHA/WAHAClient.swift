@@ -1,0 +1,140 @@
+import Foundation
+import OutboundHTTP
+
+/// One WAHA server (one tenant's container), reached with its API key. Every method maps WAHA's
+/// answers to `WAHAError` by what the caller must do: retry, defer the chip, or fail the message.
+public struct WAHAClient: Sendable {
+  public let baseURL: String
+  private let apiKey: String?
+  private let http: HTTPClient
+  private let timeout: Duration
+
+  public init(baseURL: String, apiKey: String?, http: HTTPClient, timeout: Duration = .seconds(30)) {
+    self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    self.apiKey = apiKey
+    self.http = http
+    self.timeout = timeout
+  }
+
+  public func sendText(session: String, chatId: String, text: String) async throws(WAHAError) -> SentMessage {
+    try await sent(post("/api/sendText", SendTextBody(session: session, chatId: chatId, text: text), session: session))
+  }
+
+  public func sendImage(session: String, chatId: String, file: WAHAFile, caption: String?) async throws(WAHAError)
+    -> SentMessage
+  {
+    try await sent(
+      post(
+        "/api/sendImage", SendFileBody(session: session, chatId: chatId, file: file, caption: caption),
+        session: session))
+  }
+
+  public func sendFile(session: String, chatId: String, file: WAHAFile, caption: String?) async throws(WAHAError)
+    -> SentMessage
+  {
+    try await sent(
+      post(
+        "/api/sendFile", SendFileBody(session: session, chatId: chatId, file: file, caption: caption),
+        session: session))
+  }
+
+  public func sendSeen(session: String, chatId: String) async throws(WAHAError) {
+    _ = try await post("/api/sendSeen", ChatTarget(session: session, chatId: chatId), session: session)
+  }
+
+  public func startTyping(session: String, chatId: String) async throws(WAHAError) {
+    _ = try await post("/api/startTyping", ChatTarget(session: session, chatId: chatId), session: session)
+  }
+
+  public func stopTyping(session: String, chatId: String) async throws(WAHAError) {
+    _ = try await post("/api/stopTyping", ChatTarget(session: session, chatId: chatId), session: session)
+  }
+
+  /// The chatId WhatsApp knows for `phone` (digits with country code), which settles the
+  /// Brazilian ninth digit; a number not on WhatsApp is `.notOnWhatsApp`.
+  public func chatId(forPhone phone: String, session: String) async throws(WAHAError) -> String {
+    let digits = phone.filter(\.isNumber)
+    let response = try await send(
+      OutboundRequest(
+        url: "\(baseURL)/api/contacts/check-exists?phone=\(digits)&session=\(Self.escape(session))",
+        headers: headers(), timeout: timeout), session: session)
+    guard let answer = try? response.decode(CheckExistsAnswer.self) else {
+      throw .transient("check-exists answered \(response.status) with an unexpected body")
+    }
+    guard answer.numberExists, let chatId = answer.chatId else {
+      throw .notOnWhatsApp(Self.mask(digits))
+    }
+    return chatId
+  }
+
+  public func session(_ name: String) async throws(WAHAError) -> WAHASession {
+    let response = try await send(
+      OutboundRequest(url: "\(baseURL)/api/sessions/\(Self.escape(name))", headers: headers(), timeout: timeout),
+      session: name)
+    guard let session = try? response.decode(WAHASession.self) else {
+      throw .transient("session \(name) answered \(response.status) with an unexpected body")
+    }
+    return session
+  }
+
+  // MARK: Transport
+
+  private func headers() -> [(name: String, value: String)] {
+    var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+    if let apiKey { headers.append(("X-Api-Key", apiKey)) }
+    return headers
+  }
+
+  private func post(_ path: String, _ body: some Encodable, session: String) async throws(WAHAError) -> OutboundResponse
+  {
+    let request: OutboundRequest
+    do {
+      request = try OutboundRequest.json("POST", baseURL + path, body: body, headers: headers(), timeout: timeout)
+    } catch {
+      throw .rejected(status: 0, message: "cannot encode the request: \(error)")
+    }
+    return try await send(request, session: session)
+  }
+
+  /// Sends and sorts the answer: 2xx returns; anything else becomes the `WAHAError` that says what to do.
+  private func send(_ request: OutboundRequest, session: String) async throws(WAHAError) -> OutboundResponse {
+    let response: OutboundResponse
+    do {
+      response = try await http.send(request)
+    } catch {
+      throw .transient("\(error)")
+    }
+    switch response.status {
+    case 200..<300: return response
+    case 401: throw .unauthorized
+    case 404: throw .sessionNotFound(session)
+    case 422:
+      let status = (try? response.decode(NotWorkingAnswer.self))?.status ?? "not WORKING"
+      throw .sessionNotWorking(session: session, status: status)
+    case 408, 429, 500...599:
+      throw .transient("\(request.method) \(HTTPClientError.safe(request.url)) answered \(response.status)")
+    default:
+      let answer = try? response.decode(MessageAnswer.self)
+      throw .rejected(
+        status: response.status, message: answer?.message ?? answer?.error ?? response.text.prefix(200).description)
+    }
+  }
+
+  private func sent(_ response: OutboundResponse) throws(WAHAError) -> SentMessage {
+    guard let answer = try? response.decode(SendAnswer.self), let id = answer.messageID else {
+      throw .rejected(status: response.status, message: "the send answer holds no message id")
+    }
+    return SentMessage(id: id)
+  }
+
+  static func escape(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?&=")))
+      ?? text
+  }
+
+  /// A phone number as logs may show it (LGPD: never the whole number).
+  static func mask(_ digits: String) -> String {
+    guard digits.count > 6 else { return "***" }
+    return String(digits.prefix(4)) + String(repeating: "*", count: digits.count - 8) + String(digits.suffix(4))
+  }
+}
