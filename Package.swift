@@ -98,10 +98,26 @@ let package = Package(
       ],
       resources: [.embedInCode("openapi.yaml")],
       swiftSettings: upcoming),
+    // `whago sim waha`: WAHA's REST API and webhooks, simulated for the demo and the tests.
+    .target(
+      name: "WAHASimulator",
+      dependencies: [
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: upcoming),
+    // The campaign domain: phone numbers, templates, recipient lists, human pacing, opt-outs. Pure.
+    .target(
+      name: "Campaigns",
+      dependencies: [],
+      swiftSettings: upcoming),
     .executableTarget(
       name: "whago",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer",
+        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer", "WAHASimulator",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +146,15 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "OutboundHTTPTests",
-      dependencies: ["OutboundHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+      dependencies: [
+        "OutboundHTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "WAHAClientTests",
+      dependencies: ["WAHA", "OutboundHTTP", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "DeploymentTests",
@@ -142,6 +166,21 @@ let package = Package(
     .testTarget(
       name: "WorkerTests",
       dependencies: ["JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "SimulatorTests",
+      dependencies: [
+        "TestSupport", "WAHASimulator",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "CampaignTests",
+      dependencies: ["Campaigns"],
       swiftSettings: upcoming),
   ],
   swiftLanguageModes: [.v6]

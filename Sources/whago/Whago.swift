@@ -6,7 +6,7 @@ struct Whago: AsyncParsableCommand {
     commandName: "whago",
     abstract: "whago-jobs: WHAGO's job scheduler and campaign worker pool.",
     subcommands: [
-      Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self,
+      Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self, Sim.self,
       Migrate.self, PlanCommand.self, TenantCommand.self, APIKeyCommand.self, Serve.self, Limits.self, Workers.self,
     ])
 }

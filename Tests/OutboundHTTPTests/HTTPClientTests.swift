@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import OutboundHTTP
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -25,14 +27,28 @@ import Testing
       try await Task.sleep(for: .seconds(3))
       return "late"
     }
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-    let server = Task { try await app.run() }
-    defer { server.cancel() }
+    var logger = Logger(label: "http-client-test-server")
+    logger.logLevel = .critical
+    let app = Application(
+      router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+    // Stopped by a graceful shutdown: cancelling the server with a request in flight traps in NIO.
+    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+    let server = Task { try await group.run() }
     let base = "http://127.0.0.1:\(port)"
-    try await eventually("the test server to listen") {
-      (try? await HTTPClient().send(OutboundRequest(url: base + "/status/204")))?.status == 204
+    do {
+      let probe = HTTPClient()
+      defer { probe.close() }
+      try await eventually("the test server to listen") {
+        (try? await probe.send(OutboundRequest(url: base + "/status/204")))?.status == 204
+      }
+      try await body(base)
+    } catch {
+      await group.triggerGracefulShutdown()
+      _ = await server.result
+      throw error
     }
-    try await body(base)
+    await group.triggerGracefulShutdown()
+    _ = await server.result
   }
 
   @Sendable static func echoBody(_ request: Request, body: String) -> String {

@@ -1,0 +1,83 @@
+import Foundation
+
+/// A WAHA session status. Open-ended on purpose: `/_sim/sessions/{s}/status` may force any status a
+/// newer WAHA could send (`PASSKEY_REQUIRED`), so clients are tested against ones they do not know.
+public struct SessionStatus: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  public let rawValue: String
+  public init(rawValue: String) { self.rawValue = rawValue }
+  public var description: String { rawValue }
+
+  public static let stopped = SessionStatus(rawValue: "STOPPED")
+  public static let starting = SessionStatus(rawValue: "STARTING")
+  public static let scanQRCode = SessionStatus(rawValue: "SCAN_QR_CODE")
+  public static let working = SessionStatus(rawValue: "WORKING")
+  public static let failed = SessionStatus(rawValue: "FAILED")
+}
+
+/// One simulated WhatsApp session (a chip), as WAHA keeps it.
+struct SimSession: Sendable {
+  struct Change: Sendable {
+    var status: SessionStatus
+    var timestamp: Int
+  }
+
+  let name: String
+  var config: JSON
+  var status: SessionStatus
+  /// Recent status changes, newest last, as `session.status` webhooks carry them.
+  var statuses: [Change] = []
+  /// Bumped on every status change, so a delayed STARTING → WORKING that a stop overtook is dropped.
+  var epoch = 0
+
+  init(name: String, config: JSON, status: SessionStatus, at time: Int) {
+    self.name = name
+    self.config = config
+    self.status = status
+    statuses = [Change(status: status, timestamp: time)]
+  }
+
+  mutating func change(to status: SessionStatus, at time: Int) {
+    self.status = status
+    epoch += 1
+    statuses.append(Change(status: status, timestamp: time))
+    if statuses.count > 10 { statuses.removeFirst(statuses.count - 10) }
+  }
+
+  /// The account's own number: made up from the name, so it is the same in every run and every
+  /// process, and distinct enough between sessions to tell chips apart in a log.
+  var meID: String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in name.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x100_0000_01b3
+    }
+    return "55119" + String(format: "%08llu", hash % 100_000_000) + "@c.us"
+  }
+
+  var me: JSON { ["id": JSON(meID), "pushName": JSON("WHAGO sim \(name)")] }
+
+  var metadata: JSON {
+    if let metadata = config["metadata"], case .object = metadata { return metadata }
+    return .null
+  }
+
+  /// `GET /api/sessions/{s}`: `me` only while the account is logged in, as WAHA answers.
+  var info: JSON {
+    [
+      "name": JSON(name), "status": JSON(status.rawValue), "config": config,
+      "me": status == .working ? me : .null, "engine": ["engine": "NOWEB"],
+    ]
+  }
+
+  var statusPayload: JSON {
+    [
+      "name": JSON(name), "status": JSON(status.rawValue),
+      "statuses": .array(statuses.map { ["status": JSON($0.status.rawValue), "timestamp": JSON($0.timestamp)] }),
+    ]
+  }
+}
+
+/// Milliseconds since 1970, the unit of WAHA's timestamps.
+func nowMilliseconds() -> Int {
+  Int((Date().timeIntervalSince1970 * 1000).rounded())
+}

@@ -1,0 +1,41 @@
+/// The simulator's behaviour behind the routes: session transitions with their webhooks, accepted
+/// sends with their acks and drops.
+struct Simulator: Sendable {
+  let store: SimStore
+  let webhooks: WebhookSender
+
+  /// STARTING now, WORKING after the start delay, without a QR scan; each change sends `session.status`.
+  func start(_ name: String) throws(WAHAError) -> SimSession {
+    let (session, event) = try store.setStatus(name, .starting)
+    event.map { webhooks.send($0) }
+    let epoch = session.epoch
+    webhooks.work.after(store.settings.startDelay) { [store, webhooks] in
+      if let (_, event) = try? store.setStatus(name, .working, ifEpoch: epoch) { event.map { webhooks.send($0) } }
+    }
+    return session
+  }
+
+  func force(_ name: String, to status: SessionStatus) throws(WAHAError) -> SimSession {
+    let (session, event) = try store.setStatus(name, status)
+    event.map { webhooks.send($0) }
+    return session
+  }
+
+  /// Logs the message and schedules its acks (1 SERVER, 2 DEVICE, 3 READ); may then drop the session.
+  func accept(_ message: LoggedMessage) throws(WAHAError) {
+    let settings = store.settings
+    let (session, dropped) = try store.accept(message, drop: settings.rollDrop())
+    let targets = store.targets(session)
+    if !targets.isEmpty {
+      let names = ["SERVER", "DEVICE", "READ"]
+      for (index, delay) in settings.ackDelays.prefix(3).enumerated() {
+        let payload: JSON = [
+          "id": JSON("true_\(message.chatId)_\(message.id)"), "from": JSON(message.chatId), "fromMe": true,
+          "ack": JSON(index + 1), "ackName": JSON(names[index]),
+        ]
+        webhooks.send(WebhookEvent("message.ack", session: session, payload: payload, targets: targets), after: delay)
+      }
+    }
+    dropped.map { webhooks.send($0) }
+  }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The errors WAHA answers, each with the body WAHA sends, so a client's error handling is tested
+/// against the real shapes rather than ours.
+public struct WAHAError: Error, HTTPResponseError, Sendable {
+  public let status: HTTPResponse.Status
+  let body: JSON
+  var headers: HTTPFields = [:]
+
+  public func response(from request: Request, context: some RequestContext) throws -> Response {
+    var headers = headers
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.encoded())))
+  }
+
+  static let unauthorized = WAHAError(status: .unauthorized, body: ["message": "Unauthorized", "statusCode": 401])
+
+  static let sessionNotFound = WAHAError(
+    status: .notFound, body: ["statusCode": 404, "message": "Session not found"])
+
+  /// WAHA's answer to a send on a session that is not WORKING (it waits up to 5 s first; we do not).
+  static func notWorking(_ session: String, _ status: SessionStatus) -> WAHAError {
+    WAHAError(
+      status: .unprocessableContent,
+      body: [
+        "error": "Session status is not as expected. Try again later or restart the session",
+        "session": JSON(session), "status": JSON(status.rawValue), "expected": ["WORKING"],
+      ])
+  }
+
+  static func sessionExists(_ name: String) -> WAHAError {
+    WAHAError(
+      status: .unprocessableContent,
+      body: [
+        "statusCode": 422, "error": "Unprocessable Entity",
+        "message": JSON("Session '\(name)' already exists. Use PUT to update it."),
+      ])
+  }
+
+  /// NestJS's class-validator shape, which WAHA answers for a body that does not validate.
+  static func validation(_ messages: [String]) -> WAHAError {
+    WAHAError(
+      status: .badRequest,
+      body: ["statusCode": 400, "error": "Bad Request", "message": .array(messages.map { JSON($0) })])
+  }
+
+  static func engineFailure(_ request: Request, reason: String) -> WAHAError {
+    WAHAError(
+      status: .internalServerError,
+      body: [
+        "statusCode": 500,
+        "timestamp": JSON(Date().ISO8601Format()),
+        "exception": ["message": JSON(reason), "name": "Error"],
+        "request": ["path": JSON(request.uri.path), "method": JSON(request.method.rawValue)],
+      ])
+  }
+
+  static let rateLimited = WAHAError(
+    status: .tooManyRequests, body: ["statusCode": 429, "message": "ThrottlerException: Too Many Requests"],
+    headers: [.retryAfter: "1"])
+}

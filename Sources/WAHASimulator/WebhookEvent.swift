@@ -1,0 +1,63 @@
+import Foundation
+
+/// Where one session's events go: a `webhooks[]` entry of its config, or the global `--webhook-url`.
+struct WebhookTarget: Sendable, Equatable {
+  var url: URL
+  /// HMAC key; nil sends no `X-Webhook-Hmac`.
+  var secret: String?
+  /// Events this target wants; nil or `*`: all.
+  var events: Set<String>?
+  var headers: [String: String] = [:]
+
+  func wants(_ event: String) -> Bool {
+    guard let events else { return true }
+    return events.contains(event) || events.contains("*")
+  }
+
+  /// A session's targets: its own `config.webhooks[]` when it names any URL, else the global one.
+  static func resolve(config: JSON, fallback: WebhookTarget?) -> [WebhookTarget] {
+    let own = (config["webhooks"]?.array ?? []).compactMap { hook -> WebhookTarget? in
+      guard let text = hook["url"]?.string, let url = URL(string: text), url.scheme?.hasPrefix("http") == true else {
+        return nil
+      }
+      var headers: [String: String] = [:]
+      for header in hook["customHeaders"]?.array ?? [] {
+        if let name = header["name"]?.string, let value = header["value"]?.string { headers[name] = value }
+      }
+      return WebhookTarget(
+        url: url, secret: hook["hmac"]?["key"]?.string ?? fallback?.secret,
+        events: hook["events"]?.array.map { Set($0.compactMap(\.string)) }, headers: headers)
+    }
+    if !own.isEmpty { return own }
+    return fallback.map { [$0] } ?? []
+  }
+}
+
+/// One event as WAHA sends it, with the session facts its envelope carries, taken when it happened.
+struct WebhookEvent: Sendable {
+  var event: String
+  var session: String
+  var metadata: JSON
+  var me: JSON
+  var payload: JSON
+  var targets: [WebhookTarget]
+
+  init(_ event: String, session: SimSession, payload: JSON, targets: [WebhookTarget]) {
+    self.event = event
+    self.session = session.name
+    metadata = session.metadata
+    me = session.me
+    self.payload = payload
+    self.targets = targets.filter { $0.wants(event) }
+  }
+
+  /// WAHA's envelope. The sender makes the id once per delivery, before the first try, so every retry
+  /// carries the same id and a receiver can dedupe on it.
+  func envelope(id: String, timestamp: Int) -> JSON {
+    [
+      "id": JSON(id), "timestamp": JSON(timestamp), "event": JSON(event), "session": JSON(session),
+      "metadata": metadata, "me": me, "payload": payload, "engine": "NOWEB",
+      "environment": ["version": "2025.1.0-sim", "engine": "NOWEB", "tier": "CORE", "browser": nil],
+    ]
+  }
+}
