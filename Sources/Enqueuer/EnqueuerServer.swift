@@ -34,6 +34,7 @@ public enum EnqueuerServer {
         tenants: KeyCache(lifetime: limits.authCache)))
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
       .register(on: v1)
+    ChipRoutes(store: store, limits: limits).register(on: v1)
     return Application(
       router: router,
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),
