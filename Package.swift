@@ -90,8 +90,9 @@ let package = Package(
     .target(
       name: "Enqueuer",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient",
+        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -142,7 +143,9 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "EnqueuerTests",
-      dependencies: ["JobQueue", "RedisClient", "Postgres", "TestSupport"],
+      dependencies: [
+        "JobQueue", "RedisClient", "Postgres", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+      ],
       swiftSettings: upcoming),
     .testTarget(
       name: "OutboundHTTPTests",

@@ -16,6 +16,8 @@ public enum EnqueuerServer {
     public var maxBatchBody = 16 << 20
     /// How long a checked key or tenant is remembered (see `KeyCache`).
     public var authCache: Duration = .seconds(5)
+    /// The shared secret WAHA signs its webhooks with; without it every WAHA webhook is refused.
+    public var wahaWebhookSecret: String?
     public init() {}
   }
 
@@ -35,6 +37,7 @@ public enum EnqueuerServer {
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
+    WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
     return Application(
       router: router,
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),

@@ -9,14 +9,15 @@ struct EnqueuerFixture {
   let tenantKey: String
   let serviceKey: String
 
-  static func start(plan: String = "enterprise", serveArguments: [String] = [], label: String = #function)
-    async throws -> EnqueuerFixture
-  {
+  static func start(
+    plan: String = "enterprise", serveArguments: [String] = [], environment: [String: String] = [:],
+    label: String = #function
+  ) async throws -> EnqueuerFixture {
     try await TestDatabase.migrate()
     let tenant = try await TestDatabase.tenant(plan: plan, label)
     async let tenantKey = TestDatabase.apiKey(tenant: tenant)
     async let serviceKey = TestDatabase.apiKey(tenant: nil)
-    let server = try await ServeProcess(extra: serveArguments)
+    let server = try await ServeProcess(extra: serveArguments, environment: environment)
     return EnqueuerFixture(
       server: server, tenant: tenant, tenantKey: try await tenantKey, serviceKey: try await serviceKey)
   }

@@ -11,13 +11,13 @@ public final class ServeProcess: Sendable {
   public let port: Int
   public var base: String { "http://127.0.0.1:\(port)" }
 
-  public init(extra: [String] = []) async throws {
+  public init(extra: [String] = [], environment: [String: String] = [:]) async throws {
     port = try freePort()
     child = try ChildProcess(
       executable: try Whago.binary, arguments: ["serve", "--port", String(port)] + extra,
       environment: [
         "WHAGO_REDIS_URL": try TestRedis.url.description, "WHAGO_DATABASE_URL": try TestDatabase.urlText,
-      ], label: "serve")
+      ].merging(environment) { _, mine in mine }, label: "serve")
     let url = "http://127.0.0.1:\(port)/healthz"
     try await eventually("whago serve to answer /healthz", within: .seconds(30), every: .milliseconds(50)) {
       if !self.child.isRunning { throw TestSetupError("whago serve exited: \(self.child.output)") }

@@ -17,7 +17,8 @@ struct Serve: AsyncParsableCommand {
     abstract: "Serve the HTTP enqueuer: job submission for WHAGO's backend and its tenants.",
     discussion: """
       Routes: POST /v1/jobs, POST /v1/jobs/batch, GET|DELETE /v1/jobs/{id}, /healthz, /readyz,
-      /metrics and /openapi.yaml. Needs WHAGO_REDIS_URL and WHAGO_DATABASE_URL (migrated).
+      /metrics and /openapi.yaml, POST /v1/webhooks/waha (signed with WHAGO_WAHA_WEBHOOK_SECRET).
+      Needs WHAGO_REDIS_URL and WHAGO_DATABASE_URL (migrated).
       SIGTERM stops accepting connections and lets requests in flight finish.
       """)
 
@@ -41,6 +42,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Largest request body of one submission, in bytes.")
   var maxBody: Int = 1 << 20
 
+  /// Read from the environment only, so the secret never shows in `ps` or in `--help`.
+  var wahaWebhookSecret: String? { ProcessInfo.processInfo.environment["WHAGO_WAHA_WEBHOOK_SECRET"] }
+
   func validate() throws {
     guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
@@ -60,6 +64,7 @@ struct Serve: AsyncParsableCommand {
     var limits = EnqueuerServer.Limits()
     limits.authCache = authCache.duration
     limits.maxBody = maxBody
+    limits.wahaWebhookSecret = wahaWebhookSecret
     let app = EnqueuerServer.make(
       host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog, handlers: handlers,
       metrics: registry, limits: limits, logger: logger)

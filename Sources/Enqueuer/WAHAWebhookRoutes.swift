@@ -1,0 +1,109 @@
+import Campaigns
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Store
+
+/// `POST /v1/webhooks/waha`: WAHA's events about the tenants' chips and messages. WAHA cannot send
+/// an API key, so a webhook is trusted only by its `X-Webhook-Hmac` (hex HMAC-SHA512 of the raw
+/// body under the shared secret): a missing or wrong signature is refused and changes nothing, and
+/// without a configured secret every webhook is refused (WHAGO's old receiver accepted unsigned ones).
+struct WAHAWebhookRoutes {
+  let store: Store
+  let secret: String?
+
+  static let signatureHeader = HTTPField.Name("X-Webhook-Hmac")!
+  static let maxBody = 1 << 20
+
+  func register(on router: Router<EnqueuerContext>) {
+    router.post("v1/webhooks/waha") { request, _ in try await receive(request) }
+  }
+
+  func receive(_ request: Request) async throws -> Response {
+    guard let secret, !secret.isEmpty else {
+      throw Problem(
+        .unauthorized, "webhook-not-configured", "WAHA webhooks are not accepted here",
+        detail: "this server has no WAHA webhook secret (WHAGO_WAHA_WEBHOOK_SECRET); unsigned webhooks are refused")
+    }
+    let body: ByteBuffer
+    do {
+      body = try await request.body.collect(upTo: Self.maxBody)
+    } catch is NIOTooManyBytesError {
+      throw Problem(
+        .contentTooLarge, "body-too-large", "The body is too large", detail: "webhooks are limited to 1 MiB")
+    }
+    let bytes = Array(body.readableBytesView)
+    guard let signature = request.headers[Self.signatureHeader],
+      Self.verify(bytes, signature: signature, secret: secret)
+    else {
+      throw Problem(
+        .unauthorized, "bad-signature", "The webhook signature is missing or wrong",
+        detail: "X-Webhook-Hmac must be the hex HMAC-SHA512 of the body under the shared secret; nothing was changed")
+    }
+    guard case .object(let envelope) = try JSONValue.parse(bytes), case .string(let eventID)? = envelope["id"],
+      !eventID.isEmpty, case .string(let event)? = envelope["event"]
+    else {
+      throw Problem.invalid([.init(pointer: "", detail: "a WAHA event envelope has \"id\" and \"event\"")])
+    }
+    let session = envelope["session"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+    let payload: [String: JSONValue] = if case .object(let p)? = envelope["payload"] { p } else { [:] }
+    var chipID: Int64?
+    if case .object(let metadata)? = envelope["metadata"], case .string(let text)? = metadata["whago_chip_id"] {
+      chipID = Int64(text)
+    }
+    func string(_ key: String) -> String? { if case .string(let s)? = payload[key] { s } else { nil } }
+
+    let outcome: Store.EventOutcome
+    switch event {
+    case "session.status":
+      guard let status = string("status") else {
+        throw Problem.invalid([.init(pointer: "/payload/status", detail: "missing")])
+      }
+      outcome = try await store.applySessionStatus(eventID: eventID, session: session, chipID: chipID, status: status)
+    case "message.ack":
+      guard let id = string("id"), case .int(let ack)? = payload["ack"] else {
+        throw Problem.invalid([.init(pointer: "/payload", detail: "a message.ack has \"id\" and \"ack\"")])
+      }
+      // `true_<chatId>_<id>`, sometimes in an @lid form: the last part is what the send answered.
+      let messageID = String(id.split(separator: "_").last ?? Substring(id))
+      outcome = try await store.applyMessageAck(eventID: eventID, messageID: messageID, ack: Int(ack))
+    case "message":
+      if let text = string("body"), let keyword = OptOut.keyword(in: text), let from = string("from"),
+        let phone = try? PhoneNumber(chatId: from)
+      {
+        outcome = try await store.applyOptOutReply(
+          eventID: eventID, session: session, chipID: chipID, phone: phone.withNinthDigit.e164,
+          keyword: keyword.rawValue.uppercased())
+      } else {
+        outcome = try await store.recordEvent(eventID: eventID, type: event)
+      }
+    default:
+      outcome = try await store.recordEvent(eventID: eventID, type: String(event.prefix(60)))
+    }
+    let result =
+      switch outcome {
+      case .applied: "applied"
+      case .duplicate: "duplicate"
+      case .unknownChip: "ignored"
+      }
+    return try JobRoutes.json(.ok, ["result": result])
+  }
+
+  /// Compares in constant time, so the time taken says nothing about the expected signature.
+  static func verify(_ body: [UInt8], signature: String, secret: String) -> Bool {
+    let expected = HMAC<SHA512>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+    let hex = Array(expected).map { String($0, radix: 16).leftPadded() }.joined()
+    let given = Array(signature.lowercased().utf8)
+    let wanted = Array(hex.utf8)
+    guard given.count == wanted.count else { return false }
+    var difference: UInt8 = 0
+    for (a, b) in zip(given, wanted) { difference |= a ^ b }
+    return difference == 0
+  }
+}
+
+extension String {
+  fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Postgres
+
+/// What WAHA's webhooks change in the system of record. Each event is applied once: its envelope
+/// id is recorded in the same transaction, so WAHA's redeliveries change nothing twice.
+extension Store {
+  public enum EventOutcome: Sendable, Equatable {
+    case applied
+    /// Seen before (WAHA retried the delivery).
+    case duplicate
+    /// About a session no chip is registered for (or several, without WHAGO's metadata to tell).
+    case unknownChip
+  }
+
+  /// Records a session's new status on its chip, and when it stopped working.
+  public func applySessionStatus(
+    eventID: String, session: String, chipID: Int64?, status: String
+  ) async throws -> EventOutcome {
+    try await pool.transaction { connection in
+      guard try Self.firstDelivery(connection, eventID: eventID, type: "session.status") else { return .duplicate }
+      guard let chip = try Self.chip(connection, session: session, chipID: chipID) else { return .unknownChip }
+      try connection.query(
+        """
+        UPDATE chips SET status = $2,
+          status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,
+          stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
+        WHERE id = $1
+        """, [chip.id, String(status.prefix(40))])
+      return .applied
+    }
+  }
+
+  /// Moves a sent message forward by WAHA's ack (2 DEVICE: delivered, 3 READ and 4 PLAYED: read);
+  /// a message never moves back, and acks for messages this system did not send change nothing.
+  public func applyMessageAck(eventID: String, messageID: String, ack: Int) async throws -> EventOutcome {
+    try await pool.transaction { connection in
+      guard try Self.firstDelivery(connection, eventID: eventID, type: "message.ack") else { return .duplicate }
+      if ack >= 3 {
+        try connection.query(
+          """
+          UPDATE campaign_messages SET state = 'read', read_at = coalesce(read_at, now()),
+            delivered_at = coalesce(delivered_at, now())
+          WHERE waha_message_id = $1 AND state IN ('sent', 'delivered')
+          """, [messageID])
+      } else if ack == 2 {
+        try connection.query(
+          """
+          UPDATE campaign_messages SET state = 'delivered', delivered_at = coalesce(delivered_at, now())
+          WHERE waha_message_id = $1 AND state = 'sent'
+          """, [messageID])
+      }
+      return .applied
+    }
+  }
+
+  /// Records that `phone` (E.164) answered an opt-out word to one of the tenant's chips: no
+  /// campaign of that tenant sends to it again.
+  public func applyOptOutReply(
+    eventID: String, session: String, chipID: Int64?, phone: String, keyword: String
+  ) async throws -> EventOutcome {
+    try await pool.transaction { connection in
+      guard try Self.firstDelivery(connection, eventID: eventID, type: "message") else { return .duplicate }
+      guard let chip = try Self.chip(connection, session: session, chipID: chipID) else { return .unknownChip }
+      try connection.query(
+        """
+        INSERT INTO opt_outs (tenant_id, phone, source, reason) VALUES ($1, $2, 'reply', $3)
+        ON CONFLICT (tenant_id, phone) DO NOTHING
+        """, [chip.tenantID, phone, keyword])
+      return .applied
+    }
+  }
+
+  /// Whether `phone` opted out of this tenant's messages.
+  public func hasOptedOut(tenantID: Int64, phone: String) async throws -> Bool {
+    try await pool.query("SELECT 1 FROM opt_outs WHERE tenant_id = $1 AND phone = $2", [tenantID, phone]).count > 0
+  }
+
+  /// Records a delivery of a non-acting event (a plain incoming message) for deduplication.
+  public func recordEvent(eventID: String, type: String) async throws -> EventOutcome {
+    try await pool.transaction { connection in
+      try Self.firstDelivery(connection, eventID: eventID, type: type) ? .applied : .duplicate
+    }
+  }
+
+  private static func firstDelivery(_ connection: PostgresConnection, eventID: String, type: String) throws -> Bool {
+    try connection.query(
+      """
+      INSERT INTO webhook_events (source, event_id, event_type) VALUES ('waha', $1, $2)
+      ON CONFLICT (source, event_id) DO NOTHING
+      """, [String(eventID.prefix(200)), String(type.prefix(60))]
+    ).affected == 1
+  }
+
+  /// The chip an event is about: WHAGO's own chip id from the session metadata when present,
+  /// else the one chip with that session name.
+  private static func chip(_ connection: PostgresConnection, session: String, chipID: Int64?) throws
+    -> (id: Int64, tenantID: Int64)?
+  {
+    let rows =
+      if let chipID {
+        try connection.query("SELECT id, tenant_id FROM chips WHERE id = $1 AND session = $2", [chipID, session])
+      } else {
+        try connection.query("SELECT id, tenant_id FROM chips WHERE session = $1 LIMIT 2", [session])
+      }
+    guard rows.count == 1 else { return nil }
+    return (try rows[0].decode("id", as: Int64.self), try rows[0].decode("tenant_id", as: Int64.self))
+  }
+}
