@@ -52,6 +52,13 @@ let package = Package(
       name: "WAHA",
       dependencies: ["OutboundHTTP"],
       swiftSettings: upcoming),
+    // Jobs about chips (WAHA sessions): the health check.
+    .target(
+      name: "ChipJobs",
+      dependencies: [
+        "JobQueue", "Worker", "Store", "WAHA", "OutboundHTTP", .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
     // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
     .target(
       name: "Postgres",
@@ -118,7 +125,8 @@ let package = Package(
     .executableTarget(
       name: "whago",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer", "WAHASimulator",
+        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer", "WAHASimulator", "ChipJobs",
+        "OutboundHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -71,3 +71,43 @@ extension Store {
       .decode(Chip.self)
   }
 }
+
+/// WAHA's session statuses as the chips table stores them; a status WAHA adds later (PASSKEY_*)
+/// is kept as UNKNOWN rather than refused, so a newer WAHA never breaks the webhook or the check.
+enum ChipStatus {
+  static let known: Set<String> = ["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"]
+
+  static func stored(_ status: String) -> String {
+    known.contains(status) ? status : "UNKNOWN"
+  }
+}
+
+/// A chip as the health check needs it: where to ask, and with which key.
+public struct ChipEndpoint: Sendable, Equatable {
+  public var id: Int64
+  public var wahaURL: String
+  public var session: String
+  public var wahaAPIKey: String?
+}
+
+extension Store {
+  /// Every chip of every tenant, for the health check.
+  public func chipEndpoints() async throws -> [ChipEndpoint] {
+    try await pool.query("SELECT id, waha_url, session, waha_api_key FROM chips ORDER BY id").rows.map { row in
+      ChipEndpoint(
+        id: try row.decode("id"), wahaURL: try row.decode("waha_url"), session: try row.decode("session"),
+        wahaAPIKey: try row.decodeIfPresent("waha_api_key"))
+    }
+  }
+
+  /// Records the status WAHA reported for a chip, and when it stopped working.
+  public func recordChipStatus(id: Int64, status: String) async throws {
+    try await pool.query(
+      """
+      UPDATE chips SET status = $2,
+        status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,
+        stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
+      WHERE id = $1
+      """, [id, ChipStatus.stored(status)])
+  }
+}

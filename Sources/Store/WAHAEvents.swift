@@ -25,7 +25,7 @@ extension Store {
           status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,
           stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
         WHERE id = $1
-        """, [chip.id, String(status.prefix(40))])
+        """, [chip.id, ChipStatus.stored(status)])
       return .applied
     }
   }

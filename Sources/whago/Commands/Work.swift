@@ -1,9 +1,11 @@
 import ArgumentParser
+import ChipJobs
 import Foundation
 import JobCatalog
 import JobQueue
 import Logging
 import Metrics
+import OutboundHTTP
 import Postgres
 import Prometheus
 import RedisClient
@@ -84,17 +86,23 @@ struct Work: AsyncParsableCommand {
     var handlers = HandlerRegistry()
     DiagnosticJobs.register(in: &handlers)
 
-    // Rate limits that read the tenant's plan need PostgreSQL; workers of other job types do not.
+    // Job types that read PostgreSQL (plans, chips) and call out over HTTP run in workers that have
+    // WHAGO_DATABASE_URL; without it a worker runs the queue-only types (and the diagnostics).
     var planLimits: PlanLimitsProvider?
     var store: Store?
+    var http: HTTPClient?
     let readsPlans = catalog.jobs.values.contains { $0.limits.contains(where: \.needsPlan) }
-    if readsPlans && global.databaseURL.isEmpty {
-      logger.warning("job types with plan-based limits will wait: set WHAGO_DATABASE_URL so workers can read plans")
-    }
-    if readsPlans && !global.databaseURL.isEmpty {
-      let opened = try await global.store(poolSize: 2, quiet: false)
+    if global.databaseURL.isEmpty {
+      if readsPlans {
+        logger.warning("job types with plan-based limits will wait: set WHAGO_DATABASE_URL so workers can read plans")
+      }
+    } else {
+      let opened = try await global.store(poolSize: 4, quiet: false)
+      let client = HTTPClient()
       store = opened
+      http = client
       planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
+      ChipJobs.register(in: &handlers, store: opened, http: client)
     }
 
     let host = ProcessInfo.processInfo.hostName
@@ -123,6 +131,7 @@ struct Work: AsyncParsableCommand {
     redis.close()
     doorbell.close()
     await store?.pool.shutdown()
+    http?.close()
   }
 
   private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {

@@ -1,0 +1,78 @@
+import Foundation
+import JobQueue
+import Postgres
+import RedisClient
+import TestSupport
+import Testing
+
+extension WorkerProcessTests {
+  /// `chips.health` run by a real worker against the WAHA simulator: each chip gets the status its
+  /// WAHA reports, the moment it stopped working, and nothing changes when its WAHA is unreachable.
+  @Suite struct ChipHealthTests {
+    @Test func theHealthCheckRecordsWhatWAHASays() async throws {
+      try await TestDatabase.migrate()
+      let tenant = try await TestDatabase.tenant(plan: "business")
+      let simPort = try freePort()
+      let sim = try ChildProcess(
+        executable: try Whago.binary,
+        arguments: ["sim", "waha", "--port", String(simPort), "--sessions", "\(tenant)-a", "--api-key", "k"],
+        label: "waha-sim")
+      defer { sim.signal(SIGKILL) }
+      let simBase = "http://127.0.0.1:\(simPort)"
+      try await eventually("the simulator to answer") {
+        (try? await HTTP.send("GET", simBase + "/api/sessions", headers: ["X-Api-Key": "k"]))?.status == 200
+      }
+      let pool = try TestDatabase.pool(size: 1)
+      defer { pool.close() }
+      let deadPort = try freePort()
+      let ids = try await pool.query(
+        """
+        INSERT INTO chips (tenant_id, name, waha_url, session, waha_api_key)
+        SELECT t.id, c.name, c.url, c.session, 'k' FROM tenants t,
+          (VALUES ('a', $2, $3), ('missing', $2, $4), ('down', $5, $3)) AS c (name, url, session)
+        WHERE t.name = $1 RETURNING id, name
+        """, [tenant, simBase, "\(tenant)-a", "\(tenant)-nosuch", "http://127.0.0.1:\(deadPort)"])
+      var chip: [String: Int64] = [:]
+      for row in ids.rows { chip[try row.decode("name")] = try row.decode("id") }
+
+      let queue = TestRedis.queue()
+      let catalog = try TestCatalog(
+        """
+        {"queues": {"\(queue)": {"weight": 1}},
+         "jobs": {"chips.health": {"queue": "\(queue)", "max_attempts": 1, "timeout_ms": 55000}}}
+        """)
+      let worker = try catalog.worker(
+        redis: try TestRedis.url.description, queues: queue, concurrency: 4,
+        extra: ["--database-url", try TestDatabase.urlText])
+      defer { worker.signal(SIGKILL) }
+      let broker = try TestRedis.broker()
+      func status(_ name: String) async throws -> (String, Bool) {
+        let row = try await pool.query(
+          "SELECT status, stopped_working_at IS NOT NULL AS stopped FROM chips WHERE id = $1", [chip[name]!])[0]
+        return (try row.decode("status"), try row.decode("stopped"))
+      }
+      func check() async throws {
+        let id = try await broker.enqueue(JobSpec(type: "chips.health", queue: queue, maxAttempts: 1)).id
+        try await eventually("the health check to finish") { try await broker.job(id: id).state == .done }
+      }
+
+      // WAHA says the session stopped: recorded with the moment it stopped working.
+      _ = try await HTTP.send(
+        "POST", simBase + "/_sim/sessions/\(tenant)-a/status", headers: ["Content-Type": "application/json"],
+        body: Data(#"{"status":"STOPPED"}"#.utf8))
+      try await check()
+      #expect(try await status("a") == ("STOPPED", true))
+      #expect(try await status("missing") == ("FAILED", true))
+      #expect(try await status("down") == ("UNKNOWN", false))
+
+      // Restarted, it works again and the stop is cleared.
+      _ = try await HTTP.send("POST", simBase + "/api/sessions/\(tenant)-a/restart", headers: ["X-Api-Key": "k"])
+      try await eventually("the session to work again") {
+        let reply = try await HTTP.send("GET", simBase + "/api/sessions/\(tenant)-a", headers: ["X-Api-Key": "k"])
+        return (try? reply.json()["status"] as? String) == "WORKING"
+      }
+      try await check()
+      #expect(try await status("a") == ("WORKING", false))
+    }
+  }
+}
