@@ -37,6 +37,7 @@ public enum EnqueuerServer {
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
+    CampaignRoutes(store: store, limits: limits).register(on: v1)
     WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
     return Application(
       router: router,
