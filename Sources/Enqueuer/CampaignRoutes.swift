@@ -2,6 +2,7 @@ import Campaigns
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobCatalog
 import Store
 
 /// `/v1/campaigns`: a tenant creates a campaign from a template, its chips and its recipients
@@ -21,7 +22,7 @@ struct CampaignRoutes {
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.parse(try await JobRoutes.body(request, limit: limits.maxBatchBody).readableBytesView)
+    let value = try JSONValue.body(try await JobRoutes.body(request, limit: limits.maxBatchBody).readableBytesView)
     guard case .object(let body) = value else {
       throw Problem.invalid([.init(pointer: "", detail: "the body is a JSON object, got \(value.kind)")])
     }
@@ -150,7 +151,7 @@ struct CampaignRoutes {
         list = try RecipientList(
           csv: String(buffer: body), template: template, limits: recipientLimits(access.plan), alreadyListed: listed)
       } else {
-        guard case .object(let object) = try JSONValue.parse(body.readableBytesView), let rows = object["recipients"],
+        guard case .object(let object) = try JSONValue.body(body.readableBytesView), let rows = object["recipients"],
           object.count == 1
         else {
           throw Problem.invalid([

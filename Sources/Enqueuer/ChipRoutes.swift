@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobCatalog
 import Store
 
 /// `/v1/chips`: a tenant registers its WhatsApp numbers (WAHA sessions) and lists them with their
@@ -18,7 +19,7 @@ struct ChipRoutes {
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.parse(try await JobRoutes.body(request, limit: limits.maxBody).readableBytesView)
+    let value = try JSONValue.body(try await JobRoutes.body(request, limit: limits.maxBody).readableBytesView)
     guard case .object(let body) = value else {
       throw Problem.invalid([.init(pointer: "", detail: "the body is a JSON object, got \(value.kind)")])
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobCatalog
 import JobQueue
 import NIOCore
 import Store
@@ -22,7 +23,7 @@ struct JobRoutes {
 
   func submit(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.parse(try await Self.body(request, limit: limits.maxBody).readableBytesView)
+    let value = try JSONValue.body(try await Self.body(request, limit: limits.maxBody).readableBytesView)
     let spec: JobSpec
     switch submission.parse(
       value, at: "", tenant: access.tenant.lane, headerKey: request.headers[.idempotencyKey], allowKeyField: false)
@@ -38,7 +39,7 @@ struct JobRoutes {
 
   func submitBatch(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.parse(try await Self.body(request, limit: limits.maxBatchBody).readableBytesView)
+    let value = try JSONValue.body(try await Self.body(request, limit: limits.maxBatchBody).readableBytesView)
     guard case .object(let fields) = value else {
       throw Problem.invalid([.init(pointer: "", detail: "the body is an object: {\"jobs\": [ … ]}, got \(value.kind)")])
     }
@@ -191,7 +192,7 @@ struct JobView: Encodable {
     type = info.type
     queue = info.queue
     state = info.state.rawValue
-    payload = (try? JSONValue.parse(Array(info.payload.utf8))) ?? .object([:])
+    payload = (try? JSONValue.body(Array(info.payload.utf8))) ?? .object([:])
     attempts = info.attempts
     max_attempts = info.maxAttempts
     errors = info.history.map { .init(attempt: $0.attempt, error: $0.error, kind: $0.kind, at: Self.time($0.at)) }

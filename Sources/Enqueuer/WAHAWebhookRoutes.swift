@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobCatalog
 import NIOCore
 import Store
 
@@ -42,7 +43,7 @@ struct WAHAWebhookRoutes {
         .unauthorized, "bad-signature", "The webhook signature is missing or wrong",
         detail: "X-Webhook-Hmac must be the hex HMAC-SHA512 of the body under the shared secret; nothing was changed")
     }
-    guard case .object(let envelope) = try JSONValue.parse(bytes), case .string(let eventID)? = envelope["id"],
+    guard case .object(let envelope) = try JSONValue.body(bytes), case .string(let eventID)? = envelope["id"],
       !eventID.isEmpty, case .string(let event)? = envelope["event"]
     else {
       throw Problem.invalid([.init(pointer: "", detail: "a WAHA event envelope has \"id\" and \"event\"")])

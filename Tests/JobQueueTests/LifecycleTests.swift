@@ -70,12 +70,15 @@ import Testing
     let queue = TestRedis.queue()
     let job = try await broker.enqueue(JobSpec(type: "diag.crash", queue: queue))
     for crash in 1...3 {
-      let leased = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(1), token: "w:\(crash)").jobs
+      let leased = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(60), token: "w:\(crash)").jobs
       #expect(leased.map(\.id) == [job.id])
       #expect(leased[0].crashes == crash - 1)
       // A live lease is not recovered.
       #expect(try await broker.recover(queue: queue, crashLimit: 3) == RecoveryResult(requeued: 0, dead: 0))
-      try await Task.sleep(for: .milliseconds(1100))
+      // The worker dies: its lease runs out. Moving the deadline into the past (Redis time) stands in
+      // for waiting, so a loaded machine cannot turn "still live" into "expired" mid-test.
+      let now = try await broker.redisTime()
+      _ = try await broker.redis.send("ZADD", QueueKeys(queue: queue).leased, String(now - 1), job.id)
       let result = try await broker.recover(queue: queue, crashLimit: 3)
       #expect(result == (crash < 3 ? RecoveryResult(requeued: 1, dead: 0) : RecoveryResult(requeued: 0, dead: 1)))
     }
@@ -93,9 +96,12 @@ import Testing
     let queue = TestRedis.queue()
     let job = try await broker.enqueue(JobSpec(type: "diag.sleep", queue: queue))
     _ = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(1), token: "w:1")
+    // Extended at once and then every 300 ms by 5 s: the job outlives its first 1 s lease, and a
+    // slow moment on a loaded machine cannot let an extension come too late.
+    #expect(try await broker.extendLeases(queue: queue, [(job.id, "w:1")], by: .seconds(5)).isEmpty)
     for _ in 0..<4 {
       try await Task.sleep(for: .milliseconds(300))
-      #expect(try await broker.extendLeases(queue: queue, [(job.id, "w:1")], by: .seconds(1)).isEmpty)
+      #expect(try await broker.extendLeases(queue: queue, [(job.id, "w:1")], by: .seconds(5)).isEmpty)
     }
     #expect(try await broker.recover(queue: queue).requeued == 0)
     #expect(try await broker.job(id: job.id).state == .active)

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Any JSON value, decoded so that request bodies can be checked field by field with precise
-/// errors, and payloads passed on re-encoded exactly as values (numbers keep integer form).
-enum JSONValue: Codable, Sendable, Equatable {
+/// Any JSON value: request bodies checked field by field with precise errors, and payloads (a
+/// submission's, a schedule's) re-encoded exactly as values, numbers keeping their integer form.
+public enum JSONValue: Codable, Sendable, Equatable {
   case null
   case bool(Bool)
   case int(Int64)
@@ -11,7 +11,7 @@ enum JSONValue: Codable, Sendable, Equatable {
   case array([JSONValue])
   case object([String: JSONValue])
 
-  init(from decoder: any Decoder) throws {
+  public init(from decoder: any Decoder) throws {
     let c = try decoder.singleValueContainer()
     if c.decodeNil() {
       self = .null
@@ -30,7 +30,7 @@ enum JSONValue: Codable, Sendable, Equatable {
     }
   }
 
-  func encode(to encoder: any Encoder) throws {
+  public func encode(to encoder: any Encoder) throws {
     var c = encoder.singleValueContainer()
     switch self {
     case .null: try c.encodeNil()
@@ -44,7 +44,7 @@ enum JSONValue: Codable, Sendable, Equatable {
   }
 
   /// The JSON type's name, for error messages.
-  var kind: String {
+  public var kind: String {
     switch self {
     case .null: "null"
     case .bool: "a boolean"
@@ -57,14 +57,14 @@ enum JSONValue: Codable, Sendable, Equatable {
 
   /// Parses with JSONSerialization and converts without throwing per value: decoding `JSONValue`
   /// through Codable tried each type in turn and spent most of a batch request building errors.
-  static func parse(_ bytes: some Collection<UInt8>) throws(Problem) -> JSONValue {
-    if bytes.isEmpty { throw Problem.badJSON("the body is empty; send a JSON object") }
+  public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+    if bytes.isEmpty { throw JSONParseError(reason: "the body is empty; send a JSON object") }
     let object: Any
     do {
       object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     } catch {
       let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-      throw Problem.badJSON(reason ?? "the body is not valid JSON")
+      throw JSONParseError(reason: reason ?? "the body is not valid JSON")
     }
     return JSONValue(serialized: object)
   }
@@ -85,7 +85,7 @@ enum JSONValue: Codable, Sendable, Equatable {
     }
   }
 
-  func text() -> String {
+  public func text() -> String {
     (try? JSONValue.encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
   }
 
@@ -94,4 +94,10 @@ enum JSONValue: Codable, Sendable, Equatable {
     e.outputFormatting = [.withoutEscapingSlashes]
     return e
   }()
+}
+
+/// Text that is not JSON, with the parser's reason.
+public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+  public let reason: String
+  public var description: String { reason }
 }
