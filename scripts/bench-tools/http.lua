@@ -1,12 +1,22 @@
--- wrk script for `scripts/bench http`: POST /v1/jobs, one diag.noop job per request.
--- Environment: WHAGO_BENCH_KEY (the API key; required), WHAGO_BENCH_TENANT (default bench).
+-- wrk script for `scripts/bench http`: POST /v1/jobs with one diag.noop job per request, or, with
+-- WHAGO_BENCH_JOBS=N above 1, POST /v1/jobs/batch with N jobs per request.
+-- Environment: WHAGO_BENCH_KEY (the API key; required), WHAGO_BENCH_TENANT (default bench),
+-- WHAGO_BENCH_JOBS (default 1).
 -- Counts every response other than 202 Accepted; done() prints one line, "WHAGO_BENCH key=value ...".
--- (http-batch.lua is the same script with another path and body.)
 
 local JOB = '{"type":"diag.noop","payload":{},"queue":"bench"}'
-PATH = "/v1/jobs"
-BODY = JOB
-JOBS_PER_REQUEST = 1
+JOBS_PER_REQUEST = tonumber(os.getenv("WHAGO_BENCH_JOBS") or "1") or 1
+if JOBS_PER_REQUEST > 1 then
+  local jobs = {}
+  for i = 1, JOBS_PER_REQUEST do
+    jobs[i] = JOB
+  end
+  PATH = "/v1/jobs/batch"
+  BODY = '{"jobs":[' .. table.concat(jobs, ",") .. "]}"
+else
+  PATH = "/v1/jobs"
+  BODY = JOB
+end
 
 local key = os.getenv("WHAGO_BENCH_KEY")
 if key == nil or key == "" then
