@@ -92,19 +92,18 @@ struct WAHAWebhookRoutes {
     return try JobRoutes.json(.ok, ["result": result])
   }
 
-  /// Compares in constant time, so the time taken says nothing about the expected signature.
+  /// swift-crypto checks the code in constant time, so the time taken says nothing about the
+  /// expected signature; a signature that is not hex is simply wrong.
   static func verify(_ body: [UInt8], signature: String, secret: String) -> Bool {
-    let expected = HMAC<SHA512>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-    let hex = Array(expected).map { String($0, radix: 16).leftPadded() }.joined()
-    let given = Array(signature.lowercased().utf8)
-    let wanted = Array(hex.utf8)
-    guard given.count == wanted.count else { return false }
-    var difference: UInt8 = 0
-    for (a, b) in zip(given, wanted) { difference |= a ^ b }
-    return difference == 0
+    let hex = Array(signature.utf8)
+    guard hex.count % 2 == 0, !hex.isEmpty else { return false }
+    var code: [UInt8] = []
+    code.reserveCapacity(hex.count / 2)
+    for i in stride(from: 0, to: hex.count, by: 2) {
+      guard let byte = UInt8(String(decoding: hex[i..<i + 2], as: UTF8.self), radix: 16) else { return false }
+      code.append(byte)
+    }
+    return HMAC<SHA512>.isValidAuthenticationCode(
+      code, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
   }
-}
-
-extension String {
-  fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
 }

@@ -102,7 +102,12 @@ extension Store {
 
   /// Records the status WAHA reported for a chip, and when it stopped working.
   public func recordChipStatus(id: Int64, status: String) async throws {
-    try await pool.query(
+    _ = try await pool.withConnection { connection in try Self.setChipStatus(connection, id: id, status: status) }
+  }
+
+  /// The one place a chip's status is written (the health check and WAHA's webhooks both come here).
+  static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: String) throws {
+    try connection.query(
       """
       UPDATE chips SET status = $2,
         status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,

@@ -19,13 +19,7 @@ extension Store {
     try await pool.transaction { connection in
       guard try Self.firstDelivery(connection, eventID: eventID, type: "session.status") else { return .duplicate }
       guard let chip = try Self.chip(connection, session: session, chipID: chipID) else { return .unknownChip }
-      try connection.query(
-        """
-        UPDATE chips SET status = $2,
-          status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,
-          stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
-        WHERE id = $1
-        """, [chip.id, ChipStatus.stored(status)])
+      try Self.setChipStatus(connection, id: chip.id, status: status)
       return .applied
     }
   }
