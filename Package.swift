@@ -59,6 +59,14 @@ let package = Package(
         "JobQueue", "Worker", "Store", "WAHA", "OutboundHTTP", .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
+    // Campaign sends: the job that launches a campaign's senders and the per-chip sender.
+    .target(
+      name: "CampaignJobs",
+      dependencies: [
+        "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
     // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
     .target(
       name: "Postgres",
@@ -67,8 +75,8 @@ let package = Package(
     // The system of record: schema migrations, plans, tenants, API keys.
     .target(
       name: "Store",
-      dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto")],
-      resources: [.embedInCode("Migrations/0001_core.sql")],
+      dependencies: ["Postgres", "Campaigns", .product(name: "Crypto", package: "swift-crypto")],
+      resources: [.embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql")],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.
     .target(
@@ -97,7 +105,7 @@ let package = Package(
     .target(
       name: "Enqueuer",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns",
+        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns", "CampaignJobs",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -126,6 +134,7 @@ let package = Package(
       name: "whago",
       dependencies: [
         "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer", "WAHASimulator", "ChipJobs",
+        "CampaignJobs",
         "OutboundHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -192,6 +201,10 @@ let package = Package(
     .testTarget(
       name: "CampaignTests",
       dependencies: ["Campaigns"],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "CampaignSendTests",
+      dependencies: ["JobQueue", "Postgres", "RedisClient", "TestSupport"],
       swiftSettings: upcoming),
   ],
   swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import CampaignJobs
 import Campaigns
 import Foundation
 import HTTPTypes
@@ -11,6 +12,7 @@ import Store
 struct CampaignRoutes {
   let store: Store
   let limits: EnqueuerServer.Limits
+  let launcher: CampaignLauncher
 
   static let fields: Set<String> = ["name", "template", "media_url", "chip_ids", "recipients", "pace", "start_at"]
 
@@ -18,6 +20,9 @@ struct CampaignRoutes {
     group.post("campaigns") { request, context in try await create(request, context: context) }
     group.get("campaigns/:id") { _, context in try await show(context: context) }
     group.post("campaigns/:id/recipients") { request, context in try await addRecipients(request, context: context) }
+    for command in CampaignCommand.allCases {
+      group.post("campaigns/:id/\(command.rawValue)") { _, context in try await apply(command, context: context) }
+    }
   }
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
@@ -76,11 +81,23 @@ struct CampaignRoutes {
     let plan = access.plan
     var minInterval = max(30_000, plan.minSendGapMs)
     var maxInterval = max(60_000, minInterval)
+    var rest: CampaignRest? = .human
     if let pace = body["pace"] {
       if case .object(let p) = pace, case .int(let lo)? = p["min_interval_ms"],
         case .int(let hi)? = p["max_interval_ms"],
-        lo >= 0, hi >= lo, hi <= 86_400_000, p.count == 2
+        lo >= 0, hi >= lo, hi <= 86_400_000,
+        Set(p.keys).isSubset(of: ["min_interval_ms", "max_interval_ms", "rest_every", "rest_min_ms", "rest_max_ms"])
       {
+        // A pace set by hand rests only if it says so.
+        rest = nil
+        switch (p["rest_every"], p["rest_min_ms"], p["rest_max_ms"]) {
+        case (nil, nil, nil), (.null?, nil, nil): break
+        case (.int(let every)?, .int(let restLo)?, .int(let restHi)?)
+        where every >= 1 && restLo >= 0 && restHi >= restLo && restHi <= 86_400_000:
+          rest = CampaignRest(every: Int(every), minMs: Int(restLo), maxMs: Int(restHi))
+        default:
+          fail("/pace/rest_every", "a rest needs rest_every ≥ 1 and 0 ≤ rest_min_ms ≤ rest_max_ms ≤ 86,400,000")
+        }
         if lo < plan.minSendGapMs {
           fail(
             "/pace/min_interval_ms",
@@ -89,7 +106,10 @@ struct CampaignRoutes {
         minInterval = Int(lo)
         maxInterval = Int(hi)
       } else {
-        fail("/pace", "{min_interval_ms, max_interval_ms}: whole milliseconds, 0 ≤ min ≤ max ≤ 86,400,000")
+        fail(
+          "/pace",
+          "{min_interval_ms, max_interval_ms[, rest_every, rest_min_ms, rest_max_ms]}: whole milliseconds, 0 ≤ min ≤ max ≤ 86,400,000"
+        )
       }
     }
     var startAt: Date?
@@ -123,7 +143,7 @@ struct CampaignRoutes {
     do {
       id = try await store.createCampaign(
         tenantID: access.tenant.id, name: name, template: template.source, mediaURL: mediaURL, chipIDs: chipIDs,
-        minIntervalMs: minInterval, maxIntervalMs: maxInterval, startAt: startAt, recipients: accepted)
+        minIntervalMs: minInterval, maxIntervalMs: maxInterval, rest: rest, startAt: startAt, recipients: accepted)
     } catch let error as CampaignError {
       throw Problem.invalid([.init(pointer: "/chip_ids", detail: "\(error)")])
     }
@@ -177,6 +197,27 @@ struct CampaignRoutes {
     let access = try context.tenant()
     let id = try campaignID(context)
     guard let (campaign, chips, counts) = try await store.campaign(tenantID: access.tenant.id, id: id) else {
+      throw Problem.notFound("no campaign \(id)")
+    }
+    return try JobRoutes.json(.ok, CampaignView(campaign, chips: chips, counts: counts))
+  }
+
+  /// start, pause, resume, cancel. The state change commits first, then the jobs are enqueued; if
+  /// the enqueue fails the answer is 503 and asking again (start or resume) repairs it.
+  func apply(_ command: CampaignCommand, context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let id = try campaignID(context)
+    let record: CampaignRecord
+    let launch: CampaignLaunch?
+    do {
+      (record, launch) = try await store.command(command, campaignID: id, tenant: access)
+    } catch CampaignError.notFound {
+      throw Problem.notFound("no campaign \(id)")
+    } catch let error as CampaignStateError {
+      throw Problem(.conflict, "campaign-state", "The campaign cannot do that now", detail: "\(error)")
+    }
+    if let launch { try await launcher.launch(launch) }
+    guard let (campaign, chips, counts) = try await store.campaign(tenantID: access.tenant.id, id: record.id) else {
       throw Problem.notFound("no campaign \(id)")
     }
     return try JobRoutes.json(.ok, CampaignView(campaign, chips: chips, counts: counts))

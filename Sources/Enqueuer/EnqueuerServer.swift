@@ -1,3 +1,4 @@
+import CampaignJobs
 import Foundation
 import Hummingbird
 import JobCatalog
@@ -37,7 +38,8 @@ public enum EnqueuerServer {
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
-    CampaignRoutes(store: store, limits: limits).register(on: v1)
+    CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))
+      .register(on: v1)
     WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
     return Application(
       router: router,

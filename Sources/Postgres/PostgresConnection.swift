@@ -122,7 +122,10 @@ public final class PostgresConnection {
     let primary = field(Int32(UInt8(ascii: "M"))) ?? String(cString: PQresultErrorMessage(result))
     let detail = field(Int32(UInt8(ascii: "D")))
     let constraint = field(Int32(UInt8(ascii: "n")))
-    let message = detail.map { "\(primary) (\($0))" } ?? primary
+    // An integrity violation's detail quotes the row or key ("Failing row contains (…+5511…)"):
+    // phone numbers and message texts must not reach logs or job histories, the constraint suffices.
+    let quotesData = sqlState?.hasPrefix("23") == true
+    let message = detail.flatMap { quotesData ? nil : "\(primary) (\($0))" } ?? primary
     return PostgresError(.server, message, sqlState: sqlState, constraint: constraint)
   }
 

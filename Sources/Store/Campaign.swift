@@ -32,6 +32,22 @@ public struct CampaignCounts: Codable, Sendable, Equatable {
   public init() {}
 }
 
+/// The longer pause a chip takes after every `every` sends.
+public struct CampaignRest: Sendable, Equatable {
+  public var every: Int
+  public var minMs: Int
+  public var maxMs: Int
+
+  public init(every: Int, minMs: Int, maxMs: Int) {
+    self.every = every
+    self.minMs = minMs
+    self.maxMs = maxMs
+  }
+
+  /// WAHA's advice, our default: 5 to 15 minutes after every 40 messages of a chip.
+  public static let human = CampaignRest(every: 40, minMs: 300_000, maxMs: 900_000)
+}
+
 /// One recipient to store: its E.164 number and its template variables.
 public struct CampaignRecipient: Sendable, Equatable {
   public var phone: String
@@ -67,7 +83,7 @@ extension Store {
   /// opted out of this tenant's messages are stored as skipped, never to be sent to.
   public func createCampaign(
     tenantID: Int64, name: String, template: String, mediaURL: String?, chipIDs: [Int64], minIntervalMs: Int,
-    maxIntervalMs: Int, startAt: Date?, recipients: [CampaignRecipient]
+    maxIntervalMs: Int, rest: CampaignRest? = .human, startAt: Date?, recipients: [CampaignRecipient]
   ) async throws -> Int64 {
     let rows = try Self.recipientsJSON(recipients)
     return try await pool.transaction { connection in
@@ -79,9 +95,14 @@ extension Store {
       if !missing.isEmpty { throw CampaignError.unknownChips(missing) }
       let id = try connection.query(
         """
-        INSERT INTO campaigns (tenant_id, name, template, media_url, min_interval_ms, max_interval_ms, start_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-        """, [tenantID, name, template, mediaURL, minIntervalMs, maxIntervalMs, startAt]
+        INSERT INTO campaigns (tenant_id, name, template, media_url, min_interval_ms, max_interval_ms, start_at,
+          rest_every, rest_min_ms, rest_max_ms)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+        """,
+        [
+          tenantID, name, template, mediaURL, minIntervalMs, maxIntervalMs, startAt, rest?.every, rest?.minMs ?? 0,
+          rest?.maxMs ?? 0,
+        ]
       )[0].decode("id", as: Int64.self)
       try connection.query(
         """

@@ -13,6 +13,7 @@ public struct Migration: Sendable, Equatable {
 
   /// Every migration, in the order they apply. Append only: an applied migration never changes.
   public static let all: [Migration] = [
-    Migration(version: 1, name: "core", sql: PackageResources._001_core_sql)
+    Migration(version: 1, name: "core", sql: PackageResources._001_core_sql),
+    Migration(version: 2, name: "campaign_sending", sql: PackageResources._002_campaign_sending_sql),
   ]
 }

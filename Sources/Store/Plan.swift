@@ -12,6 +12,8 @@ public struct Plan: Codable, Sendable, Equatable {
   public var contactsPerList: Int?
   /// The shortest time between two messages of one chip.
   public var minSendGapMs: Int
+  /// Messages a minute across all the tenant's chips (nil: unlimited).
+  public var sendsPerMinute: Int?
   /// 0: no API access for tenant keys; nil: no limit.
   public var apiRequestsPerHour: Int?
   public var scheduling: Bool
@@ -26,7 +28,7 @@ public struct Plan: Codable, Sendable, Equatable {
 /// A plan field an operator can set, and how its text value reads.
 public enum PlanLimit: String, CaseIterable, Sendable {
   case chips, monthlyCredits = "monthly_credits", activeCampaigns = "active_campaigns"
-  case contactsPerList = "contacts_per_list", minSendGapMs = "min_send_gap_ms"
+  case contactsPerList = "contacts_per_list", minSendGapMs = "min_send_gap_ms", sendsPerMinute = "sends_per_minute"
   case apiRequestsPerHour = "api_requests_per_hour", scheduling, maturation
   case retentionDays = "retention_days", priceCents = "price_cents"
 
@@ -63,6 +65,7 @@ public enum PlanLimit: String, CaseIterable, Sendable {
     case .activeCampaigns: plan.activeCampaigns = number
     case .contactsPerList: plan.contactsPerList = number
     case .minSendGapMs: plan.minSendGapMs = number ?? 0
+    case .sendsPerMinute: plan.sendsPerMinute = number
     case .apiRequestsPerHour: plan.apiRequestsPerHour = number
     case .retentionDays: plan.retentionDays = number
     case .priceCents: plan.priceCents = number ?? 0
@@ -107,6 +110,7 @@ extension Plan {
       PlanLimit.activeCampaigns.rawValue: activeCampaigns.map(Double.init),
       PlanLimit.contactsPerList.rawValue: contactsPerList.map(Double.init),
       PlanLimit.minSendGapMs.rawValue: Double(minSendGapMs),
+      PlanLimit.sendsPerMinute.rawValue: sendsPerMinute.map(Double.init),
       PlanLimit.apiRequestsPerHour.rawValue: apiRequestsPerHour.map(Double.init),
       PlanLimit.scheduling.rawValue: scheduling ? 1 : 0,
       PlanLimit.maturation.rawValue: maturation ? 1 : 0,

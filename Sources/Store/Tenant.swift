@@ -1,3 +1,4 @@
+import Campaigns
 import Foundation
 import Postgres
 
@@ -23,6 +24,7 @@ public enum TenantError: Error, CustomStringConvertible, Equatable {
   case exists(String)
   case notFound(String)
   case invalidTimezone(String)
+  case invalidWindow(String)
 
   public var description: String {
     switch self {
@@ -31,6 +33,7 @@ public enum TenantError: Error, CustomStringConvertible, Equatable {
     case .exists(let name): "tenant '\(name)' already exists; change its plan with `whago tenant set-plan \(name) PLAN`"
     case .notFound(let name): "no tenant '\(name)'; list them with `whago tenant list`"
     case .invalidTimezone(let zone): "unknown timezone '\(zone)'; use an IANA name such as America/Sao_Paulo"
+    case .invalidWindow(let reason): "invalid sending window: \(reason)"
     }
   }
 
@@ -82,6 +85,27 @@ extension Store {
       "UPDATE tenants SET plan = $2 WHERE name = $1 RETURNING \(Self.tenantColumns)", [name, plan])
     guard let row = rows.first else { throw TenantError.notFound(name) }
     return try row.decode(Tenant.self)
+  }
+
+  /// Sets the tenant's sending window, checked as `SendingWindow` reads it.
+  @discardableResult
+  public func setWindow(tenant name: String, start: String, end: String, days: [Int], timezone: String?) async throws
+    -> Tenant
+  {
+    if let timezone, TimeZone(identifier: timezone) == nil { throw TenantError.invalidTimezone(timezone) }
+    let current = try await self.tenant(named: name)
+    do {
+      _ = try SendingWindow(timeZone: timezone ?? current.timezone, start: start, end: end, days: Set(days))
+    } catch {
+      throw TenantError.invalidWindow("\(error)")
+    }
+    let rows = try await pool.query(
+      """
+      UPDATE tenants SET window_start = $2::time, window_end = $3::time, window_days = $4::int[],
+        timezone = coalesce($5, timezone)
+      WHERE name = $1 RETURNING \(Self.tenantColumns)
+      """, [name, start, end, "{" + days.map(String.init).joined(separator: ",") + "}", timezone])
+    return try rows[0].decode(Tenant.self)
   }
 
   /// A tenant with its plan, as one request needs them; nil when there is no such tenant.

@@ -77,6 +77,23 @@ public struct WAHAClient: Sendable {
     return session
   }
 
+  /// The chat's recent messages, newest first (`GET /api/{session}/chats/{chatId}/messages`): how a
+  /// send whose answer was lost (a timeout, a crash) finds out whether WAHA sent it after all, before
+  /// it sends again. `since` is rounded down to the second, so a message from that second is listed.
+  public func messages(session: String, chatId: String, fromMe: Bool? = true, since: Date?, limit: Int = 100)
+    async throws(WAHAError) -> [ChatMessage]
+  {
+    var query = "limit=\(limit)&downloadMedia=false"
+    if let fromMe { query += "&filter.fromMe=\(fromMe)" }
+    if let since { query += "&filter.timestamp.gte=\(Int64(since.timeIntervalSince1970.rounded(.down)))" }
+    let url = "\(baseURL)/api/\(Self.escape(session))/chats/\(Self.escape(chatId))/messages?\(query)"
+    let response = try await send(OutboundRequest(url: url, headers: headers(), timeout: timeout), session: session)
+    guard let messages = try? response.decode([ChatMessage].self) else {
+      throw .transient("the chat's messages answered \(response.status) with an unexpected body")
+    }
+    return messages
+  }
+
   // MARK: Transport
 
   private func headers() -> [(name: String, value: String)] {

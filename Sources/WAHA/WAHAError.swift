@@ -15,6 +15,7 @@ public enum WAHAError: Error, Sendable, Equatable, CustomStringConvertible {
   case unauthorized
 
   public var isTransient: Bool { if case .transient = self { true } else { false } }
+  public var isNotOnWhatsApp: Bool { if case .notOnWhatsApp = self { true } else { false } }
 
   public var description: String {
     switch self {

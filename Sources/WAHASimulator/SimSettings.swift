@@ -5,7 +5,8 @@ import Foundation
 public struct SimSettings: Sendable, Equatable {
   /// Added before every `/api` answer.
   public var latency: Duration = .milliseconds(20)
-  /// Each `/api` request, independently: held for `timeoutHold` then answered 500 ...
+  /// Each `/api` request, independently: held for `timeoutHold` then answered 500 (after carrying it
+  /// out, for `timeoutAfterSendRate` of them) ...
   public var timeoutRate = 0.0
   /// ... answered 500 with an engine failure ...
   public var failRate = 0.0
@@ -13,6 +14,10 @@ public struct SimSettings: Sendable, Equatable {
   public var rateLimitRate = 0.0
   /// After an accepted send, the session falls to FAILED (until restarted).
   public var dropRate = 0.0
+  /// Of the timeouts, the fraction that come after the request was carried out (a send is logged and
+  /// acked; only the answer is lost), as with a real WAHA whose engine sent the message and then
+  /// wedged: the case where a retry sends twice unless it first looks in the chat.
+  public var timeoutAfterSendRate = 0.5
   /// Longer than any client's timeout, so the client gives up first, as it would with a wedged WAHA.
   public var timeoutHold: Duration = .seconds(30)
   /// STARTING → WORKING, without a QR scan.
@@ -36,11 +41,17 @@ public struct SimSettings: Sendable, Equatable {
     dropRate > 0 && Double.random(in: 0..<1) < dropRate
   }
 
+  /// Whether this timeout comes after the request was carried out.
+  func rollTimeoutAfterSend() -> Bool {
+    timeoutAfterSendRate > 0 && Double.random(in: 0..<1) < timeoutAfterSendRate
+  }
+
   /// The fields `/_sim/config` reads and answers, in milliseconds and fractions.
   var json: JSON {
     [
       "latency_ms": JSON(latency.milliseconds), "timeout_rate": .double(timeoutRate), "fail_rate": .double(failRate),
       "rate_limit_rate": .double(rateLimitRate), "drop_rate": .double(dropRate),
+      "timeout_after_send_rate": .double(timeoutAfterSendRate),
       "timeout_hold_ms": JSON(timeoutHold.milliseconds), "start_delay_ms": JSON(startDelay.milliseconds),
       "ack_delays_ms": .array(ackDelays.map { JSON($0.milliseconds) }),
     ]
@@ -72,6 +83,7 @@ public struct SimSettings: Sendable, Equatable {
     rate("fail_rate", &next.failRate)
     rate("rate_limit_rate", &next.rateLimitRate)
     rate("drop_rate", &next.dropRate)
+    rate("timeout_after_send_rate", &next.timeoutAfterSendRate)
     if let value = duration(fields["latency_ms"], "latency_ms") { next.latency = value }
     if let value = duration(fields["timeout_hold_ms"], "timeout_hold_ms") { next.timeoutHold = value }
     if let value = duration(fields["start_delay_ms"], "start_delay_ms") { next.startDelay = value }
@@ -83,8 +95,8 @@ public struct SimSettings: Sendable, Equatable {
       }
     }
     let known: Set = [
-      "latency_ms", "timeout_rate", "fail_rate", "rate_limit_rate", "drop_rate", "timeout_hold_ms", "start_delay_ms",
-      "ack_delays_ms",
+      "latency_ms", "timeout_rate", "timeout_after_send_rate", "fail_rate", "rate_limit_rate", "drop_rate",
+      "timeout_hold_ms", "start_delay_ms", "ack_delays_ms",
     ]
     for key in fields.keys.sorted() where !known.contains(key) {
       problems.append("unknown field \(key); known: \(known.sorted().joined(separator: ", "))")

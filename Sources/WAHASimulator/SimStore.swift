@@ -120,5 +120,10 @@ final class SimStore: Sendable {
 
   func messages() -> [LoggedMessage] { state.withLock { $0.messages } }
 
+  /// One chat's accepted messages, oldest first (filtered under the lock rather than copying the log).
+  func messages(session: String, chatId: String) -> [LoggedMessage] {
+    state.withLock { $0.messages.filter { $0.session == session && $0.chatId == chatId } }
+  }
+
   func clearMessages() { state.withLock { $0.messages.removeAll() } }
 }

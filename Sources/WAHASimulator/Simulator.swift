@@ -30,7 +30,7 @@ struct Simulator: Sendable {
       let names = ["SERVER", "DEVICE", "READ"]
       for (index, delay) in settings.ackDelays.prefix(3).enumerated() {
         let payload: JSON = [
-          "id": JSON("true_\(message.chatId)_\(message.id)"), "from": JSON(message.chatId), "fromMe": true,
+          "id": JSON(message.serializedID), "from": JSON(message.chatId), "fromMe": true,
           "ack": JSON(index + 1), "ackName": JSON(names[index]),
         ]
         webhooks.send(WebhookEvent("message.ack", session: session, payload: payload, targets: targets), after: delay)

@@ -40,6 +40,7 @@ public enum WAHASimServer {
     api.add(middleware: FaultInjection(store: store))
     SessionRoutes(simulator: simulator).register(on: api)
     SendingRoutes(simulator: simulator).register(on: api)
+    ChatRoutes(simulator: simulator).register(on: api)
 
     let app = Application(
       router: router,

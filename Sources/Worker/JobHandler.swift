@@ -52,3 +52,13 @@ public struct JobTimeout: Error, CustomStringConvertible {
     "timed out after \(limit) (raise timeout_ms in jobs/catalog.json if this job needs longer)"
   }
 }
+
+/// Thrown by a handler that finished one step of long-running work and wants to run again later as
+/// the same job (a campaign's chip sending its next message after a human pause). The job goes back
+/// to the scheduled set for `delay` (Redis time) with a fresh attempt budget: not a failure, and
+/// since it is the same job id, there is never a second copy of the loop.
+public struct Snooze: Error, CustomStringConvertible {
+  public let delay: Duration
+  public init(for delay: Duration) { self.delay = delay }
+  public var description: String { "run again in \(delay)" }
+}

@@ -256,6 +256,8 @@ public final class Worker: Service {
       set.processed.increment()
       held.markFinished(job.id)
       completions.add(job)
+    } catch let snooze as Snooze {
+      await runAgain(job, after: snooze.delay, set: set)
     } catch {
       if held.timedOut(job.id) {
         await record(
@@ -275,6 +277,19 @@ public final class Worker: Service {
   /// stream logger reformats it, which is not free at thousands of jobs a second.
   private func logger(for job: LeasedJob) -> Logger {
     JobContext.logger(logger, job: job.id, type: job.type, queue: job.queue)
+  }
+
+  /// A handler's `Snooze`: the same job comes back after `delay`. Should Redis refuse, the lease
+  /// runs out and the step runs again, which the handler's own state makes harmless.
+  private func runAgain(_ job: LeasedJob, after delay: Duration, set: WorkerMetrics.Set) async {
+    set.processed.increment()
+    do {
+      try await broker.snooze(job, for: delay)
+    } catch {
+      logger(for: job).warning(
+        "cannot snooze the job; it runs again when its lease expires", metadata: ["error": "\(error)"])
+    }
+    held.release([job.id])
   }
 
   private enum TokenOutcome {

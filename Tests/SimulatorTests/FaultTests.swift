@@ -3,6 +3,10 @@ import TestSupport
 import Testing
 import WAHASimulator
 
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
 @Suite struct FaultTests {
   @Test func failRateOneAnswers500AndLogsNothing() async throws {
     try await withSimulator { sim, _ in
@@ -28,16 +32,73 @@ import WAHASimulator
     }
   }
 
-  /// A timeout holds the request, then answers 500 without accepting the message.
+  /// A timeout before the send holds the request, then answers 500 without accepting the message.
   @Test func timeoutHoldsThenFailsWithoutLogging() async throws {
     try await withSimulator { sim, _ in
-      #expect(try await sim.control("POST", "/config", ["timeout_rate": 1, "timeout_hold_ms": 400]).status == 200)
+      let set = try await sim.control(
+        "POST", "/config", ["timeout_rate": 1, "timeout_after_send_rate": 0, "timeout_hold_ms": 400])
+      #expect(set.status == 200)
       let started = ContinuousClock.now
       let reply = try await sim.sendText(to: "5511999998888@c.us", "x")
       #expect(reply.status == 500)
       #expect(ContinuousClock.now - started >= .milliseconds(400))
       #expect(try await sim.messages().isEmpty)
     }
+  }
+
+  /// A timeout after the send: the client gives up waiting, yet the message went out. It is in the
+  /// log, in the chat's messages under the id the webhooks use, and its acks follow.
+  @Test func timeoutAfterSendAcceptsTheMessageButLosesTheAnswer() async throws {
+    let flags = ["--timeout-rate", "1", "--timeout-after-send-rate", "1", "--timeout-hold", "5s"]
+    try await withSimulator(flags) { sim, hooks in
+      #expect(try await sim.control("GET", "/config").value["timeout_after_send_rate"]?.number == 1)
+      let chat = "5511999998888@c.us"
+      await #expect(throws: (any Error).self) {
+        try await sendText(sim, to: chat, "já foi?", clientTimeout: 0.5)
+      }
+      try await eventually("the timed-out send in the log", within: .seconds(10)) {
+        try await sim.messages().count == 1
+      }
+      let logged = try #require(try await sim.messages().first)
+      #expect(logged.text == "já foi?" && logged.chatId == chat)
+
+      #expect(try await sim.control("POST", "/config", ["timeout_rate": 0]).status == 200)
+      let listed = try #require(try await sim.chatMessages(chat).value.array)
+      #expect(listed.count == 1)
+      #expect(listed.first?["id"]?.string == "true_\(chat)_\(logged.id)")
+      #expect(listed.first?["body"] == "já foi?")
+      _ = try await hooks.first("the timed-out message's ack") {
+        $0.event == "message.ack" && $0.payload["id"]?.string == "true_\(chat)_\(logged.id)"
+      }
+    }
+  }
+
+  /// With `--timeout-after-send-rate 0.5`, both kinds of timeout happen.
+  @Test func timeoutsSplitBetweenBeforeAndAfterTheSend() async throws {
+    try await withSimulator(["--timeout-rate", "1", "--timeout-hold", "0ms"]) { sim, _ in
+      #expect(try await sim.control("GET", "/config").value["timeout_after_send_rate"]?.number == 0.5)
+      let tries = 40
+      for index in 0..<tries {
+        #expect(try await sim.sendText(to: "5511999998888@c.us", "m\(index)").status == 500)
+      }
+      // 40 fair coin flips all landing the same way: about 1 in 500 billion.
+      let logged = try await sim.messages().count
+      #expect(logged > 0 && logged < tries, "\(logged) of \(tries) timeouts came after the send")
+    }
+  }
+
+  /// A send through a client that gives up after `clientTimeout` seconds, as a sender would.
+  private func sendText(_ sim: SimProcess, to chatId: String, _ text: String, clientTimeout: TimeInterval)
+    async throws
+  {
+    var request = URLRequest(url: URL(string: sim.base + "/api/sendText")!)
+    request.httpMethod = "POST"
+    request.setValue(sim.apiKey, forHTTPHeaderField: "X-Api-Key")
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    let body: JSON = ["session": "default", "chatId": .string(chatId), "text": .string(text)]
+    request.httpBody = body.encoded()
+    request.timeoutInterval = clientTimeout
+    _ = try await URLSession.shared.data(for: request)
   }
 
   @Test func latencyIsAddedToAnswers() async throws {

@@ -36,6 +36,11 @@ final class SimProcess: Sendable {
       "POST", "/api/sendText", ["session": .string(session), "chatId": .string(chatId), "text": .string(text)])
   }
 
+  /// `GET /api/{session}/chats/{chatId}/messages` with `query` (e.g. `limit=1`) as given.
+  func chatMessages(session: String = "default", _ chatId: String, _ query: String = "") async throws -> HTTP.Reply {
+    try await api("GET", "/api/\(session)/chats/\(chatId)/messages" + (query.isEmpty ? "" : "?" + query))
+  }
+
   /// `/_sim/...`, which needs no key.
   func control(_ method: String, _ path: String, _ body: JSON? = nil) async throws -> HTTP.Reply {
     try await api(method, "/_sim" + path, body, key: "")

@@ -95,7 +95,7 @@ import WAHA
     } catch {
       #expect(error.isTransient, "\(error)")
     }
-    try await sim.configure(["fail_rate": 0.0, "timeout_rate": 1.0])
+    try await sim.configure(["fail_rate": 0.0, "timeout_rate": 1.0, "timeout_after_send_rate": 0.0])
     let hurried = WAHAClient(baseURL: sim.base, apiKey: "sim-key", http: http, timeout: .milliseconds(500))
     do {
       _ = try await hurried.sendText(session: "chip1", chatId: chat, text: "x")
@@ -106,5 +106,82 @@ import WAHA
     }
     // Nothing above was accepted, so nothing is in the simulator's log.
     #expect(try await sim.messages().isEmpty)
+  }
+
+  /// What a sender asks after a lost answer: the chat's own sends, newest first, under the ids the
+  /// sends answered; `since` and `fromMe` reach WAHA, so they narrow what comes back.
+  @Test func chatMessagesListWhatWasSent() async throws {
+    let sim = try await Simulator.start()
+    let http = HTTPClient()
+    defer { http.close() }
+    let waha = WAHAClient(baseURL: sim.base, apiKey: "sim-key", http: http)
+    let chat = "5511999998888@c.us"
+    let before = Date()
+    let first = try await waha.sendText(session: "chip1", chatId: chat, text: "Oi, Ana!")
+    let second = try await waha.sendText(session: "chip1", chatId: chat, text: "Tudo bem?")
+    _ = try await waha.sendText(session: "chip1", chatId: "5521987654321@c.us", text: "outro chat")
+
+    let listed = try await waha.messages(session: "chip1", chatId: chat, since: before)
+    #expect(listed.map(\.shortID) == [second.id, first.id])
+    #expect(listed.map(\.body) == ["Tudo bem?", "Oi, Ana!"])
+    #expect(listed.allSatisfy { $0.fromMe && $0.id == "true_\(chat)_\($0.shortID)" })
+    #expect(listed.allSatisfy { abs(Double($0.timestamp) - before.timeIntervalSince1970) < 60 })
+    #expect(try await waha.messages(session: "chip1", chatId: chat, since: nil, limit: 1).map(\.shortID) == [second.id])
+    #expect(try await waha.messages(session: "chip1", chatId: chat, fromMe: nil, since: nil).count == 2)
+
+    // The filters travel: a later `since` or `fromMe: false` leaves nothing.
+    #expect(try await waha.messages(session: "chip1", chatId: chat, since: before.addingTimeInterval(3600)).isEmpty)
+    #expect(try await waha.messages(session: "chip1", chatId: chat, fromMe: false, since: before).isEmpty)
+
+    await #expect(throws: WAHAError.sessionNotFound("nochip")) {
+      try await waha.messages(session: "nochip", chatId: chat, since: nil)
+    }
+    _ = try await HTTP.send(
+      "POST", sim.base + "/_sim/sessions/chip2/status",
+      headers: ["Content-Type": "application/json", "X-Api-Key": "sim-key"], body: Data(#"{"status":"FAILED"}"#.utf8))
+    await #expect(throws: WAHAError.sessionNotWorking(session: "chip2", status: "FAILED")) {
+      try await waha.messages(session: "chip2", chatId: chat, since: nil)
+    }
+  }
+
+  /// The case the listing exists for: the send timed out at the client after WAHA had sent it.
+  @Test func aTimedOutSendIsFoundInTheChat() async throws {
+    let sim = try await Simulator.start()
+    let http = HTTPClient()
+    defer { http.close() }
+    let waha = WAHAClient(baseURL: sim.base, apiKey: "sim-key", http: http)
+    let hurried = WAHAClient(baseURL: sim.base, apiKey: "sim-key", http: http, timeout: .milliseconds(500))
+    let chat = "5511999998888@c.us"
+    let before = Date()
+    try await sim.configure(["timeout_rate": 1.0, "timeout_after_send_rate": 1.0, "timeout_hold_ms": 5000])
+    do {
+      _ = try await hurried.sendText(session: "chip1", chatId: chat, text: "Oi, Ana!")
+      Issue.record("a hanging WAHA answered")
+    } catch {
+      #expect(error.isTransient, "\(error)")
+    }
+    try await sim.configure(["timeout_rate": 0.0])
+    let listed = try await waha.messages(session: "chip1", chatId: chat, since: before)
+    #expect(listed.map(\.body) == ["Oi, Ana!"])
+    #expect(listed.first?.shortID == (try await sim.messages()).first?["id"] as? String)
+  }
+
+  @Test func chatMessageDecodesWAHAsShape() throws {
+    let json = #"""
+      [{"id":"true_5511999999999@c.us_3EB08A6F1C2D3E4F5A6B","timestamp":1735689600,"from":"5511999999999@c.us",
+        "fromMe":true,"body":"text","hasMedia":false,"ack":1,"_data":{"anything":["goes"]}}]
+      """#
+    let messages = try JSONDecoder().decode([ChatMessage].self, from: Data(json.utf8))
+    #expect(
+      messages == [
+        ChatMessage(
+          id: "true_5511999999999@c.us_3EB08A6F1C2D3E4F5A6B", timestamp: 1_735_689_600, fromMe: true, body: "text",
+          hasMedia: false, ack: 1)
+      ])
+    #expect(messages.first?.shortID == "3EB08A6F1C2D3E4F5A6B")
+    // In a group the participant follows the message id.
+    let inGroup = ChatMessage(id: "false_120363@g.us_3EB0AA_5511999999999@c.us", timestamp: 0, fromMe: false, body: nil)
+    #expect(inGroup.shortID == "3EB0AA")
+    #expect(ChatMessage(id: "3EB0AA", timestamp: 0, fromMe: true, body: nil).shortID == "3EB0AA")
   }
 }

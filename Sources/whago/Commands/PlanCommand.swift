@@ -88,6 +88,7 @@ struct PlanJSON: Encodable {
   var active_campaigns: Int?
   var contacts_per_list: Int?
   var min_send_gap_ms: Int
+  var sends_per_minute: Int?
   var api_requests_per_hour: Int?
   var scheduling: Bool
   var maturation: Bool
@@ -101,6 +102,7 @@ struct PlanJSON: Encodable {
     active_campaigns = plan.activeCampaigns
     contacts_per_list = plan.contactsPerList
     min_send_gap_ms = plan.minSendGapMs
+    sends_per_minute = plan.sendsPerMinute
     api_requests_per_hour = plan.apiRequestsPerHour
     scheduling = plan.scheduling
     maturation = plan.maturation
@@ -110,7 +112,7 @@ struct PlanJSON: Encodable {
 
   func encode(to encoder: any Encoder) throws {
     enum Key: String, CodingKey {
-      case name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms
+      case name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms, sends_per_minute
       case api_requests_per_hour, scheduling, maturation, retention_days, price_cents
     }
     var c = encoder.container(keyedBy: Key.self)
@@ -121,6 +123,7 @@ struct PlanJSON: Encodable {
     try c.encode(active_campaigns, forKey: .active_campaigns)
     try c.encode(contacts_per_list, forKey: .contacts_per_list)
     try c.encode(min_send_gap_ms, forKey: .min_send_gap_ms)
+    try c.encode(sends_per_minute, forKey: .sends_per_minute)
     try c.encode(api_requests_per_hour, forKey: .api_requests_per_hour)
     try c.encode(scheduling, forKey: .scheduling)
     try c.encode(maturation, forKey: .maturation)
@@ -136,6 +139,7 @@ struct PlanJSON: Encodable {
     case .activeCampaigns: return number(active_campaigns)
     case .contactsPerList: return number(contacts_per_list)
     case .minSendGapMs: return String(min_send_gap_ms)
+    case .sendsPerMinute: return number(sends_per_minute)
     case .apiRequestsPerHour: return api_requests_per_hour == 0 ? "0 (no API)" : number(api_requests_per_hour)
     case .scheduling: return String(scheduling)
     case .maturation: return String(maturation)

@@ -19,7 +19,9 @@ struct SimWAHA: AsyncParsableCommand {
     discussion: """
       WAHA's endpoints and JSON shapes (NOWEB engine): POST|GET /api/sessions, GET|PUT|DELETE \
       /api/sessions/{s}, POST /api/sessions/{s}/start|stop|restart|logout, POST /api/sendText, \
-      sendImage, sendFile, sendSeen, startTyping, stopTyping, GET /api/contacts/check-exists. \
+      sendImage, sendFile, sendSeen, startTyping, stopTyping, GET /api/contacts/check-exists, \
+      GET /api/{s}/chats/{chatId}/messages (accepted sends, newest first; limit, filter.fromMe, \
+      filter.timestamp.gte in seconds). \
       Sends answer 201; 401 without the key; 400 for a bad body (chatId must be digits@c.us); \
       404 for an unknown session; 422 with WAHA's body when the session is not WORKING. \
       Sessions need no QR scan: a started session is STARTING, then WORKING after --start-delay.
@@ -30,8 +32,10 @@ struct SimWAHA: AsyncParsableCommand {
       Any other number of 8 to 15 digits exists as given.
 
       Faults hit every /api request at the given rates (one roll: timeout, then 500, then 429); \
-      a timeout holds the request --timeout-hold, then answers 500. --drop-rate: after an accepted \
-      send the session falls to FAILED until restarted. Only accepted (201) sends are logged.
+      a timeout holds the request --timeout-hold, then answers 500; --timeout-after-send-rate of the \
+      timeouts carry the request out first (a send is logged and acked, only its answer is lost). \
+      --drop-rate: after an accepted send the session falls to FAILED until restarted. Only accepted \
+      (201) sends are logged.
 
       Webhooks (session.status; message.ack 1 SERVER, 2 DEVICE, 3 READ after --ack-delays; message) \
       go to a session's config.webhooks[] URLs, else to --webhook-url, in WAHA's envelope, signed \
@@ -39,8 +43,9 @@ struct SimWAHA: AsyncParsableCommand {
       --webhook-secret, when either is set; 3 tries each, the same event id on each.
 
       For tests (no key, no faults): GET|POST /_sim/config {latency_ms, fail_rate, timeout_rate, \
-      rate_limit_rate, drop_rate, timeout_hold_ms, start_delay_ms, ack_delays_ms}; GET|DELETE \
-      /_sim/messages (every accepted message: session, chatId, text, id, time, media_url); \
+      timeout_after_send_rate, rate_limit_rate, drop_rate, timeout_hold_ms, start_delay_ms, \
+      ack_delays_ms}; GET|DELETE /_sim/messages (every accepted message: session, chatId, text, id, \
+      time, media_url); \
       POST /_sim/sessions/{s}/status {"status":"FAILED"}; POST /_sim/incoming \
       {"session","from","body"} sends a `message` webhook. GET /ping answers pong.
       """)
@@ -75,6 +80,9 @@ struct SimWAHA: AsyncParsableCommand {
   @Option(help: "Fraction of accepted sends after which the session falls to FAILED.")
   var dropRate: Double = 0
 
+  @Option(help: "Fraction of timeouts that come after the request was carried out (sent, but the answer is lost).")
+  var timeoutAfterSendRate: Double = 0.5
+
   @Option(help: "How long a simulated timeout holds the request.")
   var timeoutHold: String = "30s"
 
@@ -100,7 +108,7 @@ struct SimWAHA: AsyncParsableCommand {
     guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
     for (flag, rate) in [
       ("--fail-rate", failRate), ("--timeout-rate", timeoutRate), ("--rate-limit-rate", rateLimitRate),
-      ("--drop-rate", dropRate),
+      ("--drop-rate", dropRate), ("--timeout-after-send-rate", timeoutAfterSendRate),
     ] where !(0...1).contains(rate) {
       throw ValidationError("\(flag) must be a fraction from 0 to 1, got \(rate)")
     }
@@ -131,6 +139,7 @@ struct SimWAHA: AsyncParsableCommand {
     configuration.settings.rateLimitRate = rateLimitRate
     configuration.settings.dropRate = dropRate
     configuration.settings.timeoutHold = try duration(timeoutHold, "--timeout-hold")
+    configuration.settings.timeoutAfterSendRate = timeoutAfterSendRate
     configuration.settings.startDelay = try duration(startDelay, "--start-delay")
     configuration.settings.ackDelays = try parsedAckDelays()
 

@@ -6,7 +6,7 @@ import Store
 struct TenantCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tenant", abstract: "Create tenants, list them, move them between plans.",
-    subcommands: [Create.self, SetPlan.self, List.self])
+    subcommands: [Create.self, SetPlan.self, SetWindow.self, List.self])
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a tenant on a plan.")
@@ -35,6 +35,45 @@ struct TenantCommand: AsyncParsableCommand {
         let tenant = try await store.setPlan(tenant: name, plan: plan)
         print("tenant \(tenant.name) is now on plan \(tenant.plan)")
       }
+    }
+  }
+
+  struct SetWindow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set-window",
+      abstract: "Set the hours and days a tenant's campaigns may send in, on its own clock.",
+      discussion:
+        "Example: whago tenant set-window acme --start 08:00 --end 20:00 --days 1-6 --timezone America/Sao_Paulo")
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Option(help: "Opening time, HH:MM.") var start = "08:00"
+    @Option(help: "Closing time, HH:MM (24:00 for midnight).") var end = "20:00"
+    @Option(help: "ISO weekdays, 1 = Monday: a list (1,2,3) or a range (1-6).") var days = "1-6"
+    @Option(help: "IANA timezone (default: unchanged).") var timezone: String?
+
+    func run() async throws {
+      guard let parsed = Self.parseDays(days) else {
+        throw ValidationError("--days takes ISO weekdays 1 (Monday) to 7: '1-6' or '1,3,5'")
+      }
+      try await global.withStore { store in
+        let tenant = try await store.setWindow(
+          tenant: name, start: start, end: end, days: parsed, timezone: timezone)
+        print(
+          "tenant \(tenant.name) sends \(tenant.windowStart)-\(tenant.windowEnd) on days "
+            + "\(tenant.windowDays.map(String.init).joined(separator: ",")) (\(tenant.timezone))")
+      }
+    }
+
+    static func parseDays(_ text: String) -> [Int]? {
+      var days = Set<Int>()
+      for part in text.split(separator: ",") {
+        let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds.last ?? nil, low <= high,
+          (1...7).contains(low), (1...7).contains(high)
+        else { return nil }
+        days.formUnion(low...high)
+      }
+      return days.isEmpty ? nil : days.sorted()
     }
   }
 

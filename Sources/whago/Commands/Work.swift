@@ -1,4 +1,5 @@
 import ArgumentParser
+import CampaignJobs
 import ChipJobs
 import Foundation
 import JobCatalog
@@ -57,10 +58,24 @@ struct Work: AsyncParsableCommand {
   @Option(help: "How long a tenant's plan is remembered for plan-based rate limits (a plan change applies after it).")
   var planCache: DurationArgument = DurationArgument(.seconds(1))
 
+  @Option(help: "PostgreSQL connections of this worker (campaign sends use one per step). Env: WHAGO_DATABASE_POOL.")
+  var databasePool: Int = Int(ProcessInfo.processInfo.environment["WHAGO_DATABASE_POOL"] ?? "") ?? 8
+
+  @Option(help: "How long one call to WAHA may take before it counts as a timeout. Env: WHAGO_WAHA_TIMEOUT.")
+  var wahaTimeout: DurationArgument =
+    ProcessInfo.processInfo.environment["WHAGO_WAHA_TIMEOUT"].flatMap(DurationArgument.init(argument:))
+    ?? DurationArgument(.seconds(15))
+
+  @Option(help: "How often a campaign sender whose chip is not WORKING looks again. Env: WHAGO_CHIP_RECHECK.")
+  var chipRecheck: DurationArgument =
+    ProcessInfo.processInfo.environment["WHAGO_CHIP_RECHECK"].flatMap(DurationArgument.init(argument:))
+    ?? DurationArgument(.seconds(30))
+
   @Option(help: "A name for this worker in logs and leases (default: host-pid).")
   var name: String?
 
   func validate() throws {
+    guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
     guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
     guard lease.duration >= .milliseconds(500) else { throw ValidationError("--lease must be at least 500ms") }
     guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
@@ -97,12 +112,15 @@ struct Work: AsyncParsableCommand {
         logger.warning("job types with plan-based limits will wait: set WHAGO_DATABASE_URL so workers can read plans")
       }
     } else {
-      let opened = try await global.store(poolSize: 4, quiet: false)
+      let opened = try await global.store(poolSize: databasePool, quiet: false)
       let client = HTTPClient()
       store = opened
       http = client
       planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
       ChipJobs.register(in: &handlers, store: opened, http: client)
+      CampaignJobs.register(
+        in: &handlers, store: opened, http: client, launcher: CampaignLauncher(broker: broker, catalog: catalog),
+        wahaTimeout: wahaTimeout.duration, chipRecheck: chipRecheck.duration)
     }
 
     let host = ProcessInfo.processInfo.hostName

@@ -1,0 +1,47 @@
+import Foundation
+import JobCatalog
+import JobQueue
+import Store
+
+/// Puts a campaign's work on the queue: one `campaign.start` per generation (at the scheduled time
+/// for a campaign that starts later), which then launches one `campaign.send` per chip. Keys are
+/// per campaign and generation, so asking twice (a retried HTTP call, a relaunch after a lost
+/// enqueue) never makes two.
+public struct CampaignLauncher: Sendable {
+  public static let startType = "campaign.start"
+  public static let sendType = "campaign.send"
+
+  let broker: Broker
+  let catalog: JobCatalog
+
+  public init(broker: Broker, catalog: JobCatalog) {
+    self.broker = broker
+    self.catalog = catalog
+  }
+
+  public func launch(_ launch: CampaignLaunch) async throws {
+    let policy = try catalog.policy(for: Self.startType)
+    let when: JobSpec.When =
+      launch.startAt.map { .at(epochMilliseconds: Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? .now
+    _ = try await broker.enqueue(
+      JobSpec(
+        type: policy.type, payload: #"{"campaign_id":\#(launch.campaignID),"generation":\#(launch.generation)}"#,
+        queue: policy.queue, when: when, maxAttempts: policy.maxAttempts,
+        idempotencyKey: "campaign:\(launch.campaignID):start:\(launch.generation)",
+        idempotencyWindow: policy.idempotencyWindow, tenant: launch.tenant))
+  }
+
+  /// One sender job per chip of the campaign, for this generation.
+  func launchSenders(campaignID: Int64, generation: Int, tenant: String, chipIDs: [Int64]) async throws {
+    let policy = try catalog.policy(for: Self.sendType)
+    _ = try await broker.enqueue(
+      chipIDs.map { chip in
+        JobSpec(
+          type: policy.type,
+          payload: #"{"campaign_id":\#(campaignID),"chip_id":\#(chip),"generation":\#(generation)}"#,
+          queue: policy.queue, maxAttempts: policy.maxAttempts,
+          idempotencyKey: "campaign:\(campaignID):chip:\(chip):\(generation)",
+          idempotencyWindow: policy.idempotencyWindow, tenant: tenant)
+      })
+  }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import Postgres
+
+/// What one step of a chip's sender for a campaign needs to know, read in one go.
+public struct SenderState: Sendable {
+  public struct Campaign: Decodable, Sendable {
+    public var status: String
+    public var generation: Int
+    public var template: String
+    public var mediaUrl: String?
+    public var minIntervalMs: Int
+    public var maxIntervalMs: Int
+    public var restEvery: Int?
+    public var restMinMs: Int
+    public var restMaxMs: Int
+    public var tenantId: Int64
+    public var timezone: String
+    public var windowStart: String
+    public var windowEnd: String
+    public var windowDays: [Int]
+    public var minSendGapMs: Int
+  }
+
+  public struct ChipSide: Decodable, Sendable {
+    public var wahaUrl: String
+    public var session: String
+    public var wahaApiKey: String?
+    public var status: String
+    /// Messages this chip sent for the campaign so far.
+    public var sent: Int
+  }
+
+  public var campaign: Campaign
+  public var chip: ChipSide
+  /// The message this chip was sending when its last run ended early (crash, timeout): WAHA may
+  /// have accepted it, so it is looked up before any new send.
+  public var inFlight: OutgoingMessage?
+}
+
+/// One recipient's message, claimed by one chip.
+public struct OutgoingMessage: Sendable, Equatable {
+  public var id: Int64
+  public var phone: String
+  public var chatId: String?
+  public var text: String
+  /// When the latest attempt started (just before the HTTP call).
+  public var sendingAt: Date
+  public var attempts: Int
+}
+
+/// What claiming the next message found.
+public enum Claim: Sendable, Equatable {
+  case message(OutgoingMessage)
+  /// The campaign is no longer running (paused, cancelled) or was relaunched (another generation).
+  case stopped
+  /// No credit is left: the campaign paused itself (reason no_credits) until credits are added.
+  case outOfCredits
+  /// No pending message is left; `completed` when this claim also closed the campaign.
+  case finished(completed: Bool)
+}
+
+extension Store {
+  /// The campaign, its tenant's window and plan gap, and this chip; nil when the chip is no longer
+  /// one of the campaign's.
+  public func senderState(campaignID: Int64, chipID: Int64) async throws -> SenderState? {
+    try await pool.withConnection { connection in
+      let campaigns = try connection.query(
+        """
+        SELECT c.status, c.generation, c.template, c.media_url, c.min_interval_ms, c.max_interval_ms, c.rest_every,
+          c.rest_min_ms, c.rest_max_ms, c.tenant_id, t.timezone, t.window_start::text AS window_start,
+          t.window_end::text AS window_end, t.window_days, p.min_send_gap_ms
+        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
+        WHERE c.id = $1
+        """, [campaignID])
+      let chips = try connection.query(
+        """
+        SELECT h.waha_url, h.session, h.waha_api_key, h.status, cc.sent
+        FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
+        WHERE cc.campaign_id = $1 AND cc.chip_id = $2
+        """, [campaignID, chipID])
+      guard let campaign = campaigns.first, let chip = chips.first else { return nil }
+      let flying = try connection.query(
+        """
+        SELECT id, phone, chat_id, rendered, sending_at, attempts FROM campaign_messages
+        WHERE campaign_id = $1 AND chip_id = $2 AND state = 'sending' ORDER BY id LIMIT 1
+        """, [campaignID, chipID])
+      return SenderState(
+        campaign: try campaign.decode(SenderState.Campaign.self), chip: try chip.decode(SenderState.ChipSide.self),
+        inFlight: try flying.first.map(Self.outgoing))
+    }
+  }
+
+  /// Claims the campaign's next pending message for `chipID`, with its credit. Opted-out numbers
+  /// met on the way are skipped. The campaign row is read under a share lock, so a pause that
+  /// committed first is always seen: no message is claimed after a pause.
+  public func claimMessage(
+    campaignID: Int64, chipID: Int64, generation: Int, render: @escaping @Sendable (_ variables: String) -> String?
+  ) async throws -> Claim {
+    try await pool.transaction { connection in
+      let campaign = try connection.query(
+        "SELECT status, generation, tenant_id FROM campaigns WHERE id = $1 FOR SHARE", [campaignID])
+      guard let row = campaign.first, try row.decode("status", as: String.self) == "running",
+        try row.decode("generation", as: Int.self) == generation
+      else { return .stopped }
+      let tenantID: Int64 = try row.decode("tenant_id")
+      while true {
+        let next = try connection.query(
+          """
+          SELECT m.id, m.phone, m.vars::text AS vars,
+            EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = $2 AND o.phone = m.phone) AS opted_out
+          FROM campaign_messages m WHERE m.campaign_id = $1 AND m.state = 'pending'
+          ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED
+          """, [campaignID, tenantID])
+        guard let message = next.first else {
+          let completed = try connection.query(
+            """
+            UPDATE campaigns SET status = 'completed', completed_at = now()
+            WHERE id = $1 AND status = 'running'
+              AND NOT EXISTS (SELECT 1 FROM campaign_messages WHERE campaign_id = $1 AND state IN ('pending', 'sending'))
+            """, [campaignID]
+          ).affected
+          return .finished(completed: completed > 0)
+        }
+        let id: Int64 = try message.decode("id")
+        if try message.decode("opted_out", as: Bool.self) {
+          try connection.query(
+            "UPDATE campaign_messages SET state = 'skipped', error = 'opted out' WHERE id = $1", [id])
+          continue
+        }
+        guard let text = render(message.text("vars") ?? "{}") else {
+          try connection.query(
+            """
+            UPDATE campaign_messages SET state = 'failed', failed_at = now(),
+              error = 'the template needs a variable this recipient lacks'
+            WHERE id = $1
+            """, [id])
+          continue
+        }
+        guard try Self.reserveCredit(connection, tenantID: tenantID, messageID: id) else {
+          try connection.query(
+            "UPDATE campaigns SET status = 'paused', pause_reason = 'no_credits' WHERE id = $1", [campaignID])
+          try connection.query(
+            """
+            INSERT INTO events (tenant_id, kind, payload)
+            VALUES ($1, 'campaign.paused', jsonb_build_object('campaign_id', $2::bigint, 'reason', 'no_credits'))
+            """, [tenantID, campaignID])
+          return .outOfCredits
+        }
+        let claimed = try connection.query(
+          """
+          UPDATE campaign_messages SET state = 'sending', chip_id = $2, rendered = $3, attempts = attempts + 1,
+            sending_at = now(), error = NULL
+          WHERE id = $1
+          RETURNING id, phone, chat_id, rendered, sending_at, attempts
+          """, [id, chipID, text])
+        return .message(try Self.outgoing(claimed[0]))
+      }
+    }
+  }
+
+  /// Notes one more attempt at a message found in flight and not accepted by WAHA.
+  public func retrySending(messageID: Int64) async throws -> OutgoingMessage {
+    let rows = try await pool.query(
+      """
+      UPDATE campaign_messages SET attempts = attempts + 1, sending_at = now()
+      WHERE id = $1 AND state = 'sending' RETURNING id, phone, chat_id, rendered, sending_at, attempts
+      """, [messageID])
+    guard let row = rows.first else { throw CampaignError.notFound(messageID) }
+    return try Self.outgoing(row)
+  }
+
+  /// The chatId WhatsApp knows the number by, kept so that a retry neither asks again nor guesses.
+  public func recordChatID(messageID: Int64, chatID: String) async throws {
+    _ = try await pool.query("UPDATE campaign_messages SET chat_id = $2 WHERE id = $1", [messageID, chatID])
+  }
+
+  /// Whether the campaign still runs at `generation`: checked just before the send itself, so a
+  /// pause stops sends that were already typing.
+  public func isRunning(campaignID: Int64, generation: Int) async throws -> Bool {
+    let rows = try await pool.query(
+      "SELECT 1 FROM campaigns WHERE id = $1 AND status = 'running' AND generation = $2", [campaignID, generation])
+    return !rows.isEmpty
+  }
+
+  /// WAHA accepted the message: it is sent, its credit is spent, and the chip counts one more send.
+  /// Returns how many this chip has sent for the campaign.
+  @discardableResult
+  public func recordSent(
+    messageID: Int64, campaignID: Int64, chipID: Int64, wahaMessageID: String?, chatID: String
+  ) async throws -> Int {
+    try await pool.transaction { connection in
+      let updated = try connection.query(
+        """
+        UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
+        WHERE id = $1 AND state = 'sending'
+        """, [messageID, wahaMessageID, chatID]
+      ).affected
+      let chip = try connection.query(
+        """
+        UPDATE campaign_chips SET sent = sent + $3, last_sent_at = now() WHERE campaign_id = $1 AND chip_id = $2
+        RETURNING sent
+        """, [campaignID, chipID, updated])
+      return try chip.first?.decode("sent") ?? 0
+    }
+  }
+
+  /// The message cannot be sent (not on WhatsApp, refused): failed, and its credit given back.
+  public func recordFailed(messageID: Int64, reason: String) async throws {
+    try await pool.transaction { connection in
+      let failed = try connection.query(
+        """
+        UPDATE campaign_messages SET state = 'failed', failed_at = now(), error = $2
+        WHERE id = $1 AND state = 'sending'
+        """, [messageID, reason]
+      ).affected
+      if failed > 0 { try Self.refundCredit(connection, messageID: messageID) }
+    }
+  }
+
+  /// The message was not sent and another chip or a later run may send it: pending again, credit back.
+  public func releaseMessage(messageID: Int64, reason: String?) async throws {
+    try await pool.transaction { connection in
+      let released = try connection.query(
+        """
+        UPDATE campaign_messages SET state = 'pending', chip_id = NULL, sending_at = NULL, error = $2
+        WHERE id = $1 AND state = 'sending'
+        """, [messageID, reason]
+      ).affected
+      if released > 0 { try Self.refundCredit(connection, messageID: messageID) }
+    }
+  }
+
+  private static func outgoing(_ row: PostgresRow) throws -> OutgoingMessage {
+    OutgoingMessage(
+      id: try row.decode("id"), phone: try row.decode("phone"), chatId: try row.decodeIfPresent("chat_id"),
+      text: try row.decodeIfPresent("rendered") ?? "", sendingAt: try row.decode("sending_at"),
+      attempts: try row.decode("attempts"))
+  }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Postgres
+
+/// A tenant's credits now: the plan's for this period, then the packs it bought.
+public struct CreditBalance: Codable, Sendable, Equatable {
+  /// Nil when the plan's monthly credits are unlimited.
+  public var planCreditsLeft: Int?
+  public var planCreditsGranted: Int?
+  public var packCreditsLeft: Int
+  public var periodEnd: Date?
+
+  /// Nil when unlimited.
+  public var total: Int? { planCreditsLeft.map { $0 + packCreditsLeft } }
+}
+
+public enum CreditError: Error, CustomStringConvertible, Equatable {
+  case badAmount(Int)
+  case duplicateReference(String)
+
+  public var description: String {
+    switch self {
+    case .badAmount(let credits): "a pack holds at least 1 credit (got \(credits))"
+    case .duplicateReference(let ref):
+      "a pack with reference '\(ref)' was already granted; a purchase is credited once"
+    }
+  }
+}
+
+/// One credit per message WAHA accepted, plan credits first, then packs oldest first. A message
+/// reserves its credit when it is claimed for sending, under the tenant's credit row lock, so
+/// parallel senders never spend a credit twice; a message that is not sent gives it back (failures
+/// are free). The ledger row of a reservation is the charge once the message is sent.
+extension Store {
+  /// Takes one credit for `messageID`; false when the tenant has none left.
+  static func reserveCredit(_ connection: PostgresConnection, tenantID: Int64, messageID: Int64) throws -> Bool {
+    let plan = try connection.query(
+      "SELECT p.monthly_credits FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1", [tenantID])
+    guard let monthly = try plan.first?.decodeIfPresent("monthly_credits", as: Int.self) else { return true }
+    let account = try lockedAccount(connection, tenantID: tenantID, monthly: monthly)
+    if account.left > 0 {
+      try connection.query(
+        "UPDATE credit_accounts SET plan_credits_left = plan_credits_left - 1, updated_at = now() WHERE tenant_id = $1",
+        [tenantID])
+      try connection.query(
+        """
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, reason, campaign_message_id)
+        VALUES ($1, -1, 'plan', 'message', $2)
+        """, [tenantID, messageID])
+    } else {
+      let pack = try connection.query(
+        """
+        SELECT id FROM credit_packs WHERE tenant_id = $1 AND credits_left > 0 ORDER BY id LIMIT 1 FOR UPDATE
+        """, [tenantID])
+      guard let packID = try pack.first?.decode("id", as: Int64.self) else { return false }
+      try connection.query("UPDATE credit_packs SET credits_left = credits_left - 1 WHERE id = $1", [packID])
+      try connection.query(
+        """
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason, campaign_message_id)
+        VALUES ($1, -1, 'pack', $2, 'message', $3)
+        """, [tenantID, packID, messageID])
+    }
+    try alertIfLow(connection, tenantID: tenantID)
+    return true
+  }
+
+  /// Gives back the credit a message reserved, if it holds one.
+  static func refundCredit(_ connection: PostgresConnection, messageID: Int64) throws {
+    let rows = try connection.query(
+      """
+      DELETE FROM credit_ledger WHERE campaign_message_id = $1 AND reason = 'message'
+      RETURNING tenant_id, bucket, credit_pack_id
+      """, [messageID])
+    guard let row = rows.first else { return }
+    if let pack = try row.decodeIfPresent("credit_pack_id", as: Int64.self) {
+      try connection.query(
+        "UPDATE credit_packs SET credits_left = LEAST(credits, credits_left + 1) WHERE id = $1", [pack])
+    } else {
+      try connection.query(
+        """
+        UPDATE credit_accounts SET plan_credits_left = LEAST(plan_credits_granted, plan_credits_left + 1),
+          updated_at = now()
+        WHERE tenant_id = $1
+        """, [try row.decode("tenant_id", as: Int64.self)])
+    }
+  }
+
+  /// The tenant's credit row, locked, opened on first use and rolled into a new period (with the
+  /// plan's monthly credits, not carried over) once the old one ended.
+  private static func lockedAccount(_ connection: PostgresConnection, tenantID: Int64, monthly: Int) throws -> (
+    left: Int, granted: Int
+  ) {
+    let opened = try connection.query(
+      """
+      INSERT INTO credit_accounts (tenant_id, plan_credits_granted, plan_credits_left, period_start, period_end)
+      VALUES ($1, $2, $2, now(), now() + interval '1 month') ON CONFLICT (tenant_id) DO NOTHING
+      RETURNING period_start
+      """, [tenantID, monthly])
+    if let start = opened.first, monthly > 0 {
+      try connection.query(
+        """
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, reason, period_start)
+        VALUES ($1, $2, 'plan', 'period_reset', $3::timestamptz) ON CONFLICT DO NOTHING
+        """, [tenantID, monthly, start.text("period_start")])
+    }
+    let row = try connection.query(
+      """
+      SELECT plan_credits_left, plan_credits_granted, period_end <= now() AS ended
+      FROM credit_accounts WHERE tenant_id = $1 FOR UPDATE
+      """, [tenantID])[0]
+    guard try row.decode("ended", as: Bool.self) else {
+      return (try row.decode("plan_credits_left"), try row.decode("plan_credits_granted"))
+    }
+    // Whole months past the old end, so a tenant idle for a quarter lands in the current month.
+    let renewed = try connection.query(
+      """
+      UPDATE credit_accounts SET
+        period_start = period_end + make_interval(months => (
+          (extract(year FROM age(now(), period_end)) * 12 + extract(month FROM age(now(), period_end)))::int)),
+        period_end = period_end + make_interval(months => (
+          (extract(year FROM age(now(), period_end)) * 12 + extract(month FROM age(now(), period_end)))::int + 1)),
+        plan_credits_granted = $2, plan_credits_left = $2, low_alerted_at = NULL, updated_at = now()
+      WHERE tenant_id = $1 RETURNING period_start
+      """, [tenantID, monthly])
+    if monthly > 0 {
+      try connection.query(
+        """
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, reason, period_start)
+        VALUES ($1, $2, 'plan', 'period_reset', $3::timestamptz) ON CONFLICT DO NOTHING
+        """, [tenantID, monthly, renewed[0].text("period_start")])
+    }
+    return (monthly, monthly)
+  }
+
+  /// Records `credits.low` once a period, when a tenant is down to 10% of what it had.
+  private static func alertIfLow(_ connection: PostgresConnection, tenantID: Int64) throws {
+    let rows = try connection.query(
+      """
+      SELECT a.plan_credits_left + coalesce(sum(p.credits_left), 0)::int AS left_now,
+             a.plan_credits_granted + coalesce(sum(p.credits) FILTER (WHERE p.credits_left > 0), 0)::int AS base,
+             a.period_start::text AS period
+      FROM credit_accounts a LEFT JOIN credit_packs p ON p.tenant_id = a.tenant_id AND p.credits_left > 0
+      WHERE a.tenant_id = $1 AND a.low_alerted_at IS NULL
+      GROUP BY a.tenant_id
+      """, [tenantID])
+    guard let row = rows.first else { return }
+    let left: Int = try row.decode("left_now")
+    let base: Int = try row.decode("base")
+    guard base > 0, left * 10 <= base else { return }
+    try connection.query(
+      """
+      INSERT INTO events (tenant_id, kind, payload, dedupe_key)
+      VALUES ($1, 'credits.low', jsonb_build_object('credits_left', $2::int, 'of', $3::int), $4)
+      ON CONFLICT DO NOTHING
+      """, [tenantID, left, base, row.text("period")])
+    try connection.query("UPDATE credit_accounts SET low_alerted_at = now() WHERE tenant_id = $1", [tenantID])
+  }
+
+  /// Adds a bought pack (never expires; spent after the plan's credits) and resumes the campaigns
+  /// that paused at zero credits. `reference` (the order or gateway payment) grants a purchase once.
+  public func addCreditPack(
+    tenant name: String, credits: Int, priceCents: Int = 0, reference: String? = nil
+  ) async throws -> (CreditBalance, [CampaignLaunch]) {
+    guard credits > 0 else { throw CreditError.badAmount(credits) }
+    let tenant = try await self.tenant(named: name)
+    let launches = try await pool.transaction { connection in
+      let inserted: PostgresRows
+      do {
+        inserted = try connection.query(
+          """
+          INSERT INTO credit_packs (tenant_id, credits, credits_left, price_cents, external_ref)
+          VALUES ($1, $2, $2, $3, $4) RETURNING id
+          """, [tenant.id, credits, priceCents, reference])
+      } catch let error as PostgresError where error.isUniqueViolation {
+        throw CreditError.duplicateReference(reference ?? "")
+      }
+      try connection.query(
+        """
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason)
+        VALUES ($1, $2, 'pack', $3, 'pack_purchase')
+        """, [tenant.id, credits, try inserted[0].decode("id", as: Int64.self)])
+      return try Self.resumeOutOfCredits(connection, tenantID: tenant.id)
+    }
+    return (try await creditBalance(tenantID: tenant.id), launches)
+  }
+
+  public func creditBalance(tenantID: Int64) async throws -> CreditBalance {
+    let rows = try await pool.query(
+      """
+      SELECT p.monthly_credits IS NULL AS unlimited,
+        coalesce(a.plan_credits_left, p.monthly_credits) AS plan_credits_left,
+        coalesce(a.plan_credits_granted, p.monthly_credits) AS plan_credits_granted,
+        (SELECT coalesce(sum(credits_left), 0)::int FROM credit_packs WHERE tenant_id = t.id) AS pack_credits_left,
+        a.period_end
+      FROM tenants t JOIN plans p ON p.name = t.plan LEFT JOIN credit_accounts a ON a.tenant_id = t.id
+      WHERE t.id = $1
+      """, [tenantID])
+    let row = rows[0]
+    let unlimited: Bool = try row.decode("unlimited")
+    return CreditBalance(
+      planCreditsLeft: unlimited ? nil : try row.decodeIfPresent("plan_credits_left"),
+      planCreditsGranted: unlimited ? nil : try row.decodeIfPresent("plan_credits_granted"),
+      packCreditsLeft: try row.decode("pack_credits_left"),
+      periodEnd: try row.decodeIfPresent("period_end"))
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import TestSupport
+import Testing
+import WAHASimulator
+
+/// `GET /api/{session}/chats/{chatId}/messages`, which a sender asks after a lost answer: it must
+/// list exactly what the log holds for that chat, by the ids the sends answered.
+@Suite struct ChatMessagesTests {
+  @Test func listsTheChatsSendsNewestFirstByTheirFullIDs() async throws {
+    try await withSimulator(["--sessions", "chip1,chip2"]) { sim, _ in
+      let chat = "5511999998888@c.us"
+      var ids: [String] = []
+      for text in ["primeira", "segunda", "terceira"] {
+        let reply = try await sim.sendText(session: "chip1", to: chat, text)
+        #expect(reply.status == 201)
+        ids.append(try #require(try reply.value["key"]?["id"]?.string))
+      }
+      // Another chat and the same chat on another session are not listed.
+      #expect(try await sim.sendText(session: "chip1", to: "5521987654321@c.us", "outro chat").status == 201)
+      #expect(try await sim.sendText(session: "chip2", to: chat, "outra sessão").status == 201)
+
+      let reply = try await sim.chatMessages(session: "chip1", chat)
+      #expect(reply.status == 200, "\(reply.text)")
+      let listed = try #require(try reply.value.array)
+      #expect(listed.map { $0["body"]?.string } == ["terceira", "segunda", "primeira"])
+      #expect(listed.map { $0["id"]?.string } == ids.reversed().map { "true_\(chat)_\($0)" })
+      let log = try await sim.messages().filter { $0.session == "chip1" && $0.chatId == chat }
+      for message in listed {
+        let logged = try #require(log.first { "true_\(chat)_\($0.id)" == message["id"]?.string })
+        #expect(message["timestamp"]?.number == Double(logged.time / 1000))
+        #expect(message["fromMe"] == true && message["from"]?.string == chat && message["hasMedia"] == false)
+      }
+
+      // %40 for the @ names the same chat.
+      let encoded = try await sim.chatMessages(session: "chip1", "5511999998888%40c.us")
+      #expect(try encoded.value.array?.count == 3)
+      #expect(try await sim.chatMessages(session: "chip1", chat, "limit=2").value.array?.count == 2)
+      #expect(try await sim.chatMessages(session: "chip1", chat, "limit=1").value.array?.first?["body"] == "terceira")
+      #expect(try await sim.chatMessages(session: "chip1", chat, "filter.fromMe=true").value.array?.count == 3)
+      #expect(try await sim.chatMessages(session: "chip1", chat, "filter.fromMe=false").value.array == [])
+      let now = Int(Date().timeIntervalSince1970)
+      #expect(
+        try await sim.chatMessages(session: "chip1", chat, "filter.timestamp.gte=\(now - 60)").value.array?.count == 3)
+      #expect(try await sim.chatMessages(session: "chip1", chat, "filter.timestamp.gte=\(now + 60)").value.array == [])
+    }
+  }
+
+  /// Acks in the listing advance at the same moments as the `message.ack` webhooks.
+  @Test func acksAdvanceAsTheWebhooksDo() async throws {
+    try await withSimulator(["--ack-delays", "2s,2s,2s"]) { sim, _ in
+      let chat = "5511999998888@c.us"
+      #expect(try await sim.sendText(to: chat, "x").status == 201)
+      #expect(try await sim.chatMessages(chat).value.array?.first?["ack"] == 0)
+      try await eventually("the message to be read", within: .seconds(10)) {
+        try await sim.chatMessages(chat).value.array?.first?["ack"] == 3
+      }
+    }
+  }
+
+  @Test func refusesLikeWAHA() async throws {
+    try await withSimulator { sim, _ in
+      let chat = "5511999998888@c.us"
+      #expect(try await sim.chatMessages(session: "nope", chat).status == 404)
+      for query in ["limit=0", "limit=ten", "filter.timestamp.gte=soon", "filter.fromMe=maybe"] {
+        let reply = try await sim.chatMessages(chat, query)
+        #expect(reply.status == 400, "\(query): \(reply.text)")
+      }
+      #expect(try await sim.api("GET", "/api/default/chats/\(chat)/messages", key: "wrong").status == 401)
+      #expect(try await sim.api("POST", "/api/sessions/default/stop").status == 201)
+      let stopped = try await sim.chatMessages(chat)
+      #expect(stopped.status == 422)
+      #expect(try stopped.value["status"] == "STOPPED")
+    }
+  }
+}
