@@ -52,6 +52,11 @@ let package = Package(
       name: "WAHA",
       dependencies: ["OutboundHTTP"],
       swiftSettings: upcoming),
+    // Stripe, Mercado Pago and PayPal: off-session charges and webhook signatures, over OutboundHTTP.
+    .target(
+      name: "Payments",
+      dependencies: ["OutboundHTTP", .product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: upcoming),
     // Jobs about chips (WAHA sessions): the health check.
     .target(
       name: "ChipJobs",
@@ -67,6 +72,26 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
+    // Chip warm-up, pure: the daily ramp, when a day's messages go out, the phrase bank.
+    .target(
+      name: "Maturation",
+      swiftSettings: upcoming),
+    // Chip warm-up jobs: the tick that plans each day and the exchange that sends one message.
+    .target(
+      name: "MaturationJobs",
+      dependencies: [
+        "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns", "Maturation",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
+    // Recurring billing: the sweep that finds renewals due and the renewal that charges one.
+    .target(
+      name: "BillingJobs",
+      dependencies: [
+        "JobQueue", "JobCatalog", "Worker", "Store", "Payments", "OutboundHTTP",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
     // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
     .target(
       name: "Postgres",
@@ -76,7 +101,10 @@ let package = Package(
     .target(
       name: "Store",
       dependencies: ["Postgres", "Campaigns", .product(name: "Crypto", package: "swift-crypto")],
-      resources: [.embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql")],
+      resources: [
+        .embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql"),
+        .embedInCode("Migrations/0003_maturation_limits.sql"),
+      ],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.
     .target(
@@ -105,7 +133,8 @@ let package = Package(
     .target(
       name: "Enqueuer",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns", "CampaignJobs",
+        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns", "CampaignJobs", "Payments",
+        "OutboundHTTP",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -125,6 +154,18 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),
+    // `whago sim payments`: Stripe, Mercado Pago and PayPal, simulated with idempotency and a charge log.
+    .target(
+      name: "PaymentsSimulator",
+      dependencies: [
+        "Payments", "OutboundHTTP", "WAHASimulator",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: upcoming),
     // The campaign domain: phone numbers, templates, recipient lists, human pacing, opt-outs. Pure.
     .target(
       name: "Campaigns",
@@ -134,7 +175,8 @@ let package = Package(
       name: "whago",
       dependencies: [
         "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer", "WAHASimulator", "ChipJobs",
-        "CampaignJobs",
+        "PaymentsSimulator",
+        "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",
         "OutboundHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -199,12 +241,22 @@ let package = Package(
       ],
       swiftSettings: upcoming),
     .testTarget(
+      name: "PaymentsTests",
+      dependencies: [
+        "Payments", "PaymentsSimulator", "OutboundHTTP", "TestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: upcoming),
+    .testTarget(
       name: "CampaignTests",
       dependencies: ["Campaigns"],
       swiftSettings: upcoming),
     .testTarget(
-      name: "CampaignSendTests",
-      dependencies: ["JobQueue", "Postgres", "RedisClient", "TestSupport"],
+      name: "EndToEndTests",
+      dependencies: ["JobQueue", "Postgres", "RedisClient", "TestSupport", "Payments"],
       swiftSettings: upcoming),
   ],
   swiftLanguageModes: [.v6]

@@ -59,6 +59,7 @@ struct Authenticator: RouterMiddleware {
       else { throw Problem.notFound("no tenant '\(named.prefix(64))'; create it with `whago tenant create`") }
       try Self.checkStanding(access)
       context.access = access
+      context.byService = true
     }
     return try await next(request, context)
   }

@@ -6,6 +6,8 @@ public struct EnqueuerContext: RequestContext {
   public var coreContext: CoreRequestContextStorage
   /// The tenant this request acts for: the key's own, or the one a service key names.
   var access: TenantAccess?
+  /// The request came with a service key (WHAGO's backend), not the tenant's own.
+  var byService = false
 
   public init(source: Source) {
     coreContext = .init(source: source)

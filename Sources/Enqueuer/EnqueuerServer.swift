@@ -19,6 +19,8 @@ public enum EnqueuerServer {
     public var authCache: Duration = .seconds(5)
     /// The shared secret WAHA signs its webhooks with; without it every WAHA webhook is refused.
     public var wahaWebhookSecret: String?
+    /// How the payment gateways' webhooks are verified.
+    public var gatewayWebhooks = GatewayWebhookConfig()
     public init() {}
   }
 
@@ -38,9 +40,12 @@ public enum EnqueuerServer {
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
+    MaturationRoutes(store: store, limits: limits).register(on: v1)
+    SubscriptionRoutes(store: store, limits: limits).register(on: v1)
     CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))
       .register(on: v1)
     WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
+    GatewayWebhookRoutes(store: store, config: limits.gatewayWebhooks).register(on: router)
     return Application(
       router: router,
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),

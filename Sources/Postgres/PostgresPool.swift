@@ -9,7 +9,7 @@ public final class PostgresPool: Sendable {
   public struct Options: Sendable {
     /// Connections (and threads). Each request holds one for its whole body.
     public var size = 4
-    public var connectTimeout: Duration = .seconds(5)
+    public var connectTimeout: Duration = .seconds(10)
     /// The server cancels a statement that runs longer. Nil: no limit.
     public var statementTimeout: Duration? = .seconds(30)
     public var applicationName = "whago"

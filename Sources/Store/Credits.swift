@@ -85,7 +85,8 @@ extension Store {
   }
 
   /// The tenant's credit row, locked, opened on first use and rolled into a new period (with the
-  /// plan's monthly credits, not carried over) once the old one ended.
+  /// plan's monthly credits, not carried over) once the old one ended. A tenant with a subscription
+  /// gets its new period when the renewal is paid, not before.
   private static func lockedAccount(_ connection: PostgresConnection, tenantID: Int64, monthly: Int) throws -> (
     left: Int, granted: Int
   ) {
@@ -104,7 +105,9 @@ extension Store {
     }
     let row = try connection.query(
       """
-      SELECT plan_credits_left, plan_credits_granted, period_end <= now() AS ended
+      SELECT plan_credits_left, plan_credits_granted,
+        period_end <= now() AND NOT EXISTS (
+          SELECT 1 FROM subscriptions WHERE tenant_id = $1 AND status <> 'canceled') AS ended
       FROM credit_accounts WHERE tenant_id = $1 FOR UPDATE
       """, [tenantID])[0]
     guard try row.decode("ended", as: Bool.self) else {

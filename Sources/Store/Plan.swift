@@ -14,6 +14,8 @@ public struct Plan: Codable, Sendable, Equatable {
   public var minSendGapMs: Int
   /// Messages a minute across all the tenant's chips (nil: unlimited).
   public var sendsPerMinute: Int?
+  /// Warm-up messages one chip may send a day (nil: unlimited).
+  public var maturationPerChipDay: Int?
   /// 0: no API access for tenant keys; nil: no limit.
   public var apiRequestsPerHour: Int?
   public var scheduling: Bool
@@ -29,6 +31,7 @@ public struct Plan: Codable, Sendable, Equatable {
 public enum PlanLimit: String, CaseIterable, Sendable {
   case chips, monthlyCredits = "monthly_credits", activeCampaigns = "active_campaigns"
   case contactsPerList = "contacts_per_list", minSendGapMs = "min_send_gap_ms", sendsPerMinute = "sends_per_minute"
+  case maturationPerChipDay = "maturation_per_chip_day"
   case apiRequestsPerHour = "api_requests_per_hour", scheduling, maturation
   case retentionDays = "retention_days", priceCents = "price_cents"
 
@@ -66,6 +69,7 @@ public enum PlanLimit: String, CaseIterable, Sendable {
     case .contactsPerList: plan.contactsPerList = number
     case .minSendGapMs: plan.minSendGapMs = number ?? 0
     case .sendsPerMinute: plan.sendsPerMinute = number
+    case .maturationPerChipDay: plan.maturationPerChipDay = number
     case .apiRequestsPerHour: plan.apiRequestsPerHour = number
     case .retentionDays: plan.retentionDays = number
     case .priceCents: plan.priceCents = number ?? 0
@@ -111,6 +115,7 @@ extension Plan {
       PlanLimit.contactsPerList.rawValue: contactsPerList.map(Double.init),
       PlanLimit.minSendGapMs.rawValue: Double(minSendGapMs),
       PlanLimit.sendsPerMinute.rawValue: sendsPerMinute.map(Double.init),
+      PlanLimit.maturationPerChipDay.rawValue: maturationPerChipDay.map(Double.init),
       PlanLimit.apiRequestsPerHour.rawValue: apiRequestsPerHour.map(Double.init),
       PlanLimit.scheduling.rawValue: scheduling ? 1 : 0,
       PlanLimit.maturation.rawValue: maturation ? 1 : 0,

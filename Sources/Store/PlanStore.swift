@@ -4,7 +4,7 @@ import Postgres
 extension Store {
   static let planColumns =
     "name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms, "
-    + "api_requests_per_hour, scheduling, maturation, retention_days, price_cents, sends_per_minute"
+    + "api_requests_per_hour, scheduling, maturation, retention_days, price_cents, sends_per_minute, maturation_per_chip_day"
 
   public func plans() async throws -> [Plan] {
     try await pool.query("SELECT \(Self.planColumns) FROM plans ORDER BY price_cents, name").decode(Plan.self)
@@ -38,15 +38,15 @@ extension Store {
       ? """
       DO UPDATE SET chips = $2, monthly_credits = $3, active_campaigns = $4, contacts_per_list = $5,
         min_send_gap_ms = $6, api_requests_per_hour = $7, scheduling = $8, maturation = $9,
-        retention_days = $10, price_cents = $11, sends_per_minute = $12, updated_at = now()
+        retention_days = $10, price_cents = $11, sends_per_minute = $12, maturation_per_chip_day = $13, updated_at = now()
       """ : "DO NOTHING"
     let rows = try connection.query(
-      "INSERT INTO plans (\(planColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+      "INSERT INTO plans (\(planColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
         + "ON CONFLICT (name) \(conflict)",
       [
         plan.name, plan.chips, plan.monthlyCredits, plan.activeCampaigns, plan.contactsPerList, plan.minSendGapMs,
         plan.apiRequestsPerHour, plan.scheduling, plan.maturation, plan.retentionDays, plan.priceCents,
-        plan.sendsPerMinute,
+        plan.sendsPerMinute, plan.maturationPerChipDay,
       ])
     return rows.affected > 0
   }
@@ -74,6 +74,7 @@ public enum DefaultPlans {
       var contacts_per_list: Int?
       var min_send_gap_ms: Int
       var sends_per_minute: Int?
+      var maturation_per_chip_day: Int?
       var api_requests_per_hour: Int?
       var scheduling: Bool
       var maturation: Bool
@@ -90,6 +91,7 @@ public enum DefaultPlans {
       Plan(
         name: name, chips: l.chips, monthlyCredits: l.monthly_credits, activeCampaigns: l.active_campaigns,
         contactsPerList: l.contacts_per_list, minSendGapMs: l.min_send_gap_ms, sendsPerMinute: l.sends_per_minute,
+        maturationPerChipDay: l.maturation_per_chip_day,
         apiRequestsPerHour: l.api_requests_per_hour, scheduling: l.scheduling, maturation: l.maturation,
         retentionDays: l.retention_days, priceCents: l.price_cents)
     }

@@ -8,6 +8,6 @@ struct Whago: AsyncParsableCommand {
     subcommands: [
       Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self, Sim.self,
       Migrate.self, PlanCommand.self, TenantCommand.self, APIKeyCommand.self, Serve.self, Limits.self, Workers.self,
-      CreditsCommand.self,
+      CreditsCommand.self, SubscriptionCommand.self,
     ])
 }

@@ -54,7 +54,7 @@ import WAHASimulator
       #expect(try await sim.control("GET", "/config").value["timeout_after_send_rate"]?.number == 1)
       let chat = "5511999998888@c.us"
       await #expect(throws: (any Error).self) {
-        try await sendText(sim, to: chat, "já foi?", clientTimeout: 0.5)
+        try await sendText(sim, to: chat, "já foi?", clientTimeout: 2)
       }
       try await eventually("the timed-out send in the log", within: .seconds(10)) {
         try await sim.messages().count == 1

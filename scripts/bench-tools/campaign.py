@@ -91,7 +91,7 @@ try:
     env["WHAGO_WAHA_WEBHOOK_SECRET"] = secret
     serve_port, sim_port = free_port(), free_port()
     base, sim = f"http://127.0.0.1:{serve_port}", f"http://127.0.0.1:{sim_port}"
-    start("serve", "serve", "--port", str(serve_port), "--max-body", "8MB")
+    start("serve", "serve", "--port", str(serve_port))
     sessions = [f"{tenant}-{i}" for i in range(CHIPS)]
     start("sim", "sim", "waha", "--port", str(sim_port), "--api-key", "k", "--sessions", ",".join(sessions),
           "--webhook-url", base + "/v1/webhooks/waha", "--webhook-secret", secret, "--latency", "0ms",

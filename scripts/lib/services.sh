@@ -114,7 +114,7 @@ start_postgres() {
   for attempt in 1 2 3; do
     PG_PORT=$(free_port)
     if (cd "$dir" && as_postgres "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$log" -w -t 30 \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$sockets' -c fsync=$fsync") >/dev/null 2>&1; then
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$sockets' -c fsync=$fsync -c max_connections=300") >/dev/null 2>&1; then
       break
     fi
     local last

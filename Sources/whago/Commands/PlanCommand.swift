@@ -89,6 +89,7 @@ struct PlanJSON: Encodable {
   var contacts_per_list: Int?
   var min_send_gap_ms: Int
   var sends_per_minute: Int?
+  var maturation_per_chip_day: Int?
   var api_requests_per_hour: Int?
   var scheduling: Bool
   var maturation: Bool
@@ -103,6 +104,7 @@ struct PlanJSON: Encodable {
     contacts_per_list = plan.contactsPerList
     min_send_gap_ms = plan.minSendGapMs
     sends_per_minute = plan.sendsPerMinute
+    maturation_per_chip_day = plan.maturationPerChipDay
     api_requests_per_hour = plan.apiRequestsPerHour
     scheduling = plan.scheduling
     maturation = plan.maturation
@@ -112,7 +114,8 @@ struct PlanJSON: Encodable {
 
   func encode(to encoder: any Encoder) throws {
     enum Key: String, CodingKey {
-      case name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms, sends_per_minute
+      case name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms, sends_per_minute,
+        maturation_per_chip_day
       case api_requests_per_hour, scheduling, maturation, retention_days, price_cents
     }
     var c = encoder.container(keyedBy: Key.self)
@@ -124,6 +127,7 @@ struct PlanJSON: Encodable {
     try c.encode(contacts_per_list, forKey: .contacts_per_list)
     try c.encode(min_send_gap_ms, forKey: .min_send_gap_ms)
     try c.encode(sends_per_minute, forKey: .sends_per_minute)
+    try c.encode(maturation_per_chip_day, forKey: .maturation_per_chip_day)
     try c.encode(api_requests_per_hour, forKey: .api_requests_per_hour)
     try c.encode(scheduling, forKey: .scheduling)
     try c.encode(maturation, forKey: .maturation)
@@ -140,6 +144,7 @@ struct PlanJSON: Encodable {
     case .contactsPerList: return number(contacts_per_list)
     case .minSendGapMs: return String(min_send_gap_ms)
     case .sendsPerMinute: return number(sends_per_minute)
+    case .maturationPerChipDay: return number(maturation_per_chip_day)
     case .apiRequestsPerHour: return api_requests_per_hour == 0 ? "0 (no API)" : number(api_requests_per_hour)
     case .scheduling: return String(scheduling)
     case .maturation: return String(maturation)

@@ -4,6 +4,8 @@ import Foundation
 import JobQueue
 import Logging
 import Metrics
+import OutboundHTTP
+import Payments
 import Postgres
 import Prometheus
 import RedisClient
@@ -65,6 +67,16 @@ struct Serve: AsyncParsableCommand {
     limits.authCache = authCache.duration
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
+    let environment = ProcessInfo.processInfo.environment
+    limits.gatewayWebhooks.stripeSecret = environment["WHAGO_STRIPE_WEBHOOK_SECRET"]
+    limits.gatewayWebhooks.mercadoPagoSecret = environment["WHAGO_MERCADOPAGO_WEBHOOK_SECRET"]
+    if let webhookID = environment["WHAGO_PAYPAL_WEBHOOK_ID"], let clientID = environment["WHAGO_PAYPAL_CLIENT_ID"],
+      let clientSecret = environment["WHAGO_PAYPAL_CLIENT_SECRET"]
+    {
+      limits.gatewayWebhooks.payPal = PayPalWebhookVerifier(
+        baseURL: environment["WHAGO_PAYPAL_API_URL"] ?? "https://api-m.paypal.com", clientID: clientID,
+        clientSecret: clientSecret, webhookID: webhookID, http: HTTPClient())
+    }
     let app = EnqueuerServer.make(
       host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog, handlers: handlers,
       metrics: registry, limits: limits, logger: logger)

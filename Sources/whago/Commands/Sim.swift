@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PaymentsSimulator
 import ServiceLifecycle
 import UnixSignals
 import WAHASimulator
@@ -8,8 +9,9 @@ import WAHASimulator
 /// Simulators of the services WHAGO talks to, for the demo and the tests.
 struct Sim: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Simulate the services WHAGO talks to (WhatsApp through WAHA), for demos and tests.",
-    subcommands: [SimWAHA.self])
+    abstract:
+      "Simulate the services WHAGO talks to (WhatsApp through WAHA; Stripe, Mercado Pago, PayPal), for demos and tests.",
+    subcommands: [SimWAHA.self, SimPayments.self])
 }
 
 struct SimWAHA: AsyncParsableCommand {
@@ -178,6 +180,146 @@ struct SimWAHA: AsyncParsableCommand {
     guard let webhookURL = value(webhookURL, "WHAGO_SIM_WEBHOOK_URL") else { return nil }
     guard let url = URL(string: webhookURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
       throw ValidationError("--webhook-url must be an http(s) URL, like http://127.0.0.1:8080/v1/webhooks/waha")
+    }
+    return url
+  }
+}
+
+struct SimPayments: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "payments",
+    abstract: "Simulate Stripe, Mercado Pago and PayPal charges on one port, with idempotency and a log of charges.",
+    discussion: """
+      One server, each gateway at its own paths, so http://HOST:PORT is the base URL of all three. \
+      Auth is checked (401 in each gateway's shape). A repeated idempotency key (Stripe \
+      Idempotency-Key, Mercado Pago X-Idempotency-Key, PayPal PayPal-Request-Id) replays the first \
+      answer and charges nothing; Stripe answers 400 idempotency_error for the same key with other \
+      parameters and 409 while the first request is in flight; Mercado Pago answers 400 without a key.
+
+      Stripe: POST /v1/payment_intents (form, confirm=true). pm_card_visa and other pm_card_* succeed; \
+      pm_card_chargeDeclined (generic_decline), pm_card_chargeDeclinedInsufficientFunds, \
+      pm_card_chargeDeclinedLostCard, pm_card_chargeDeclinedStolenCard, pm_card_chargeDeclinedFraudulent \
+      answer 402 card_declined; pm_card_authenticationRequired answers 402 authentication_required; \
+      pm_card_timeoutAfterCharge charges, then holds the answer --timeout-hold.
+
+      Mercado Pago: POST /v1/payments, GET /v1/payments/{id}. The card token decides, like the sandbox's \
+      cardholder names: APRO approved; FUND, OTHE, SECU, CALL rejected (cc_rejected_insufficient_amount, \
+      _other_reason, _bad_filled_security_code, _call_for_authorize); BLCK cc_rejected_blacklist; CONT \
+      in_process/pending_contingency; CHAL pending/pending_challenge; TIMEOUT approved, answer held; \
+      anything else approved. POST /preapproval creates an authorized subscription; \
+      POST /_sim/mercadopago/preapproval/{id}/charge {"outcome":"approved"|"rejected"} plays Mercado Pago \
+      charging it, and with --webhook-url and --mercadopago-webhook-secret sends the signed `payment` \
+      webhook (x-signature, x-request-id, ?data.id=<id>&type=payment).
+
+      PayPal: POST /v1/oauth2/token (Basic client id:secret), POST /v2/checkout/orders (intent CAPTURE, \
+      payment_source.card.vault_id). The vault id decides: "instrument" 422 INSTRUMENT_DECLINED, "stolen" \
+      capture DECLINED 9520, "declined" capture DECLINED 5120, "action" PAYER_ACTION_REQUIRED, "timeout" \
+      COMPLETED with the answer held, else COMPLETED. POST /v1/notifications/verify-webhook-signature \
+      answers SUCCESS when transmission_sig is hex HMAC-SHA256 under the PayPal client secret of \
+      "<transmission_id>|<transmission_time>|<webhook_id>|<crc32 of the event, keys sorted, compact>" \
+      and webhook_id is --paypal-webhook-id: the simulator plays PayPal's signer. \
+      POST /_sim/paypal/sign with an event answers the PAYPAL-* headers a real delivery would carry.
+
+      For tests (no auth): GET|DELETE /_sim/charges (every charge made, once per key: gateway, customer, \
+      amount in cents, idempotency_key, outcome succeeded|declined|requires_action|pending, payment_id, \
+      time in ms); GET|POST /_sim/config {latency_ms, timeout_hold_ms}. GET /ping answers pong. \
+      Secrets are never logged, only whether they are set.
+      """)
+
+  @Option(help: "Address to bind. Env: WHAGO_HOST.")
+  var host: String = ProcessInfo.processInfo.environment["WHAGO_HOST"] ?? "127.0.0.1"
+
+  @Option(help: "Port to listen on.")
+  var port: Int = 4000
+
+  @Option(help: "Added before every gateway answer.")
+  var latency: String = "0ms"
+
+  @Option(help: "How long a 'timeout' payment method holds its answer after charging.")
+  var timeoutHold: String = "30s"
+
+  @Option(help: "Stripe secret key requests must carry (default sk_test_sim). Env: WHAGO_SIM_STRIPE_KEY.")
+  var stripeKey: String?
+
+  @Option(help: "Mercado Pago access token requests must carry (default TEST-sim). Env: WHAGO_SIM_MERCADOPAGO_TOKEN.")
+  var mercadopagoToken: String?
+
+  @Option(help: "PayPal client id (default sim). Env: WHAGO_SIM_PAYPAL_CLIENT_ID.")
+  var paypalClientID: String?
+
+  @Option(
+    help: "PayPal client secret; also signs simulated webhooks (default sim). Env: WHAGO_SIM_PAYPAL_CLIENT_SECRET.")
+  var paypalClientSecret: String?
+
+  @Option(help: "The webhook id PayPal's signature check accepts.")
+  var paypalWebhookID: String = "WH-SIM"
+
+  @Option(help: "Where Mercado Pago subscription payments are announced. Env: WHAGO_SIM_WEBHOOK_URL.")
+  var webhookURL: String?
+
+  @Option(help: "Signs Mercado Pago webhooks (x-signature). Env: WHAGO_SIM_MERCADOPAGO_WEBHOOK_SECRET.")
+  var mercadopagoWebhookSecret: String?
+
+  @Option(help: "Log level: trace, debug, info, notice, warning, error. Env: WHAGO_LOG_LEVEL.")
+  var logLevel: String = ProcessInfo.processInfo.environment["WHAGO_LOG_LEVEL"] ?? "info"
+
+  /// A flag, else its environment variable (read here, so a secret never shows as a default in --help).
+  private func value(_ flag: String?, _ variable: String) -> String? {
+    let value = flag ?? ProcessInfo.processInfo.environment[variable]
+    return value?.isEmpty == false ? value : nil
+  }
+
+  func validate() throws {
+    guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    _ = try duration(latency, "--latency")
+    _ = try duration(timeoutHold, "--timeout-hold")
+    _ = try parsedWebhookURL()
+  }
+
+  func run() async throws {
+    var logger = Logger(label: "whago.sim.payments")
+    logger.logLevel = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+    var configuration = PaymentsSimServer.Configuration()
+    configuration.host = host
+    configuration.port = port
+    configuration.settings.latency = try duration(latency, "--latency")
+    configuration.settings.timeoutHold = try duration(timeoutHold, "--timeout-hold")
+    if let key = value(stripeKey, "WHAGO_SIM_STRIPE_KEY") { configuration.stripeKey = key }
+    if let token = value(mercadopagoToken, "WHAGO_SIM_MERCADOPAGO_TOKEN") { configuration.mercadoPagoToken = token }
+    if let id = value(paypalClientID, "WHAGO_SIM_PAYPAL_CLIENT_ID") { configuration.paypalClientID = id }
+    if let secret = value(paypalClientSecret, "WHAGO_SIM_PAYPAL_CLIENT_SECRET") {
+      configuration.paypalClientSecret = secret
+    }
+    configuration.paypalWebhookID = paypalWebhookID
+    configuration.webhookURL = try parsedWebhookURL()
+    configuration.mercadoPagoWebhookSecret = value(mercadopagoWebhookSecret, "WHAGO_SIM_MERCADOPAGO_WEBHOOK_SECRET")
+
+    let group = ServiceGroup(
+      configuration: .init(
+        services: PaymentsSimServer.services(configuration, logger: logger),
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    // Keys and secrets are never logged, only what is not secret.
+    logger.notice(
+      "payments simulator listening",
+      metadata: [
+        "address": "http://\(host):\(port)", "paypal_webhook_id": "\(configuration.paypalWebhookID)",
+        "mercadopago_webhooks":
+          "\(configuration.webhookURL != nil && configuration.mercadoPagoWebhookSecret != nil ? "on" : "off")",
+      ])
+    try await group.run()
+  }
+
+  private func duration(_ text: String, _ flag: String) throws -> Duration {
+    guard let value = DurationArgument(argument: text) else {
+      throw ValidationError("\(flag): '\(text)' is not a duration like 20ms, 5s or 1m")
+    }
+    return value.duration
+  }
+
+  private func parsedWebhookURL() throws -> URL? {
+    guard let webhookURL = value(webhookURL, "WHAGO_SIM_WEBHOOK_URL") else { return nil }
+    guard let url = URL(string: webhookURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+      throw ValidationError("--webhook-url must be an http(s) URL, like http://127.0.0.1:8080/v1/webhooks/mercadopago")
     }
     return url
   }

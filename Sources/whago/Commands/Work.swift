@@ -1,10 +1,13 @@
 import ArgumentParser
+import BillingJobs
 import CampaignJobs
 import ChipJobs
 import Foundation
 import JobCatalog
 import JobQueue
 import Logging
+import Maturation
+import MaturationJobs
 import Metrics
 import OutboundHTTP
 import Postgres
@@ -66,6 +69,11 @@ struct Work: AsyncParsableCommand {
     ProcessInfo.processInfo.environment["WHAGO_WAHA_TIMEOUT"].flatMap(DurationArgument.init(argument:))
     ?? DurationArgument(.seconds(15))
 
+  @Option(help: "How long one call to a payment gateway may take. Env: WHAGO_GATEWAY_TIMEOUT.")
+  var gatewayTimeout: DurationArgument =
+    ProcessInfo.processInfo.environment["WHAGO_GATEWAY_TIMEOUT"].flatMap(DurationArgument.init(argument:))
+    ?? DurationArgument(.seconds(30))
+
   @Option(help: "How often a campaign sender whose chip is not WORKING looks again. Env: WHAGO_CHIP_RECHECK.")
   var chipRecheck: DurationArgument =
     ProcessInfo.processInfo.environment["WHAGO_CHIP_RECHECK"].flatMap(DurationArgument.init(argument:))
@@ -121,6 +129,23 @@ struct Work: AsyncParsableCommand {
       CampaignJobs.register(
         in: &handlers, store: opened, http: client, launcher: CampaignLauncher(broker: broker, catalog: catalog),
         wahaTimeout: wahaTimeout.duration, chipRecheck: chipRecheck.duration)
+      let phrases: PhraseBank
+      do {
+        phrases = try PhraseBank.load(directory: URL(fileURLWithPath: try global.jobsDirectory()).path)
+      } catch {
+        logger.warning(
+          "no usable phrases.json beside the catalog; warm-ups use a short built-in list",
+          metadata: ["error": "\(error)"])
+        phrases = .fallback
+      }
+      BillingJobs.register(
+        in: &handlers, store: opened,
+        gateways: BillingGateways(
+          environment: ProcessInfo.processInfo.environment, http: client, timeout: gatewayTimeout.duration),
+        catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis)
+      MaturationJobs.register(
+        in: &handlers, store: opened, http: client, catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis,
+        phrases: phrases, wahaTimeout: wahaTimeout.duration)
     }
 
     let host = ProcessInfo.processInfo.hostName

@@ -25,7 +25,8 @@ final class CampaignRun: Sendable {
   /// `plan`: `key=value` limits over the enterprise plan (e.g. `min_send_gap_ms=0`).
   static func start(
     plan: [String], chips: Int = 2, simArguments: [String] = [], workerEnvironment: [String: String] = [:],
-    sharingQueueWith other: CampaignRun? = nil, label: String = #function
+    sharingQueueWith other: CampaignRun? = nil, catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil },
+    label: String = #function
   ) async throws -> CampaignRun {
     try await TestDatabase.migrate()
     let planName = "p" + TestDatabase.tenantName(label).dropFirst()
@@ -38,7 +39,10 @@ final class CampaignRun: Sendable {
     let key = try await TestDatabase.apiKey(tenant: tenant)
 
     let queue = other?.queue ?? TestRedis.queue(label)
-    let catalog = try other?.catalog ?? TestCatalog(try Self.catalogJSON(queue: queue))
+    let catalog = try other?.catalog ?? TestCatalog(try Self.catalogJSON(queue: queue, edit: catalogEdit))
+    // The phrase bank beside the catalog, as in jobs/.
+    try? FileManager.default.copyItem(
+      atPath: Self.projectJobs + "/phrases.json", toPath: catalog.directory + "/phrases.json")
     let secret = "whsec-\(UUID().uuidString)"
     let serve = try await ServeProcess(
       environment: ["WHAGO_JOBS_DIR": catalog.directory, "WHAGO_WAHA_WEBHOOK_SECRET": secret])
@@ -99,32 +103,38 @@ final class CampaignRun: Sendable {
 
   /// The project's campaign job types, as jobs/catalog.json declares them (limits included), on
   /// this test's queue and with short backoffs.
-  static func catalogJSON(queue: String) throws -> String {
-    let directory = ProcessInfo.processInfo.environment["WHAGO_JOBS_DIR"] ?? "jobs"
-    let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/catalog.json"))
+  static var projectJobs: String { ProcessInfo.processInfo.environment["WHAGO_JOBS_DIR"] ?? "jobs" }
+
+  static func catalogJSON(
+    queue: String,
+    types: [String] = ["campaign.start", "campaign.send", "chips.health", "maturation.tick", "maturation.exchange"],
+    edit: ([String: Any]) -> [String: Any]? = { _ in nil }
+  ) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: projectJobs + "/catalog.json"))
     guard let project = try JSONSerialization.jsonObject(with: data) as? [String: Any],
       let jobs = project["jobs"] as? [String: Any]
     else { throw TestSetupError("jobs/catalog.json does not read") }
     var mine: [String: Any] = [:]
-    for type in ["campaign.start", "campaign.send", "chips.health"] {
+    for type in types {
       guard var job = jobs[type] as? [String: Any] else { throw TestSetupError("jobs/catalog.json lacks \(type)") }
       job["queue"] = queue
       job["backoff"] = ["base_ms": 200, "cap_ms": 2000]
       mine[type] = job
     }
-    let catalog: [String: Any] = ["queues": [queue: ["weight": 1]], "jobs": mine]
+    var catalog: [String: Any] = ["queues": [queue: ["weight": 1]], "jobs": mine]
+    catalog = edit(catalog) ?? catalog
     return String(decoding: try JSONSerialization.data(withJSONObject: catalog), as: UTF8.self)
   }
 
   @discardableResult
-  func startWorker(concurrency: Int = 16) throws -> ChildProcess {
+  func startWorker(concurrency: Int = 16, environment: [String: String] = [:]) throws -> ChildProcess {
     let worker = try ChildProcess(
       executable: try Whago.binary,
       arguments: ["work", "--queues", queue, "--concurrency", String(concurrency), "--lease", "2s", "--grace", "5s"],
       environment: [
         "WHAGO_REDIS_URL": try TestRedis.url.description, "WHAGO_JOBS_DIR": catalog.directory,
         "WHAGO_DATABASE_URL": try TestDatabase.urlText, "WHAGO_CHIP_RECHECK": "500ms",
-      ].merging(workerEnvironment) { _, mine in mine }, label: "worker")
+      ].merging(workerEnvironment) { _, mine in mine }.merging(environment) { _, mine in mine }, label: "worker")
     workers.withLock { $0.append(worker) }
     return worker
   }

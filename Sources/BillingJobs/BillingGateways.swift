@@ -1,0 +1,47 @@
+import Foundation
+import OutboundHTTP
+import Payments
+
+/// The gateways this process can charge through, from its environment: base URLs
+/// (`WHAGO_STRIPE_API_URL`, `WHAGO_MERCADOPAGO_API_URL`, `WHAGO_PAYPAL_API_URL`; the real ones by
+/// default) and credentials (`WHAGO_STRIPE_SECRET_KEY`, `WHAGO_MERCADOPAGO_ACCESS_TOKEN`,
+/// `WHAGO_PAYPAL_CLIENT_ID` and `WHAGO_PAYPAL_CLIENT_SECRET`). A gateway without credentials is
+/// absent, and a renewal for it fails with a message that names the variable to set.
+public struct BillingGateways: Sendable {
+  let gateways: [String: any PaymentGateway]
+
+  public init(environment: [String: String], http: HTTPClient, timeout: Duration = .seconds(30)) {
+    var gateways: [String: any PaymentGateway] = [:]
+    if let key = environment["WHAGO_STRIPE_SECRET_KEY"], !key.isEmpty {
+      gateways["stripe"] = StripeGateway(
+        baseURL: environment["WHAGO_STRIPE_API_URL"] ?? "https://api.stripe.com", secretKey: key, http: http,
+        timeout: timeout)
+    }
+    if let token = environment["WHAGO_MERCADOPAGO_ACCESS_TOKEN"], !token.isEmpty {
+      gateways["mercadopago"] = MercadoPagoGateway(
+        baseURL: environment["WHAGO_MERCADOPAGO_API_URL"] ?? "https://api.mercadopago.com", accessToken: token,
+        http: http, timeout: timeout)
+    }
+    if let id = environment["WHAGO_PAYPAL_CLIENT_ID"], let secret = environment["WHAGO_PAYPAL_CLIENT_SECRET"],
+      !id.isEmpty, !secret.isEmpty
+    {
+      gateways["paypal"] = PayPalGateway(
+        baseURL: environment["WHAGO_PAYPAL_API_URL"] ?? "https://api-m.paypal.com", clientID: id, clientSecret: secret,
+        http: http, timeout: timeout)
+    }
+    self.gateways = gateways
+  }
+
+  func gateway(_ name: String) -> (any PaymentGateway)? { gateways[name] }
+
+  static func missing(_ name: String) -> String {
+    switch name {
+    case "stripe": "no Stripe credentials: set WHAGO_STRIPE_SECRET_KEY (and WHAGO_STRIPE_API_URL for a simulator)"
+    case "mercadopago":
+      "no Mercado Pago credentials: set WHAGO_MERCADOPAGO_ACCESS_TOKEN (and WHAGO_MERCADOPAGO_API_URL for a simulator)"
+    case "paypal":
+      "no PayPal credentials: set WHAGO_PAYPAL_CLIENT_ID and WHAGO_PAYPAL_CLIENT_SECRET (and WHAGO_PAYPAL_API_URL for a simulator)"
+    default: "unknown gateway \(name)"
+    }
+  }
+}

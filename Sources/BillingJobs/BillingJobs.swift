@@ -1,0 +1,15 @@
+import JobCatalog
+import JobQueue
+import Store
+import Worker
+
+/// The billing job types, registered by workers that have PostgreSQL and outbound HTTP.
+public enum BillingJobs {
+  public static func register(
+    in registry: inout HandlerRegistry, store: Store, gateways: BillingGateways, catalog: JobCatalog,
+    clock: ScheduleClock
+  ) {
+    registry.register(BillingSweep(store: store, catalog: catalog, clock: clock))
+    registry.register(BillingRenew(store: store, gateways: gateways, clock: clock))
+  }
+}

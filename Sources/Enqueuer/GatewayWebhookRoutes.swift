@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Payments
+import Store
+
+/// What `whago serve` needs to trust the payment gateways' webhooks. A gateway without it has its
+/// webhooks refused: never accepted unsigned (WHAGO's old receiver did that).
+public struct GatewayWebhookConfig: Sendable {
+  /// `whsec_…`: Stripe-Signature is HMAC-SHA256 of `t.body` under it (WHAGO_STRIPE_WEBHOOK_SECRET).
+  public var stripeSecret: String?
+  /// Mercado Pago's x-signature secret (WHAGO_MERCADOPAGO_WEBHOOK_SECRET).
+  public var mercadoPagoSecret: String?
+  /// PayPal verifies its own signatures (`verify-webhook-signature`).
+  public var payPal: PayPalWebhookVerifier?
+  public init() {}
+}
+
+/// `POST /v1/webhooks/stripe|mercadopago|paypal`: each verified by its gateway's own scheme
+/// before anything changes (a missing, wrong or stale signature answers 401 and changes nothing),
+/// then recorded once per event id. A charge outcome reported by a webhook settles the invoice's
+/// pending payment, as when a charge timed out after the gateway made it.
+struct GatewayWebhookRoutes {
+  let store: Store
+  let config: GatewayWebhookConfig
+  static let maxBody = 1 << 20
+
+  func register(on router: Router<EnqueuerContext>) {
+    router.post("v1/webhooks/stripe") { request, _ in try await stripe(request) }
+    router.post("v1/webhooks/mercadopago") { request, _ in try await mercadoPago(request) }
+    router.post("v1/webhooks/paypal") { request, _ in try await payPal(request) }
+  }
+
+  func stripe(_ request: Request) async throws -> Response {
+    let body = try await Self.body(request)
+    guard let secret = config.stripeSecret, !secret.isEmpty else {
+      throw Self.notConfigured("Stripe", "WHAGO_STRIPE_WEBHOOK_SECRET")
+    }
+    guard
+      StripeSignature.verify(
+        header: request.headers[HTTPField.Name("Stripe-Signature")!], body: body, secret: secret, now: Date())
+    else { throw Self.badSignature("Stripe-Signature (HMAC-SHA256 of t.body, within 300 s)") }
+    guard let event = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let id = event["id"] as? String
+    else { throw Problem.badJSON("a Stripe event is a JSON object with an id") }
+    let type = event["type"] as? String
+    guard try await store.firstGatewayDelivery(source: "stripe", eventID: id, type: type) else {
+      return Self.ok("duplicate")
+    }
+    let object = (event["data"] as? [String: Any])?["object"] as? [String: Any] ?? [:]
+    let invoice = ((object["metadata"] as? [String: Any])?["invoice"] as? String).flatMap { Int64($0) }
+    let intent = object["id"] as? String
+    switch (type, invoice) {
+    case ("payment_intent.succeeded", let invoice?):
+      try await store.reconcileCharge(invoiceID: invoice, result: .succeeded(paymentID: intent ?? ""), now: Date())
+    case ("payment_intent.payment_failed", let invoice?):
+      let error = object["last_payment_error"] as? [String: Any]
+      let code = error?["decline_code"] as? String ?? error?["code"] as? String
+      try await store.reconcileCharge(
+        invoiceID: invoice,
+        result: error?["code"] as? String == "authentication_required"
+          ? .requiresAction(paymentID: intent)
+          : .declined(
+            paymentID: intent, code: code, advice: error?["advice_code"] as? String,
+            hard: error?["advice_code"] as? String == "do_not_try_again"), now: Date())
+    default: break
+    }
+    return Self.ok("applied")
+  }
+
+  func mercadoPago(_ request: Request) async throws -> Response {
+    let body = try await Self.body(request)
+    guard let secret = config.mercadoPagoSecret, !secret.isEmpty else {
+      throw Self.notConfigured("Mercado Pago", "WHAGO_MERCADOPAGO_WEBHOOK_SECRET")
+    }
+    let query = request.uri.queryParameters
+    let dataID = query.get("data.id")
+    let requestID = request.headers[HTTPField.Name("x-request-id")!]
+    guard
+      MercadoPagoSignature.verify(
+        xSignature: request.headers[HTTPField.Name("x-signature")!], xRequestID: requestID, dataID: dataID,
+        secret: secret, now: Date())
+    else { throw Self.badSignature("x-signature (HMAC-SHA256 of the id/request-id/ts manifest, within 300 s)") }
+    let event = (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+    let eventID = requestID ?? (event["id"] as? String) ?? "\(event["id"] ?? dataID ?? "")"
+    guard !eventID.isEmpty else { throw Problem.badJSON("a Mercado Pago notification names its payment") }
+    let type = event["type"] as? String ?? query.get("type")
+    guard try await store.firstGatewayDelivery(source: "mercadopago", eventID: eventID, type: type) else {
+      return Self.ok("duplicate")
+    }
+    return Self.ok("recorded")
+  }
+
+  func payPal(_ request: Request) async throws -> Response {
+    let body = try await Self.body(request)
+    guard let verifier = config.payPal else {
+      throw Self.notConfigured("PayPal", "WHAGO_PAYPAL_WEBHOOK_ID with WHAGO_PAYPAL_CLIENT_ID and _SECRET")
+    }
+    var headers: [String: String] = [:]
+    for field in request.headers { headers[field.name.canonicalName] = field.value }
+    let verified: Bool
+    do {
+      verified = try await verifier.verify(headers: headers, body: body)
+    } catch {
+      throw Problem(
+        .serviceUnavailable, "verification-unavailable", "PayPal could not verify the webhook now",
+        detail: "PayPal's verify-webhook-signature did not answer (\(error)); PayPal will deliver it again")
+    }
+    guard verified else { throw Self.badSignature("PAYPAL-TRANSMISSION-SIG (checked by PayPal)") }
+    guard let event = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let id = event["id"] as? String
+    else { throw Problem.badJSON("a PayPal event is a JSON object with an id") }
+    guard try await store.firstGatewayDelivery(source: "paypal", eventID: id, type: event["event_type"] as? String)
+    else { return Self.ok("duplicate") }
+    return Self.ok("recorded")
+  }
+
+  static func body(_ request: Request) async throws -> Data {
+    do {
+      return Data(try await request.body.collect(upTo: maxBody).readableBytesView)
+    } catch is NIOTooManyBytesError {
+      throw Problem(
+        .contentTooLarge, "body-too-large", "The body is too large", detail: "webhooks are limited to 1 MiB")
+    }
+  }
+
+  static func notConfigured(_ gateway: String, _ variable: String) -> Problem {
+    Problem(
+      .unauthorized, "webhook-not-configured", "\(gateway) webhooks are not accepted here",
+      detail: "this server has no \(gateway) webhook secret (\(variable)); unverified webhooks are refused")
+  }
+
+  static func badSignature(_ scheme: String) -> Problem {
+    Problem(
+      .unauthorized, "bad-signature", "The webhook's signature does not verify",
+      detail: "missing, wrong or stale \(scheme); nothing was changed")
+  }
+
+  static func ok(_ outcome: String) -> Response {
+    Response(
+      status: .ok, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(string: #"{"result":"\#(outcome)"}"#)))
+  }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobCatalog
+import Store
+
+/// `/v1/subscription`: WHAGO's backend (a service key) starts billing a tenant; the tenant or the
+/// backend reads where it stands. Tenant keys cannot create one: that would pick a plan unpaid.
+struct SubscriptionRoutes {
+  let store: Store
+  let limits: EnqueuerServer.Limits
+
+  static let fields: Set<String> = ["plan", "gateway", "customer", "payment_method", "period_end"]
+
+  func register(on group: RouterGroup<EnqueuerContext>) {
+    group.post("subscription") { request, context in try await create(request, context: context) }
+    group.get("subscription") { _, context in try await show(context: context) }
+  }
+
+  func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    guard context.byService else {
+      throw Problem(
+        .forbidden, "service-key-required", "Only WHAGO's backend starts subscriptions",
+        detail: "use a service key with Whago-Tenant (or `whago subscription create`)")
+    }
+    let value = try JSONValue.body(try await JobRoutes.body(request, limit: limits.maxBody).readableBytesView)
+    guard case .object(let body) = value else {
+      throw Problem.invalid([.init(pointer: "", detail: "the body is a JSON object, got \(value.kind)")])
+    }
+    var errors: [Problem.FieldError] = []
+    for name in body.keys.sorted() where !Self.fields.contains(name) {
+      errors.append(.init(pointer: "/\(escape(name))", detail: "unknown field"))
+    }
+    func text(_ field: String) -> String? {
+      if case .string(let s)? = body[field], (1...255).contains(s.count),
+        !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+      {
+        return s
+      }
+      errors.append(.init(pointer: "/\(field)", detail: "a string of 1 to 255 characters is required"))
+      return nil
+    }
+    let plan = text("plan")
+    let gateway = text("gateway")
+    let customer = text("customer")
+    let method = text("payment_method")
+    var periodEnd: Date?
+    if let end = body["period_end"] {
+      if case .string(let s) = end, let date = JobSubmission.parseDate(s) {
+        periodEnd = date
+      } else {
+        errors.append(.init(pointer: "/period_end", detail: "must be an RFC 3339 time with a zone"))
+      }
+    }
+    guard errors.isEmpty, let plan, let gateway, let customer, let method else { throw Problem.invalid(errors) }
+    do {
+      _ = try await store.createSubscription(
+        tenant: access.tenant.name, plan: plan, gateway: gateway, customer: customer, paymentMethod: method,
+        periodEnd: periodEnd)
+    } catch SubscriptionError.exists(let name) {
+      throw Problem(
+        .conflict, "subscription-exists", "The tenant has a subscription", detail: "\(SubscriptionError.exists(name))")
+    } catch let error as SubscriptionError {
+      throw Problem.invalid([.init(pointer: "/gateway", detail: "\(error)")])
+    } catch let error as PlanError {
+      throw Problem.invalid([.init(pointer: "/plan", detail: "\(error)")])
+    }
+    return try await view(access.tenant.name, status: .created)
+  }
+
+  func show(context: EnqueuerContext) async throws -> Response {
+    try await view(try context.tenant().tenant.name, status: .ok)
+  }
+
+  private func view(_ tenant: String, status: HTTPResponse.Status) async throws -> Response {
+    let (subscription, invoices, payments): (Subscription, [InvoiceRecord], [PaymentRecord])
+    do {
+      (subscription, invoices, payments) = try await store.subscription(tenant: tenant)
+    } catch let error as SubscriptionError {
+      throw Problem.notFound("\(error)")
+    }
+    let iso = ISO8601DateFormatter()
+    func time(_ date: Date?) -> String? { date.map(iso.string(from:)) }
+    struct View: Encodable {
+      struct Invoice: Encodable {
+        var id: Int64
+        var plan: String
+        var period_start: String
+        var amount_cents: Int
+        var status: String
+        var next_attempt_at: String?
+        var attempts: [Attempt]
+      }
+      struct Attempt: Encodable {
+        var attempt: Int
+        var outcome: String
+        var decline_code: String?
+      }
+      var plan: String
+      var gateway: String
+      var status: String
+      var current_period_start: String
+      var current_period_end: String
+      var invoices: [Invoice]
+    }
+    let body = View(
+      plan: subscription.plan, gateway: subscription.gateway, status: subscription.status,
+      current_period_start: iso.string(from: subscription.currentPeriodStart),
+      current_period_end: iso.string(from: subscription.currentPeriodEnd),
+      invoices: invoices.map { invoice in
+        View.Invoice(
+          id: invoice.id, plan: invoice.plan, period_start: iso.string(from: invoice.periodStart),
+          amount_cents: invoice.amountCents, status: invoice.status, next_attempt_at: time(invoice.nextAttemptAt),
+          attempts: payments.filter { $0.invoiceId == invoice.id }.sorted { $0.attempt < $1.attempt }.map {
+            View.Attempt(attempt: $0.attempt, outcome: $0.outcome, decline_code: $0.declineCode)
+          })
+      })
+    return try JobRoutes.json(status, body)
+  }
+}

@@ -1,0 +1,106 @@
+import Campaigns
+import Foundation
+import JobQueue
+import Logging
+import OutboundHTTP
+import Store
+import WAHA
+import Worker
+
+/// `maturation.exchange`: one planned warm-up message, sent as a person would: read receipt,
+/// typing for as long as the text takes (2.5 to 4.5 characters a second), then the text. A paused
+/// or stopped program, a chip that is not WORKING, or a moment outside the window skips it (a day
+/// never spills into the next). An interrupted send is looked up in the chat before it is retried.
+public struct MaturationExchange: JobHandler {
+  public struct Parameters: Decodable, Sendable {
+    var exchange_id: Int64
+  }
+  public static let type = "maturation.exchange"
+
+  let store: Store
+  let http: HTTPClient
+  let clock: ScheduleClock
+  let wahaTimeout: Duration
+
+  public func run(_ parameters: Parameters, context: JobContext) async throws {
+    guard let exchange = try await store.exchange(id: parameters.exchange_id),
+      exchange.state == "planned" || exchange.state == "sending"
+    else { return }
+    guard exchange.programStatus == "active" else {
+      try await store.finishExchange(
+        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "program \(exchange.programStatus)")
+      return
+    }
+    let chips = try await store.maturationChips(programID: exchange.programId)
+    guard let from = chips.first(where: { $0.id == exchange.fromChipId }),
+      let to = chips.first(where: { $0.id == exchange.toChipId })
+    else {
+      try await store.finishExchange(
+        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "chip left the program")
+      return
+    }
+    let now = Date(
+      timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+    guard let program = try await store.livePrograms(now: now).first(where: { $0.id == exchange.programId }) else {
+      try await store.finishExchange(id: exchange.id, state: "skipped", wahaMessageID: nil, error: "program not active")
+      return
+    }
+    let window = try SendingWindow(
+      timeZone: program.timezone, start: String(program.windowStart.prefix(5)),
+      end: String(program.windowEnd.prefix(5)), days: Set(program.windowDays))
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = window.timeZone
+    let localDate = MaturationTick.localDate(calendar.startOfDay(for: now), calendar)
+    guard window.contains(now) else {
+      try await store.finishExchange(id: exchange.id, state: "skipped", wahaMessageID: nil, error: "outside the window")
+      try await store.recordMaturationSkip(
+        programID: program.id, localDate: localDate, reason: "outside_window", chipID: from.id, detail: "ran late")
+      return
+    }
+    guard from.status == "WORKING" else {
+      try await store.finishExchange(
+        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "chip not WORKING (\(from.status))")
+      try await store.recordMaturationSkip(
+        programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: from.id, detail: from.status)
+      return
+    }
+    let sender = WAHAClient(baseURL: from.wahaUrl, apiKey: from.wahaApiKey, http: http, timeout: wahaTimeout)
+    let peerChat: String
+    if let known = to.chatId {
+      peerChat = known
+    } else {
+      let peer = WAHAClient(baseURL: to.wahaUrl, apiKey: to.wahaApiKey, http: http, timeout: wahaTimeout)
+      guard let me = try await peer.session(to.session).me?.id else {
+        throw WAHAError.transient("chip \(to.id)'s session has no number yet")
+      }
+      peerChat = me
+      try await store.recordChipChatID(id: to.id, chatID: me)
+    }
+    if exchange.state == "sending" {
+      let since = exchange.createdAt.addingTimeInterval(-60)
+      let earlier = try await sender.messages(session: from.session, chatId: peerChat, fromMe: true, since: since)
+      if let found = earlier.first(where: { $0.body == exchange.text }) {
+        try await store.finishExchange(id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil)
+        return
+      }
+    } else {
+      guard try await store.claimExchange(id: exchange.id) else { return }
+    }
+    do {
+      try await sender.sendSeen(session: from.session, chatId: peerChat)
+      try await sender.startTyping(session: from.session, chatId: peerChat)
+      var random = SystemRandomNumberGenerator()
+      let typing = HumanPace().typingDuration(for: exchange.text, using: &random)
+      // On a compressed test clock the typing shrinks with the day.
+      try await Task.sleep(for: typing / max(clock.speed, 1))
+      try await sender.stopTyping(session: from.session, chatId: peerChat)
+      let sent = try await sender.sendText(session: from.session, chatId: peerChat, text: exchange.text)
+      try await store.finishExchange(id: exchange.id, state: "sent", wahaMessageID: sent.id, error: nil)
+    } catch let error as WAHAError where !error.isTransient {
+      try await store.finishExchange(id: exchange.id, state: "failed", wahaMessageID: nil, error: error.description)
+      if case .sessionNotWorking(_, let status) = error {
+        try await store.recordChipStatus(id: from.id, status: status)
+      }
+    }
+  }
+}

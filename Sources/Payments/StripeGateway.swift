@@ -1,0 +1,91 @@
+import OutboundHTTP
+
+/// Stripe, through `POST /v1/payment_intents` confirmed off-session on a saved payment method:
+/// the renewal flow Stripe documents for charging a customer who is not present.
+public struct StripeGateway: PaymentGateway {
+  public var gateway: Gateway { .stripe }
+  private let secretKey: String
+  private let transport: GatewayTransport
+
+  public init(baseURL: String, secretKey: String, http: HTTPClient, timeout: Duration = .seconds(30)) {
+    self.secretKey = secretKey
+    transport = GatewayTransport(
+      gateway: .stripe, baseURL: baseURL, http: http, timeout: timeout, secrets: [secretKey])
+  }
+
+  public func charge(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome {
+    try request.validate()
+    let form = FormEncoding.encode([
+      ("amount", String(request.amountCents)),
+      ("currency", request.currency.lowercased()),
+      ("customer", request.customer),
+      ("payment_method", request.paymentMethod),
+      ("off_session", "true"),
+      ("confirm", "true"),
+      ("metadata[invoice]", String(request.invoiceID)),
+      ("description", request.description),
+    ])
+    let outbound = transport.request(
+      "POST", "/v1/payment_intents",
+      headers: [
+        ("Authorization", "Bearer \(secretKey)"), ("Idempotency-Key", request.idempotencyKey),
+        ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
+      ], body: Array(form.utf8))
+    let response = try await transport.send(outbound)
+    do {
+      return try StripeAnswer.outcome(response, failure: { transport.failure(response, outbound, detail: $0) })
+    } catch {
+      throw transport.redacted(error)
+    }
+  }
+}
+
+/// Stripe's answers to a confirmed PaymentIntent, read into an outcome.
+enum StripeAnswer {
+  struct PaymentIntent: Decodable {
+    var id: String
+    var status: String?
+  }
+
+  struct ErrorBody: Decodable {
+    struct Detail: Decodable {
+      var type: String?
+      var code: String?
+      var declineCode: String?
+      var adviceCode: String?
+      var message: String?
+      var paymentIntent: PaymentIntent?
+    }
+    var error: Detail
+  }
+
+  /// Decline codes after which no retry can succeed: the card is gone or the issuer suspects fraud.
+  static let hardDeclines: Set = ["lost_card", "stolen_card", "pickup_card", "fraudulent", "restricted_card"]
+
+  static func outcome(
+    _ response: OutboundResponse, failure: (String?) -> PaymentError
+  ) throws(PaymentError) -> ChargeOutcome {
+    if (200..<300).contains(response.status) {
+      guard let intent = GatewayJSON.decode(PaymentIntent.self, response) else {
+        throw failure("the answer is not a PaymentIntent")
+      }
+      switch intent.status {
+      case "succeeded": return .succeeded(paymentID: intent.id)
+      case "requires_action": return .requiresAction(paymentID: intent.id)
+      case "processing":
+        // The card network has not answered yet; the same key later answers the final state.
+        throw .transient("Stripe payment \(intent.id) is still processing")
+      default:
+        throw failure("PaymentIntent \(intent.id) is \(intent.status ?? "without a status")")
+      }
+    }
+    let error = GatewayJSON.decode(ErrorBody.self, response)?.error
+    let detail = error.map { [$0.type, $0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }
+    guard response.status == 402, let error, error.type == "card_error" else { throw failure(detail) }
+    let paymentID = error.paymentIntent?.id
+    if error.code == "authentication_required" { return .requiresAction(paymentID: paymentID) }
+    let code = error.declineCode ?? error.code
+    let hard = code.map { hardDeclines.contains($0) } == true || error.adviceCode == "do_not_try_again"
+    return .declined(paymentID: paymentID, code: code, advice: error.adviceCode, hard: hard)
+  }
+}

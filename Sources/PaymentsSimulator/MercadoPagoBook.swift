@@ -1,0 +1,52 @@
+import Foundation
+import Synchronization
+import WAHASimulator
+
+/// The payments and subscriptions (preapprovals) the simulated Mercado Pago holds, so
+/// `GET /v1/payments/{id}` can answer what a charge or a subscription made.
+final class MercadoPagoBook: Sendable {
+  struct Preapproval: Sendable {
+    var id: String
+    var payerEmail: String
+    var amountCents: Int
+    var json: JSON
+  }
+
+  private struct State {
+    var payments: [Int64: JSON] = [:]
+    var preapprovals: [String: Preapproval] = [:]
+    var nextPaymentID: Int64 = 1_320_000_000 + Int64.random(in: 0..<1_000_000) * 100
+  }
+
+  private let state = Mutex(State())
+
+  /// A new payment id, as Mercado Pago's: a large integer.
+  func nextPaymentID() -> Int64 {
+    state.withLock {
+      $0.nextPaymentID += 1
+      return $0.nextPaymentID
+    }
+  }
+
+  func store(payment: JSON, id: Int64) { state.withLock { $0.payments[id] = payment } }
+  func payment(_ id: Int64) -> JSON? { state.withLock { $0.payments[id] } }
+
+  func store(_ preapproval: Preapproval) { state.withLock { $0.preapprovals[preapproval.id] = preapproval } }
+  func preapproval(_ id: String) -> Preapproval? { state.withLock { $0.preapprovals[id] } }
+}
+
+/// Mercado Pago's error envelope: `{"message", "error", "status", "cause": [...]}`.
+enum MercadoPagoErrors {
+  static func error(_ status: Int, _ error: String, _ message: String) -> GatewayReply {
+    GatewayReply(
+      code: status,
+      body: [
+        "message": .string(message), "error": .string(error), "status": .int(status),
+        "cause": [["code": .int(status), "description": .string(message)]],
+      ])
+  }
+
+  static let unauthorized = error(401, "unauthorized", "invalid access token")
+
+  static func badRequest(_ message: String) -> GatewayReply { error(400, "bad_request", message) }
+}

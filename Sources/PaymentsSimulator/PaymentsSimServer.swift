@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WAHASimulator
+
+/// `whago sim payments`: Stripe, Mercado Pago and PayPal on one port, at the gateways' own paths,
+/// so the billing job and its tests charge cards end to end without a sandbox account, meet every
+/// outcome on demand, and can check that a retry never charges twice (`GET /_sim/charges`).
+public enum PaymentsSimServer {
+  public struct Configuration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 4000
+    /// The secret key Stripe requests must carry (`Authorization: Bearer`).
+    public var stripeKey = "sk_test_sim"
+    /// The access token Mercado Pago requests must carry.
+    public var mercadoPagoToken = "TEST-sim"
+    /// PayPal's client credentials for `/v1/oauth2/token`; the secret also signs simulated webhooks.
+    public var paypalClientID = "sim"
+    public var paypalClientSecret = "sim"
+    /// The webhook id PayPal's signature check accepts.
+    public var paypalWebhookID = "WH-SIM"
+    /// Where Mercado Pago subscription payments are announced, with the secret that signs them.
+    public var webhookURL: URL?
+    public var mercadoPagoWebhookSecret: String?
+    public var settings = PaymentsSimSettings()
+    public init() {}
+  }
+
+  /// The HTTP server and the webhook poster, to run in one service group.
+  public static func services(_ configuration: Configuration, logger: Logger) -> [any Service] {
+    let settings = LiveSettings(configuration.settings)
+    let log = ChargeLog()
+    let flow = ChargeFlow(keys: IdempotencyKeys(), log: log, settings: settings)
+    let book = MercadoPagoBook()
+    let poster = WebhookPoster(logger: logger)
+    var webhook: (url: String, secret: String)?
+    if let url = configuration.webhookURL, let secret = configuration.mercadoPagoWebhookSecret {
+      webhook = (url.absoluteString, secret)
+    }
+
+    let router = Router()
+    router.get("ping") { _, _ in GatewayReply(code: 200, body: ["message": "pong"]).response() }
+    ControlRoutes(settings: settings, log: log).register(on: router)
+    StripeRoutes(secretKey: configuration.stripeKey, flow: flow).register(on: router)
+    MercadoPagoRoutes(accessToken: configuration.mercadoPagoToken, flow: flow, book: book).register(on: router)
+    MercadoPagoPreapproval(
+      accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, poster: poster, webhook: webhook
+    ).register(on: router)
+    PayPalRoutes(
+      clientID: configuration.paypalClientID, clientSecret: configuration.paypalClientSecret, tokens: PayPalTokens(),
+      signer: PayPalSigner(secret: configuration.paypalClientSecret, webhookID: configuration.paypalWebhookID),
+      flow: flow
+    ).register(on: router)
+
+    let app = Application(
+      router: router,
+      configuration: .init(
+        address: .hostname(configuration.host, port: configuration.port), serverName: "payments-sim"),
+      logger: logger)
+    return [poster, app]
+  }
+}

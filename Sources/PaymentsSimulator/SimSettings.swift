@@ -1,0 +1,67 @@
+import Synchronization
+import WAHASimulator
+
+/// What a test turns while the simulator runs (`POST /_sim/config`).
+public struct PaymentsSimSettings: Sendable, Equatable {
+  /// Added before every gateway answer, while a charge holds its idempotency key (so a concurrent
+  /// duplicate meets Stripe's 409).
+  public var latency: Duration = .zero
+  /// How long a "timeout" payment method holds its answer after charging: longer than the client's
+  /// timeout, so the client gives up on a charge that went through.
+  public var timeoutHold: Duration = .seconds(30)
+
+  public init() {}
+
+  var json: JSON {
+    ["latency_ms": .int(latency.milliseconds), "timeout_hold_ms": .int(timeoutHold.milliseconds)]
+  }
+
+  /// Applies the fields present in `patch`; nothing changes unless all of it is valid.
+  mutating func apply(_ patch: JSON) throws(GatewayReply) {
+    guard case .object(let fields) = patch else { throw ControlRoutes.invalid(["body must be a JSON object"]) }
+    var next = self
+    var problems: [String] = []
+    for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+      guard key == "latency_ms" || key == "timeout_hold_ms" else {
+        problems.append("unknown field \(key); known: latency_ms, timeout_hold_ms")
+        continue
+      }
+      guard let number = value.number, number >= 0, number <= 3_600_000 else {
+        problems.append("\(key) must be milliseconds from 0 to 3600000")
+        continue
+      }
+      if key == "latency_ms" {
+        next.latency = .milliseconds(Int64(number))
+      } else {
+        next.timeoutHold = .milliseconds(Int64(number))
+      }
+    }
+    guard problems.isEmpty else { throw ControlRoutes.invalid(problems) }
+    self = next
+  }
+}
+
+/// The settings in force, shared by every route.
+final class LiveSettings: Sendable {
+  private let settings: Mutex<PaymentsSimSettings>
+
+  init(_ settings: PaymentsSimSettings) {
+    self.settings = Mutex(settings)
+  }
+
+  var current: PaymentsSimSettings { settings.withLock { $0 } }
+
+  func update(_ patch: JSON) throws(GatewayReply) -> PaymentsSimSettings {
+    try settings.withLock { (settings) throws(GatewayReply) -> PaymentsSimSettings in
+      try settings.apply(patch)
+      return settings
+    }
+  }
+}
+
+extension Duration {
+  var milliseconds: Int {
+    let (seconds, attoseconds) = components
+    return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+  }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import Postgres
+
+/// A subscription whose renewal (or next dunning attempt) is due, as the sweep finds it.
+public struct DueRenewal: Sendable, Equatable {
+  public var subscriptionID: Int64
+  public var periodStart: Date
+  public var tenant: String
+  /// 1 for the first charge of the period; one more for each finished attempt.
+  public var attempt: Int
+}
+
+/// One charge to make: the payment row is written (pending) before the gateway is called, with the
+/// idempotency key the gateway will see. A run that dies after the call finds the row pending and
+/// charges again with the same key, and the gateway answers with the first result.
+public struct ChargeAttempt: Sendable, Equatable {
+  public var paymentID: Int64
+  public var invoiceID: Int64
+  public var attempt: Int
+  public var idempotencyKey: String
+  public var amountCents: Int
+  public var currency: String
+  public var gateway: String
+  public var customer: String
+  public var paymentMethod: String
+  public var tenant: String
+}
+
+/// What the gateway said, in the ledger's terms.
+public enum ChargeResult: Sendable, Equatable {
+  case succeeded(paymentID: String)
+  case declined(paymentID: String?, code: String?, advice: String?, hard: Bool)
+  case requiresAction(paymentID: String?)
+  case error(String)
+}
+
+/// Where a subscription is after a charge.
+public enum RenewalState: Sendable, Equatable {
+  case paid(periodEnd: Date)
+  case retryAt(Date)
+  case waitingForCustomer
+  case suspended
+}
+
+/// WHAGO's dunning: three attempts in all, the second a day after the first, the third two days
+/// after that (day 3), never hours apart; then suspended; after 7 days suspended, the free plan.
+public enum Dunning {
+  public static let attempts = 3
+  public static let retryAfter: [TimeInterval] = [86_400, 2 * 86_400]
+  public static let suspensionBeforeFree: TimeInterval = 7 * 86_400
+  /// A charge that needs the customer (or a hard decline) is not retried; the account is suspended
+  /// when the dunning days have passed without a payment.
+  public static let graceWithoutRetry: TimeInterval = 3 * 86_400
+}
+
+extension Store {
+  /// Subscriptions charged by us whose period ended, and open invoices whose next attempt is due.
+  public func dueRenewals(now: Date) async throws -> [DueRenewal] {
+    try await pool.query(
+      """
+      SELECT s.id, s.current_period_end AS period_start, t.name,
+        1 + coalesce((SELECT count(*) FROM payments p WHERE p.invoice_id = i.id AND p.outcome <> 'pending'), 0)::int
+          AS attempt
+      FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id
+      LEFT JOIN invoices i ON i.subscription_id = s.id AND i.period_start = s.current_period_end
+      WHERE s.status IN ('active', 'past_due') AND s.payment_method IS NOT NULL AND s.current_period_end <= $1
+        AND (i.id IS NULL OR (i.status = 'open' AND i.next_attempt_at <= $1))
+      ORDER BY s.current_period_end
+      """, [now]
+    ).rows.map {
+      DueRenewal(
+        subscriptionID: try $0.decode("id"), periodStart: try $0.decode("period_start"), tenant: try $0.decode("name"),
+        attempt: try $0.decode("attempt"))
+    }
+  }
+
+  /// The charge to make for the subscription's period starting at `periodStart`, creating the
+  /// invoice once; nil when there is nothing to charge (paid, not yet due, attempts used up).
+  public func prepareCharge(subscriptionID: Int64, periodStart: Date, now: Date) async throws -> ChargeAttempt? {
+    try await pool.transaction { connection in
+      guard
+        let sub = try connection.query(
+          "SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE id = $1 FOR UPDATE", [subscriptionID]
+        ).decode(Subscription.self).first,
+        sub.status == "active" || sub.status == "past_due", let method = sub.paymentMethod,
+        abs(sub.currentPeriodEnd.timeIntervalSince(periodStart)) < 0.001
+      else { return nil }
+      let plan = sub.nextPlan ?? sub.plan
+      try connection.query(
+        """
+        INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents, next_attempt_at)
+        SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents, $4 FROM plans WHERE name = $2
+        ON CONFLICT (subscription_id, period_start) DO NOTHING
+        """, [subscriptionID, plan, periodStart, now])
+      let invoice = try connection.query(
+        """
+        SELECT id, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at, currency
+        FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE
+        """, [subscriptionID, periodStart])[0]
+      let record = try invoice.decode(InvoiceRecord.self)
+      guard record.status == "open" else { return nil }
+      let last = try connection.query(
+        "SELECT id, attempt, idempotency_key, outcome FROM payments WHERE invoice_id = $1 ORDER BY attempt DESC LIMIT 1",
+        [record.id]
+      ).first
+      let attempt: Int
+      let paymentID: Int64
+      let key: String
+      if let last, try last.decode("outcome", as: String.self) == "pending" {
+        // The last run died or timed out mid-charge: the same attempt, the same key.
+        (attempt, paymentID, key) = (
+          try last.decode("attempt"), try last.decode("id"), try last.decode("idempotency_key")
+        )
+      } else {
+        let previous = try last?.decode("attempt", as: Int.self) ?? 0
+        guard previous < Dunning.attempts, let due = record.nextAttemptAt, due <= now.addingTimeInterval(0.001) else {
+          return nil
+        }
+        attempt = previous + 1
+        key = "whago-invoice-\(record.id)-attempt-\(attempt)"
+        paymentID = try connection.query(
+          """
+          INSERT INTO payments (invoice_id, attempt, idempotency_key, gateway, amount_cents)
+          VALUES ($1, $2, $3, $4, $5) RETURNING id
+          """, [record.id, attempt, key, sub.gateway, record.amountCents]
+        )[0].decode("id")
+      }
+      let tenant = try connection.query("SELECT name FROM tenants WHERE id = $1", [sub.tenantId])[0].decode(
+        "name", as: String.self)
+      return ChargeAttempt(
+        paymentID: paymentID, invoiceID: record.id, attempt: attempt, idempotencyKey: key,
+        amountCents: record.amountCents, currency: try invoice.decode("currency"), gateway: sub.gateway,
+        customer: sub.gatewayCustomer, paymentMethod: method, tenant: tenant)
+    }
+  }
+
+  /// Records the gateway's answer and moves the subscription on: paid (next period, plan credits
+  /// reset), a retry days later, waiting for the customer, or suspended after the last attempt.
+  public func recordCharge(_ charge: ChargeAttempt, result: ChargeResult, now: Date) async throws -> RenewalState {
+    try await pool.transaction { connection in
+      let (outcome, gatewayID, code, advice, error): (String, String?, String?, String?, String?) =
+        switch result {
+        case .succeeded(let id): ("succeeded", id, nil, nil, nil)
+        case .declined(let id, let code, let advice, _): ("declined", id, code, advice, nil)
+        case .requiresAction(let id): ("requires_action", id, nil, nil, nil)
+        case .error(let message): ("error", nil, nil, nil, message)
+        }
+      try connection.query(
+        """
+        UPDATE payments SET outcome = $2, gateway_payment_id = coalesce($3, gateway_payment_id), decline_code = $4,
+          advice_code = $5, error = $6, finished_at = now()
+        WHERE id = $1 AND outcome = 'pending'
+        """, [charge.paymentID, outcome, gatewayID, code, advice, error])
+      let sub = try connection.query(
+        """
+        SELECT s.id, s.tenant_id FROM subscriptions s JOIN invoices i ON i.subscription_id = s.id WHERE i.id = $1
+        FOR UPDATE OF s
+        """, [charge.invoiceID])[0]
+      let subscriptionID: Int64 = try sub.decode("id")
+      let tenantID: Int64 = try sub.decode("tenant_id")
+      switch result {
+      case .succeeded:
+        return try Self.markPaid(
+          connection, invoiceID: charge.invoiceID, subscriptionID: subscriptionID, tenantID: tenantID)
+      case .declined(_, _, _, hard: false) where charge.attempt < Dunning.attempts:
+        let next = now.addingTimeInterval(Dunning.retryAfter[charge.attempt - 1])
+        try connection.query(
+          "UPDATE invoices SET next_attempt_at = $2, updated_at = now() WHERE id = $1", [charge.invoiceID, next])
+        try connection.query(
+          "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
+        try Self.event(
+          connection, tenantID, "billing.payment_failed", ["attempt": charge.attempt, "invoice": charge.invoiceID])
+        return .retryAt(next)
+      case .declined(_, _, _, hard: false), .error:
+        if case .error = result, charge.attempt < Dunning.attempts {
+          // Our request was refused (configuration): no blind retry, an operator must look.
+          try connection.query(
+            "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
+          try connection.query(
+            "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
+          try Self.event(connection, tenantID, "billing.charge_error", ["invoice": charge.invoiceID])
+          return .waitingForCustomer
+        }
+        try Self.suspend(
+          connection, subscriptionID: subscriptionID, tenantID: tenantID, invoiceID: charge.invoiceID, at: now)
+        return .suspended
+      case .declined(_, _, _, hard: true), .requiresAction:
+        try connection.query(
+          "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
+        try connection.query(
+          "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
+        try Self.event(
+          connection, tenantID, "billing.action_required", ["invoice": charge.invoiceID, "attempt": charge.attempt])
+        return .waitingForCustomer
+      }
+    }
+  }
+
+  /// Past-due subscriptions nobody will retry (the customer had to act) whose dunning days have
+  /// passed: suspended. Returns the tenants concerned.
+  public func suspendOverdue(now: Date) async throws -> [String] {
+    try await pool.transaction { connection in
+      let rows = try connection.query(
+        """
+        SELECT s.id, s.tenant_id, i.id AS invoice_id, t.name FROM subscriptions s
+        JOIN invoices i ON i.subscription_id = s.id AND i.period_start = s.current_period_end AND i.status = 'open'
+        JOIN tenants t ON t.id = s.tenant_id
+        WHERE s.status = 'past_due' AND i.next_attempt_at IS NULL AND i.period_start + $2::interval <= $1
+        FOR UPDATE OF s
+        """, [now, "\(Int(Dunning.graceWithoutRetry)) seconds"])
+      return try rows.rows.map { row in
+        try Self.suspend(
+          connection, subscriptionID: try row.decode("id"), tenantID: try row.decode("tenant_id"),
+          invoiceID: try row.decode("invoice_id"), at: now)
+        return try row.decode("name")
+      }
+    }
+  }
+
+  /// Suspended for 7 days: the tenant drops to the free plan (its limits apply from the next
+  /// token taken) and the subscription ends. Returns the tenants concerned.
+  public func downgradeSuspended(now: Date) async throws -> [String] {
+    try await pool.transaction { connection in
+      let rows = try connection.query(
+        """
+        UPDATE subscriptions SET status = 'canceled', canceled_at = $1, updated_at = now()
+        WHERE status = 'suspended' AND suspended_at + $2::interval <= $1
+        RETURNING tenant_id
+        """, [now, "\(Int(Dunning.suspensionBeforeFree)) seconds"])
+      var names: [String] = []
+      for row in rows.rows {
+        let tenantID: Int64 = try row.decode("tenant_id")
+        names.append(
+          try connection.query(
+            "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
+          )[0].decode("name"))
+        try Self.event(connection, tenantID, "billing.downgraded", ["plan": "free"])
+      }
+      return names
+    }
+  }
+
+  private static func markPaid(
+    _ connection: PostgresConnection, invoiceID: Int64, subscriptionID: Int64, tenantID: Int64
+  ) throws -> RenewalState {
+    let invoice = try connection.query(
+      """
+      UPDATE invoices SET status = 'paid', paid_at = now(), next_attempt_at = NULL, updated_at = now()
+      WHERE id = $1 AND status = 'open' RETURNING plan, period_start, period_end
+      """, [invoiceID])
+    guard let paid = invoice.first else {
+      let end = try connection.query("SELECT current_period_end FROM subscriptions WHERE id = $1", [subscriptionID])
+      return .paid(periodEnd: try end[0].decode("current_period_end"))
+    }
+    let plan: String = try paid.decode("plan")
+    let start = paid.text("period_start")
+    let end: Date = try paid.decode("period_end")
+    try connection.query(
+      """
+      UPDATE subscriptions SET current_period_start = $2::timestamptz, current_period_end = $3, plan = $4,
+        next_plan = NULL, status = 'active', suspended_at = NULL, updated_at = now()
+      WHERE id = $1
+      """, [subscriptionID, start, end, plan])
+    try connection.query("UPDATE tenants SET plan = $2, status = 'active' WHERE id = $1", [tenantID, plan])
+    // The new period's plan credits: reset, not carried over.
+    let monthly = try connection.query("SELECT monthly_credits FROM plans WHERE name = $1", [plan])[0]
+      .decodeIfPresent("monthly_credits", as: Int.self)
+    if let monthly {
+      try connection.query(
+        """
+        INSERT INTO credit_accounts (tenant_id, plan_credits_granted, plan_credits_left, period_start, period_end)
+        VALUES ($1, $2, $2, $3::timestamptz, $4)
+        ON CONFLICT (tenant_id) DO UPDATE SET plan_credits_granted = $2, plan_credits_left = $2,
+          period_start = $3::timestamptz, period_end = $4, low_alerted_at = NULL, updated_at = now()
+        """, [tenantID, monthly, start, end])
+      if monthly > 0 {
+        try connection.query(
+          """
+          INSERT INTO credit_ledger (tenant_id, delta, bucket, reason, period_start)
+          VALUES ($1, $2, 'plan', 'period_reset', $3::timestamptz) ON CONFLICT DO NOTHING
+          """, [tenantID, monthly, start])
+      }
+    }
+    try event(connection, tenantID, "billing.paid", ["invoice": invoiceID])
+    return .paid(periodEnd: end)
+  }
+
+  private static func suspend(
+    _ connection: PostgresConnection, subscriptionID: Int64, tenantID: Int64, invoiceID: Int64, at now: Date
+  ) throws {
+    try connection.query(
+      "UPDATE invoices SET status = 'uncollectible', next_attempt_at = NULL, updated_at = now() WHERE id = $1",
+      [invoiceID])
+    try connection.query(
+      """
+      UPDATE subscriptions SET status = 'suspended', suspended_at = coalesce(suspended_at, $2), updated_at = now()
+      WHERE id = $1
+      """, [subscriptionID, now])
+    try connection.query("UPDATE tenants SET status = 'suspended' WHERE id = $1", [tenantID])
+    try event(connection, tenantID, "billing.suspended", ["invoice": invoiceID])
+  }
+
+  static func event(_ connection: PostgresConnection, _ tenantID: Int64, _ kind: String, _ payload: [String: Any])
+    throws
+  {
+    let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+    try connection.query(
+      "INSERT INTO events (tenant_id, kind, payload) VALUES ($1, $2, $3::jsonb)",
+      [tenantID, kind, String(decoding: data, as: UTF8.self)])
+  }
+}
+
+extension Store {
+  /// A gateway's webhook, verified: recorded once per event id (gateways retry), false when it
+  /// was already handled.
+  public func firstGatewayDelivery(source: String, eventID: String, type: String?) async throws -> Bool {
+    try await pool.query(
+      """
+      INSERT INTO webhook_events (source, event_id, event_type) VALUES ($1, $2, $3)
+      ON CONFLICT (source, event_id) DO NOTHING
+      """, [source, eventID, type]
+    ).affected > 0
+  }
+
+  /// A gateway reported the outcome of a charge whose answer we may never have seen (a timeout
+  /// after charging): the invoice's pending payment takes that outcome, as if the call had answered.
+  @discardableResult
+  public func reconcileCharge(invoiceID: Int64, result: ChargeResult, now: Date) async throws -> RenewalState? {
+    let rows = try await pool.query(
+      """
+      SELECT p.id, p.attempt, p.idempotency_key, p.amount_cents, i.currency, s.gateway, s.gateway_customer,
+        coalesce(s.payment_method, '') AS payment_method, t.name
+      FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN subscriptions s ON s.id = i.subscription_id
+      JOIN tenants t ON t.id = s.tenant_id
+      WHERE p.invoice_id = $1 AND p.outcome = 'pending' ORDER BY p.attempt DESC LIMIT 1
+      """, [invoiceID])
+    guard let row = rows.first else { return nil }
+    let charge = ChargeAttempt(
+      paymentID: try row.decode("id"), invoiceID: invoiceID, attempt: try row.decode("attempt"),
+      idempotencyKey: try row.decode("idempotency_key"), amountCents: try row.decode("amount_cents"),
+      currency: try row.decode("currency"), gateway: try row.decode("gateway"),
+      customer: try row.decode("gateway_customer"), paymentMethod: try row.decode("payment_method"),
+      tenant: try row.decode("name"))
+    return try await recordCharge(charge, result: result, now: now)
+  }
+}

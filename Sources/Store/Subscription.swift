@@ -1,0 +1,118 @@
+import Foundation
+import Postgres
+
+/// How a tenant pays for its plan: the gateway, the customer and card there, and where it stands
+/// in the billing cycle (active, past_due, suspended, canceled).
+public struct Subscription: Codable, Sendable, Equatable {
+  public var id: Int64
+  public var tenantId: Int64
+  public var plan: String
+  public var nextPlan: String?
+  public var gateway: String
+  public var gatewayCustomer: String
+  public var paymentMethod: String?
+  public var gatewaySubscriptionId: String?
+  public var currentPeriodStart: Date
+  public var currentPeriodEnd: Date
+  public var status: String
+  public var suspendedAt: Date?
+  public var canceledAt: Date?
+}
+
+/// One period's bill and the attempts to collect it.
+public struct InvoiceRecord: Codable, Sendable, Equatable {
+  public var id: Int64
+  public var plan: String
+  public var periodStart: Date
+  public var periodEnd: Date
+  public var amountCents: Int
+  public var status: String
+  public var nextAttemptAt: Date?
+  public var paidAt: Date?
+}
+
+public struct PaymentRecord: Codable, Sendable, Equatable {
+  public var id: Int64
+  public var invoiceId: Int64
+  public var attempt: Int
+  public var idempotencyKey: String
+  public var gateway: String
+  public var gatewayPaymentId: String?
+  public var amountCents: Int
+  public var outcome: String
+  public var declineCode: String?
+  public var error: String?
+}
+
+public enum SubscriptionError: Error, CustomStringConvertible, Equatable {
+  case badGateway(String)
+  case exists(String)
+  case none(String)
+
+  public var description: String {
+    switch self {
+    case .badGateway(let name): "unknown gateway '\(name)'; use stripe, mercadopago or paypal"
+    case .exists(let tenant): "tenant '\(tenant)' already has a subscription; see `whago subscription show \(tenant)`"
+    case .none(let tenant): "tenant '\(tenant)' has no subscription; create one with `whago subscription create`"
+    }
+  }
+}
+
+extension Store {
+  static let subscriptionColumns =
+    "id, tenant_id, plan, next_plan, gateway, gateway_customer, payment_method, gateway_subscription_id, "
+    + "current_period_start, current_period_end, status, suspended_at, canceled_at"
+
+  /// Starts billing a tenant on `plan` (which it is moved to now): the first renewal charges at
+  /// `periodEnd` (default: a month from now).
+  public func createSubscription(
+    tenant name: String, plan: String, gateway: String, customer: String, paymentMethod: String?,
+    gatewaySubscriptionID: String? = nil, periodEnd: Date?
+  ) async throws -> Subscription {
+    guard ["stripe", "mercadopago", "paypal"].contains(gateway) else { throw SubscriptionError.badGateway(gateway) }
+    _ = try await self.plan(named: plan)
+    let tenant = try await self.tenant(named: name)
+    do {
+      return try await pool.transaction { connection in
+        try connection.query("UPDATE tenants SET plan = $2 WHERE id = $1", [tenant.id, plan])
+        return try connection.query(
+          """
+          INSERT INTO subscriptions (tenant_id, plan, gateway, gateway_customer, payment_method, gateway_subscription_id,
+            current_period_end)
+          VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now() + interval '1 month'))
+          RETURNING \(Self.subscriptionColumns)
+          """, [tenant.id, plan, gateway, customer, paymentMethod, gatewaySubscriptionID, periodEnd]
+        )[0].decode(Subscription.self)
+      }
+    } catch let error as PostgresError where error.isUniqueViolation {
+      throw SubscriptionError.exists(name)
+    }
+  }
+
+  /// The tenant's subscription with its latest invoices and payments, newest first.
+  public func subscription(tenant name: String) async throws -> (Subscription, [InvoiceRecord], [PaymentRecord]) {
+    let tenant = try await self.tenant(named: name)
+    return try await pool.withConnection { connection in
+      guard
+        let subscription = try connection.query(
+          "SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE tenant_id = $1", [tenant.id]
+        ).decode(Subscription.self).first
+      else { throw SubscriptionError.none(name) }
+      let invoices = try connection.query(
+        """
+        SELECT id, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at FROM invoices
+        WHERE subscription_id = $1 ORDER BY period_start DESC LIMIT 12
+        """, [subscription.id]
+      ).decode(InvoiceRecord.self)
+      let payments = try connection.query(
+        """
+        SELECT p.id, p.invoice_id, p.attempt, p.idempotency_key, p.gateway, p.gateway_payment_id, p.amount_cents,
+          p.outcome, p.decline_code, p.error
+        FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE i.subscription_id = $1
+        ORDER BY p.id DESC LIMIT 36
+        """, [subscription.id]
+      ).decode(PaymentRecord.self)
+      return (subscription, invoices, payments)
+    }
+  }
+}

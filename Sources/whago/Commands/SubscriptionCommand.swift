@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Store
+
+struct SubscriptionCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "subscription", abstract: "Start billing a tenant through a gateway, or show where it stands.",
+    subcommands: [Create.self, Show.self])
+
+  struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Bill a tenant monthly for a plan (the tenant moves to the plan now).",
+      discussion: """
+        Example: whago subscription create acme --plan business --gateway stripe --customer cus_123 \\
+          --payment-method pm_card_visa --period-end 2026-12-29T00:00:00Z
+        The first renewal charges at --period-end (default: a month from now); billing.sweep finds it.
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Argument var tenant: String
+    @Option(help: "The plan billed (see `whago plan show`).") var plan: String
+    @Option(help: "stripe, mercadopago or paypal.") var gateway: String
+    @Option(help: "The customer at the gateway (cus_…, a payer id, …).") var customer: String
+    @Option(help: "The saved card or vaulted source charged at each renewal.") var paymentMethod: String
+    @Option(help: "When the current period ends and the first renewal is due (ISO 8601).") var periodEnd: String?
+
+    func run() async throws {
+      var end: Date?
+      if let periodEnd {
+        guard let date = ISO8601DateFormatter().date(from: periodEnd) else {
+          throw ValidationError("--period-end must be ISO 8601 with a zone, e.g. 2026-12-29T00:00:00Z")
+        }
+        end = date
+      }
+      try await global.withStore { store in
+        let subscription = try await store.createSubscription(
+          tenant: tenant, plan: plan, gateway: gateway, customer: customer, paymentMethod: paymentMethod,
+          periodEnd: end)
+        print(
+          "subscription \(subscription.id): \(tenant) on \(subscription.plan) through \(subscription.gateway), "
+            + "next renewal \(ISO8601DateFormatter().string(from: subscription.currentPeriodEnd))")
+      }
+    }
+  }
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A tenant's subscription, invoices and payments.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var tenant: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+      try await global.withStore { store in
+        let (subscription, invoices, payments) = try await store.subscription(tenant: tenant)
+        if json {
+          struct Output: Encodable {
+            var subscription: Subscription
+            var invoices: [InvoiceRecord]
+            var payments: [PaymentRecord]
+          }
+          let encoder = JSONEncoder()
+          encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+          encoder.dateEncodingStrategy = .iso8601
+          encoder.keyEncodingStrategy = .convertToSnakeCase
+          print(
+            String(
+              decoding: try encoder.encode(Output(subscription: subscription, invoices: invoices, payments: payments)),
+              as: UTF8.self))
+          return
+        }
+        let iso = ISO8601DateFormatter()
+        print(
+          "\(tenant): \(subscription.plan) through \(subscription.gateway) (customer \(subscription.gatewayCustomer)), "
+            + "\(subscription.status); period \(iso.string(from: subscription.currentPeriodStart)) to "
+            + "\(iso.string(from: subscription.currentPeriodEnd))")
+        for invoice in invoices {
+          print(
+            "  invoice \(invoice.id) \(iso.string(from: invoice.periodStart)) \(invoice.plan) "
+              + "R$ \(String(format: "%.2f", Double(invoice.amountCents) / 100)) \(invoice.status)"
+              + (invoice.nextAttemptAt.map { ", next attempt \(iso.string(from: $0))" } ?? ""))
+          for payment in payments where payment.invoiceId == invoice.id {
+            print(
+              "    attempt \(payment.attempt): \(payment.outcome)"
+                + (payment.declineCode.map { " (\($0))" } ?? "") + " key \(payment.idempotencyKey)")
+          }
+        }
+      }
+    }
+  }
+}

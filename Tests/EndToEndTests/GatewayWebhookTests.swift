@@ -1,0 +1,138 @@
+import Foundation
+import Payments
+import Postgres
+import TestSupport
+import Testing
+
+extension EndToEndTests {
+  /// A charge whose answer never came (Stripe unreachable from the worker) is settled by Stripe's
+  /// webhook, and only by a genuine one: unsigned, forged, tampered or stale deliveries to each
+  /// gateway's endpoint answer 401 and change nothing.
+  @Test func forgedOrStaleGatewayWebhooksAreRejectedAndChangeNothing() async throws {
+    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let deadPort = try freePort()
+    let run = try await BillingRun.start(
+      start: start, speed: 60, sweepCron: "0 * * * * *", stripeURL: "http://127.0.0.1:\(deadPort)")
+    defer { Task { await run.stop() } }
+    let stripeSecret = "whsec_\(UUID().uuidString)"
+    let mpSecret = "mp-\(UUID().uuidString)"
+    let serve = try await ServeProcess(environment: [
+      "WHAGO_STRIPE_WEBHOOK_SECRET": stripeSecret, "WHAGO_MERCADOPAGO_WEBHOOK_SECRET": mpSecret,
+      "WHAGO_PAYPAL_API_URL": run.simBase, "WHAGO_PAYPAL_CLIENT_ID": "sim", "WHAGO_PAYPAL_CLIENT_SECRET": "sim",
+      "WHAGO_PAYPAL_WEBHOOK_ID": "WH-SIM",
+    ])
+    defer { Task { try? await serve.stop() } }
+    let tenant = try await run.subscribe(
+      plan: "business", gateway: "stripe", paymentMethod: "pm_card_visa", periodEnd: start.addingTimeInterval(60))
+    try run.startWorker()
+    var pendingInvoice: Int64?
+    try await eventually("a charge attempt to be pending", within: .seconds(30)) {
+      pendingInvoice = try await run.pool.query(
+        """
+        SELECT i.id FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id JOIN tenants t ON t.id = s.tenant_id
+        JOIN payments p ON p.invoice_id = i.id WHERE t.name = $1 AND p.outcome = 'pending'
+        """, [tenant]
+      ).first?.decode("id", as: Int64.self)
+      return pendingInvoice != nil
+    }
+    let invoice = try #require(pendingInvoice)
+    func settled() async throws -> (events: Int, payment: String, subscription: String) {
+      let events = try await run.pool.query(
+        "SELECT count(*)::int AS n FROM webhook_events WHERE source IN ('stripe', 'mercadopago', 'paypal') AND event_id LIKE $1",
+        ["%\(tenant)%"])[0].decode("n", as: Int.self)
+      let payment = try await run.pool.query(
+        "SELECT outcome FROM payments WHERE invoice_id = $1 ORDER BY attempt DESC LIMIT 1", [invoice])[0].decode(
+          "outcome", as: String.self)
+      return (events, payment, try await run.state(tenant).subscription)
+    }
+    let before = try await settled()
+    #expect(before.events == 0 && before.payment == "pending")
+
+    let event = Data(
+      #"{"id":"evt_\#(tenant)","type":"payment_intent.succeeded","data":{"object":{"id":"pi_\#(tenant)","metadata":{"invoice":"\#(invoice)"}}}}"#
+        .utf8)
+    func stripe(_ body: Data, signature: String?) async throws -> Int {
+      try await HTTP.send(
+        "POST", serve.base + "/v1/webhooks/stripe",
+        headers: ["Content-Type": "application/json"].merging(signature.map { ["Stripe-Signature": $0] } ?? [:]) {
+          $1
+        }, body: body
+      ).status
+    }
+    let now = Date()
+    #expect(try await stripe(event, signature: nil) == 401, "unsigned")
+    #expect(
+      try await stripe(event, signature: StripeSignature.sign(body: event, secret: "whsec_wrong", timestamp: now))
+        == 401)
+    let tampered = Data(
+      String(decoding: event, as: UTF8.self).replacingOccurrences(of: "succeeded", with: "payment_failed").utf8)
+    #expect(
+      try await stripe(tampered, signature: StripeSignature.sign(body: event, secret: stripeSecret, timestamp: now))
+        == 401)
+    let stale = now.addingTimeInterval(-600)
+    #expect(
+      try await stripe(event, signature: StripeSignature.sign(body: event, secret: stripeSecret, timestamp: stale))
+        == 401)
+
+    // Mercado Pago: x-signature over its manifest.
+    func mercadoPago(_ signature: String?, dataID: String = "123\(invoice)") async throws -> Int {
+      var headers = ["Content-Type": "application/json", "x-request-id": "req-\(tenant)"]
+      headers["x-signature"] = signature
+      return try await HTTP.send(
+        "POST", serve.base + "/v1/webhooks/mercadopago?data.id=\(dataID)&type=payment", headers: headers,
+        body: Data(#"{"action":"payment.created","type":"payment","data":{"id":"\#(dataID)"}}"#.utf8)
+      ).status
+    }
+    #expect(try await mercadoPago(nil) == 401)
+    #expect(
+      try await mercadoPago(
+        MercadoPagoSignature.sign(dataID: "123\(invoice)", requestID: "req-\(tenant)", secret: "wrong", timestamp: now))
+        == 401)
+    #expect(
+      try await mercadoPago(
+        MercadoPagoSignature.sign(dataID: "999", requestID: "req-\(tenant)", secret: mpSecret, timestamp: now)) == 401,
+      "signed for another payment")
+
+    // PayPal: checked by PayPal's verify-webhook-signature (the simulator plays PayPal).
+    let payPalEvent: [String: Any] = [
+      "id": "WH-\(tenant)", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": ["id": "cap-\(tenant)"],
+    ]
+    let signed = try await HTTP.send("POST", run.simBase + "/_sim/paypal/sign", key: nil, json: payPalEvent).json()
+    var forgedEvent = payPalEvent
+    forgedEvent["event_type"] = "PAYMENT.CAPTURE.REFUNDED"
+    let forged = try await HTTP.send(
+      "POST", serve.base + "/v1/webhooks/paypal", key: nil, json: forgedEvent,
+      headers: signed.compactMapValues { $0 as? String })
+    #expect(forged.status == 401)
+    let unsigned = try await HTTP.send("POST", serve.base + "/v1/webhooks/paypal", key: nil, json: payPalEvent)
+    #expect(unsigned.status == 401)
+
+    let after = try await settled()
+    #expect(after.events == 0 && after.payment == "pending" && after.subscription == before.subscription)
+
+    // The genuine deliveries: recorded once; Stripe's settles the charge.
+    #expect(
+      try await stripe(event, signature: StripeSignature.sign(body: event, secret: stripeSecret, timestamp: now)) == 200
+    )
+    #expect(
+      try await mercadoPago(
+        MercadoPagoSignature.sign(dataID: "123\(invoice)", requestID: "req-\(tenant)", secret: mpSecret, timestamp: now)
+      )
+        == 200)
+    let genuine = try await HTTP.send(
+      "POST", serve.base + "/v1/webhooks/paypal", key: nil, json: payPalEvent,
+      headers: signed.compactMapValues { $0 as? String })
+    #expect(genuine.status == 200, "\(genuine.text)")
+    let replay = try await HTTP.send(
+      "POST", serve.base + "/v1/webhooks/stripe",
+      headers: [
+        "Content-Type": "application/json",
+        "Stripe-Signature": StripeSignature.sign(body: event, secret: stripeSecret, timestamp: now),
+      ], body: event)
+    #expect(replay.status == 200 && replay.text.contains("duplicate"))
+    let paid = try await settled()
+    #expect(paid.payment == "succeeded")
+    #expect(paid.subscription == "active")
+    #expect(try await run.state(tenant).periodEnd > start.addingTimeInterval(25 * Self.day))
+  }
+}
