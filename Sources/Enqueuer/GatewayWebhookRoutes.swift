@@ -12,6 +12,9 @@ public struct GatewayWebhookConfig: Sendable {
   public var stripeSecret: String?
   /// Mercado Pago's x-signature secret (WHAGO_MERCADOPAGO_WEBHOOK_SECRET).
   public var mercadoPagoSecret: String?
+  /// Asks Mercado Pago about the payment a notification names (WHAGO_MERCADOPAGO_API_URL and
+  /// WHAGO_MERCADOPAGO_ACCESS_TOKEN); without it notifications are recorded but not applied.
+  public var mercadoPagoAPI: MercadoPagoGateway?
   /// PayPal verifies its own signatures (`verify-webhook-signature`).
   public var payPal: PayPalWebhookVerifier?
   public init() {}
@@ -87,6 +90,35 @@ struct GatewayWebhookRoutes {
     let type = event["type"] as? String ?? query.get("type")
     guard try await store.firstGatewayDelivery(source: "mercadopago", eventID: eventID, type: type) else {
       return Self.ok("duplicate")
+    }
+    guard type == "payment", let dataID, let api = config.mercadoPagoAPI else { return Self.ok("recorded") }
+    let payment: MercadoPagoPayment
+    do {
+      payment = try await api.payment(id: dataID)
+    } catch {
+      throw Problem(
+        .serviceUnavailable, "gateway-unavailable", "Mercado Pago could not be asked about the payment",
+        detail: "\(error); Mercado Pago delivers the notification again")
+    }
+    guard payment.status == "approved" || payment.status == "rejected" else { return Self.ok("recorded") }
+    let approved = payment.status == "approved"
+    if let reference = payment.externalReference, reference.hasPrefix("invoice-"),
+      let invoice = Int64(reference.dropFirst("invoice-".count))
+    {
+      // A charge of ours whose answer may have been lost.
+      try await store.reconcileCharge(
+        invoiceID: invoice,
+        result: approved
+          ? .succeeded(paymentID: payment.id)
+          : .declined(paymentID: payment.id, code: payment.statusDetail, advice: nil, hard: false), now: Date())
+      return Self.ok("applied")
+    }
+    if let preapproval = payment.preapprovalID ?? payment.externalReference,
+      try await store.recordGatewaySubscriptionPayment(
+        gateway: "mercadopago", gatewaySubscriptionID: preapproval, paymentID: payment.id, approved: approved,
+        declineCode: payment.statusDetail, now: Date()) != nil
+    {
+      return Self.ok("applied")
     }
     return Self.ok("recorded")
   }

@@ -9,8 +9,8 @@ import OutboundHTTP
 /// token, and the billing job keeps both in one field.
 public struct MercadoPagoGateway: PaymentGateway {
   public var gateway: Gateway { .mercadopago }
-  private let accessToken: String
-  private let transport: GatewayTransport
+  let accessToken: String
+  let transport: GatewayTransport
 
   public init(baseURL: String, accessToken: String, http: HTTPClient, timeout: Duration = .seconds(30)) {
     self.accessToken = accessToken

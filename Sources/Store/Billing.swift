@@ -344,3 +344,58 @@ extension Store {
     return try await recordCharge(charge, result: result, now: now)
   }
 }
+
+extension Store {
+  /// A payment the gateway made by itself for a subscription it runs (a Mercado Pago preapproval,
+  /// a PayPal subscription), reported by its webhook: recorded once (keyed by the gateway's payment
+  /// id) as an attempt on the current period's invoice. Approved pays the period and moves the
+  /// subscription on, as a charge of ours would; rejected makes it past_due (the gateway retries).
+  /// Nil when no subscription has that gateway id.
+  @discardableResult
+  public func recordGatewaySubscriptionPayment(
+    gateway: String, gatewaySubscriptionID: String, paymentID: String, approved: Bool, declineCode: String?,
+    now: Date
+  ) async throws -> RenewalState? {
+    try await pool.transaction { connection in
+      guard
+        let sub = try connection.query(
+          """
+          SELECT \(Self.subscriptionColumns) FROM subscriptions
+          WHERE gateway = $1 AND gateway_subscription_id = $2 FOR UPDATE
+          """, [gateway, gatewaySubscriptionID]
+        ).decode(Subscription.self).first
+      else { return nil }
+      let plan = sub.nextPlan ?? sub.plan
+      try connection.query(
+        """
+        INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents)
+        SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents FROM plans WHERE name = $2
+        ON CONFLICT (subscription_id, period_start) DO NOTHING
+        """, [sub.id, plan, sub.currentPeriodEnd])
+      let invoice = try connection.query(
+        "SELECT id, amount_cents, status FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE",
+        [sub.id, sub.currentPeriodEnd])[0]
+      let invoiceID: Int64 = try invoice.decode("id")
+      let recorded = try connection.query(
+        """
+        INSERT INTO payments (invoice_id, attempt, idempotency_key, gateway, gateway_payment_id, amount_cents, outcome,
+          decline_code, finished_at)
+        SELECT $1, coalesce(max(attempt), 0) + 1, $2, $3, $4, $5, $6, $7, now() FROM payments WHERE invoice_id = $1
+        ON CONFLICT DO NOTHING
+        """,
+        [
+          invoiceID, "\(gateway)-payment-\(paymentID)", gateway, paymentID,
+          try invoice.decode("amount_cents", as: Int.self),
+          approved ? "succeeded" : "declined", declineCode,
+        ]
+      ).affected
+      guard recorded > 0 else { return nil }
+      if approved {
+        return try Self.markPaid(connection, invoiceID: invoiceID, subscriptionID: sub.id, tenantID: sub.tenantId)
+      }
+      try connection.query("UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [sub.id])
+      try Self.event(connection, sub.tenantId, "billing.payment_failed", ["invoice": invoiceID, "gateway": gateway])
+      return .waitingForCustomer
+    }
+  }
+}

@@ -98,11 +98,21 @@ extension Store {
   ) async throws -> Claim {
     try await pool.transaction { connection in
       let campaign = try connection.query(
-        "SELECT status, generation, tenant_id FROM campaigns WHERE id = $1 FOR SHARE", [campaignID])
+        """
+        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status
+        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 FOR SHARE OF c
+        """, [campaignID])
       guard let row = campaign.first, try row.decode("status", as: String.self) == "running",
         try row.decode("generation", as: Int.self) == generation
       else { return .stopped }
       let tenantID: Int64 = try row.decode("tenant_id")
+      if try row.decode("tenant_status", as: String.self) == "suspended" {
+        // An account suspended for non-payment sends nothing; its campaigns wait to be resumed.
+        try connection.query(
+          "UPDATE campaigns SET status = 'paused', pause_reason = 'tenant_suspended' WHERE id = $1 AND status = 'running'",
+          [campaignID])
+        return .stopped
+      }
       while true {
         let next = try connection.query(
           """

@@ -22,13 +22,14 @@ final class BillingRun: Sendable {
   /// schedule minutes.
   static func start(
     start: Date, speed: Double, sweepCron: String, timeoutHold: String = "3s", gatewayTimeout: String = "1s",
-    stripeURL: String? = nil, label: String = #function
+    stripeURL: String? = nil, simPort chosen: Int? = nil, simArguments: [String] = [], label: String = #function
   ) async throws -> BillingRun {
     try await TestDatabase.migrate()
-    let simPort = try freePort()
+    let simPort = try chosen ?? freePort()
     let sim = try ChildProcess(
       executable: try Whago.binary,
-      arguments: ["sim", "payments", "--port", String(simPort), "--timeout-hold", timeoutHold], label: "payments-sim")
+      arguments: ["sim", "payments", "--port", String(simPort), "--timeout-hold", timeoutHold] + simArguments,
+      label: "payments-sim")
     let simBase = "http://127.0.0.1:\(simPort)"
     try await eventually("the payments simulator to answer") {
       (try? await HTTP.send("GET", simBase + "/_sim/charges"))?.status == 200
@@ -95,15 +96,19 @@ final class BillingRun: Sendable {
     return worker
   }
 
-  /// A tenant on `plan` billed through `gateway`, its first renewal due at `periodEnd`.
-  func subscribe(plan: String, gateway: String, paymentMethod: String, periodEnd: Date, label: String = #function)
-    async throws -> String
-  {
+  /// A tenant on `plan` billed through `gateway`, its first renewal due at `periodEnd`: charged by
+  /// us on `paymentMethod`, or by the gateway itself (`gatewaySubscription`).
+  func subscribe(
+    plan: String, gateway: String, paymentMethod: String? = nil, gatewaySubscription: String? = nil, periodEnd: Date,
+    label: String = #function
+  ) async throws -> String {
     let tenant = try await TestDatabase.tenant(plan: "free", label)
-    try await TestDatabase.whago([
-      "subscription", "create", tenant, "--plan", plan, "--gateway", gateway, "--customer", "cus_\(tenant)",
-      "--payment-method", paymentMethod, "--period-end", ISO8601DateFormatter().string(from: periodEnd),
-    ])
+    try await TestDatabase.whago(
+      [
+        "subscription", "create", tenant, "--plan", plan, "--gateway", gateway, "--customer", "cus_\(tenant)",
+        "--period-end", ISO8601DateFormatter().string(from: periodEnd),
+      ] + (paymentMethod.map { ["--payment-method", $0] } ?? [])
+        + (gatewaySubscription.map { ["--gateway-subscription", $0] } ?? []))
     return tenant
   }
 

@@ -136,3 +136,63 @@ extension EndToEndTests {
     #expect(try await run.state(tenant).periodEnd > start.addingTimeInterval(25 * Self.day))
   }
 }
+
+extension EndToEndTests {
+  /// A Mercado Pago subscription (preapproval) that Mercado Pago charges by itself: its signed
+  /// `payment` webhook is looked up at Mercado Pago and pays the period, once however often it is
+  /// delivered; a rejected payment makes the subscription past_due.
+  @Test func mercadoPagoChargesItsOwnSubscriptionAndTheWebhookPaysThePeriod() async throws {
+    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let simPort = try freePort()
+    let secret = "mp-\(UUID().uuidString)"
+    let serve = try await ServeProcess(environment: [
+      "WHAGO_MERCADOPAGO_WEBHOOK_SECRET": secret, "WHAGO_MERCADOPAGO_API_URL": "http://127.0.0.1:\(simPort)",
+      "WHAGO_MERCADOPAGO_ACCESS_TOKEN": "TEST-sim",
+    ])
+    defer { Task { try? await serve.stop() } }
+    let run = try await BillingRun.start(
+      start: start, speed: 60, sweepCron: "0 * * * * *", simPort: simPort,
+      simArguments: [
+        "--webhook-url", serve.base + "/v1/webhooks/mercadopago", "--mercadopago-webhook-secret", secret,
+      ])
+    defer { Task { await run.stop() } }
+    let created = try await HTTP.send(
+      "POST", run.simBase + "/preapproval",
+      headers: ["Authorization": "Bearer TEST-sim", "Content-Type": "application/json"],
+      body: Data(
+        #"{"reason":"WHAGO business","payer_email":"dono@example.com","auto_recurring":{"frequency":1,"frequency_type":"months","transaction_amount":97,"currency_id":"BRL"}}"#
+          .utf8))
+    #expect(created.status == 201)
+    let preapproval = try #require(try created.json()["id"] as? String)
+    let due = start.addingTimeInterval(60)
+    let tenant = try await run.subscribe(
+      plan: "business", gateway: "mercadopago", gatewaySubscription: preapproval, periodEnd: due)
+
+    func charge(_ outcome: String) async throws {
+      let reply = try await HTTP.send(
+        "POST", run.simBase + "/_sim/mercadopago/preapproval/\(preapproval)/charge",
+        headers: ["Content-Type": "application/json"], body: Data(#"{"outcome":"\#(outcome)"}"#.utf8))
+      #expect(reply.status == 200 || reply.status == 201, "\(reply.text)")
+    }
+    try await charge("approved")
+    try await eventually("the period to be paid", within: .seconds(30)) {
+      try await run.state(tenant).periodEnd > due.addingTimeInterval(27 * Self.day)
+    }
+    let paid = try await run.pool.query(
+      """
+      SELECT i.status, p.outcome, p.gateway_payment_id IS NOT NULL AS has_id FROM invoices i
+      JOIN payments p ON p.invoice_id = i.id JOIN subscriptions s ON s.id = i.subscription_id
+      JOIN tenants t ON t.id = s.tenant_id WHERE t.name = $1
+      """, [tenant])
+    #expect(paid.count == 1)
+    #expect(try paid[0].decode("status", as: String.self) == "paid")
+    #expect(try paid[0].decode("has_id", as: Bool.self))
+    #expect(try await run.state(tenant).subscription == "active")
+
+    try await charge("rejected")
+    try await eventually("the subscription to be past due", within: .seconds(30)) {
+      try await run.state(tenant).subscription == "past_due"
+    }
+    #expect(try await run.events(tenant).contains("billing.payment_failed"))
+  }
+}

@@ -70,12 +70,18 @@ struct Serve: AsyncParsableCommand {
     let environment = ProcessInfo.processInfo.environment
     limits.gatewayWebhooks.stripeSecret = environment["WHAGO_STRIPE_WEBHOOK_SECRET"]
     limits.gatewayWebhooks.mercadoPagoSecret = environment["WHAGO_MERCADOPAGO_WEBHOOK_SECRET"]
+    let http = HTTPClient()
+    if let token = environment["WHAGO_MERCADOPAGO_ACCESS_TOKEN"], !token.isEmpty {
+      limits.gatewayWebhooks.mercadoPagoAPI = MercadoPagoGateway(
+        baseURL: environment["WHAGO_MERCADOPAGO_API_URL"] ?? "https://api.mercadopago.com", accessToken: token,
+        http: http)
+    }
     if let webhookID = environment["WHAGO_PAYPAL_WEBHOOK_ID"], let clientID = environment["WHAGO_PAYPAL_CLIENT_ID"],
       let clientSecret = environment["WHAGO_PAYPAL_CLIENT_SECRET"]
     {
       limits.gatewayWebhooks.payPal = PayPalWebhookVerifier(
         baseURL: environment["WHAGO_PAYPAL_API_URL"] ?? "https://api-m.paypal.com", clientID: clientID,
-        clientSecret: clientSecret, webhookID: webhookID, http: HTTPClient())
+        clientSecret: clientSecret, webhookID: webhookID, http: http)
     }
     let app = EnqueuerServer.make(
       host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog, handlers: handlers,

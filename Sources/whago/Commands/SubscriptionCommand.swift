@@ -20,8 +20,19 @@ struct SubscriptionCommand: AsyncParsableCommand {
     @Option(help: "The plan billed (see `whago plan show`).") var plan: String
     @Option(help: "stripe, mercadopago or paypal.") var gateway: String
     @Option(help: "The customer at the gateway (cus_…, a payer id, …).") var customer: String
-    @Option(help: "The saved card or vaulted source charged at each renewal.") var paymentMethod: String
+    @Option(help: "The saved card or vaulted source we charge at each renewal.") var paymentMethod: String?
+    @Option(
+      help:
+        "Instead: the gateway's own subscription (a Mercado Pago preapproval, a PayPal subscription), which the gateway charges and its webhooks report."
+    )
+    var gatewaySubscription: String?
     @Option(help: "When the current period ends and the first renewal is due (ISO 8601).") var periodEnd: String?
+
+    func validate() throws {
+      guard (paymentMethod == nil) != (gatewaySubscription == nil) else {
+        throw ValidationError("give --payment-method (we charge it) or --gateway-subscription (the gateway charges)")
+      }
+    }
 
     func run() async throws {
       var end: Date?
@@ -34,7 +45,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
       try await global.withStore { store in
         let subscription = try await store.createSubscription(
           tenant: tenant, plan: plan, gateway: gateway, customer: customer, paymentMethod: paymentMethod,
-          periodEnd: end)
+          gatewaySubscriptionID: gatewaySubscription, periodEnd: end)
         print(
           "subscription \(subscription.id): \(tenant) on \(subscription.plan) through \(subscription.gateway), "
             + "next renewal \(ISO8601DateFormatter().string(from: subscription.currentPeriodEnd))")
