@@ -141,8 +141,27 @@ struct GatewayWebhookRoutes {
     guard verified else { throw Self.badSignature("PAYPAL-TRANSMISSION-SIG (checked by PayPal)") }
     guard let event = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let id = event["id"] as? String
     else { throw Problem.badJSON("a PayPal event is a JSON object with an id") }
-    guard try await store.firstGatewayDelivery(source: "paypal", eventID: id, type: event["event_type"] as? String)
-    else { return Self.ok("duplicate") }
+    let type = event["event_type"] as? String
+    guard try await store.firstGatewayDelivery(source: "paypal", eventID: id, type: type) else {
+      return Self.ok("duplicate")
+    }
+    // PayPal subscriptions bill themselves; their payments arrive as events about the subscription.
+    let resource = event["resource"] as? [String: Any] ?? [:]
+    let outcome: (subscription: String, payment: String, approved: Bool)? =
+      switch type {
+      case "PAYMENT.SALE.COMPLETED":
+        (resource["billing_agreement_id"] as? String).map { ($0, resource["id"] as? String ?? id, true) }
+      case "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
+        (resource["id"] as? String).map { ($0, id, false) }
+      default: nil
+      }
+    if let outcome,
+      try await store.recordGatewaySubscriptionPayment(
+        gateway: "paypal", gatewaySubscriptionID: outcome.subscription, paymentID: outcome.payment,
+        approved: outcome.approved, declineCode: outcome.approved ? nil : "payment_failed", now: Date()) != nil
+    {
+      return Self.ok("applied")
+    }
     return Self.ok("recorded")
   }
 

@@ -42,14 +42,49 @@ public final class PostgresConnection {
   var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
 
   /// Runs one statement with `$1…$n` bound to `parameters` (text format, never interpolated).
+  ///
+  /// Statements with parameters are prepared once per connection and executed by name after: a
+  /// campaign send runs the same dozen statements for every message, and planning each anew
+  /// cost more CPU than running it (5 ms of planning for a 0.2 ms index lookup on a busy host).
   @discardableResult
   public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError)
     -> PostgresRows
   {
     let texts = parameters.map(\.postgresText)
-    let result = withOptionalCStrings(texts) { values in
-      PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
+    if texts.isEmpty {
+      return try check(withOptionalCStrings(texts) { PQexecParams(conn, sql, 0, nil, $0, nil, nil, 0) })
     }
+    let name = try prepare(sql, parameterCount: texts.count)
+    do {
+      return try check(withOptionalCStrings(texts) { PQexecPrepared(conn, name, Int32(texts.count), $0, nil, nil, 0) })
+    } catch  where error.sqlState == "0A000" {
+      // "cached plan must not change result type": a migration changed a table under a prepared
+      // statement. Forget every prepared statement and run this one anew.
+      forgetPrepared()
+      let fresh = try prepare(sql, parameterCount: texts.count)
+      return try check(withOptionalCStrings(texts) { PQexecPrepared(conn, fresh, Int32(texts.count), $0, nil, nil, 0) })
+    }
+  }
+
+  /// Statement names by SQL text, for this connection's session.
+  private var prepared: [String: String] = [:]
+  private static let maxPrepared = 512
+
+  private func prepare(_ sql: String, parameterCount: Int) throws(PostgresError) -> String {
+    if let name = prepared[sql] { return name }
+    if prepared.count >= Self.maxPrepared { forgetPrepared() }
+    let name = "whago_\(prepared.count)"
+    _ = try check(PQprepare(conn, name, sql, Int32(parameterCount), nil))
+    prepared[sql] = name
+    return name
+  }
+
+  private func forgetPrepared() {
+    if !prepared.isEmpty, let result = PQexec(conn, "DEALLOCATE ALL") { PQclear(result) }
+    prepared.removeAll()
+  }
+
+  private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresRows {
     guard let result else {
       throw PostgresError(.connectionLost, Self.message(conn))
     }

@@ -146,16 +146,16 @@ final class CampaignRun: Sendable {
     return (1...count).map { "+55119\(String(format: "%08d", (base + $0 * 7) % 100_000_000))" }
   }
 
-  func createCampaign(phones: [String], template: String = "Oi {{nome}}, tudo bem?", pace: (Int, Int) = (0, 0))
-    async throws -> Int
-  {
-    let reply = try await HTTP.send(
-      "POST", serve.base + "/v1/campaigns", key: key,
-      json: [
-        "name": "test", "template": template, "chip_ids": chipIDs.map(Int.init),
-        "pace": ["min_interval_ms": pace.0, "max_interval_ms": pace.1],
-        "recipients": phones.enumerated().map { ["phone": $1, "vars": ["nome": "Cliente \($0)"]] },
-      ])
+  func createCampaign(
+    phones: [String], template: String = "Oi {{nome}}, tudo bem?", pace: (Int, Int) = (0, 0), startAt: Date? = nil
+  ) async throws -> Int {
+    var body: [String: Any] = [
+      "name": "test", "template": template, "chip_ids": chipIDs.map(Int.init),
+      "pace": ["min_interval_ms": pace.0, "max_interval_ms": pace.1],
+      "recipients": phones.enumerated().map { ["phone": $1, "vars": ["nome": "Cliente \($0)"]] },
+    ]
+    if let startAt { body["start_at"] = ISO8601DateFormatter().string(from: startAt) }
+    let reply = try await HTTP.send("POST", serve.base + "/v1/campaigns", key: key, json: body)
     guard reply.status == 201, let id = try reply.json()["id"] as? Int else {
       throw TestSetupError("campaign creation answered \(reply.status): \(reply.text)")
     }

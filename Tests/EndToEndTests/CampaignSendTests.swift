@@ -51,6 +51,22 @@ extension EndToEndTests {
     #expect(again.status == 409)
   }
 
+  @Test func aScheduledCampaignStartsAtItsTimeAndNotBefore() async throws {
+    let run = try await CampaignRun.start(plan: ["min_send_gap_ms=0", "sends_per_minute=unlimited"], chips: 1)
+    defer { Task { await run.stop() } }
+    try run.startWorker()
+    let startAt = Date().addingTimeInterval(4).timeIntervalSince1970.rounded(.up)
+    let id = try await run.createCampaign(
+      phones: CampaignRun.phones(10), startAt: Date(timeIntervalSince1970: startAt))
+    let started = try await run.command(id, "start")
+    #expect(started.status == 200)
+    #expect((try started.json()["status"] as? String) == "scheduled")
+    try await run.waitFor(id, status: "completed", within: .seconds(60))
+    let times = try await run.sent().map(\.time)
+    #expect(times.count == 10)
+    #expect(times.allSatisfy { $0 >= Int(startAt * 1000) }, "a message went out before start_at")
+  }
+
   @Test func aWorkerKilledMidCampaignLeavesNobodyUnsentAndNobodySentTwice() async throws {
     let run = try await CampaignRun.start(
       plan: ["min_send_gap_ms=0", "sends_per_minute=unlimited"], chips: 3, simArguments: ["--latency", "5ms"])

@@ -196,3 +196,51 @@ extension EndToEndTests {
     #expect(try await run.events(tenant).contains("billing.payment_failed"))
   }
 }
+
+extension EndToEndTests {
+  /// A PayPal subscription bills itself: its verified PAYMENT.SALE.COMPLETED pays the period once
+  /// (a redelivery is a duplicate), and BILLING.SUBSCRIPTION.PAYMENT.FAILED makes it past_due.
+  @Test func payPalSubscriptionEventsPayThePeriodOnce() async throws {
+    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let run = try await BillingRun.start(start: start, speed: 60, sweepCron: "0 * * * * *")
+    defer { Task { await run.stop() } }
+    let serve = try await ServeProcess(environment: [
+      "WHAGO_PAYPAL_API_URL": run.simBase, "WHAGO_PAYPAL_CLIENT_ID": "sim", "WHAGO_PAYPAL_CLIENT_SECRET": "sim",
+      "WHAGO_PAYPAL_WEBHOOK_ID": "WH-SIM",
+    ])
+    defer { Task { try? await serve.stop() } }
+    let agreement = "I-\(UUID().uuidString.prefix(12))"
+    let due = start.addingTimeInterval(60)
+    let tenant = try await run.subscribe(
+      plan: "business", gateway: "paypal", gatewaySubscription: agreement, periodEnd: due)
+    func deliver(_ event: [String: Any]) async throws -> HTTP.Reply {
+      let headers = try await HTTP.send("POST", run.simBase + "/_sim/paypal/sign", key: nil, json: event).json()
+      return try await HTTP.send(
+        "POST", serve.base + "/v1/webhooks/paypal", key: nil, json: event,
+        headers: headers.compactMapValues { $0 as? String })
+    }
+    let sale: [String: Any] = [
+      "id": "WH-sale-\(tenant)", "event_type": "PAYMENT.SALE.COMPLETED",
+      "resource": ["id": "SALE-\(tenant)", "billing_agreement_id": agreement, "state": "completed"],
+    ]
+    let first = try await deliver(sale)
+    #expect(first.status == 200 && first.text.contains("applied"), "\(first.text)")
+    let again = try await deliver(sale)
+    #expect(again.status == 200 && again.text.contains("duplicate"))
+    let state = try await run.state(tenant)
+    #expect(state.subscription == "active" && state.periodEnd > due.addingTimeInterval(27 * Self.day))
+    let payments = try await run.pool.query(
+      """
+      SELECT p.outcome FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN subscriptions s ON s.id = i.subscription_id
+      JOIN tenants t ON t.id = s.tenant_id WHERE t.name = $1
+      """, [tenant])
+    #expect(payments.count == 1)
+
+    let failed = try await deliver([
+      "id": "WH-failed-\(tenant)", "event_type": "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
+      "resource": ["id": agreement, "status": "ACTIVE"],
+    ])
+    #expect(failed.status == 200 && failed.text.contains("applied"), "\(failed.text)")
+    #expect(try await run.state(tenant).subscription == "past_due")
+  }
+}
