@@ -104,6 +104,7 @@ let package = Package(
       resources: [
         .embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql"),
         .embedInCode("Migrations/0003_maturation_limits.sql"),
+        .embedInCode("Migrations/0004_claim_cursor.sql"),
       ],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.

@@ -106,6 +106,10 @@ extension Store {
         try row.decode("generation", as: Int.self) == generation
       else { return .stopped }
       let tenantID: Int64 = try row.decode("tenant_id")
+      var cursor: Int64 =
+        try connection.query(
+          "SELECT claim_cursor FROM campaign_chips WHERE campaign_id = $1 AND chip_id = $2", [campaignID, chipID]
+        ).first?.decode("claim_cursor") ?? 0
       if try row.decode("tenant_status", as: String.self) == "suspended" {
         // An account suspended for non-payment sends nothing; its campaigns wait to be resumed.
         try connection.query(
@@ -118,10 +122,18 @@ extension Store {
           """
           SELECT m.id, m.phone, m.vars::text AS vars,
             EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = $2 AND o.phone = m.phone) AS opted_out
-          FROM campaign_messages m WHERE m.campaign_id = $1 AND m.state = 'pending'
+          FROM campaign_messages m WHERE m.campaign_id = $1 AND m.state = 'pending' AND m.id > $3
           ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED
-          """, [campaignID, tenantID])
+          """, [campaignID, tenantID, cursor])
         guard let message = next.first else {
+          if cursor > 0 {
+            // Nothing after the cursor: one last look from the start before calling it finished.
+            cursor = 0
+            try connection.query(
+              "UPDATE campaign_chips SET claim_cursor = 0 WHERE campaign_id = $1 AND chip_id = $2",
+              [campaignID, chipID])
+            continue
+          }
           let completed = try connection.query(
             """
             UPDATE campaigns SET status = 'completed', completed_at = now()
@@ -132,6 +144,10 @@ extension Store {
           return .finished(completed: completed > 0)
         }
         let id: Int64 = try message.decode("id")
+        cursor = id
+        try connection.query(
+          "UPDATE campaign_chips SET claim_cursor = $3 WHERE campaign_id = $1 AND chip_id = $2 AND claim_cursor < $3",
+          [campaignID, chipID, id])
         if try message.decode("opted_out", as: Bool.self) {
           try connection.query(
             "UPDATE campaign_messages SET state = 'skipped', error = 'opted out' WHERE id = $1", [id])
@@ -154,6 +170,8 @@ extension Store {
             INSERT INTO events (tenant_id, kind, payload)
             VALUES ($1, 'campaign.paused', jsonb_build_object('campaign_id', $2::bigint, 'reason', 'no_credits'))
             """, [tenantID, campaignID])
+          // Not claimed after all: every chip may take it once credits are back.
+          try Self.rewindCursors(connection, campaignID: campaignID, below: id)
           return .outOfCredits
         }
         let claimed = try connection.query(
@@ -185,10 +203,15 @@ extension Store {
   }
 
   /// Whether the campaign still runs at `generation`: checked just before the send itself, so a
-  /// pause stops sends that were already typing.
+  /// pause stops sends that were already typing. A pause for want of credits does not stop a
+  /// message that already holds its credit: handing it back would leave that credit unspent with
+  /// the campaign waiting for credits.
   public func isRunning(campaignID: Int64, generation: Int) async throws -> Bool {
     let rows = try await pool.query(
-      "SELECT 1 FROM campaigns WHERE id = $1 AND status = 'running' AND generation = $2", [campaignID, generation])
+      """
+      SELECT 1 FROM campaigns WHERE id = $1 AND generation = $2
+        AND (status = 'running' OR (status = 'paused' AND pause_reason = 'no_credits'))
+      """, [campaignID, generation])
     return !rows.isEmpty
   }
 
@@ -236,8 +259,19 @@ extension Store {
         WHERE id = $1 AND state = 'sending'
         """, [messageID, reason]
       ).affected
-      if released > 0 { try Self.refundCredit(connection, messageID: messageID) }
+      if released > 0 {
+        try Self.refundCredit(connection, messageID: messageID)
+        let campaign = try connection.query("SELECT campaign_id FROM campaign_messages WHERE id = $1", [messageID])
+        try Self.rewindCursors(connection, campaignID: try campaign[0].decode("campaign_id"), below: messageID)
+      }
     }
+  }
+
+  /// A message back to pending: every chip's cursor moves below it, so one of them claims it again.
+  static func rewindCursors(_ connection: PostgresConnection, campaignID: Int64, below id: Int64) throws {
+    try connection.query(
+      "UPDATE campaign_chips SET claim_cursor = $2 - 1 WHERE campaign_id = $1 AND claim_cursor >= $2",
+      [campaignID, id])
   }
 
   private static func outgoing(_ row: PostgresRow) throws -> OutgoingMessage {

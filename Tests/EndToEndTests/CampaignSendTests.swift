@@ -179,6 +179,9 @@ extension EndToEndTests {
     }
     let paused = try await HTTP.send("GET", run.serve.base + "/v1/campaigns/\(id)", key: run.key).json()
     #expect(paused["pause_reason"] as? String == "no_credits")
+    // A message already handed to WAHA when the credits ran out still lands; nothing after it.
+    try await eventually("the last paid message to land") { try await run.sent().count >= 10 }
+    try await Task.sleep(for: .milliseconds(500))
     #expect(try await run.sent().count == 10, "exactly the plan's 10 credits were spent")
     let events = try await run.pool.query(
       """
