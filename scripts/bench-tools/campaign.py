@@ -18,6 +18,12 @@ env = dict(os.environ, WHAGO_REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0", WHAG
 procs = {}
 
 
+def phone(i):
+    # Distinct numbers; none ending in 0000, which the simulator treats as not on WhatsApp.
+    n = (10_000_000 + i * 3) % 100_000_000
+    return n + 1 if n % 10_000 == 0 else n
+
+
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
 
@@ -116,8 +122,7 @@ try:
     redis_before, pg_before = redis_memory(), pg_size()
     upload_started = time.time()
     for chunk in range(0, N, 10_000):
-        rows = ["phone,nome,codigo"] + [f"+55119{(10_000_000 + i * 3) % 100_000_000:08d},Cliente {i},C{i}"
-                                        for i in range(chunk, min(N, chunk + 10_000))]
+        rows = ["phone,nome,codigo"] + [f"+55119{phone(i):08d},Cliente {i},C{i}" for i in range(chunk, min(N, chunk + 10_000))]
         status, body = request("POST", base + f"/v1/campaigns/{campaign}/recipients", "\n".join(rows).encode(), key,
                                "text/csv", timeout=300)
         if status != 200: sys.exit(f"campaign: upload answered {status}: {body[:300]}")
