@@ -190,7 +190,11 @@ let package = Package(
 
     .target(
       name: "TestSupport",
-      dependencies: ["RedisClient", "JobQueue", "Postgres"],
+      dependencies: [
+        "RedisClient", "JobQueue", "Postgres", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
       path: "Tests/TestSupport",
       swiftSettings: upcoming),
     .testTarget(

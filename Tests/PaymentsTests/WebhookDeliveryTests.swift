@@ -57,7 +57,8 @@ import Testing
     let receiver = try await WebhookReceiver()
     let secret = "mp-webhook-\(UUID().uuidString.prefix(8))"
     do {
-      try await withPaymentsSim(["--webhook-url", receiver.url, "--mercadopago-webhook-secret", secret]) { sim, _ in
+      try await withPaymentsSim(["--webhook-url", receiver.url("mercadopago"), "--mercadopago-webhook-secret", secret])
+      { sim, _ in
         let auth = ["Authorization": "Bearer \(sim.mercadoPagoToken)", "Content-Type": "application/json"]
         let created = try await HTTP.send(
           "POST", sim.base + "/preapproval", headers: auth,

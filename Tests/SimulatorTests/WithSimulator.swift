@@ -8,7 +8,7 @@ func withSimulator(
   _ body: (SimProcess, WebhookReceiver) async throws -> Void
 ) async throws {
   let receiver = try await WebhookReceiver()
-  var arguments = extra + ["--webhook-url", receiver.url]
+  var arguments = extra + ["--webhook-url", receiver.url("waha")]
   if let webhookSecret { arguments += ["--webhook-secret", webhookSecret] }
   let sim: SimProcess
   do {

@@ -100,12 +100,6 @@ struct SimWAHA: AsyncParsableCommand {
   @Option(help: "Log level: trace, debug, info, notice, warning, error. Env: WHAGO_LOG_LEVEL.")
   var logLevel: String = ProcessInfo.processInfo.environment["WHAGO_LOG_LEVEL"] ?? "info"
 
-  /// A flag, else its environment variable (read here, so a secret never shows as a default in --help).
-  private func value(_ flag: String?, _ variable: String) -> String? {
-    let value = flag ?? ProcessInfo.processInfo.environment[variable]
-    return value?.isEmpty == false ? value : nil
-  }
-
   func validate() throws {
     guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
     for (flag, rate) in [
@@ -117,9 +111,9 @@ struct SimWAHA: AsyncParsableCommand {
     guard failRate + timeoutRate + rateLimitRate <= 1 else {
       throw ValidationError("--fail-rate + --timeout-rate + --rate-limit-rate must not exceed 1")
     }
-    _ = try duration(latency, "--latency")
-    _ = try duration(timeoutHold, "--timeout-hold")
-    _ = try duration(startDelay, "--start-delay")
+    _ = try SimOptions.duration(latency, "--latency")
+    _ = try SimOptions.duration(timeoutHold, "--timeout-hold")
+    _ = try SimOptions.duration(startDelay, "--start-delay")
     _ = try parsedAckDelays()
     _ = try parsedWebhookURL()
   }
@@ -130,19 +124,19 @@ struct SimWAHA: AsyncParsableCommand {
     var configuration = WAHASimServer.Configuration()
     configuration.host = host
     configuration.port = port
-    configuration.apiKey = value(apiKey, "WHAGO_SIM_API_KEY")
+    configuration.apiKey = SimOptions.value(apiKey, "WHAGO_SIM_API_KEY")
     configuration.webhookURL = try parsedWebhookURL()
-    configuration.webhookSecret = value(webhookSecret, "WHAGO_SIM_WEBHOOK_SECRET")
+    configuration.webhookSecret = SimOptions.value(webhookSecret, "WHAGO_SIM_WEBHOOK_SECRET")
     configuration.sessions = sessions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }
-    configuration.settings.latency = try duration(latency, "--latency")
+    configuration.settings.latency = try SimOptions.duration(latency, "--latency")
     configuration.settings.failRate = failRate
     configuration.settings.timeoutRate = timeoutRate
     configuration.settings.rateLimitRate = rateLimitRate
     configuration.settings.dropRate = dropRate
-    configuration.settings.timeoutHold = try duration(timeoutHold, "--timeout-hold")
+    configuration.settings.timeoutHold = try SimOptions.duration(timeoutHold, "--timeout-hold")
     configuration.settings.timeoutAfterSendRate = timeoutAfterSendRate
-    configuration.settings.startDelay = try duration(startDelay, "--start-delay")
+    configuration.settings.startDelay = try SimOptions.duration(startDelay, "--start-delay")
     configuration.settings.ackDelays = try parsedAckDelays()
 
     let group = ServiceGroup(
@@ -161,27 +155,16 @@ struct SimWAHA: AsyncParsableCommand {
     try await group.run()
   }
 
-  private func duration(_ text: String, _ flag: String) throws -> Duration {
-    guard let value = DurationArgument(argument: text) else {
-      throw ValidationError("\(flag): '\(text)' is not a duration like 20ms, 5s or 1m")
-    }
-    return value.duration
-  }
-
   private func parsedAckDelays() throws -> [Duration] {
     let text = ackDelays.trimmingCharacters(in: .whitespaces).lowercased()
     if text == "none" || text.isEmpty { return [] }
     let parts = text.split(separator: ",")
     guard parts.count <= 3 else { throw ValidationError("--ack-delays takes at most 3 delays: SERVER, DEVICE, READ") }
-    return try parts.map { try duration(String($0), "--ack-delays") }
+    return try parts.map { try SimOptions.duration(String($0), "--ack-delays") }
   }
 
   private func parsedWebhookURL() throws -> URL? {
-    guard let webhookURL = value(webhookURL, "WHAGO_SIM_WEBHOOK_URL") else { return nil }
-    guard let url = URL(string: webhookURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-      throw ValidationError("--webhook-url must be an http(s) URL, like http://127.0.0.1:8080/v1/webhooks/waha")
-    }
-    return url
+    try SimOptions.webhookURL(webhookURL, example: "http://127.0.0.1:8080/v1/webhooks/waha")
   }
 }
 
@@ -263,16 +246,10 @@ struct SimPayments: AsyncParsableCommand {
   @Option(help: "Log level: trace, debug, info, notice, warning, error. Env: WHAGO_LOG_LEVEL.")
   var logLevel: String = ProcessInfo.processInfo.environment["WHAGO_LOG_LEVEL"] ?? "info"
 
-  /// A flag, else its environment variable (read here, so a secret never shows as a default in --help).
-  private func value(_ flag: String?, _ variable: String) -> String? {
-    let value = flag ?? ProcessInfo.processInfo.environment[variable]
-    return value?.isEmpty == false ? value : nil
-  }
-
   func validate() throws {
     guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
-    _ = try duration(latency, "--latency")
-    _ = try duration(timeoutHold, "--timeout-hold")
+    _ = try SimOptions.duration(latency, "--latency")
+    _ = try SimOptions.duration(timeoutHold, "--timeout-hold")
     _ = try parsedWebhookURL()
   }
 
@@ -282,17 +259,20 @@ struct SimPayments: AsyncParsableCommand {
     var configuration = PaymentsSimServer.Configuration()
     configuration.host = host
     configuration.port = port
-    configuration.settings.latency = try duration(latency, "--latency")
-    configuration.settings.timeoutHold = try duration(timeoutHold, "--timeout-hold")
-    if let key = value(stripeKey, "WHAGO_SIM_STRIPE_KEY") { configuration.stripeKey = key }
-    if let token = value(mercadopagoToken, "WHAGO_SIM_MERCADOPAGO_TOKEN") { configuration.mercadoPagoToken = token }
-    if let id = value(paypalClientID, "WHAGO_SIM_PAYPAL_CLIENT_ID") { configuration.paypalClientID = id }
-    if let secret = value(paypalClientSecret, "WHAGO_SIM_PAYPAL_CLIENT_SECRET") {
+    configuration.settings.latency = try SimOptions.duration(latency, "--latency")
+    configuration.settings.timeoutHold = try SimOptions.duration(timeoutHold, "--timeout-hold")
+    if let key = SimOptions.value(stripeKey, "WHAGO_SIM_STRIPE_KEY") { configuration.stripeKey = key }
+    if let token = SimOptions.value(mercadopagoToken, "WHAGO_SIM_MERCADOPAGO_TOKEN") {
+      configuration.mercadoPagoToken = token
+    }
+    if let id = SimOptions.value(paypalClientID, "WHAGO_SIM_PAYPAL_CLIENT_ID") { configuration.paypalClientID = id }
+    if let secret = SimOptions.value(paypalClientSecret, "WHAGO_SIM_PAYPAL_CLIENT_SECRET") {
       configuration.paypalClientSecret = secret
     }
     configuration.paypalWebhookID = paypalWebhookID
     configuration.webhookURL = try parsedWebhookURL()
-    configuration.mercadoPagoWebhookSecret = value(mercadopagoWebhookSecret, "WHAGO_SIM_MERCADOPAGO_WEBHOOK_SECRET")
+    configuration.mercadoPagoWebhookSecret = SimOptions.value(
+      mercadopagoWebhookSecret, "WHAGO_SIM_MERCADOPAGO_WEBHOOK_SECRET")
 
     let group = ServiceGroup(
       configuration: .init(
@@ -309,18 +289,7 @@ struct SimPayments: AsyncParsableCommand {
     try await group.run()
   }
 
-  private func duration(_ text: String, _ flag: String) throws -> Duration {
-    guard let value = DurationArgument(argument: text) else {
-      throw ValidationError("\(flag): '\(text)' is not a duration like 20ms, 5s or 1m")
-    }
-    return value.duration
-  }
-
   private func parsedWebhookURL() throws -> URL? {
-    guard let webhookURL = value(webhookURL, "WHAGO_SIM_WEBHOOK_URL") else { return nil }
-    guard let url = URL(string: webhookURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-      throw ValidationError("--webhook-url must be an http(s) URL, like http://127.0.0.1:8080/v1/webhooks/mercadopago")
-    }
-    return url
+    try SimOptions.webhookURL(webhookURL, example: "http://127.0.0.1:8080/v1/webhooks/mercadopago")
   }
 }
