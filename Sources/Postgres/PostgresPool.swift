@@ -38,12 +38,35 @@ public final class PostgresPool: Sendable {
     self.options = options
     self.logger = logger
     state.withLock { $0.running = max(1, options.size) }
-    for index in 0..<max(1, options.size) {
-      let thread = Thread { [self] in self.serve() }
-      thread.name = "whago.postgres.\(index)"
-      thread.start()
+    for _ in 0..<max(1, options.size) {
+      // Joinable POSIX threads rather than Foundation's detached ones, so `shutdown` can wait for
+      // each to be gone entirely (see there).
+      let context = Unmanaged.passRetained(ThreadContext(pool: self)).toOpaque()
+      var thread = pthread_t()
+      guard
+        pthread_create(
+          &thread, nil,
+          { argument in
+            let context = Unmanaged<ThreadContext>.fromOpaque(argument!).takeRetainedValue()
+            context.pool.serve()
+            return nil
+          }, context) == 0
+      else {
+        Unmanaged<ThreadContext>.fromOpaque(context).release()
+        logger.critical("cannot start a PostgreSQL thread")
+        state.withLock { $0.running -= 1 }
+        continue
+      }
+      threads.withLock { $0.append(thread) }
     }
   }
+
+  private final class ThreadContext {
+    let pool: PostgresPool
+    init(pool: PostgresPool) { self.pool = pool }
+  }
+
+  private let threads = Mutex<[pthread_t]>([])
 
   /// Lets the threads finish what is queued and stop; later calls fail with `.closed`.
   public func close() {
@@ -67,6 +90,21 @@ public final class PostgresPool: Sendable {
         return false
       }
       if done { continuation.resume() }
+    }
+    // Finishing the connection is not the end of the thread: its thread-local OpenSSL state is
+    // freed as it exits, and racing the process's exit handlers that still crashed one command in
+    // a few hundred under load. Join every thread, off the cooperative pool (joining blocks).
+    let joining = threads.withLock { threads -> [pthread_t] in
+      defer { threads = [] }
+      return threads
+    }
+    guard !joining.isEmpty else { return }
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let joiner = Thread {
+        for thread in joining { pthread_join(thread, nil) }
+        continuation.resume()
+      }
+      joiner.start()
     }
   }
 
