@@ -51,7 +51,7 @@ import WAHASimulator
       let chat = "5511999998888@c.us"
       #expect(try await sim.sendText(to: chat, "x").status == 201)
       #expect(try await sim.chatMessages(chat).value.array?.first?["ack"] == 0)
-      try await eventually("the message to be read", within: .seconds(10)) {
+      try await eventually("the message to be read", within: .seconds(30)) {
         try await sim.chatMessages(chat).value.array?.first?["ack"] == 3
       }
     }

@@ -56,7 +56,7 @@ import WAHASimulator
       await #expect(throws: (any Error).self) {
         try await sendText(sim, to: chat, "já foi?", clientTimeout: 2)
       }
-      try await eventually("the timed-out send in the log", within: .seconds(10)) {
+      try await eventually("the timed-out send in the log", within: .seconds(30)) {
         try await sim.messages().count == 1
       }
       let logged = try #require(try await sim.messages().first)
@@ -138,7 +138,7 @@ import WAHASimulator
 
       #expect(try await sim.control("POST", "/config", ["drop_rate": 0]).status == 200)
       #expect(try await sim.api("POST", "/api/sessions/default/restart").status == 201)
-      try await eventually("the session to work again", within: .seconds(10)) {
+      try await eventually("the session to work again", within: .seconds(30)) {
         try await sim.sessionStatus("default") == "WORKING"
       }
       #expect(try await sim.sendText(to: "5511999998888@c.us", "again").status == 201)

@@ -35,7 +35,7 @@ import WAHASimulator
       #expect(try created.value["status"] == "STARTING")
       #expect(try created.value["config"]?["metadata"] == ["tenant": "7", "chip": "3"])
 
-      try await eventually("the session to reach WORKING", within: .seconds(10)) {
+      try await eventually("the session to reach WORKING", within: .seconds(30)) {
         try await sim.sessionStatus("tenant7-chip3") == "WORKING"
       }
       let working = try await hooks.first("a WORKING session.status webhook") {
@@ -67,7 +67,7 @@ import WAHASimulator
       }
 
       #expect(try await sim.api("POST", "/api/sessions/b/restart").status == 201)
-      try await eventually("b to be WORKING again", within: .seconds(10)) {
+      try await eventually("b to be WORKING again", within: .seconds(30)) {
         try await sim.sessionStatus("b") == "WORKING"
       }
       #expect(try await sim.sendText(session: "b", to: "5511999998888@c.us", "back").status == 201)

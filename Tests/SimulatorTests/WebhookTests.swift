@@ -18,7 +18,7 @@ import WAHASimulator
       let id = try #require(try reply.value["key"]?["id"]?.string)
       let messageID = "true_5511999998888@c.us_\(id)"
 
-      try await eventually("three message.ack webhooks", within: .seconds(10)) {
+      try await eventually("three message.ack webhooks", within: .seconds(30)) {
         hooks.deliveries.filter { $0.event == "message.ack" }.count == 3
       }
       let acks = hooks.deliveries.filter { $0.event == "message.ack" }.sorted {
@@ -58,7 +58,7 @@ import WAHASimulator
       #expect(try await sim.control("POST", "/config", ["fail_rate": 0]).status == 200)
       #expect(try await sim.sendText(to: "5511999998888@c.us", "y").status == 201)
       let id = try #require(try await sim.messages().first?.id)
-      try await eventually("the accepted send's acks", within: .seconds(10)) {
+      try await eventually("the accepted send's acks", within: .seconds(30)) {
         hooks.deliveries.filter { $0.event == "message.ack" }.count == 3
       }
       #expect(

@@ -74,7 +74,7 @@ public final class WebhookReceiver: Sendable {
 
   /// Waits until a delivery matching `match` has arrived and returns it.
   public func first(
-    _ what: String, within limit: Duration = .seconds(10), where match: (Delivery) -> Bool
+    _ what: String, within limit: Duration = .seconds(30), where match: (Delivery) -> Bool
   ) async throws -> Delivery {
     var found: Delivery?
     try await eventually(what, within: limit, every: .milliseconds(20)) {
