@@ -128,6 +128,7 @@ let package = Package(
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       swiftSettings: upcoming),
     // The HTTP enqueuer (`whago serve`): authenticated, tenant-isolated job submission.
@@ -192,7 +193,7 @@ let package = Package(
       name: "TestSupport",
       dependencies: [
         "RedisClient", "JobQueue", "Postgres", .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       path: "Tests/TestSupport",

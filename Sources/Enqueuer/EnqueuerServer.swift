@@ -4,6 +4,7 @@ import Hummingbird
 import JobCatalog
 import JobQueue
 import Logging
+import NIOCore
 import Prometheus
 import Store
 import Worker
@@ -26,7 +27,8 @@ public enum EnqueuerServer {
 
   public static func make(
     host: String, port: Int, broker: Broker, store: Store, catalog: JobCatalog, handlers: HandlerRegistry,
-    metrics: PrometheusCollectorRegistry, limits: Limits = Limits(), logger: Logger
+    metrics: PrometheusCollectorRegistry, limits: Limits = Limits(), logger: Logger,
+    onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
   ) -> some ApplicationProtocol {
     let router = Router(context: EnqueuerContext.self)
     router.add(middleware: ProblemMiddleware(logger: logger))
@@ -49,6 +51,7 @@ public enum EnqueuerServer {
     return Application(
       router: router,
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),
+      onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)
   }
 }

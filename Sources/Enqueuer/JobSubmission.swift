@@ -153,11 +153,19 @@ struct JobSubmission {
     }
 
     guard errors.isEmpty, let policy else { return .invalid(errors) }
-    // Keys are per tenant: one tenant's key can never answer with another tenant's job.
     return .valid(
       JobSpec(
         type: policy.type, payload: payload, queue: queue, when: when, maxAttempts: maxAttempts,
-        idempotencyKey: key.map { "\(tenant):\($0)" }, idempotencyWindow: policy.idempotencyWindow, tenant: tenant))
+        idempotencyKey: key.map { Self.apiKey(tenant: tenant, key: $0) }, idempotencyWindow: policy.idempotencyWindow,
+        tenant: tenant))
+  }
+
+  /// Where a key sent over the API lives. Keys are per tenant, so one tenant's key never answers
+  /// with another tenant's job; under "api/", which no key the system makes (`campaign:`,
+  /// `renew:`, `maturation:`) starts with, so a tenant cannot swallow a system job by naming its
+  /// key; and with the tenant's length, so no choice of tenant name and key meets another pair.
+  static func apiKey(tenant: String, key: String) -> String {
+    "api/\(tenant.utf8.count)/\(tenant)/\(key)"
   }
 
   var submittableTypes: String {

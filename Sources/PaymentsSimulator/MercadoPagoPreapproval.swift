@@ -16,8 +16,10 @@ struct MercadoPagoPreapproval {
   let log: ChargeLog
   let flow: ChargeFlow
   let poster: WebhookPoster
-  /// Where webhooks go, with the secret that signs them; nil: none are sent.
-  let webhook: (url: String, secret: String)?
+  /// Where webhooks go (`webhook_url`, settable through `/_sim/config`).
+  let settings: LiveSettings
+  /// Signs the webhooks; nil: none are sent.
+  let webhookSecret: String?
 
   func register(on router: Router<some RequestContext>) {
     router.post("preapproval") { request, _ in try await create(request).response() }
@@ -72,7 +74,7 @@ struct MercadoPagoPreapproval {
         gateway: "mercadopago", customer: preapproval.payerEmail, amount: preapproval.amountCents,
         idempotency_key: nil, outcome: approved ? "succeeded" : "declined", payment_id: String(paymentID),
         reference: preapproval.id, description: preapproval.json["reason"]?.string, time: nowMilliseconds()))
-    if let webhook { announce(paymentID, to: webhook) }
+    if let url = settings.current.webhookURL, let secret = webhookSecret { announce(paymentID, to: (url, secret)) }
     return GatewayReply(code: 201, body: payment)
   }
 

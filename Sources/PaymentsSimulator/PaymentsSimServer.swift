@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import WAHASimulator
 
@@ -28,16 +29,18 @@ public enum PaymentsSimServer {
   }
 
   /// The HTTP server and the webhook poster, to run in one service group.
-  public static func services(_ configuration: Configuration, logger: Logger) -> [any Service] {
-    let settings = LiveSettings(configuration.settings)
+  /// `onListening` is told the port the server bound (the one asked for, or the kernel's choice for 0).
+  public static func services(
+    _ configuration: Configuration, logger: Logger,
+    onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+  ) -> [any Service] {
+    var initial = configuration.settings
+    if let url = configuration.webhookURL { initial.webhookURL = url.absoluteString }
+    let settings = LiveSettings(initial)
     let log = ChargeLog()
     let flow = ChargeFlow(keys: IdempotencyKeys(), log: log, settings: settings)
     let book = MercadoPagoBook()
     let poster = WebhookPoster(logger: logger)
-    var webhook: (url: String, secret: String)?
-    if let url = configuration.webhookURL, let secret = configuration.mercadoPagoWebhookSecret {
-      webhook = (url.absoluteString, secret)
-    }
 
     let router = Router()
     router.get("ping") { _, _ in GatewayReply(code: 200, body: ["message": "pong"]).response() }
@@ -45,7 +48,8 @@ public enum PaymentsSimServer {
     StripeRoutes(secretKey: configuration.stripeKey, flow: flow).register(on: router)
     MercadoPagoRoutes(accessToken: configuration.mercadoPagoToken, flow: flow, book: book).register(on: router)
     MercadoPagoPreapproval(
-      accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, poster: poster, webhook: webhook
+      accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, poster: poster,
+      settings: settings, webhookSecret: configuration.mercadoPagoWebhookSecret
     ).register(on: router)
     PayPalRoutes(
       clientID: configuration.paypalClientID, clientSecret: configuration.paypalClientSecret, tokens: PayPalTokens(),
@@ -57,6 +61,7 @@ public enum PaymentsSimServer {
       router: router,
       configuration: .init(
         address: .hostname(configuration.host, port: configuration.port), serverName: "payments-sim"),
+      onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
       logger: logger)
     return [poster, app]
   }

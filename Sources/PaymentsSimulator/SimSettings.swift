@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import WAHASimulator
 
@@ -9,11 +10,17 @@ public struct PaymentsSimSettings: Sendable, Equatable {
   /// How long a "timeout" payment method holds its answer after charging: longer than the client's
   /// timeout, so the client gives up on a charge that went through.
   public var timeoutHold: Duration = .seconds(30)
+  /// Where Mercado Pago subscription payments are announced (signed with the secret given at
+  /// start); settable while running so a test can start the simulator before the server it calls.
+  public var webhookURL: String?
 
   public init() {}
 
   var json: JSON {
-    ["latency_ms": .int(latency.milliseconds), "timeout_hold_ms": .int(timeoutHold.milliseconds)]
+    [
+      "latency_ms": .int(latency.milliseconds), "timeout_hold_ms": .int(timeoutHold.milliseconds),
+      "webhook_url": webhookURL.map { .string($0) } ?? .null,
+    ]
   }
 
   /// Applies the fields present in `patch`; nothing changes unless all of it is valid.
@@ -22,8 +29,18 @@ public struct PaymentsSimSettings: Sendable, Equatable {
     var next = self
     var problems: [String] = []
     for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+      if key == "webhook_url" {
+        if case .null = value {
+          next.webhookURL = nil
+        } else if let text = value.string, let url = URL(string: text), ["http", "https"].contains(url.scheme ?? "") {
+          next.webhookURL = text
+        } else {
+          problems.append("webhook_url must be an http(s) URL or null")
+        }
+        continue
+      }
       guard key == "latency_ms" || key == "timeout_hold_ms" else {
-        problems.append("unknown field \(key); known: latency_ms, timeout_hold_ms")
+        problems.append("unknown field \(key); known: latency_ms, timeout_hold_ms, webhook_url")
         continue
       }
       guard let number = value.number, number >= 0, number <= 3_600_000 else {

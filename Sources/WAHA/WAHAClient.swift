@@ -149,9 +149,12 @@ public struct WAHAClient: Sendable {
       ?? text
   }
 
-  /// A phone number as logs may show it (LGPD: never the whole number).
-  static func mask(_ digits: String) -> String {
-    guard digits.count > 6 else { return "***" }
-    return String(digits.prefix(4)) + String(repeating: "*", count: digits.count - 8) + String(digits.suffix(4))
+  /// A phone number as logs may show it (LGPD: never the whole number): as long as the number, with
+  /// a quarter of it at most (4 at most) left at each end, so never more than half of it shows and
+  /// a short one shows little or nothing: `551*******000`, `1*****7`, `***`.
+  package static func mask(_ digits: String) -> String {
+    let kept = min(4, digits.count / 4)
+    return String(digits.prefix(kept)) + String(repeating: "*", count: digits.count - 2 * kept)
+      + String(digits.suffix(kept))
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `whago sim waha`: WAHA's REST API and webhooks, simulated so the demo and the tests run campaigns
@@ -23,7 +24,11 @@ public enum WAHASimServer {
 
   /// The HTTP server and the background work (delayed transitions, acks, webhook deliveries), to run
   /// in one service group.
-  public static func services(_ configuration: Configuration, logger: Logger) -> [any Service] {
+  /// `onListening` is told the port the server bound (the one asked for, or the kernel's choice for 0).
+  public static func services(
+    _ configuration: Configuration, logger: Logger,
+    onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+  ) -> [any Service] {
     let work = BackgroundWork()
     let store = SimStore(
       settings: configuration.settings,
@@ -45,6 +50,7 @@ public enum WAHASimServer {
     let app = Application(
       router: router,
       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "waha-sim"),
+      onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
       logger: logger)
     return [work, app]
   }

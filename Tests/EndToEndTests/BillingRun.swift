@@ -18,18 +18,15 @@ final class BillingRun: Sendable {
   let workerEnvironment: [String: String]
   private let workers = Mutex<[ChildProcess]>([])
 
-  /// Schedule time starts at `start`, two seconds from now; the sweep runs every `sweepEvery`
-  /// schedule minutes.
+  /// Schedule time starts at `start` (derived from PostgreSQL's now, never the calendar), two
+  /// seconds from now in Redis time; the sweep runs on `sweepCron` in schedule time.
   static func start(
     start: Date, speed: Double, sweepCron: String, timeoutHold: String = "3s", gatewayTimeout: String = "1s",
-    stripeURL: String? = nil, simPort chosen: Int? = nil, simArguments: [String] = [], label: String = #function
+    stripeURL: String? = nil, simArguments: [String] = [], label: String = #function
   ) async throws -> BillingRun {
     try await TestDatabase.migrate()
-    let simPort = try chosen ?? freePort()
-    let sim = try ChildProcess(
-      executable: try Whago.binary,
-      arguments: ["sim", "payments", "--port", String(simPort), "--timeout-hold", timeoutHold] + simArguments,
-      label: "payments-sim")
+    let (sim, simPort) = try await Whago.server(
+      ["sim", "payments", "--timeout-hold", timeoutHold] + simArguments, label: "payments-sim")
     let simBase = "http://127.0.0.1:\(simPort)"
     try await eventually("the payments simulator to answer") {
       (try? await HTTP.send("GET", simBase + "/_sim/charges"))?.status == 200

@@ -11,7 +11,7 @@ extension EndToEndTests {
 
   @Test func dueSubscriptionsRenewOnceThroughEachGateway() async throws {
     // An hour of schedule time per second; the sweep every 10 schedule minutes, from two schedulers.
-    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let start = try await TestDatabase.nextHour()
     let run = try await BillingRun.start(start: start, speed: 3600, sweepCron: "0 */10 * * * *")
     defer { Task { await run.stop() } }
     let due = start.addingTimeInterval(1800)
@@ -64,7 +64,7 @@ extension EndToEndTests {
   }
 
   @Test func aKilledWorkerAndATimeoutAfterChargingStillChargeEachInvoiceOnce() async throws {
-    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let start = try await TestDatabase.nextHour()
     // The simulator charges, then holds its answer 3 s; workers give up after 1 s.
     let run = try await BillingRun.start(start: start, speed: 60, sweepCron: "0 * * * * *")
     defer { Task { await run.stop() } }
@@ -109,7 +109,7 @@ extension EndToEndTests {
 
   @Test func dunningEndsInSuspensionThenTheFreePlanWhoseLimitsHold() async throws {
     // A schedule day every two seconds; the sweep every schedule hour.
-    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let start = try await TestDatabase.nextHour()
     let run = try await BillingRun.start(start: start, speed: 43_200, sweepCron: "0 0 * * * *")
     defer { Task { await run.stop() } }
     let due = start.addingTimeInterval(3600)

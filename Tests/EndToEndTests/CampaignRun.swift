@@ -47,11 +47,9 @@ final class CampaignRun: Sendable {
     let serve = try await ServeProcess(
       environment: ["WHAGO_JOBS_DIR": catalog.directory, "WHAGO_WAHA_WEBHOOK_SECRET": secret])
     let sessions = (0..<chips).map { "\(tenant.suffix(10))-\($0)" }
-    let simPort = try freePort()
-    let sim = try ChildProcess(
-      executable: try Whago.binary,
-      arguments: [
-        "sim", "waha", "--port", String(simPort), "--api-key", "k", "--sessions", sessions.joined(separator: ","),
+    let (sim, simPort) = try await Whago.server(
+      [
+        "sim", "waha", "--api-key", "k", "--sessions", sessions.joined(separator: ","),
         "--webhook-url", serve.base + "/v1/webhooks/waha", "--webhook-secret", secret, "--latency", "0ms",
       ] + simArguments, label: "waha-sim")
     let simBase = "http://127.0.0.1:\(simPort)"

@@ -9,10 +9,12 @@ extension EndToEndTests {
   /// webhook, and only by a genuine one: unsigned, forged, tampered or stale deliveries to each
   /// gateway's endpoint answer 401 and change nothing.
   @Test func forgedOrStaleGatewayWebhooksAreRejectedAndChangeNothing() async throws {
-    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
-    let deadPort = try freePort()
+    let start = try await TestDatabase.nextHour()
+    // Bound but not listening: every connection to it is refused, and no one else can take it.
+    let unreachable = try ClosedPort()
+    defer { unreachable.close() }
     let run = try await BillingRun.start(
-      start: start, speed: 60, sweepCron: "0 * * * * *", stripeURL: "http://127.0.0.1:\(deadPort)")
+      start: start, speed: 60, sweepCron: "0 * * * * *", stripeURL: "http://127.0.0.1:\(unreachable.port)")
     defer { Task { await run.stop() } }
     let stripeSecret = "whsec_\(UUID().uuidString)"
     let mpSecret = "mp-\(UUID().uuidString)"
@@ -142,20 +144,21 @@ extension EndToEndTests {
   /// `payment` webhook is looked up at Mercado Pago and pays the period, once however often it is
   /// delivered; a rejected payment makes the subscription past_due.
   @Test func mercadoPagoChargesItsOwnSubscriptionAndTheWebhookPaysThePeriod() async throws {
-    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
-    let simPort = try freePort()
+    let start = try await TestDatabase.nextHour()
     let secret = "mp-\(UUID().uuidString)"
+    // The simulator first (serve looks payments up there), then told where serve listens.
+    let run = try await BillingRun.start(
+      start: start, speed: 60, sweepCron: "0 * * * * *", simArguments: ["--mercadopago-webhook-secret", secret])
+    defer { Task { await run.stop() } }
     let serve = try await ServeProcess(environment: [
-      "WHAGO_MERCADOPAGO_WEBHOOK_SECRET": secret, "WHAGO_MERCADOPAGO_API_URL": "http://127.0.0.1:\(simPort)",
+      "WHAGO_MERCADOPAGO_WEBHOOK_SECRET": secret, "WHAGO_MERCADOPAGO_API_URL": run.simBase,
       "WHAGO_MERCADOPAGO_ACCESS_TOKEN": "TEST-sim",
     ])
     defer { Task { try? await serve.stop() } }
-    let run = try await BillingRun.start(
-      start: start, speed: 60, sweepCron: "0 * * * * *", simPort: simPort,
-      simArguments: [
-        "--webhook-url", serve.base + "/v1/webhooks/mercadopago", "--mercadopago-webhook-secret", secret,
-      ])
-    defer { Task { await run.stop() } }
+    let configured = try await HTTP.send(
+      "POST", run.simBase + "/_sim/config", headers: ["Content-Type": "application/json"],
+      body: Data(#"{"webhook_url":"\#(serve.base)/v1/webhooks/mercadopago"}"#.utf8))
+    #expect(configured.status == 200, "\(configured.text)")
     let created = try await HTTP.send(
       "POST", run.simBase + "/preapproval",
       headers: ["Authorization": "Bearer TEST-sim", "Content-Type": "application/json"],
@@ -201,7 +204,7 @@ extension EndToEndTests {
   /// A PayPal subscription bills itself: its verified PAYMENT.SALE.COMPLETED pays the period once
   /// (a redelivery is a duplicate), and BILLING.SUBSCRIPTION.PAYMENT.FAILED makes it past_due.
   @Test func payPalSubscriptionEventsPayThePeriodOnce() async throws {
-    let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
+    let start = try await TestDatabase.nextHour()
     let run = try await BillingRun.start(start: start, speed: 60, sweepCron: "0 * * * * *")
     defer { Task { await run.stop() } }
     let serve = try await ServeProcess(environment: [

@@ -24,8 +24,11 @@ extension EndToEndTests {
         return catalog
       })
     defer { Task { await run.stop() } }
-    // Monday 2026-11-30, 06:00 in São Paulo (09:00 UTC), two seconds from now in Redis time.
-    let monday = ISO8601DateFormatter().date(from: "2026-11-30T09:00:00Z")!
+    // The next Monday, 06:00 in São Paulo (09:00 UTC; no daylight saving there since 2019), two
+    // seconds from now in Redis time.
+    let monday = try await TestDatabase.nextHour(weekday: 2, hour: 9)
+    let saoPaulo = ISO8601DateFormatter()
+    saoPaulo.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
     let startMs = Int64(monday.timeIntervalSince1970 * 1000)
     let anchor = try await TestRedis.broker().redisTime() + 2000
     let clock = ScheduleClock(anchor: anchor, start: startMs, speed: speed)
@@ -33,7 +36,7 @@ extension EndToEndTests {
 
     let created = try await HTTP.send(
       "POST", run.serve.base + "/v1/maturation", key: run.key,
-      json: ["chip_ids": run.chipIDs.map(Int.init), "days": 5, "start_at": "2026-11-30T06:00:00-03:00"])
+      json: ["chip_ids": run.chipIDs.map(Int.init), "days": 5, "start_at": saoPaulo.string(from: monday)])
     #expect(created.status == 201, "\(created.text)")
     let id = try #require(try created.json()["id"] as? Int)
     try run.startWorker(environment: environment)

@@ -86,8 +86,10 @@ extension EnqueuerSuite {
       // Free: at least 10 s between two messages of a chip, and no scheduling.
       let fast = try await create(["pace": ["min_interval_ms": 1_000, "max_interval_ms": 2_000]])
       #expect(fast.status == 422 && fast.problem.pointers == ["/pace/min_interval_ms"], "\(fast.text)")
-      let later = try await create(["start_at": "2026-12-24T09:00:00-03:00"])
+      let inAMonth = try await TestDatabase.now().addingTimeInterval(30 * 86_400)
+      let later = try await create(["start_at": ISO8601DateFormatter().string(from: inAMonth)])
       #expect(later.status == 422 && later.problem.pointers == ["/start_at"])
+      #expect(later.problem.detail.contains("scheduled campaigns"), "\(later.text)")
       let foreign = try await create(["chip_ids": [chipID, 999_999_999]])
       #expect(foreign.status == 422 && foreign.problem.detail.contains("999999999"))
       let hole = try await create(["template": "Oi {{nome"])

@@ -77,6 +77,17 @@ extension EnqueuerSuite {
       #expect(third.status == 202)
       #expect(try third.json()["id"] as? String != (try first.json()["id"] as? String))
       #expect(try third.json()["duplicate"] as? Bool == false)
+
+      // A key the system made (here one that begins with the tenant's name) is out of reach of a
+      // tenant's key: the tenant gets a job of its own, and the system's job stays as it was.
+      let queue = try #require(try first.json()["queue"] as? String)
+      let system = try await TestRedis.broker().enqueue(
+        JobSpec(
+          type: "diag.noop", queue: queue, when: .after(.seconds(60)), idempotencyKey: "\(f.tenant):renew-1"))
+      let collision = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "renew-1"])
+      #expect(collision.status == 202)
+      #expect(try collision.json()["duplicate"] as? Bool == false)
+      #expect(try collision.json()["id"] as? String != system.id)
     }
 
     @Test func aBatchGoesInWholeOrNotAtAll() async throws {

@@ -14,12 +14,10 @@ extension EnqueuerSuite {
         plan: "business", environment: ["WHAGO_WAHA_WEBHOOK_SECRET": secret])
       defer { Task { try? await f.server.stop() } }
       let session = "s\(f.tenant.suffix(12))"
-      let simPort = try freePort()
-      let sim = try ChildProcess(
-        executable: try Whago.binary,
-        arguments: [
-          "sim", "waha", "--port", String(simPort), "--sessions", session, "--webhook-url",
-          f.url("/v1/webhooks/waha"), "--webhook-secret", secret, "--ack-delays", "none",
+      let (sim, simPort) = try await Whago.server(
+        [
+          "sim", "waha", "--sessions", session, "--webhook-url", f.url("/v1/webhooks/waha"), "--webhook-secret", secret,
+          "--ack-delays", "none",
         ], label: "waha-sim")
       let simBase = "http://127.0.0.1:\(simPort)"
       try await eventually("the simulator to answer") {

@@ -11,7 +11,6 @@ import Testing
 @Suite struct HTTPClientTests {
   /// Serves /echo (method, a header, the body back), /status/{code}, /slow (answers after 3 s).
   func withServer(_ body: (String) async throws -> Void) async throws {
-    let port = try freePort()
     let router = Router()
     router.on("echo", method: .get) { request, _ in echo(request, body: "") }
     for method in [HTTPTypes.HTTPRequest.Method.post, .put, .delete, .patch] {
@@ -27,14 +26,8 @@ import Testing
       try await Task.sleep(for: .seconds(3))
       return "late"
     }
-    var logger = Logger(label: "http-client-test-server")
-    logger.logLevel = .critical
-    let app = Application(
-      router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-    // Stopped by a graceful shutdown: cancelling the server with a request in flight traps in NIO.
-    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-    let server = Task { try await group.run() }
-    let base = "http://127.0.0.1:\(port)"
+    let server = try await InProcessServer(router: router, label: "http-client-test-server")
+    let base = server.base
     do {
       let probe = HTTPClient()
       defer { probe.close() }
@@ -43,12 +36,10 @@ import Testing
       }
       try await body(base)
     } catch {
-      await group.triggerGracefulShutdown()
-      _ = await server.result
+      await server.stop()
       throw error
     }
-    await group.triggerGracefulShutdown()
-    _ = await server.result
+    await server.stop()
   }
 
   @Sendable static func echoBody(_ request: Request, body: String) -> String {
@@ -101,9 +92,10 @@ import Testing
         #expect(error.kind == .timeout)
         #expect(!"\(error)".contains("s3cret"))
       }
-      let closedPort = try freePort()
+      let closed = try ClosedPort()
+      defer { closed.close() }
       do {
-        _ = try await client.send(OutboundRequest(url: "http://127.0.0.1:\(closedPort)/x?token=s3cret"))
+        _ = try await client.send(OutboundRequest(url: "http://127.0.0.1:\(closed.port)/x?token=s3cret"))
         Issue.record("connected to a closed port")
       } catch let error as HTTPClientError {
         #expect(error.kind == .connect)

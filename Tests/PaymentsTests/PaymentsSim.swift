@@ -4,7 +4,7 @@ import Payments
 import PaymentsSimulator
 import TestSupport
 
-/// A real `whago sim payments` on a free port, with the credentials the gateways are built with.
+/// A real `whago sim payments` on a port of the kernel's choosing, with the credentials the gateways are built with.
 final class PaymentsSim: Sendable {
   let child: ChildProcess
   let port: Int
@@ -16,11 +16,9 @@ final class PaymentsSim: Sendable {
   var base: String { "http://127.0.0.1:\(port)" }
 
   init(extra: [String] = []) async throws {
-    port = try freePort()
-    child = try ChildProcess(
-      executable: try Whago.binary,
-      arguments: [
-        "sim", "payments", "--port", String(port), "--latency", "0ms", "--stripe-key", stripeKey,
+    (child, port) = try await Whago.server(
+      [
+        "sim", "payments", "--latency", "0ms", "--stripe-key", stripeKey,
         "--mercadopago-token", mercadoPagoToken, "--paypal-client-id", paypalClientID, "--paypal-client-secret",
         paypalSecret, "--paypal-webhook-id", paypalWebhookID,
       ] + extra,

@@ -138,7 +138,9 @@ import Testing
         #expect(!"\(error)".contains(wrongKey) && !"\(error)".contains("Bearer"))
       }
       // Unreachable: transient, and still no key.
-      let down = StripeGateway(baseURL: "http://127.0.0.1:\(try freePort())", secretKey: wrongKey, http: http)
+      let closed = try ClosedPort()
+      defer { closed.close() }
+      let down = StripeGateway(baseURL: "http://127.0.0.1:\(closed.port)", secretKey: wrongKey, http: http)
       do throws(PaymentError) {
         _ = try await down.charge(chargeRequest("pm_card_visa"))
         Issue.record("a closed port answered")

@@ -46,8 +46,10 @@ import Testing
       #expect(try await !otherWebhook.verify(headers: headers, body: event))
 
       // PayPal out of reach is transient: the receiver answers 5xx and PayPal delivers again.
+      let closed = try ClosedPort()
+      defer { closed.close() }
       let down = PayPalWebhookVerifier(
-        baseURL: "http://127.0.0.1:\(try freePort())", clientID: sim.paypalClientID, clientSecret: sim.paypalSecret,
+        baseURL: "http://127.0.0.1:\(closed.port)", clientID: sim.paypalClientID, clientSecret: sim.paypalSecret,
         webhookID: sim.paypalWebhookID, http: http)
       await #expect(throws: PaymentError.self) { try await down.verify(headers: headers, body: event) }
     }

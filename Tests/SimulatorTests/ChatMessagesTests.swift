@@ -45,14 +45,52 @@ import WAHASimulator
     }
   }
 
-  /// Acks in the listing advance at the same moments as the `message.ack` webhooks.
+  /// Acks in the listing advance at the same moments as the `message.ack` webhooks: 0 PENDING, then
+  /// one step as each delay from the send passes. Nothing assumes how soon a request is answered:
+  /// each listing is checked against this machine's clock read just before and just after it (the
+  /// simulator runs here, on the same clock), and against the webhooks delivered before it was asked.
   @Test func acksAdvanceAsTheWebhooksDo() async throws {
-    try await withSimulator(["--ack-delays", "2s,2s,2s"]) { sim, _ in
+    let delays = [1_000, 2_000, 3_000]
+    try await withSimulator(["--ack-delays", "1s,2s,3s"]) { sim, hooks in
       let chat = "5511999998888@c.us"
-      #expect(try await sim.sendText(to: chat, "x").status == 201)
-      #expect(try await sim.chatMessages(chat).value.array?.first?["ack"] == 0)
+      let reply = try await sim.sendText(to: chat, "x")
+      #expect(reply.status == 201)
+      let id = try #require(try reply.value["key"]?["id"]?.string)
+      let sent = try #require(try await sim.messages().first { $0.id == id }).time
+      // The ack due at `time` (ms since 1970): how many of the delays have passed since the send.
+      func due(_ time: Double) -> Int { delays.filter { Double(sent + $0) <= time }.count }
+      func deliveredAcks() -> [Int] {
+        hooks.deliveries.filter { $0.event == "message.ack" }.compactMap { $0.payload["ack"]?.number }.map { Int($0) }
+      }
+      var seen: [Int] = []
       try await eventually("the message to be read", within: .seconds(30)) {
-        try await sim.chatMessages(chat).value.array?.first?["ack"] == 3
+        let delivered = deliveredAcks().max() ?? 0
+        // A millisecond either side: the simulator rounds its clock to the nearest millisecond.
+        let before = Date().timeIntervalSince1970 * 1000 - 1
+        let listed = try await sim.chatMessages(chat).value.array ?? []
+        let after = Date().timeIntervalSince1970 * 1000 + 1
+        #expect(listed.count == 1 && listed.first?["id"]?.string == "true_\(chat)_\(id)", "\(listed)")
+        let ack = Int(try #require(listed.first?["ack"]?.number))
+        // Never ahead of the delays, never behind them, never behind a webhook already delivered.
+        #expect(
+          ack >= due(before) && ack <= due(after),
+          "ack \(ack), \(before - Double(sent)) ms to \(after - Double(sent)) ms after the send")
+        #expect(ack >= delivered, "ack \(ack) after the webhook for ack \(delivered) was delivered")
+        seen.append(ack)
+        return ack == 3
+      }
+      #expect(seen == seen.sorted(), "acks went back: \(seen)")
+      // Each webhook went out no sooner than its step is due, which is when the listing shows it.
+      try await eventually("the three message.ack webhooks", within: .seconds(30)) {
+        Set(deliveredAcks()) == [1, 2, 3]
+      }
+      for delivery in hooks.deliveries where delivery.event == "message.ack" {
+        let ack = Int(try #require(delivery.payload["ack"]?.number))
+        try #require((1...3).contains(ack), "ack \(ack)")
+        let timestamp = try #require(delivery.json["timestamp"]?.number)
+        #expect(delivery.payload["id"]?.string == "true_\(chat)_\(id)")
+        #expect(
+          timestamp >= Double(sent + delays[ack - 1]), "ack \(ack) sent \(timestamp - Double(sent)) ms after the send")
       }
     }
   }

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import WAHASimulator
 
-/// A real `whago sim waha` on a free port, with helpers that speak its API as a WAHA client would.
+/// A real `whago sim waha` on a port of the kernel's choosing, with helpers that speak its API as a WAHA client would.
 final class SimProcess: Sendable {
   let child: ChildProcess
   let port: Int
@@ -10,12 +10,9 @@ final class SimProcess: Sendable {
   var base: String { "http://127.0.0.1:\(port)" }
 
   init(apiKey: String = "sim-key-\(UUID().uuidString.prefix(8))", extra: [String] = []) async throws {
-    port = try freePort()
     self.apiKey = apiKey
-    child = try ChildProcess(
-      executable: try Whago.binary,
-      arguments: ["sim", "waha", "--port", String(port), "--api-key", apiKey, "--latency", "0ms"] + extra,
-      label: "sim-waha")
+    (child, port) = try await Whago.server(
+      ["sim", "waha", "--api-key", apiKey, "--latency", "0ms"] + extra, label: "sim-waha")
     try await eventually("whago sim waha to answer /ping", within: .seconds(30), every: .milliseconds(50)) {
       if !self.child.isRunning { throw TestSetupError("whago sim waha exited: \(self.child.output)") }
       return (try? await HTTP.send("GET", "\(self.base)/ping"))?.status == 200

@@ -41,6 +41,28 @@ public final class ChildProcess: @unchecked Sendable {
     (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
   }
 
+  /// The port a server bound, read from its output: the number after `marker` (whago's servers log
+  /// "listening on http://HOST:PORT"). Servers that tests start bind port 0, so no port is guessed
+  /// free and then taken by someone else first.
+  public func listeningPort(
+    after marker: String = "listening on http://", within limit: Duration = .seconds(60)
+  ) async throws -> Int {
+    var found: Int?
+    try await eventually("\(logPath) to say where it listens", within: limit, every: .milliseconds(20)) {
+      found = Self.port(in: self.output, after: marker)
+      if found == nil && !self.isRunning { throw TestSetupError("the server exited before listening: \(self.output)") }
+      return found != nil
+    }
+    return found!
+  }
+
+  static func port(in output: String, after marker: String) -> Int? {
+    guard let start = output.range(of: marker) else { return nil }
+    let address = output[start.upperBound...].prefix { !$0.isWhitespace }
+    let port = address.lastIndex(of: ":").map { address[address.index(after: $0)...] } ?? address
+    return Int(port.prefix { $0.isNumber })
+  }
+
   deinit {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
   }
@@ -65,6 +87,16 @@ public enum Whago {
       arguments: ["work", "--queues", queues, "--concurrency", String(concurrency), "--lease", lease, "--grace", grace]
         + extra,
       environment: ["WHAGO_REDIS_URL": redis], label: "worker")
+  }
+
+  /// Starts a whago server command (`serve`, `sim waha`, `sim payments`) with `--port 0` and returns
+  /// it with the port the kernel gave it.
+  public static func server(
+    _ arguments: [String], environment: [String: String] = [:], label: String
+  ) async throws -> (child: ChildProcess, port: Int) {
+    let child = try ChildProcess(
+      executable: try binary, arguments: arguments + ["--port", "0"], environment: environment, label: label)
+    return (child, try await child.listeningPort())
   }
 
   /// Runs a whago command to completion and returns its exit status and output.

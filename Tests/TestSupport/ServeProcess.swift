@@ -4,17 +4,19 @@ import RedisClient
 #if canImport(FoundationNetworking)
   import FoundationNetworking
 #endif
+#if canImport(Glibc)
+  import Glibc
+#endif
 
-/// A real `whago serve` on a free port, against the test Redis and PostgreSQL.
+/// A real `whago serve` on a port of the kernel's choosing, against the test Redis and PostgreSQL.
 public final class ServeProcess: Sendable {
   public let child: ChildProcess
   public let port: Int
   public var base: String { "http://127.0.0.1:\(port)" }
 
   public init(extra: [String] = [], environment: [String: String] = [:]) async throws {
-    port = try freePort()
-    child = try ChildProcess(
-      executable: try Whago.binary, arguments: ["serve", "--port", String(port)] + extra,
+    (child, port) = try await Whago.server(
+      ["serve"] + extra,
       environment: [
         "WHAGO_REDIS_URL": try TestRedis.url.description, "WHAGO_DATABASE_URL": try TestDatabase.urlText,
       ].merging(environment) { _, mine in mine }, label: "serve")
@@ -31,23 +33,36 @@ public final class ServeProcess: Sendable {
   }
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released; the server binds it next).
-public func freePort() throws -> Int {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  guard fd >= 0 else { throw TestSetupError("socket() failed") }
-  defer { close(fd) }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_addr.s_addr = inet_addr("127.0.0.1")
-  address.sin_port = 0
-  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-  let bound = withUnsafeMutablePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-      bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+/// A port on 127.0.0.1 that refuses every connection for as long as this lives: bound, never
+/// listening, so no other process can take it and start answering (as a port that was only "free"
+/// a moment ago could). For "the service is unreachable" tests.
+public final class ClosedPort: Sendable {
+  public let port: Int
+  private let fd: Int32
+
+  public init() throws {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSetupError("socket() failed") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+        bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+      }
     }
+    guard bound else {
+      Glibc.close(fd)
+      throw TestSetupError("bind() failed")
+    }
+    self.fd = fd
+    port = Int(UInt16(bigEndian: address.sin_port))
   }
-  guard bound else { throw TestSetupError("bind() failed") }
-  return Int(UInt16(bigEndian: address.sin_port))
+
+  /// Releases the port; call it from a `defer` so the port is held until the test ends.
+  public func close() { Glibc.close(fd) }
 }
 
 /// A plain HTTP client for tests (URLSession, a fresh connection per request is fine here).

@@ -27,6 +27,27 @@ public enum TestDatabase {
     guard result.status == 0 else { throw TestSetupError("whago migrate failed: \(result.output)") }
   }
 
+  /// PostgreSQL's `now()`: the clock that checks subscriptions' periods and stamps every row. Tests
+  /// derive the dates they need from it, never from the calendar, so they pass on any day.
+  public static func now() async throws -> Date {
+    let pool = try pool(size: 1)
+    defer { pool.close() }
+    return try await pool.query("SELECT now() AS now")[0].decode("now")
+  }
+
+  /// The first whole hour after PostgreSQL's `now()` (UTC), optionally on a given weekday
+  /// (1 Sunday ... 7 Saturday) and hour: a round, always-future start for a schedule clock.
+  public static func nextHour(weekday: Int? = nil, hour: Int? = nil) async throws -> Date {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    var components = DateComponents(minute: 0, second: 0, nanosecond: 0)
+    components.weekday = weekday
+    components.hour = hour
+    guard let next = calendar.nextDate(after: try await now(), matching: components, matchingPolicy: .strict)
+    else { throw TestSetupError("no date matches weekday \(weekday ?? 0) hour \(hour ?? 0)") }
+    return next
+  }
+
   /// A tenant name no other test uses.
   public static func tenantName(_ label: String = #function) -> String {
     let clean = label.prefix(while: { $0 != "(" }).lowercased().filter { $0.isLetter || $0.isNumber }

@@ -25,7 +25,7 @@ public final class WebDriver: Sendable {
   private let port: Int
   private let session: String
 
-  /// Starts chromedriver on a free port and a headless Chromium session in it.
+  /// Starts chromedriver on a port of the kernel's choosing and a headless Chromium session in it.
   public init() async throws {
     let environment = ProcessInfo.processInfo.environment
     let chromedriver = environment["WHAGO_CHROMEDRIVER"] ?? "/usr/bin/chromedriver"
@@ -33,10 +33,10 @@ public final class WebDriver: Sendable {
     for path in [chromedriver, chromium] where !FileManager.default.isExecutableFile(atPath: path) {
       throw TestSetupError("\(path) is missing: install the Debian packages chromium and chromium-driver")
     }
-    let port = try freePort()
-    driver = try ChildProcess(executable: chromedriver, arguments: ["--port=\(port)"], label: "chromedriver")
+    let child = try ChildProcess(executable: chromedriver, arguments: ["--port=0"], label: "chromedriver")
+    let port = try await child.listeningPort(after: "started successfully on port ")
+    driver = child
     self.port = port
-    let child = driver
     try await eventually("chromedriver to answer /status", within: .seconds(30), every: .milliseconds(50)) {
       if !child.isRunning { throw TestSetupError("chromedriver exited: \(child.output)") }
       let value = try? await Self.call(port: port, "GET", "/status", nil) as? [String: Any]

@@ -22,17 +22,15 @@ public final class WebhookReceiver: Sendable {
     let deliveries = Mutex<[Delivery]>([])
   }
 
-  public let port: Int
   private let inbox = Inbox()
-  private let group: ServiceGroup
-  private let server: Task<Void, any Error>
+  private let server: InProcessServer
 
+  public var port: Int { server.port }
   /// Where to send webhooks; `name` only labels the path deliveries arrive on.
   public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/hooks/\(name)" }
   public var deliveries: [Delivery] { inbox.deliveries.withLock { $0 } }
 
   public init() async throws {
-    port = try freePort()
     let router = Router()
     router.post("hooks/:name") { [inbox] request, _ in
       let body = Data(try await request.body.collect(upTo: 1 << 20).readableBytesView)
@@ -45,31 +43,11 @@ public final class WebhookReceiver: Sendable {
       }
       return Response(status: .ok)
     }
-    router.get("ready") { _, _ in Response(status: .ok) }
-    // Quiet: stopping the server at the end of a test is not worth a log line.
-    var logger = Logger(label: "webhook-receiver")
-    logger.logLevel = .critical
-    let app = Application(
-      router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-    // Run in a service group so that stopping is a graceful shutdown: cancelling the server while a
-    // delivery is in flight traps in NIO's response writer.
-    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-    self.group = group
-    server = Task { try await group.run() }
-    let ready = "http://127.0.0.1:\(port)/ready"
-    do {
-      try await eventually("the webhook receiver to listen", within: .seconds(10), every: .milliseconds(20)) {
-        (try? await HTTP.send("GET", ready))?.status == 200
-      }
-    } catch {
-      await stop()
-      throw error
-    }
+    server = try await InProcessServer(router: router, label: "webhook-receiver")
   }
 
   public func stop() async {
-    await group.triggerGracefulShutdown()
-    _ = await server.result
+    await server.stop()
   }
 
   /// Waits until a delivery matching `match` has arrived and returns it.

@@ -12,11 +12,8 @@ import WAHA
     let base: String
 
     static func start() async throws -> Simulator {
-      let port = try freePort()
-      let child = try ChildProcess(
-        executable: try Whago.binary,
-        arguments: ["sim", "waha", "--port", String(port), "--api-key", "sim-key", "--sessions", "chip1,chip2"],
-        label: "waha-sim")
+      let (child, port) = try await Whago.server(
+        ["sim", "waha", "--api-key", "sim-key", "--sessions", "chip1,chip2"], label: "waha-sim")
       let base = "http://127.0.0.1:\(port)"
       try await eventually("the WAHA simulator to answer") {
         if !child.isRunning { throw TestSetupError("whago sim waha exited: \(child.output)") }
@@ -65,7 +62,7 @@ import WAHA
     let waha = WAHAClient(baseURL: sim.base, apiKey: "sim-key", http: http)
     let chat = "5511999998888@c.us"
 
-    await #expect(throws: WAHAError.notOnWhatsApp("5511*****0000")) {
+    await #expect(throws: WAHAError.notOnWhatsApp("551*******000")) {
       try await waha.chatId(forPhone: "5511999990000", session: "chip1")
     }
     await #expect(throws: WAHAError.sessionNotFound("nochip")) {
@@ -183,5 +180,26 @@ import WAHA
     let inGroup = ChatMessage(id: "false_120363@g.us_3EB0AA_5511999999999@c.us", timestamp: 0, fromMe: false, body: nil)
     #expect(inGroup.shortID == "3EB0AA")
     #expect(ChatMessage(id: "3EB0AA", timestamp: 0, fromMe: true, body: nil).shortID == "3EB0AA")
+  }
+
+  /// Numbers of every length up to 15 digits (E.164's longest) are masked without trapping: as long
+  /// as the number, never the whole of it, never more than half of its digits, each in its place.
+  @Test func maskNeverShowsMoreThanHalfOfANumber() {
+    let all = "551199998765432"
+    for length in 1...all.count {
+      let digits = String(all.prefix(length))
+      let masked = WAHAClient.mask(digits)
+      #expect(masked.count == digits.count, "\(digits) -> \(masked)")
+      #expect(masked != digits, "\(digits) -> \(masked)")
+      #expect(masked.contains("*"), "\(digits) -> \(masked)")
+      #expect(2 * masked.filter { $0 != "*" }.count <= digits.count, "\(digits) -> \(masked)")
+      #expect(zip(masked, digits).allSatisfy { $0 == "*" || $0 == $1 }, "\(digits) -> \(masked)")
+    }
+    #expect(WAHAClient.mask("5511999990000") == "551*******000")
+    #expect(WAHAClient.mask("1234567") == "1*****7")
+    #expect(WAHAClient.mask("12345678") == "12****78")
+    #expect(WAHAClient.mask("123456789012345") == "123*********345")
+    #expect(WAHAClient.mask("123") == "***")
+    #expect(WAHAClient.mask("") == "")
   }
 }

@@ -12,11 +12,8 @@ extension WorkerProcessTests {
     @Test func theHealthCheckRecordsWhatWAHASays() async throws {
       try await TestDatabase.migrate()
       let tenant = try await TestDatabase.tenant(plan: "business")
-      let simPort = try freePort()
-      let sim = try ChildProcess(
-        executable: try Whago.binary,
-        arguments: ["sim", "waha", "--port", String(simPort), "--sessions", "\(tenant)-a", "--api-key", "k"],
-        label: "waha-sim")
+      let (sim, simPort) = try await Whago.server(
+        ["sim", "waha", "--sessions", "\(tenant)-a", "--api-key", "k"], label: "waha-sim")
       defer { sim.signal(SIGKILL) }
       let simBase = "http://127.0.0.1:\(simPort)"
       try await eventually("the simulator to answer") {
@@ -24,14 +21,14 @@ extension WorkerProcessTests {
       }
       let pool = try TestDatabase.pool(size: 1)
       defer { pool.close() }
-      let deadPort = try freePort()
+      let deadPort = try ClosedPort()
       let ids = try await pool.query(
         """
         INSERT INTO chips (tenant_id, name, waha_url, session, waha_api_key)
         SELECT t.id, c.name, c.url, c.session, 'k' FROM tenants t,
           (VALUES ('a', $2, $3), ('missing', $2, $4), ('down', $5, $3)) AS c (name, url, session)
         WHERE t.name = $1 RETURNING id, name
-        """, [tenant, simBase, "\(tenant)-a", "\(tenant)-nosuch", "http://127.0.0.1:\(deadPort)"])
+        """, [tenant, simBase, "\(tenant)-a", "\(tenant)-nosuch", "http://127.0.0.1:\(deadPort.port)"])
       var chip: [String: Int64] = [:]
       for row in ids.rows { chip[try row.decode("name")] = try row.decode("id") }
 

@@ -116,9 +116,9 @@ extension WorkerProcessTests {
       let redisURL = try TestRedis.url.description
       let broker = try TestRedis.broker()
       let queue = TestRedis.queue()
-      let port = try RedisServer.freePort()
-      let worker = try Whago.worker(redis: redisURL, queues: queue, extra: ["--metrics-port", String(port)])
+      let worker = try Whago.worker(redis: redisURL, queues: queue, extra: ["--metrics-port", "0"])
       defer { worker.signal(SIGKILL) }
+      let port = try await worker.listeningPort(after: "metrics listening on http://")
       _ = try await broker.enqueue((0..<25).map { _ in JobSpec(type: "diag.noop", queue: queue) })
       try await eventually("25 jobs processed") { try await broker.stats(queues: [queue])[0].processed == 25 }
       var body = ""

@@ -30,20 +30,31 @@ free_port() {
 }
 
 # start_redis DIR: starts redis-server on a free port with its files in DIR; sets REDIS_PORT and REDIS_PID.
+# Another process may take the free port before Redis binds it: then Redis exits, and another port is
+# tried. The server that answers must be ours (still running), not whoever took the port.
 start_redis() {
-  local dir=$1
+  local dir=$1 attempt
   mkdir -p "$dir"
-  REDIS_PORT=$(free_port)
   # In its own session (as pg_ctl puts PostgreSQL): a Ctrl-C meant for the script reaches the whole
   # terminal process group, and Redis must outlive the workers that are still handing jobs back.
   local session=()
   if command -v setsid >/dev/null; then session=(setsid); fi
-  "${session[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
-    --appendfsync everysec --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" &
-  REDIS_PID=$!
-  for _ in $(seq 1 100); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
+  for attempt in 1 2 3 4 5; do
+    REDIS_PORT=$(free_port)
+    : >"$dir/redis.log"
+    "${session[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+      --appendfsync everysec --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" &
+    REDIS_PID=$!
+    for _ in $(seq 1 100); do
+      kill -0 "$REDIS_PID" 2>/dev/null || break
+      redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && kill -0 "$REDIS_PID" 2>/dev/null && return 0
+      sleep 0.1
+    done
+    if ! kill -0 "$REDIS_PID" 2>/dev/null && grep -q "Address already in use" "$dir/redis.log"; then
+      log "port $REDIS_PORT was taken before Redis bound it; trying another (attempt $attempt)"
+      continue
+    fi
+    break
   done
   echo "redis-server did not start; see $dir/redis.log" >&2
   exit 1

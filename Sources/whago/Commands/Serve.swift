@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Address to bind. Env: WHAGO_HOST.")
   var host: String = ProcessInfo.processInfo.environment["WHAGO_HOST"] ?? "127.0.0.1"
 
-  @Option(help: "Port to listen on. Env: WHAGO_PORT.")
+  @Option(help: "Port to listen on (0: any free one; the log line 'listening on' names it). Env: WHAGO_PORT.")
   var port: Int = Int(ProcessInfo.processInfo.environment["WHAGO_PORT"] ?? "") ?? 8080
 
   @Option(help: "PostgreSQL connections (each on its own thread).")
@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
   var wahaWebhookSecret: String? { ProcessInfo.processInfo.environment["WHAGO_WAHA_WEBHOOK_SECRET"] }
 
   func validate() throws {
-    guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
   }
@@ -85,10 +85,12 @@ struct Serve: AsyncParsableCommand {
     }
     let app = EnqueuerServer.make(
       host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog, handlers: handlers,
-      metrics: registry, limits: limits, logger: logger)
+      metrics: registry, limits: limits, logger: logger
+    ) { [host, database = "\(store.pool.url)"] bound in
+      logger.notice("listening on http://\(host):\(bound)", metadata: ["database": "\(database)"])
+    }
     let group = ServiceGroup(
       configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-    logger.notice("serving", metadata: ["address": "http://\(host):\(port)", "database": "\(store.pool.url)"])
     try await group.run()
     redis.close()
     await store.pool.shutdown()

@@ -55,7 +55,7 @@ struct SimWAHA: AsyncParsableCommand {
   @Option(help: "Address to bind. Env: WHAGO_HOST.")
   var host: String = ProcessInfo.processInfo.environment["WHAGO_HOST"] ?? "127.0.0.1"
 
-  @Option(help: "Port to listen on (WAHA's own is 3000).")
+  @Option(help: "Port to listen on (WAHA's own is 3000; 0: any free one, named in the log line 'listening on').")
   var port: Int = 3000
 
   @Option(help: "X-Api-Key every /api request must carry (none when unset). Env: WHAGO_SIM_API_KEY.")
@@ -101,7 +101,7 @@ struct SimWAHA: AsyncParsableCommand {
   var logLevel: String = ProcessInfo.processInfo.environment["WHAGO_LOG_LEVEL"] ?? "info"
 
   func validate() throws {
-    guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     for (flag, rate) in [
       ("--fail-rate", failRate), ("--timeout-rate", timeoutRate), ("--rate-limit-rate", rateLimitRate),
       ("--drop-rate", dropRate), ("--timeout-after-send-rate", timeoutAfterSendRate),
@@ -139,19 +139,18 @@ struct SimWAHA: AsyncParsableCommand {
     configuration.settings.startDelay = try SimOptions.duration(startDelay, "--start-delay")
     configuration.settings.ackDelays = try parsedAckDelays()
 
-    let group = ServiceGroup(
-      configuration: .init(
-        services: WAHASimServer.services(configuration, logger: logger), gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
     // The key and the secret are never logged, only whether they are set.
-    logger.notice(
-      "WAHA simulator listening",
-      metadata: [
-        "address": "http://\(host):\(port)", "sessions": "\(configuration.sessions.joined(separator: ","))",
-        "api_key": "\(configuration.apiKey == nil ? "none" : "set")",
-        "webhooks": "\(configuration.webhookURL == nil ? "per session only" : "global URL set")",
-        "webhook_hmac": "\(configuration.webhookSecret == nil ? "off" : "on")",
-      ])
+    let metadata: Logger.Metadata = [
+      "sessions": "\(configuration.sessions.joined(separator: ","))",
+      "api_key": "\(configuration.apiKey == nil ? "none" : "set")",
+      "webhooks": "\(configuration.webhookURL == nil ? "per session only" : "global URL set")",
+      "webhook_hmac": "\(configuration.webhookSecret == nil ? "off" : "on")",
+    ]
+    let services = WAHASimServer.services(configuration, logger: logger) { [logger, host] bound in
+      logger.notice("WAHA simulator listening on http://\(host):\(bound)", metadata: metadata)
+    }
+    let group = ServiceGroup(
+      configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
   }
 
@@ -212,7 +211,7 @@ struct SimPayments: AsyncParsableCommand {
   @Option(help: "Address to bind. Env: WHAGO_HOST.")
   var host: String = ProcessInfo.processInfo.environment["WHAGO_HOST"] ?? "127.0.0.1"
 
-  @Option(help: "Port to listen on.")
+  @Option(help: "Port to listen on (0: any free one, named in the log line 'listening on').")
   var port: Int = 4000
 
   @Option(help: "Added before every gateway answer.")
@@ -247,7 +246,7 @@ struct SimPayments: AsyncParsableCommand {
   var logLevel: String = ProcessInfo.processInfo.environment["WHAGO_LOG_LEVEL"] ?? "info"
 
   func validate() throws {
-    guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     _ = try SimOptions.duration(latency, "--latency")
     _ = try SimOptions.duration(timeoutHold, "--timeout-hold")
     _ = try parsedWebhookURL()
@@ -274,18 +273,17 @@ struct SimPayments: AsyncParsableCommand {
     configuration.mercadoPagoWebhookSecret = SimOptions.value(
       mercadopagoWebhookSecret, "WHAGO_SIM_MERCADOPAGO_WEBHOOK_SECRET")
 
-    let group = ServiceGroup(
-      configuration: .init(
-        services: PaymentsSimServer.services(configuration, logger: logger),
-        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     // Keys and secrets are never logged, only what is not secret.
-    logger.notice(
-      "payments simulator listening",
-      metadata: [
-        "address": "http://\(host):\(port)", "paypal_webhook_id": "\(configuration.paypalWebhookID)",
-        "mercadopago_webhooks":
-          "\(configuration.webhookURL != nil && configuration.mercadoPagoWebhookSecret != nil ? "on" : "off")",
-      ])
+    let metadata: Logger.Metadata = [
+      "paypal_webhook_id": "\(configuration.paypalWebhookID)",
+      "mercadopago_webhooks":
+        "\(configuration.webhookURL != nil && configuration.mercadoPagoWebhookSecret != nil ? "on" : "off")",
+    ]
+    let services = PaymentsSimServer.services(configuration, logger: logger) { [logger, host] bound in
+      logger.notice("payments simulator listening on http://\(host):\(bound)", metadata: metadata)
+    }
+    let group = ServiceGroup(
+      configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
   }
 

@@ -43,8 +43,16 @@ struct Work: AsyncParsableCommand {
   @Option(help: "How long running jobs may finish after SIGTERM before they are handed back.")
   var grace: DurationArgument = DurationArgument(.seconds(25))
 
-  @Option(help: "Serve Prometheus metrics on this port (0: off). Env: WHAGO_METRICS_PORT.")
-  var metricsPort: Int = Int(ProcessInfo.processInfo.environment["WHAGO_METRICS_PORT"] ?? "") ?? 0
+  @Option(
+    help:
+      "Serve Prometheus metrics on this port (unset: off; 0: any free one, named in the log line 'metrics listening on'). Env: WHAGO_METRICS_PORT."
+  )
+  var metricsPort: Int?
+
+  /// `--metrics-port`, else WHAGO_METRICS_PORT, else none (no metrics server).
+  var metricsPortInForce: Int? {
+    metricsPort ?? ProcessInfo.processInfo.environment["WHAGO_METRICS_PORT"].flatMap { Int($0) }
+  }
 
   @Option(help: "Address the metrics endpoint binds to.")
   var metricsHost: String = "127.0.0.1"
@@ -86,7 +94,9 @@ struct Work: AsyncParsableCommand {
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
     guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
     guard lease.duration >= .milliseconds(500) else { throw ValidationError("--lease must be at least 500ms") }
-    guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+    if let metricsPort = metricsPortInForce, !(0...65535).contains(metricsPort) {
+      throw ValidationError("--metrics-port must be 0 to 65535 (0: any free port)")
+    }
     if !scheduleClock.isEmpty, ScheduleClock(scheduleClock) == nil {
       throw ValidationError(
         "--schedule-clock must look like anchor=1796500000000,start=2026-12-01T00:00:00Z,speed=3600")
@@ -162,9 +172,12 @@ struct Work: AsyncParsableCommand {
       services.append(
         Scheduler(broker: broker, catalog: catalog, clock: clock, logger: global.logger(label: "whago.scheduler")))
     }
-    if metricsPort > 0 {
+    if let metricsPort = metricsPortInForce {
       services.append(
-        MetricsServer.make(host: metricsHost, port: metricsPort, registry: registryPrometheus, logger: logger))
+        MetricsServer.make(host: metricsHost, port: metricsPort, registry: registryPrometheus, logger: logger) {
+          [metricsHost] bound in
+          logger.notice("metrics listening on http://\(metricsHost):\(bound)/metrics")
+        })
     }
     let group = ServiceGroup(
       configuration: .init(
