@@ -36,16 +36,18 @@ let package = Package(
       name: "CCurl", pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "CCurlShim", dependencies: ["CCurl"]),
+    // Joinable POSIX threads for the C libraries' blocking calls.
+    .target(name: "NativeThreads", swiftSettings: upcoming),
     // Outbound HTTP over libcurl's multi interface, on its own thread.
     .target(
       name: "OutboundHTTP",
-      dependencies: ["CCurl", "CCurlShim"],
+      dependencies: ["CCurl", "CCurlShim", "NativeThreads"],
       swiftSettings: upcoming),
 
     // Redis over hiredis: connections, pipelining, scripts, reconnect.
     .target(
       name: "RedisClient",
-      dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CHiredis", "NativeThreads", .product(name: "Logging", package: "swift-log")],
       swiftSettings: upcoming),
     // WAHA's REST API (one tenant's WhatsApp container), over OutboundHTTP.
     .target(
@@ -95,7 +97,7 @@ let package = Package(
     // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
     .target(
       name: "Postgres",
-      dependencies: ["CLibpq", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CLibpq", "NativeThreads", .product(name: "Logging", package: "swift-log")],
       swiftSettings: upcoming),
     // The system of record: schema migrations, plans, tenants, API keys.
     .target(
@@ -104,7 +106,7 @@ let package = Package(
       resources: [
         .embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql"),
         .embedInCode("Migrations/0003_maturation_limits.sql"),
-        .embedInCode("Migrations/0004_claim_cursor.sql"),
+        .embedInCode("Migrations/0004_claim_cursor.sql"), .embedInCode("Migrations/0005_run_fences.sql"),
       ],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.

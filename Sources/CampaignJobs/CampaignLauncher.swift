@@ -31,7 +31,9 @@ public struct CampaignLauncher: Sendable {
         idempotencyWindow: policy.idempotencyWindow, tenant: launch.tenant))
   }
 
-  /// One sender job per chip of the campaign, for this generation.
+  /// One sender job per chip of the campaign, for this generation: its key is held for as long as
+  /// the sender lives (it snoozes between messages, for days over a weekend), so asking again,
+  /// however much later, never makes a second sender for a chip while the first one lives.
   func launchSenders(campaignID: Int64, generation: Int, tenant: String, chipIDs: [Int64]) async throws {
     let policy = try catalog.policy(for: Self.sendType)
     _ = try await broker.enqueue(
@@ -40,8 +42,8 @@ public struct CampaignLauncher: Sendable {
           type: policy.type,
           payload: #"{"campaign_id":\#(campaignID),"chip_id":\#(chip),"generation":\#(generation)}"#,
           queue: policy.queue, maxAttempts: policy.maxAttempts,
-          idempotencyKey: "campaign:\(campaignID):chip:\(chip):\(generation)",
-          idempotencyWindow: policy.idempotencyWindow, tenant: tenant)
+          idempotencyKey: "campaign:\(campaignID):chip:\(chip):\(generation)", keyHeldWhileAlive: true,
+          tenant: tenant)
       })
   }
 }

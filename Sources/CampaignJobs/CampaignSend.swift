@@ -17,6 +17,11 @@ import Worker
 /// recorded `sent` after. A run that ends in between (a crash, a timeout) leaves the row
 /// `sending`; the next run of this chip's job first asks WAHA whether the chat already holds the
 /// text, and only sends it if it does not.
+///
+/// Fenced: every claim names the run that made it (`JobContext.fence`). A run that finds a message
+/// in flight takes it over before looking in the chat, and the check just before the send (and
+/// the `sent` record) succeed only for the owner, with the job's lease confirmed in Redis, so a
+/// worker that stalled past its lease and wakes up mid-typing stops instead of sending again.
 public struct CampaignSend: JobHandler {
   public struct Parameters: Decodable, Sendable {
     var campaign_id: Int64
@@ -45,7 +50,8 @@ public struct CampaignSend: JobHandler {
     let window = try SendingWindow(
       timeZone: campaign.timezone, start: String(campaign.windowStart.prefix(5)),
       end: String(campaign.windowEnd.prefix(5)), days: Set(campaign.windowDays))
-    let now = Date()
+    // Redis time, the one clock every worker and the queue share, not this host's.
+    let now = Date(timeIntervalSince1970: Double(try await context.broker.redisTime()) / 1000)
     if !window.contains(now) {
       throw Snooze(for: .milliseconds(Int64(window.nextStart(after: now).timeIntervalSince(now) * 1000) + 1))
     }
@@ -53,20 +59,24 @@ public struct CampaignSend: JobHandler {
 
     let waha = WAHAClient(baseURL: state.chip.wahaUrl, apiKey: state.chip.wahaApiKey, http: http, timeout: wahaTimeout)
     let session = state.chip.session
+    let owner = context.fence
     let message: OutgoingMessage
     if let inFlight = state.inFlight {
+      // Ours from here on: an earlier run that is only stalled, not dead, can no longer send it.
+      message = try await store.takeOver(messageID: inFlight.id, owner: owner)
       if let (accepted, chatID) = try await alreadyAccepted(inFlight, waha: waha, session: session) {
-        try await store.recordSent(
-          messageID: inFlight.id, campaignID: campaignID, chipID: chipID, wahaMessageID: accepted.shortID,
-          chatID: chatID)
+        guard
+          try await store.recordSent(
+            messageID: inFlight.id, owner: owner, campaignID: campaignID, chipID: chipID,
+            wahaMessageID: accepted.shortID, chatID: chatID) != nil
+        else { throw LeaseLost(job: context.id) }
         context.logger.info("message found sent after an interrupted run", metadata: ["message": "\(inFlight.id)"])
         throw Snooze(for: .zero)
       }
-      message = try await store.retrySending(messageID: inFlight.id)
     } else {
       let template = try MessageTemplate(campaign.template)
       let claim = try await store.claimMessage(
-        campaignID: campaignID, chipID: chipID, generation: parameters.generation,
+        campaignID: campaignID, chipID: chipID, generation: parameters.generation, owner: owner,
         render: { variables in Self.render(template, variables) })
       switch claim {
       case .message(let claimed): message = claimed
@@ -98,18 +108,28 @@ public struct CampaignSend: JobHandler {
         try await Task.sleep(for: typing)
         try await waha.stopTyping(session: session, chatId: chatID)
       }
-      // A pause that came while typing stops this send too.
-      guard try await store.isRunning(campaignID: campaignID, generation: parameters.generation) else {
-        try await store.releaseMessage(messageID: message.id, reason: nil)
+      // A pause that came while typing stops this send too; so does another run that took the
+      // message over while this one was stalled, in PostgreSQL or in Redis.
+      switch try await store.sendCheck(
+        messageID: message.id, owner: owner, campaignID: campaignID, generation: parameters.generation)
+      {
+      case .send: break
+      case .stopped:
+        try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)
         return
+      case .notOwner: throw LeaseLost(job: context.id)
       }
+      try await context.confirmLease()
       sent = try await send(message.text, mediaURL: campaign.mediaUrl, to: chatID, waha: waha, session: session)
     } catch let error as WAHAError {
-      try await handle(error, message: message, chipID: chipID, context: context)
+      try await handle(error, message: message, owner: owner, chipID: chipID, context: context)
       return
     }
-    let count = try await store.recordSent(
-      messageID: message.id, campaignID: campaignID, chipID: chipID, wahaMessageID: sent.id, chatID: chatID)
+    guard
+      let count = try await store.recordSent(
+        messageID: message.id, owner: owner, campaignID: campaignID, chipID: chipID, wahaMessageID: sent.id,
+        chatID: chatID)
+    else { throw LeaseLost(job: context.id) }
     throw Snooze(for: pace.delay(afterSend: count, using: &random))
   }
 
@@ -117,18 +137,20 @@ public struct CampaignSend: JobHandler {
   /// or a refused request fails it (no credit spent); a session that is not WORKING hands it back
   /// for another chip and marks this one; anything transient is retried by the queue, and the
   /// retry first checks whether WAHA took the message after all.
-  private func handle(_ error: WAHAError, message: OutgoingMessage, chipID: Int64, context: JobContext) async throws {
+  private func handle(
+    _ error: WAHAError, message: OutgoingMessage, owner: String, chipID: Int64, context: JobContext
+  ) async throws {
     switch error {
     case .notOnWhatsApp, .rejected:
-      try await store.recordFailed(messageID: message.id, reason: error.description)
+      try await store.recordFailed(messageID: message.id, owner: owner, reason: error.description)
       throw Snooze(for: .zero)
     case .sessionNotWorking(_, let status):
-      try await store.releaseMessage(messageID: message.id, reason: nil)
+      try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)
       try await store.recordChipStatus(id: chipID, status: status)
       context.logger.warning("chip is not WORKING; its messages go to the others", metadata: ["status": "\(status)"])
       throw Snooze(for: chipRecheck)
     case .sessionNotFound, .unauthorized:
-      try await store.releaseMessage(messageID: message.id, reason: nil)
+      try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)
       try await store.recordChipStatus(id: chipID, status: "FAILED")
       context.logger.error("chip cannot send: \(error)")
       throw Snooze(for: chipRecheck)

@@ -17,13 +17,20 @@ public struct JobSpec: Sendable {
   public var maxAttempts: Int
   public var idempotencyKey: String?
   public var idempotencyWindow: Duration
+  /// The key holds for as long as its job lives (scheduled, ready or running), however long that
+  /// is, and no longer: for a job that must have one copy at a time, such as a campaign chip's
+  /// sender that snoozes for days, where a window would run out under the live job.
+  /// `idempotencyWindow` is then unused.
+  public var keyHeldWhileAlive = false
   /// Whose work this is: ready jobs of different tenants take turns (fairness). Nil for system work.
   public var tenant: String?
 
   public init(
     type: String, payload: String = "{}", queue: String, when: When = .now, maxAttempts: Int = 25,
-    idempotencyKey: String? = nil, idempotencyWindow: Duration = .seconds(86_400), tenant: String? = nil
+    idempotencyKey: String? = nil, idempotencyWindow: Duration = .seconds(86_400), keyHeldWhileAlive: Bool = false,
+    tenant: String? = nil
   ) {
+    self.keyHeldWhileAlive = keyHeldWhileAlive
     self.tenant = tenant
     self.type = type
     self.payload = payload
@@ -53,12 +60,13 @@ extension Broker {
   // KEYS[8] -> whago:{q}:ring:members
   // ARGV    -> 8 values per job: id, type, payload, max attempts,
   //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
-  //            and one trailing value: idempotency window ms
+  //            and one trailing value: idempotency window ms (0: a key holds while its job lives)
   // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0
   static let enqueueScript = RedisScript(
     "enqueue",
     LuaClock.now + LuaJob.create + LuaReady.functions + """
       local window = tonumber(ARGV[#ARGV])
+      local whileAlive = window == 0
       local out = {}
       local ready = {}
       local added = 0
@@ -67,6 +75,11 @@ extension Broker {
         local id, key = ARGV[i], ARGV[i + 6]
         local existing = false
         if key ~= '' then existing = redis.call('GET', KEYS[6] .. key) end
+        if existing and whileAlive then
+          -- Held only while the job lives: a finished (or purged) job's key is free again.
+          local s = redis.call('HGET', KEYS[5] .. existing, 's')
+          if s ~= 'scheduled' and s ~= 'ready' and s ~= 'active' then existing = false end
+        end
         if existing then
           local state = redis.call('HGET', KEYS[5] .. existing, 's') or 'unknown'
           out[#out + 1] = existing; out[#out + 1] = state; out[#out + 1] = 1
@@ -75,7 +88,13 @@ extension Broker {
           local due = now
           if delay >= 0 then due = now + delay elseif at >= 0 then due = at end
           local state = createJob(KEYS[5], id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], due, key, tenant)
-          if key ~= '' then redis.call('SET', KEYS[6] .. key, id, 'PX', window) end
+          if key ~= '' then
+            if whileAlive then
+              redis.call('SET', KEYS[6] .. key, id)
+            else
+              redis.call('SET', KEYS[6] .. key, id, 'PX', window)
+            end
+          end
           if state == 'scheduled' then
             redis.call('ZADD', KEYS[2], due, id)
           else
@@ -119,7 +138,7 @@ extension Broker {
     var groups: [GroupKey: [Int]] = [:]
     var groupOrder: [GroupKey] = []
     for (index, job) in jobs.enumerated() {
-      let key = GroupKey(queue: job.queue, window: job.idempotencyWindow)
+      let key = GroupKey(queue: job.queue, window: job.keyHeldWhileAlive ? nil : job.idempotencyWindow)
       if groups[key] == nil { groupOrder.append(key) }
       groups[key, default: []].append(index)
     }
@@ -138,7 +157,8 @@ extension Broker {
 
   private struct GroupKey: Hashable {
     var queue: String
-    var window: Duration
+    /// nil: keys held while their jobs live.
+    var window: Duration?
   }
 
   private func enqueueGroup(_ jobs: [JobSpec], key: GroupKey) async throws -> [EnqueueResult] {
@@ -146,7 +166,7 @@ extension Broker {
     let scriptKeys = [
       keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix, keys.ring, keys.ringMembers,
     ]
-    let window = String(max(1, key.window.milliseconds))
+    let window = key.window.map { String(max(1, $0.milliseconds)) } ?? "0"
     var calls: [(keys: [String], arguments: [String])] = []
     for start in stride(from: 0, to: jobs.count, by: Self.enqueueChunk) {
       var args: [String] = []

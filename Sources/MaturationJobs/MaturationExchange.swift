@@ -76,15 +76,19 @@ public struct MaturationExchange: JobHandler {
       peerChat = me
       try await store.recordChipChatID(id: to.id, chatID: me)
     }
+    let owner = context.fence
     if exchange.state == "sending" {
+      // Ours from here on: an earlier run that is only stalled can no longer send it.
+      guard try await store.takeOverExchange(id: exchange.id, owner: owner) else { return }
       let since = exchange.createdAt.addingTimeInterval(-60)
       let earlier = try await sender.messages(session: from.session, chatId: peerChat, fromMe: true, since: since)
       if let found = earlier.first(where: { $0.body == exchange.text }) {
-        try await store.finishExchange(id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil)
+        try await store.finishExchange(
+          id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil, owner: owner)
         return
       }
     } else {
-      guard try await store.claimExchange(id: exchange.id) else { return }
+      guard try await store.claimExchange(id: exchange.id, owner: owner) else { return }
     }
     do {
       try await sender.sendSeen(session: from.session, chatId: peerChat)
@@ -94,10 +98,14 @@ public struct MaturationExchange: JobHandler {
       // On a compressed test clock the typing shrinks with the day.
       try await Task.sleep(for: typing / max(clock.speed, 1))
       try await sender.stopTyping(session: from.session, chatId: peerChat)
+      // Another run took it over while this one was stalled past its lease: stop, send nothing.
+      guard try await store.ownsExchange(id: exchange.id, owner: owner) else { throw LeaseLost(job: context.id) }
+      try await context.confirmLease()
       let sent = try await sender.sendText(session: from.session, chatId: peerChat, text: exchange.text)
-      try await store.finishExchange(id: exchange.id, state: "sent", wahaMessageID: sent.id, error: nil)
+      try await store.finishExchange(id: exchange.id, state: "sent", wahaMessageID: sent.id, error: nil, owner: owner)
     } catch let error as WAHAError where !error.isTransient {
-      try await store.finishExchange(id: exchange.id, state: "failed", wahaMessageID: nil, error: error.description)
+      try await store.finishExchange(
+        id: exchange.id, state: "failed", wahaMessageID: nil, error: error.description, owner: owner)
       if case .sessionNotWorking(_, let status) = error {
         try await store.recordChipStatus(id: from.id, status: status)
       }

@@ -30,6 +30,12 @@ public final class HTTPClient: Sendable {
     loop.close()
   }
 
+  /// Closes and returns once the transfer thread is gone: a process calls this before it exits,
+  /// so libcurl is not torn down while the process's exit handlers free OpenSSL.
+  public func shutdown() async {
+    await loop.shutdown()
+  }
+
   /// Sends `request` and returns the answer, whatever its status.
   public func send(_ request: OutboundRequest) async throws(HTTPClientError) -> OutboundResponse {
     let result: Result<OutboundResponse, HTTPClientError> = await withCheckedContinuation { continuation in

@@ -1,16 +1,21 @@
 import CCurl
 import CCurlShim
 import Foundation
+import NativeThreads
 import Synchronization
 
 /// The thread that owns a libcurl multi handle: it adds queued transfers, drives them all with
 /// `curl_multi_perform`, sleeps in `curl_multi_poll` until a socket or `submit` wakes it, and
-/// resumes each caller when its transfer ends. Only `curl_multi_wakeup` is called from other threads.
+/// resumes each caller when its transfer ends. Only `curl_multi_wakeup` is called from other
+/// threads, and only under the queue's lock while the loop is open: the thread frees the multi
+/// handle under the same lock once closed, so no wakeup can reach a freed handle (closing twice,
+/// as `close()` then `deinit` do, is harmless).
 final class TransferLoop: @unchecked Sendable {
   private struct Queue {
     var transfers: [Transfer] = []
     var closed = false
   }
+  private var thread: JoinableThread?
 
   private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
@@ -23,20 +28,17 @@ final class TransferLoop: @unchecked Sendable {
     self.options = options
     multi = curl_multi_init()
     whago_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.connectionsPerHost)
-    let thread = Thread { [self] in self.run() }
-    thread.name = "whago.http"
-    thread.start()
+    thread = JoinableThread(name: "whago.http") { [self] in self.run() }
   }
 
   func submit(_ transfer: Transfer) {
     let accepted = queue.withLock { queue -> Bool in
       if queue.closed { return false }
       queue.transfers.append(transfer)
+      curl_multi_wakeup(multi)
       return true
     }
-    if accepted {
-      curl_multi_wakeup(multi)
-    } else {
+    if !accepted {
       transfer.continuation.resume(
         returning: .failure(HTTPClientError(kind: .closed, url: HTTPClientError.safe(transfer.request.url), detail: ""))
       )
@@ -44,8 +46,17 @@ final class TransferLoop: @unchecked Sendable {
   }
 
   func close() {
-    queue.withLock { $0.closed = true }
-    curl_multi_wakeup(multi)
+    queue.withLock { queue in
+      if queue.closed { return }
+      queue.closed = true
+      curl_multi_wakeup(multi)
+    }
+  }
+
+  /// Closes, then returns once the transfer thread has freed the multi handle and exited.
+  func shutdown() async {
+    close()
+    await thread?.join()
   }
 
   private func run() {
@@ -63,7 +74,8 @@ final class TransferLoop: @unchecked Sendable {
             returning: .failure(
               HTTPClientError(kind: .closed, url: HTTPClientError.safe(transfer.request.url), detail: "")))
         }
-        curl_multi_cleanup(multi)
+        // Under the lock: closed is set, so no caller wakes the handle again after this.
+        _ = queue.withLock { _ in curl_multi_cleanup(multi) }
         return
       }
       for transfer in incoming {

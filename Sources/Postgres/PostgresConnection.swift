@@ -59,29 +59,54 @@ public final class PostgresConnection {
       return try check(withOptionalCStrings(texts) { PQexecPrepared(conn, name, Int32(texts.count), $0, nil, nil, 0) })
     } catch  where error.sqlState == "0A000" {
       // "cached plan must not change result type": a migration changed a table under a prepared
-      // statement. Forget every prepared statement and run this one anew.
+      // statement. Forget every prepared statement; outside a transaction run this one anew, inside
+      // one the transaction is already aborted, so the error goes to the caller, who rolls back.
       forgetPrepared()
+      guard !inFailedTransaction else { throw error }
       let fresh = try prepare(sql, parameterCount: texts.count)
       return try check(withOptionalCStrings(texts) { PQexecPrepared(conn, fresh, Int32(texts.count), $0, nil, nil, 0) })
     }
   }
 
-  /// Statement names by SQL text, for this connection's session.
+  /// Statement names by SQL text, for this connection's session. Names are never reused (a
+  /// counter, not the map's size), so a statement the server still holds can never collide with a
+  /// new one (42P05), whatever happened to the map.
   private var prepared: [String: String] = [:]
+  private var nextName = 0
+  /// The server still holds statements this connection has forgotten: `DEALLOCATE ALL` runs before
+  /// the next statement is prepared, once the connection is out of any aborted transaction.
+  private var deallocatePending = false
   private static let maxPrepared = 512
+
+  private var inFailedTransaction: Bool { PQtransactionStatus(conn) == PQTRANS_INERROR }
 
   private func prepare(_ sql: String, parameterCount: Int) throws(PostgresError) -> String {
     if let name = prepared[sql] { return name }
+    if deallocatePending && !inFailedTransaction {
+      _ = try check(PQexec(conn, "DEALLOCATE ALL"))
+      deallocatePending = false
+    }
     if prepared.count >= Self.maxPrepared { forgetPrepared() }
-    let name = "whago_\(prepared.count)"
+    let name = "whago_\(nextName)"
+    nextName += 1
     _ = try check(PQprepare(conn, name, sql, Int32(parameterCount), nil))
     prepared[sql] = name
     return name
   }
 
+  /// Forgets every prepared statement, and has the server drop them when it can: at once, or, in an
+  /// aborted transaction (where even DEALLOCATE fails), before the next prepare after it.
   private func forgetPrepared() {
-    if !prepared.isEmpty, let result = PQexec(conn, "DEALLOCATE ALL") { PQclear(result) }
+    guard !prepared.isEmpty else { return }
     prepared.removeAll()
+    if inFailedTransaction {
+      deallocatePending = true
+    } else if let result = PQexec(conn, "DEALLOCATE ALL") {
+      deallocatePending = PQresultStatus(result) != PGRES_COMMAND_OK
+      PQclear(result)
+    } else {
+      deallocatePending = true
+    }
   }
 
   private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresRows {

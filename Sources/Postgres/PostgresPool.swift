@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NativeThreads
 import Synchronization
 
 /// A fixed set of libpq connections, each owned by its own thread. Callers await; the blocking
@@ -39,20 +40,8 @@ public final class PostgresPool: Sendable {
     self.logger = logger
     state.withLock { $0.running = max(1, options.size) }
     for _ in 0..<max(1, options.size) {
-      // Joinable POSIX threads rather than Foundation's detached ones, so `shutdown` can wait for
-      // each to be gone entirely (see there).
-      let context = Unmanaged.passRetained(ThreadContext(pool: self)).toOpaque()
-      var thread = pthread_t()
-      guard
-        pthread_create(
-          &thread, nil,
-          { argument in
-            let context = Unmanaged<ThreadContext>.fromOpaque(argument!).takeRetainedValue()
-            context.pool.serve()
-            return nil
-          }, context) == 0
-      else {
-        Unmanaged<ThreadContext>.fromOpaque(context).release()
+      // Joinable threads, so `shutdown` can wait for each to be gone entirely (see there).
+      guard let thread = JoinableThread(name: "whago.postgres", { [self] in self.serve() }) else {
         logger.critical("cannot start a PostgreSQL thread")
         state.withLock { $0.running -= 1 }
         continue
@@ -61,12 +50,7 @@ public final class PostgresPool: Sendable {
     }
   }
 
-  private final class ThreadContext {
-    let pool: PostgresPool
-    init(pool: PostgresPool) { self.pool = pool }
-  }
-
-  private let threads = Mutex<[pthread_t]>([])
+  private let threads = Mutex<[JoinableThread]>([])
 
   /// Lets the threads finish what is queued and stop; later calls fail with `.closed`.
   public func close() {
@@ -94,18 +78,11 @@ public final class PostgresPool: Sendable {
     // Finishing the connection is not the end of the thread: its thread-local OpenSSL state is
     // freed as it exits, and racing the process's exit handlers that still crashed one command in
     // a few hundred under load. Join every thread, off the cooperative pool (joining blocks).
-    let joining = threads.withLock { threads -> [pthread_t] in
+    let joining = threads.withLock { threads -> [JoinableThread] in
       defer { threads = [] }
       return threads
     }
-    guard !joining.isEmpty else { return }
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-      let joiner = Thread {
-        for thread in joining { pthread_join(thread, nil) }
-        continuation.resume()
-      }
-      joiner.start()
-    }
+    await JoinableThread.join(joining)
   }
 
   /// Runs `body` with a connection of its own, on a pool thread.

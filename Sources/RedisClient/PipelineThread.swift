@@ -1,10 +1,11 @@
 import Foundation
 import Logging
+import NativeThreads
 import Synchronization
 
 /// The connection's own thread: takes every queued request, writes them in one pipeline, reads
 /// the replies, and reconnects with backoff when the socket breaks.
-final class PipelineThread: Sendable {
+final class PipelineThread: @unchecked Sendable {
   private struct Request {
     let commands: [RedisCommand]
     let continuation: CheckedContinuation<[RedisValue], any Error>
@@ -22,14 +23,20 @@ final class PipelineThread: Sendable {
   private let state = Mutex(State())
   private let wakeup = DispatchSemaphore(value: 0)
   private let logger: Logger
+  /// Set once in `init`, read by `shutdown`.
+  private var thread: JoinableThread?
 
   init(url: RedisURL, options: RedisClient.Options, logger: Logger) {
     self.url = url
     self.options = options
     self.logger = logger
-    let thread = Thread { [self] in self.serve() }
-    thread.name = "whago.redis"
-    thread.start()
+    thread = JoinableThread(name: "whago.redis") { [self] in self.serve() }
+  }
+
+  /// Closes, then returns once the connection thread has freed its connection and exited.
+  func shutdown() async {
+    close()
+    await thread?.join()
   }
 
   /// Stops the thread after the commands already queued; later calls fail with `.closed`.

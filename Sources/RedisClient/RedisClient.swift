@@ -39,6 +39,12 @@ public final class RedisClient: Sendable {
     thread.close()
   }
 
+  /// Closes and returns once the connection thread is gone: a process calls this before it exits,
+  /// so hiredis is not tearing down a connection while the exit handlers run.
+  public func shutdown() async {
+    await thread.shutdown()
+  }
+
   /// Runs commands in one round trip and returns every reply, error replies included.
   public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
     try await thread.pipeline(commands)

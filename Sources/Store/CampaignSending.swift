@@ -49,6 +49,16 @@ public struct OutgoingMessage: Sendable, Equatable {
 }
 
 /// What claiming the next message found.
+/// What the check just before a send found.
+public enum SendCheck: Sendable, Equatable {
+  /// The message is this run's and the campaign runs: send it.
+  case send
+  /// The campaign was paused, cancelled or relaunched: hand the message back unsent.
+  case stopped
+  /// Another run took the message over: stop, touching nothing.
+  case notOwner
+}
+
 public enum Claim: Sendable, Equatable {
   case message(OutgoingMessage)
   /// The campaign is no longer running (paused, cancelled) or was relaunched (another generation).
@@ -90,11 +100,13 @@ extension Store {
     }
   }
 
-  /// Claims the campaign's next pending message for `chipID`, with its credit. Opted-out numbers
-  /// met on the way are skipped. The campaign row is read under a share lock, so a pause that
-  /// committed first is always seen: no message is claimed after a pause.
+  /// Claims the campaign's next pending message for `chipID`, with its credit, for the run `owner`
+  /// (`JobContext.fence`). Opted-out numbers met on the way are skipped. The campaign row is read
+  /// under a share lock, so a pause that committed first is always seen: no message is claimed
+  /// after a pause.
   public func claimMessage(
-    campaignID: Int64, chipID: Int64, generation: Int, render: @escaping @Sendable (_ variables: String) -> String?
+    campaignID: Int64, chipID: Int64, generation: Int, owner: String,
+    render: @escaping @Sendable (_ variables: String) -> String?
   ) async throws -> Claim {
     try await pool.transaction { connection in
       let campaign = try connection.query(
@@ -177,22 +189,25 @@ extension Store {
         let claimed = try connection.query(
           """
           UPDATE campaign_messages SET state = 'sending', chip_id = $2, rendered = $3, attempts = attempts + 1,
-            sending_at = now(), error = NULL
+            sending_at = now(), error = NULL, owner = $4
           WHERE id = $1
           RETURNING id, phone, chat_id, rendered, sending_at, attempts
-          """, [id, chipID, text])
+          """, [id, chipID, text, owner])
         return .message(try Self.outgoing(claimed[0]))
       }
     }
   }
 
-  /// Notes one more attempt at a message found in flight and not accepted by WAHA.
-  public func retrySending(messageID: Int64) async throws -> OutgoingMessage {
+  /// The run `owner` takes over a message found in flight (an earlier run was interrupted, or
+  /// stalled past its lease): from now on only `owner` may send or record it, so the earlier run,
+  /// should it wake, stops at its pre-send check. Counts one more attempt; `sending_at` stays when
+  /// the first attempt began, so a look in the chat covers every attempt.
+  public func takeOver(messageID: Int64, owner: String) async throws -> OutgoingMessage {
     let rows = try await pool.query(
       """
-      UPDATE campaign_messages SET attempts = attempts + 1, sending_at = now()
+      UPDATE campaign_messages SET attempts = attempts + 1, owner = $2
       WHERE id = $1 AND state = 'sending' RETURNING id, phone, chat_id, rendered, sending_at, attempts
-      """, [messageID])
+      """, [messageID, owner])
     guard let row = rows.first else { throw CampaignError.notFound(messageID) }
     return try Self.outgoing(row)
   }
@@ -202,32 +217,41 @@ extension Store {
     _ = try await pool.query("UPDATE campaign_messages SET chat_id = $2 WHERE id = $1", [messageID, chatID])
   }
 
-  /// Whether the campaign still runs at `generation`: checked just before the send itself, so a
-  /// pause stops sends that were already typing. A pause for want of credits does not stop a
-  /// message that already holds its credit: handing it back would leave that credit unspent with
-  /// the campaign waiting for credits.
-  public func isRunning(campaignID: Int64, generation: Int) async throws -> Bool {
+  /// Checked just before the send itself. The message must still be `owner`'s (a run that
+  /// stalled past its lease finds another run took it over), and the campaign must still run at
+  /// `generation`, so a pause stops sends that were already typing. A pause for want of credits
+  /// does not stop a message that already holds its credit: handing it back would leave that
+  /// credit unspent with the campaign waiting for credits.
+  public func sendCheck(messageID: Int64, owner: String, campaignID: Int64, generation: Int) async throws -> SendCheck {
     let rows = try await pool.query(
       """
-      SELECT 1 FROM campaigns WHERE id = $1 AND generation = $2
-        AND (status = 'running' OR (status = 'paused' AND pause_reason = 'no_credits'))
-      """, [campaignID, generation])
-    return !rows.isEmpty
+      SELECT m.state = 'sending' AND m.owner IS NOT DISTINCT FROM $2 AS mine,
+        EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $3 AND c.generation = $4
+          AND (c.status = 'running' OR (c.status = 'paused' AND c.pause_reason = 'no_credits'))) AS running
+      FROM campaign_messages m WHERE m.id = $1
+      """, [messageID, owner, campaignID, generation])
+    guard let row = rows.first, try row.decode("mine", as: Bool.self) else { return .notOwner }
+    return try row.decode("running", as: Bool.self) ? .send : .stopped
   }
 
   /// WAHA accepted the message: it is sent, its credit is spent, and the chip counts one more send.
-  /// Returns how many this chip has sent for the campaign.
+  /// Returns how many this chip has sent for the campaign, or nil when `owner` no longer owns the
+  /// message (another run took it over; that run finds it in the chat and records it).
   @discardableResult
   public func recordSent(
-    messageID: Int64, campaignID: Int64, chipID: Int64, wahaMessageID: String?, chatID: String
-  ) async throws -> Int {
+    messageID: Int64, owner: String, campaignID: Int64, chipID: Int64, wahaMessageID: String?, chatID: String
+  ) async throws -> Int? {
     try await pool.transaction { connection in
       let updated = try connection.query(
         """
         UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
-        WHERE id = $1 AND state = 'sending'
-        """, [messageID, wahaMessageID, chatID]
+        WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $4
+        """, [messageID, wahaMessageID, chatID, owner]
       ).affected
+      if updated == 0 {
+        let state = try connection.query("SELECT state FROM campaign_messages WHERE id = $1", [messageID])
+        if let row = state.first, try row.decode("state", as: String.self) == "sending" { return nil }
+      }
       let chip = try connection.query(
         """
         UPDATE campaign_chips SET sent = sent + $3, last_sent_at = now() WHERE campaign_id = $1 AND chip_id = $2
@@ -238,26 +262,28 @@ extension Store {
   }
 
   /// The message cannot be sent (not on WhatsApp, refused): failed, and its credit given back.
-  public func recordFailed(messageID: Int64, reason: String) async throws {
+  /// Only its owner may say so.
+  public func recordFailed(messageID: Int64, owner: String, reason: String) async throws {
     try await pool.transaction { connection in
       let failed = try connection.query(
         """
         UPDATE campaign_messages SET state = 'failed', failed_at = now(), error = $2
-        WHERE id = $1 AND state = 'sending'
-        """, [messageID, reason]
+        WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $3
+        """, [messageID, reason, owner]
       ).affected
       if failed > 0 { try Self.refundCredit(connection, messageID: messageID) }
     }
   }
 
-  /// The message was not sent and another chip or a later run may send it: pending again, credit back.
-  public func releaseMessage(messageID: Int64, reason: String?) async throws {
+  /// The message was not sent and another chip or a later run may send it: pending again, credit
+  /// back. Only its owner may hand it back.
+  public func releaseMessage(messageID: Int64, owner: String, reason: String?) async throws {
     try await pool.transaction { connection in
       let released = try connection.query(
         """
-        UPDATE campaign_messages SET state = 'pending', chip_id = NULL, sending_at = NULL, error = $2
-        WHERE id = $1 AND state = 'sending'
-        """, [messageID, reason]
+        UPDATE campaign_messages SET state = 'pending', chip_id = NULL, sending_at = NULL, error = $2, owner = NULL
+        WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $3
+        """, [messageID, reason, owner]
       ).affected
       if released > 0 {
         try Self.refundCredit(connection, messageID: messageID)

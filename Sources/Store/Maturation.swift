@@ -255,21 +255,45 @@ extension Store {
     ).decode(ExchangeRecord.self).first
   }
 
-  /// planned → sending; false when another run has it or it is done.
-  public func claimExchange(id: Int64) async throws -> Bool {
+  /// planned → sending, for the run `owner` (`JobContext.fence`); false when another run has it
+  /// or it is done.
+  public func claimExchange(id: Int64, owner: String) async throws -> Bool {
     try await pool.query(
-      "UPDATE maturation_exchanges SET state = 'sending', attempts = attempts + 1 WHERE id = $1 AND state = 'planned'",
-      [id]
+      """
+      UPDATE maturation_exchanges SET state = 'sending', attempts = attempts + 1, owner = $2
+      WHERE id = $1 AND state = 'planned'
+      """, [id, owner]
     ).affected > 0
   }
 
-  public func finishExchange(id: Int64, state: String, wahaMessageID: String?, error: String?) async throws {
-    _ = try await pool.query(
+  /// The run `owner` takes over an exchange found in flight: the earlier run, should it only be
+  /// stalled, can no longer send or record it. False when it is no longer in flight.
+  public func takeOverExchange(id: Int64, owner: String) async throws -> Bool {
+    try await pool.query(
+      "UPDATE maturation_exchanges SET attempts = attempts + 1, owner = $2 WHERE id = $1 AND state = 'sending'",
+      [id, owner]
+    ).affected > 0
+  }
+
+  /// Whether `owner` still owns the exchange in flight: checked just before the send.
+  public func ownsExchange(id: Int64, owner: String) async throws -> Bool {
+    try await !pool.query(
+      "SELECT 1 FROM maturation_exchanges WHERE id = $1 AND state = 'sending' AND owner = $2", [id, owner]
+    ).isEmpty
+  }
+
+  /// Ends the exchange; with `owner`, only while that run owns it (false otherwise).
+  @discardableResult
+  public func finishExchange(
+    id: Int64, state: String, wahaMessageID: String?, error: String?, owner: String? = nil
+  ) async throws -> Bool {
+    try await pool.query(
       """
       UPDATE maturation_exchanges SET state = $2, waha_message_id = $3, error = $4,
         sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
-      WHERE id = $1 AND state IN ('planned', 'sending')
-      """, [id, state, wahaMessageID, error])
+      WHERE id = $1 AND state IN ('planned', 'sending') AND ($5::text IS NULL OR owner = $5)
+      """, [id, state, wahaMessageID, error, owner]
+    ).affected > 0
   }
 
   /// Remembers a chip's own chatId (its peers send to it), learnt from WAHA's session `me`.

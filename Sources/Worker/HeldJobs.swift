@@ -11,6 +11,7 @@ final class HeldJobs: Sendable {
     var task: Task<Void, Never>?
     var finished = false
     var timedOut = false
+    var leaseLost = false
   }
   private let entries = Mutex<[String: Entry]>([:])
 
@@ -25,6 +26,36 @@ final class HeldJobs: Sendable {
 
   func markFinished(_ id: String) {
     entries.withLock { $0[id]?.finished = true }
+  }
+
+  /// Marks runs whose lease went to another run and cancels them: they must stop their side
+  /// effects (a handler also checks `JobContext.confirmLease()` before each one).
+  func loseLeases(_ ids: some Sequence<String>) {
+    let tasks = entries.withLock { entries -> [Task<Void, Never>] in
+      var tasks: [Task<Void, Never>] = []
+      for id in ids where entries[id] != nil {
+        entries[id]?.leaseLost = true
+        if let task = entries[id]?.task { tasks.append(task) }
+      }
+      return tasks
+    }
+    for task in tasks { task.cancel() }
+  }
+
+  /// Whether the run of `id` under lease `token` lost that lease (found by the lease keeper, or
+  /// this worker fetched the job again under a new lease).
+  func leaseLost(_ id: String, token: String) -> Bool {
+    entries.withLock { entries in
+      guard let entry = entries[id] else { return false }
+      return entry.job.token != token || entry.leaseLost
+    }
+  }
+
+  /// Forgets `id` if it is still held under `token` (not if a newer run holds it).
+  func release(_ id: String, token: String) {
+    entries.withLock { entries in
+      if entries[id]?.job.token == token { entries.removeValue(forKey: id) }
+    }
   }
 
   func timedOut(_ id: String) -> Bool {

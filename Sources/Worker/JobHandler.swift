@@ -22,6 +22,24 @@ public struct JobContext: Sendable {
   let baseLogger: Logger
   /// When the run's rate-limit tokens existed (Redis ms), if its job type takes any.
   public let tokensAt: Int64?
+  /// Names this run and no other: the job id and its lease token. A run whose lease is lost (its
+  /// worker froze past the lease, and another run took the job) keeps its fence while the new run
+  /// has another, so a handler records its fence on every claim it makes in PostgreSQL and makes
+  /// its side effects conditional on still holding it.
+  public var fence: String { "\(id)/\(leaseToken)" }
+  let leaseToken: String
+  let lease: Duration
+  let leaseLost: @Sendable () -> Bool
+
+  /// Confirms, in Redis, that this run still holds its job's lease (and extends it), just before
+  /// an effect that must not happen twice (a WhatsApp send, a charge). Throws `LeaseLost` when
+  /// another run has the job: the handler must stop without the effect.
+  public func confirmLease() async throws {
+    if leaseLost() { throw LeaseLost(job: id) }
+    if try await !broker.extendLeases(queue: queue, [(id, leaseToken)], by: lease).isEmpty {
+      throw LeaseLost(job: id)
+    }
+  }
 
   /// A logger that names this job, its type and queue (built on use, not for every run).
   public var logger: Logger {
@@ -43,6 +61,16 @@ public struct PermanentFailure: Error, CustomStringConvertible {
   public let reason: String
   public init(_ reason: String) { self.reason = reason }
   public var description: String { reason }
+}
+
+/// Thrown when a run finds that its lease was lost: another run owns the job now, and this one
+/// stops without side effects and without touching the job's state.
+public struct LeaseLost: Error, CustomStringConvertible {
+  public let job: String
+  public init(job: String) { self.job = job }
+  public var description: String {
+    "lost the lease of job \(job) to another run (this worker was stalled longer than the lease); it stops here"
+  }
 }
 
 /// Thrown when a run outlives its job type's timeout.

@@ -17,8 +17,11 @@ struct LeaseKeeper: Sendable {
         do {
           let lost = try await broker.extendLeases(queue: queue, jobs, by: lease)
           if !lost.isEmpty {
+            // Another run has these jobs now: this worker's runs are stopped (fenced), and their
+            // outcomes are not recorded.
+            held.loseLeases(lost)
             logger.warning(
-              "lost leases of running jobs (paused too long?); they may run twice",
+              "lost leases of running jobs (this worker stalled longer than the lease); their runs are stopped",
               metadata: ["queue": "\(queue)", "jobs": "\(lost.prefix(5))", "count": "\(lost.count)"])
           }
         } catch {

@@ -247,18 +247,26 @@ public final class Worker: Service {
     }
     let context = JobContext(
       id: job.id, queue: job.queue, type: job.type, attempt: job.attempts + 1, maxAttempts: job.maxAttempts,
-      broker: broker, baseLogger: logger, tokensAt: tokensAt)
+      broker: broker, baseLogger: logger, tokensAt: tokensAt, leaseToken: job.token, lease: configuration.lease,
+      leaseLost: { [held] in held.leaseLost(job.id, token: job.token) })
     do {
       try await runner(job.payload, context)
+      if held.leaseLost(job.id, token: job.token) { throw LeaseLost(job: job.id) }
       if held.timedOut(job.id) { throw JobTimeout(limit: policy.timeout) }
       let (seconds, attoseconds) = (ContinuousClock.now - started).components
       set.duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
       set.processed.increment()
       held.markFinished(job.id)
       completions.add(job)
-    } catch let snooze as Snooze {
+    } catch let snooze as Snooze where !held.leaseLost(job.id, token: job.token) {
       await runAgain(job, after: snooze.delay, set: set)
     } catch {
+      if held.leaseLost(job.id, token: job.token) || error is LeaseLost {
+        // Another run owns the job: its outcome is that run's to record, not this one's.
+        logger(for: job).warning("run stopped: its lease was lost to another run", metadata: ["error": "\(error)"])
+        held.release(job.id, token: job.token)
+        return
+      }
       if held.timedOut(job.id) {
         await record(
           job, failure: "\(JobTimeout(limit: policy.timeout))", permanent: false, policy: policy, set: set)

@@ -55,7 +55,8 @@ extension EndToEndTests {
     let run = try await CampaignRun.start(plan: ["min_send_gap_ms=0", "sends_per_minute=unlimited"], chips: 1)
     defer { Task { await run.stop() } }
     try run.startWorker()
-    let startAt = Date().addingTimeInterval(4).timeIntervalSince1970.rounded(.up)
+    // Far enough ahead of PostgreSQL's now that creating and starting it cannot reach it first.
+    let startAt = try await TestDatabase.now().addingTimeInterval(10).timeIntervalSince1970.rounded(.up)
     let id = try await run.createCampaign(
       phones: CampaignRun.phones(10), startAt: Date(timeIntervalSince1970: startAt))
     let started = try await run.command(id, "start")

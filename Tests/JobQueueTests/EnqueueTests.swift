@@ -55,6 +55,40 @@ import Testing
     #expect(!second.duplicate)
   }
 
+  @Test func aKeyHeldWhileAliveOutlivesItsWindowAndEndsWithItsJob() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    // A window that has long run out by the second enqueue: it is not what holds the key.
+    let later = JobSpec(
+      type: "diag.noop", queue: queue, when: .after(.seconds(3600)), idempotencyKey: "sender",
+      idempotencyWindow: .milliseconds(1), keyHeldWhileAlive: true)
+    let first = try await broker.enqueue(later)
+    #expect(first.state == .scheduled && !first.duplicate)
+    try await Task.sleep(for: .milliseconds(50))
+    let again = try await broker.enqueue(later)
+    #expect(again.id == first.id && again.duplicate && again.state == .scheduled)
+
+    // Running: still the one job. Done: the key is free, and the next enqueue makes a new job.
+    let now = JobSpec(
+      type: "diag.noop", queue: queue, idempotencyKey: "now", idempotencyWindow: .milliseconds(1),
+      keyHeldWhileAlive: true)
+    let running = try await broker.enqueue(now)
+    let leased = try await broker.fetch(queue: queue, limit: 10, lease: .seconds(30), token: "w:1")
+    #expect(leased.jobs.map(\.id) == [running.id])
+    try await Task.sleep(for: .milliseconds(50))
+    let whileRunning = try await broker.enqueue(now)
+    #expect(whileRunning.id == running.id && whileRunning.duplicate && whileRunning.state == .active)
+    _ = try await broker.ack(queue: queue, [(running.id, "w:1")])
+    let afterDone = try await broker.enqueue(now)
+    #expect(afterDone.id != running.id && !afterDone.duplicate)
+
+    // Cancelled ends it too.
+    try await broker.cancel(id: first.id)
+    let afterCancel = try await broker.enqueue(later)
+    #expect(afterCancel.id != first.id && !afterCancel.duplicate)
+    #expect(try await broker.stats(queues: [queue])[0].enqueued == 4)
+  }
+
   @Test func bulkEnqueueKeepsOrderAndGivesUniqueIds() async throws {
     let broker = try TestRedis.broker()
     let queue = TestRedis.queue()

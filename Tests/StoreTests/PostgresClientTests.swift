@@ -80,6 +80,44 @@ import Testing
     try await pool.query("DROP TABLE \(table)")
   }
 
+  /// A table changed under a prepared statement (a migration while workers run): inside a
+  /// transaction the statement fails once (the transaction is aborted and rolls back), and the
+  /// connection is not poisoned: that statement, and every other, prepares and runs again after.
+  @Test func aTableChangedUnderAPreparedStatementDoesNotPoisonTheConnection() async throws {
+    var options = PostgresPool.Options()
+    options.size = 1
+    let pool = PostgresPool(url: try PostgresURL(try TestDatabase.urlText), options: options)
+    defer { pool.close() }
+    let table = "t_prep_\(UInt32.random(in: 0...UInt32.max))"
+    try await pool.query("CREATE TABLE \(table) (k int PRIMARY KEY, v int)")
+    try await pool.query("INSERT INTO \(table) VALUES (1, 10), (2, 20)")
+    let select = "SELECT v FROM \(table) WHERE k = $1"
+    #expect(try await pool.query(select, [1])[0].decode("v", as: Int.self) == 10)
+    #expect(try await pool.query("SELECT k FROM \(table) WHERE v = $1", [20])[0].decode("k", as: Int.self) == 2)
+
+    try await pool.query("ALTER TABLE \(table) ALTER COLUMN v TYPE bigint")
+    do {
+      _ = try await pool.transaction { connection in try connection.query(select, [1]) }
+      Issue.record("a statement prepared for an int column ran unchanged on a bigint one")
+    } catch let error as PostgresError {
+      #expect(error.sqlState == "0A000", "\(error)")
+    }
+    // The same statement, another one prepared before the change, and new ones: all run.
+    #expect(try await pool.query(select, [2])[0].decode("v", as: Int64.self) == 20)
+    #expect(try await pool.query("SELECT k FROM \(table) WHERE v = $1", [10])[0].decode("k", as: Int.self) == 1)
+    #expect(
+      try await pool.query("SELECT count(*)::int AS n FROM \(table) WHERE k > $1", [0])[0].decode("n", as: Int.self)
+        == 2)
+    #expect(
+      try await pool.transaction { connection in try connection.query(select, [1])[0].decode("v", as: Int64.self) }
+        == 10)
+
+    // Outside a transaction the change is absorbed at once: the statement runs anew.
+    try await pool.query("ALTER TABLE \(table) ALTER COLUMN v TYPE int")
+    #expect(try await pool.query(select, [1])[0].decode("v", as: Int.self) == 10)
+    try await pool.query("DROP TABLE \(table)")
+  }
+
   /// The server ends our session (as a restart or failover would); the next request connects again.
   @Test func aBrokenConnectionIsReplaced() async throws {
     var options = PostgresPool.Options()

@@ -92,7 +92,8 @@ struct Serve: AsyncParsableCommand {
     let group = ServiceGroup(
       configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
-    redis.close()
+    await redis.shutdown()
     await store.pool.shutdown()
+    await http.shutdown()
   }
 }

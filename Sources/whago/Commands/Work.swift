@@ -184,10 +184,11 @@ struct Work: AsyncParsableCommand {
         services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
-    redis.close()
-    doorbell.close()
+    // Every C library's thread joined before the process exits (see JoinableThread).
+    await redis.shutdown()
+    await doorbell.shutdown()
     await store?.pool.shutdown()
-    http?.close()
+    await http?.shutdown()
   }
 
   private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {
