@@ -67,7 +67,7 @@ public struct BillingRenew: JobHandler {
       "renewal charged",
       metadata: [
         "subscription": "\(parameters.subscription_id)", "invoice": "\(charge.invoiceID)",
-        "attempt": "\(charge.attempt)", "state": "\(state)",
+        "attempt": "\(charge.attempt)", "state": "\(state.map { "\($0)" } ?? "settled already, by its webhook")",
       ])
   }
 }

@@ -47,28 +47,33 @@ struct GatewayWebhookRoutes {
     guard let event = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let id = event["id"] as? String
     else { throw Problem.badJSON("a Stripe event is a JSON object with an id") }
     let type = event["type"] as? String
-    guard try await store.firstGatewayDelivery(source: "stripe", eventID: id, type: type) else {
-      return Self.ok("duplicate")
-    }
+    let delivery = GatewayDelivery(source: "stripe", eventID: id, type: type)
     let object = (event["data"] as? [String: Any])?["object"] as? [String: Any] ?? [:]
-    let invoice = ((object["metadata"] as? [String: Any])?["invoice"] as? String).flatMap { Int64($0) }
+    let metadata = object["metadata"] as? [String: Any]
+    let invoice = (metadata?["invoice"] as? String).flatMap { Int64($0) }
+    let attemptKey = metadata?["idempotency_key"] as? String
     let intent = object["id"] as? String
+    let result: ChargeResult
     switch (type, invoice) {
-    case ("payment_intent.succeeded", let invoice?):
-      try await store.reconcileCharge(invoiceID: invoice, result: .succeeded(paymentID: intent ?? ""), now: Date())
-    case ("payment_intent.payment_failed", let invoice?):
+    case ("payment_intent.succeeded", .some):
+      result = .succeeded(paymentID: intent ?? "")
+    case ("payment_intent.payment_failed", .some):
       let error = object["last_payment_error"] as? [String: Any]
       let code = error?["decline_code"] as? String ?? error?["code"] as? String
-      try await store.reconcileCharge(
-        invoiceID: invoice,
-        result: error?["code"] as? String == "authentication_required"
-          ? .requiresAction(paymentID: intent)
-          : .declined(
-            paymentID: intent, code: code, advice: error?["advice_code"] as? String,
-            hard: error?["advice_code"] as? String == "do_not_try_again"), now: Date())
-    default: break
+      result =
+        error?["code"] as? String == "authentication_required"
+        ? .requiresAction(paymentID: intent)
+        : .declined(
+          paymentID: intent, code: code, advice: error?["advice_code"] as? String,
+          hard: error?["advice_code"] as? String == "do_not_try_again")
+    default:
+      return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
     }
-    return Self.ok("applied")
+    return Self.ok(
+      try await store.reconcileCharge(
+        invoiceID: invoice!, attemptKey: attemptKey, gatewayPaymentID: intent, result: result, now: Date(),
+        delivery: delivery
+      ).rawValue)
   }
 
   func mercadoPago(_ request: Request) async throws -> Response {
@@ -88,10 +93,12 @@ struct GatewayWebhookRoutes {
     let eventID = requestID ?? (event["id"] as? String) ?? "\(event["id"] ?? dataID ?? "")"
     guard !eventID.isEmpty else { throw Problem.badJSON("a Mercado Pago notification names its payment") }
     let type = event["type"] as? String ?? query.get("type")
-    guard try await store.firstGatewayDelivery(source: "mercadopago", eventID: eventID, type: type) else {
-      return Self.ok("duplicate")
+    let delivery = GatewayDelivery(source: "mercadopago", eventID: eventID, type: type)
+    // Recorded with its effect below, in one transaction; this look only saves asking Mercado Pago again.
+    if try await store.alreadyDelivered(delivery) { return Self.ok("duplicate") }
+    guard type == "payment", let dataID, let api = config.mercadoPagoAPI else {
+      return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
     }
-    guard type == "payment", let dataID, let api = config.mercadoPagoAPI else { return Self.ok("recorded") }
     let payment: MercadoPagoPayment
     do {
       payment = try await api.payment(id: dataID)
@@ -100,27 +107,31 @@ struct GatewayWebhookRoutes {
         .serviceUnavailable, "gateway-unavailable", "Mercado Pago could not be asked about the payment",
         detail: "\(error); Mercado Pago delivers the notification again")
     }
-    guard payment.status == "approved" || payment.status == "rejected" else { return Self.ok("recorded") }
+    guard payment.status == "approved" || payment.status == "rejected" else {
+      return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
+    }
     let approved = payment.status == "approved"
     if let reference = payment.externalReference, reference.hasPrefix("invoice-"),
       let invoice = Int64(reference.dropFirst("invoice-".count))
     {
       // A charge of ours whose answer may have been lost.
-      try await store.reconcileCharge(
-        invoiceID: invoice,
-        result: approved
-          ? .succeeded(paymentID: payment.id)
-          : .declined(paymentID: payment.id, code: payment.statusDetail, advice: nil, hard: false), now: Date())
-      return Self.ok("applied")
+      return Self.ok(
+        try await store.reconcileCharge(
+          invoiceID: invoice, attemptKey: payment.attemptKey, gatewayPaymentID: payment.id,
+          result: approved
+            ? .succeeded(paymentID: payment.id)
+            : .declined(paymentID: payment.id, code: payment.statusDetail, advice: nil, hard: false), now: Date(),
+          delivery: delivery
+        ).rawValue)
     }
-    if let preapproval = payment.preapprovalID ?? payment.externalReference,
+    guard let preapproval = payment.preapprovalID ?? payment.externalReference else {
+      return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
+    }
+    return Self.ok(
       try await store.recordGatewaySubscriptionPayment(
         gateway: "mercadopago", gatewaySubscriptionID: preapproval, paymentID: payment.id, approved: approved,
-        declineCode: payment.statusDetail, now: Date()) != nil
-    {
-      return Self.ok("applied")
-    }
-    return Self.ok("recorded")
+        declineCode: payment.statusDetail, now: Date(), delivery: delivery
+      ).rawValue)
   }
 
   func payPal(_ request: Request) async throws -> Response {
@@ -142,9 +153,7 @@ struct GatewayWebhookRoutes {
     guard let event = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let id = event["id"] as? String
     else { throw Problem.badJSON("a PayPal event is a JSON object with an id") }
     let type = event["event_type"] as? String
-    guard try await store.firstGatewayDelivery(source: "paypal", eventID: id, type: type) else {
-      return Self.ok("duplicate")
-    }
+    let delivery = GatewayDelivery(source: "paypal", eventID: id, type: type)
     // PayPal subscriptions bill themselves; their payments arrive as events about the subscription.
     let resource = event["resource"] as? [String: Any] ?? [:]
     let outcome: (subscription: String, payment: String, approved: Bool)? =
@@ -155,14 +164,13 @@ struct GatewayWebhookRoutes {
         (resource["id"] as? String).map { ($0, id, false) }
       default: nil
       }
-    if let outcome,
+    guard let outcome else { return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue) }
+    return Self.ok(
       try await store.recordGatewaySubscriptionPayment(
         gateway: "paypal", gatewaySubscriptionID: outcome.subscription, paymentID: outcome.payment,
-        approved: outcome.approved, declineCode: outcome.approved ? nil : "payment_failed", now: Date()) != nil
-    {
-      return Self.ok("applied")
-    }
-    return Self.ok("recorded")
+        approved: outcome.approved, declineCode: outcome.approved ? nil : "payment_failed", now: Date(),
+        delivery: delivery
+      ).rawValue)
   }
 
   static func body(_ request: Request) async throws -> Data {

@@ -72,7 +72,21 @@ struct JobRoutes {
       if errors.count >= 100 { break }
     }
     if !errors.isEmpty { throw Problem.invalid(errors) }
-    let results = try await broker.enqueue(specs)
+    let results: [EnqueueResult]
+    do {
+      // Each queue's jobs in one script: all of them or none.
+      results = try await broker.enqueue(specs, atomically: true)
+    } catch let incomplete as EnqueueIncomplete {
+      var problem = Problem(
+        .serviceUnavailable, "batch-incomplete", "Part of the batch was enqueued",
+        detail:
+          "the queue failed after the jobs of \(Set(incomplete.committed.map { specs[$0.index].queue }).sorted().joined(separator: ", ")) went in (\(incomplete.committed.count) of \(specs.count), listed in committed by position); resend only the others",
+        retryAfter: 1)
+      problem.committed = incomplete.committed.map {
+        .init(index: $0.index, id: $0.result.id, state: $0.result.state.rawValue)
+      }
+      throw problem
+    }
     return try Self.json(.accepted, BatchAccepted(jobs: zip(results, specs).map { Accepted($0, $1) }))
   }
 

@@ -19,6 +19,14 @@ public struct Problem: Error, HTTPResponseError, Encodable, Sendable {
   public var errors: [FieldError]
   /// Seconds until a retry can succeed (429).
   public var retryAfter: Int?
+  /// The jobs of a batch that did go in when the rest could not (`batch-incomplete`), by position.
+  public var committed: [CommittedJob]?
+
+  public struct CommittedJob: Encodable, Sendable, Equatable {
+    public var index: Int
+    public var id: String
+    public var state: String
+  }
 
   public init(
     _ status: HTTPResponse.Status, _ slug: String, _ title: String, detail: String, errors: [FieldError] = [],
@@ -32,7 +40,7 @@ public struct Problem: Error, HTTPResponseError, Encodable, Sendable {
     self.retryAfter = retryAfter
   }
 
-  enum CodingKeys: String, CodingKey { case type, title, status, detail, errors }
+  enum CodingKeys: String, CodingKey { case type, title, status, detail, errors, committed }
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
@@ -41,6 +49,7 @@ public struct Problem: Error, HTTPResponseError, Encodable, Sendable {
     try c.encode(status.code, forKey: .status)
     try c.encode(detail, forKey: .detail)
     if !errors.isEmpty { try c.encode(errors, forKey: .errors) }
+    if let committed { try c.encode(committed, forKey: .committed) }
   }
 
   public func response(from request: Request, context: some RequestContext) throws -> Response {

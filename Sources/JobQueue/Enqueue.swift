@@ -58,20 +58,20 @@ extension Broker {
   // KEYS[6] -> whago:{q}:unique:         (prefix; the script appends each idempotency key)
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
-  // ARGV    -> 8 values per job: id, type, payload, max attempts,
+  // ARGV    -> 9 values per job: id, type, payload, max attempts,
   //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
-  //            and one trailing value: idempotency window ms (0: a key holds while its job lives)
+  //            idempotency window ms (0: the key holds while its job lives)
   // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0
   static let enqueueScript = RedisScript(
     "enqueue",
     LuaClock.now + LuaJob.create + LuaReady.functions + """
-      local window = tonumber(ARGV[#ARGV])
-      local whileAlive = window == 0
       local out = {}
       local ready = {}
       local added = 0
-      for i = 1, #ARGV - 1, 8 do
+      for i = 1, #ARGV, 9 do
         local tenant = ARGV[i + 7]
+        local window = tonumber(ARGV[i + 8])
+        local whileAlive = window == 0
         local id, key = ARGV[i], ARGV[i + 6]
         local existing = false
         if key ~= '' then existing = redis.call('GET', KEYS[6] .. key) end
@@ -127,51 +127,66 @@ extension Broker {
 
   /// Enqueues many jobs, in chunks of a few hundred per script, every chunk of a queue in one
   /// round trip and in order (so a bulk keeps its FIFO order). Results come back in the order of `jobs`.
-  public func enqueue(_ jobs: [JobSpec]) async throws -> [EnqueueResult] {
+  ///
+  /// `atomically`: each queue's jobs go in one script, all or none (a request's batch, at most a
+  /// few thousand). Jobs of different queues cannot share a script (on a cluster they live on
+  /// different nodes): when one queue's jobs went in and another's failed, `EnqueueIncomplete`
+  /// says exactly which went in.
+  public func enqueue(_ jobs: [JobSpec], atomically: Bool = false) async throws -> [EnqueueResult] {
     for job in jobs {
       try QueueError.checkQueueName(job.queue)
       if job.type.isEmpty { throw QueueError.invalidJob("empty job type") }
       if job.maxAttempts < 1 { throw QueueError.invalidJob("max attempts must be at least 1") }
     }
     try await register(Set(jobs.map(\.queue)))
-    // Group by queue and idempotency window (one window per script call), keeping positions.
-    var groups: [GroupKey: [Int]] = [:]
-    var groupOrder: [GroupKey] = []
+    // Group by queue, keeping positions.
+    var groups: [String: [Int]] = [:]
+    var groupOrder: [String] = []
     for (index, job) in jobs.enumerated() {
-      let key = GroupKey(queue: job.queue, window: job.keyHeldWhileAlive ? nil : job.idempotencyWindow)
-      if groups[key] == nil { groupOrder.append(key) }
-      groups[key, default: []].append(index)
+      if groups[job.queue] == nil { groupOrder.append(job.queue) }
+      groups[job.queue, default: []].append(index)
     }
     var results = [EnqueueResult?](repeating: nil, count: jobs.count)
-    try await withThrowingTaskGroup(of: ([Int], [EnqueueResult]).self) { group in
-      for key in groupOrder {
-        let indices = groups[key]!
-        group.addTask { (indices, try await self.enqueueGroup(indices.map { jobs[$0] }, key: key)) }
+    var failure: (any Error)?
+    await withTaskGroup(of: ([Int], Result<[EnqueueResult], any Error>).self) { group in
+      for queue in groupOrder {
+        let indices = groups[queue]!
+        group.addTask {
+          do {
+            let chunk = atomically ? max(1, indices.count) : Self.enqueueChunk
+            return (
+              indices, .success(try await self.enqueueGroup(indices.map { jobs[$0] }, queue: queue, chunk: chunk))
+            )
+          } catch {
+            return (indices, .failure(error))
+          }
+        }
       }
-      for try await (indices, groupResults) in group {
-        for (index, result) in zip(indices, groupResults) { results[index] = result }
+      for await (indices, outcome) in group {
+        switch outcome {
+        case .success(let groupResults): for (index, result) in zip(indices, groupResults) { results[index] = result }
+        case .failure(let error): failure = failure ?? error
+        }
       }
+    }
+    if let failure {
+      let committed = results.enumerated().compactMap { index, result in result.map { (index, $0) } }
+      if committed.isEmpty || !atomically { throw failure }
+      throw EnqueueIncomplete(committed: committed, cause: failure)
     }
     return results.map { $0! }
   }
 
-  private struct GroupKey: Hashable {
-    var queue: String
-    /// nil: keys held while their jobs live.
-    var window: Duration?
-  }
-
-  private func enqueueGroup(_ jobs: [JobSpec], key: GroupKey) async throws -> [EnqueueResult] {
-    let keys = QueueKeys(queue: key.queue)
+  private func enqueueGroup(_ jobs: [JobSpec], queue: String, chunk: Int) async throws -> [EnqueueResult] {
+    let keys = QueueKeys(queue: queue)
     let scriptKeys = [
       keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix, keys.ring, keys.ringMembers,
     ]
-    let window = key.window.map { String(max(1, $0.milliseconds)) } ?? "0"
     var calls: [(keys: [String], arguments: [String])] = []
-    for start in stride(from: 0, to: jobs.count, by: Self.enqueueChunk) {
+    for start in stride(from: 0, to: jobs.count, by: chunk) {
       var args: [String] = []
-      args.reserveCapacity(Self.enqueueChunk * 8 + 1)
-      for job in jobs[start..<min(start + Self.enqueueChunk, jobs.count)] {
+      args.reserveCapacity(min(chunk, jobs.count) * 9)
+      for job in jobs[start..<min(start + chunk, jobs.count)] {
         var delay: Int64 = -1
         var at: Int64 = -1
         switch job.when {
@@ -182,9 +197,9 @@ extension Broker {
         args += [
           JobID.make(), job.type, job.payload, String(job.maxAttempts), String(delay), String(at),
           job.idempotencyKey ?? "", job.tenant ?? "",
+          job.keyHeldWhileAlive ? "0" : String(max(1, job.idempotencyWindow.milliseconds)),
         ]
       }
-      args.append(window)
       calls.append((scriptKeys, args))
     }
     var results: [EnqueueResult] = []
@@ -212,5 +227,17 @@ extension Duration {
   public var milliseconds: Int64 {
     let (seconds, attoseconds) = components
     return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+  }
+}
+
+/// An atomic enqueue of jobs for several queues where some queues' jobs went in and another's did
+/// not (Redis failed between the scripts): `committed` names exactly which, by position, so the
+/// caller resends only the rest.
+public struct EnqueueIncomplete: Error, CustomStringConvertible {
+  public var committed: [(index: Int, result: EnqueueResult)]
+  public var cause: any Error
+
+  public var description: String {
+    "\(committed.count) jobs were enqueued before the rest failed (\(cause))"
   }
 }

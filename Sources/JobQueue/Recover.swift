@@ -26,12 +26,27 @@ extension Broker {
   // ARGV[1] -> crash limit: dead-letter a job whose lease expired this many times
   // ARGV[2] -> most jobs to recover in this call
   // ARGV[3] -> history length kept
+  // ARGV[4] -> outage gap ms: no sweep of this queue for this long means Redis was down or unreachable
+  // ARGV[5] -> grace ms given to leases that expired during such a gap
   // Output: {requeued, dead}
   // An expired lease means the worker died (kill -9, OOM, host loss). That is not the job's
   // failure, so no attempt is charged; the crash counter stops a job that kills every worker.
+  // But leases also expire when Redis itself is away (a restart, a failover) and no worker can
+  // extend them: that is no crash. The queue remembers when it was last swept ('swept' in its
+  // stats, restored with the data); a sweep that finds no sweep ran for a whole outage gap gives
+  // every expired lease one more grace period instead, in which live workers extend theirs. A
+  // worker that really died meanwhile loses its jobs one grace period later, and that counts.
   static let recoverScript = RedisScript(
     "recover",
     LuaClock.now + LuaReady.functions + """
+      local last = tonumber(redis.call('HGET', KEYS[4], 'swept') or '0') or 0
+      redis.call('HSET', KEYS[4], 'swept', now)
+      if last > 0 and now - last > tonumber(ARGV[4]) then
+        local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+        for _, id in ipairs(stale) do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), id) end
+        if #stale > 0 then redis.call('HINCRBY', KEYS[4], 'outage_graces', #stale) end
+        return {0, 0}
+      end
       local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
       local requeued, dead = 0, 0
       for _, id in ipairs(expired) do
@@ -69,9 +84,12 @@ extension Broker {
       """)
 
   /// Returns jobs with expired leases to the front of the ready list, or dead-letters poison jobs.
-  public func recover(queue: String, crashLimit: Int = 3, limit: Int = 1000, historyLimit: Int = 50)
-    async throws -> RecoveryResult
-  {
+  /// After a gap of `outageGap` without any sweep of the queue (Redis was away), expired leases get
+  /// `grace` more instead, so an outage is not counted as a crash of every running job.
+  public func recover(
+    queue: String, crashLimit: Int = 3, limit: Int = 1000, historyLimit: Int = 50,
+    outageGap: Duration = .seconds(5), grace: Duration = .seconds(15)
+  ) async throws -> RecoveryResult {
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
       Self.recoverScript,
@@ -79,7 +97,10 @@ extension Broker {
         keys.leased, keys.ready, keys.dead, keys.stats, keys.wake, keys.jobPrefix, keys.historyPrefix, keys.ring,
         keys.ringMembers,
       ],
-      arguments: [String(max(1, crashLimit)), String(limit), String(historyLimit)])
+      arguments: [
+        String(max(1, crashLimit)), String(limit), String(historyLimit), String(max(1, outageGap.milliseconds)),
+        String(max(1, grace.milliseconds)),
+      ])
     guard let items = reply.array, items.count == 2 else {
       throw QueueError.unexpectedReply(operation: "recover", detail: "\(reply)")
     }

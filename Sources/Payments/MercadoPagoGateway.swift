@@ -25,7 +25,9 @@ public struct MercadoPagoGateway: PaymentGateway {
       transactionAmount: Money.decimal(cents: request.amountCents), description: request.description,
       paymentMethodId: method.count == 2 ? method[0] : nil, token: method.last ?? request.paymentMethod,
       installments: 1, payer: .init(type: "customer", id: request.customer),
-      externalReference: "invoice-\(request.invoiceID)", metadata: ["invoice_id": String(request.invoiceID)])
+      externalReference: "invoice-\(request.invoiceID)",
+      // The key names the attempt, so a late webhook settles this attempt and no later one.
+      metadata: ["invoice_id": String(request.invoiceID), "idempotency_key": request.idempotencyKey])
     let outbound = transport.request(
       "POST", "/v1/payments",
       headers: [

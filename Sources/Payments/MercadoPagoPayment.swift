@@ -12,6 +12,8 @@ public struct MercadoPagoPayment: Sendable, Equatable {
   public var externalReference: String?
   public var preapprovalID: String?
   public var amountCents: Int?
+  /// Our idempotency key for the attempt, for a charge we made (metadata).
+  public var attemptKey: String? = nil
 }
 
 extension MercadoPagoGateway {
@@ -59,6 +61,7 @@ extension MercadoPagoGateway {
     return MercadoPagoPayment(
       id: answer.id.text, status: answer.status, statusDetail: answer.statusDetail,
       externalReference: answer.externalReference, preapprovalID: answer.metadata?["preapproval_id"]?.text,
-      amountCents: answer.transactionAmount.map { Int(($0 * 100).rounded()) })
+      amountCents: answer.transactionAmount.map { Int(($0 * 100).rounded()) },
+      attemptKey: answer.metadata?["idempotency_key"]?.text)
   }
 }

@@ -23,6 +23,8 @@ public struct StripeGateway: PaymentGateway {
       ("off_session", "true"),
       ("confirm", "true"),
       ("metadata[invoice]", String(request.invoiceID)),
+      // Names the attempt, so a late webhook settles this attempt and no later one.
+      ("metadata[idempotency_key]", request.idempotencyKey),
       ("description", request.description),
     ])
     let outbound = transport.request(

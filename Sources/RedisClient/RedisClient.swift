@@ -25,9 +25,15 @@ public final class RedisClient: Sendable {
   private let scripts = Mutex<[String: String]>([:])
 
   public init(url: RedisURL, options: Options = Options(), logger: Logger = Logger(label: "whago.redis")) {
+    _ = Self.ignoreBrokenPipes
     self.url = url
     self.thread = PipelineThread(url: url, options: options, logger: logger)
   }
+
+  /// hiredis writes with plain write(2): a write to a connection Redis has just closed (a restart,
+  /// a failover; at once on a Unix socket) raises SIGPIPE, whose default action kills the whole
+  /// process. Ignored, the write fails with EPIPE instead, and the client reconnects.
+  private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
   /// The thread holds only its own state, so a client that goes out of scope stops it here.
   deinit {

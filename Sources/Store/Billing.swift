@@ -136,63 +136,74 @@ extension Store {
 
   /// Records the gateway's answer and moves the subscription on: paid (next period, plan credits
   /// reset), a retry days later, waiting for the customer, or suspended after the last attempt.
-  public func recordCharge(_ charge: ChargeAttempt, result: ChargeResult, now: Date) async throws -> RenewalState {
-    try await pool.transaction { connection in
-      let (outcome, gatewayID, code, advice, error): (String, String?, String?, String?, String?) =
-        switch result {
-        case .succeeded(let id): ("succeeded", id, nil, nil, nil)
-        case .declined(let id, let code, let advice, _): ("declined", id, code, advice, nil)
-        case .requiresAction(let id): ("requires_action", id, nil, nil, nil)
-        case .error(let message): ("error", nil, nil, nil, message)
-        }
-      try connection.query(
-        """
-        UPDATE payments SET outcome = $2, gateway_payment_id = coalesce($3, gateway_payment_id), decline_code = $4,
-          advice_code = $5, error = $6, finished_at = now()
-        WHERE id = $1 AND outcome = 'pending'
-        """, [charge.paymentID, outcome, gatewayID, code, advice, error])
-      let sub = try connection.query(
-        """
-        SELECT s.id, s.tenant_id FROM subscriptions s JOIN invoices i ON i.subscription_id = s.id WHERE i.id = $1
-        FOR UPDATE OF s
-        """, [charge.invoiceID])[0]
-      let subscriptionID: Int64 = try sub.decode("id")
-      let tenantID: Int64 = try sub.decode("tenant_id")
+  /// Nil when the attempt was already settled (its webhook came first): nothing changes twice.
+  public func recordCharge(_ charge: ChargeAttempt, result: ChargeResult, now: Date) async throws -> RenewalState? {
+    try await pool.transaction { connection in try Self.settle(connection, charge, result: result, now: now) }
+  }
+
+  /// `recordCharge` inside the caller's transaction. An attempt is settled once: a pending one takes
+  /// any outcome; one already declined (or waiting for the customer) still takes a success, since
+  /// money the gateway took must pay the invoice; anything else changes nothing (nil).
+  static func settle(
+    _ connection: PostgresConnection, _ charge: ChargeAttempt, result: ChargeResult, now: Date
+  ) throws -> RenewalState? {
+    let (outcome, gatewayID, code, advice, error): (String, String?, String?, String?, String?) =
       switch result {
-      case .succeeded:
-        return try Self.markPaid(
-          connection, invoiceID: charge.invoiceID, subscriptionID: subscriptionID, tenantID: tenantID)
-      case .declined(_, _, _, hard: false) where charge.attempt < Dunning.attempts:
-        let next = now.addingTimeInterval(Dunning.retryAfter[charge.attempt - 1])
-        try connection.query(
-          "UPDATE invoices SET next_attempt_at = $2, updated_at = now() WHERE id = $1", [charge.invoiceID, next])
-        try connection.query(
-          "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-        try Self.event(
-          connection, tenantID, "billing.payment_failed", ["attempt": charge.attempt, "invoice": charge.invoiceID])
-        return .retryAt(next)
-      case .declined(_, _, _, hard: false), .error:
-        if case .error = result, charge.attempt < Dunning.attempts {
-          // Our request was refused (configuration): no blind retry, an operator must look.
-          try connection.query(
-            "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
-          try connection.query(
-            "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-          try Self.event(connection, tenantID, "billing.charge_error", ["invoice": charge.invoiceID])
-          return .waitingForCustomer
-        }
-        try Self.suspend(
-          connection, subscriptionID: subscriptionID, tenantID: tenantID, invoiceID: charge.invoiceID, at: now)
-        return .suspended
-      case .declined(_, _, _, hard: true), .requiresAction:
+      case .succeeded(let id): ("succeeded", id, nil, nil, nil)
+      case .declined(let id, let code, let advice, _): ("declined", id, code, advice, nil)
+      case .requiresAction(let id): ("requires_action", id, nil, nil, nil)
+      case .error(let message): ("error", nil, nil, nil, message)
+      }
+    let settled = try connection.query(
+      """
+      UPDATE payments SET outcome = $2, gateway_payment_id = coalesce($3, gateway_payment_id), decline_code = $4,
+        advice_code = $5, error = $6, finished_at = now()
+      WHERE id = $1 AND (outcome = 'pending'
+        OR ($2 = 'succeeded' AND outcome IN ('declined', 'requires_action', 'error')))
+      """, [charge.paymentID, outcome, gatewayID, code, advice, error]
+    ).affected
+    guard settled > 0 else { return nil }
+    let sub = try connection.query(
+      """
+      SELECT s.id, s.tenant_id FROM subscriptions s JOIN invoices i ON i.subscription_id = s.id WHERE i.id = $1
+      FOR UPDATE OF s
+      """, [charge.invoiceID])[0]
+    let subscriptionID: Int64 = try sub.decode("id")
+    let tenantID: Int64 = try sub.decode("tenant_id")
+    switch result {
+    case .succeeded:
+      return try Self.markPaid(
+        connection, invoiceID: charge.invoiceID, subscriptionID: subscriptionID, tenantID: tenantID)
+    case .declined(_, _, _, hard: false) where charge.attempt < Dunning.attempts:
+      let next = now.addingTimeInterval(Dunning.retryAfter[charge.attempt - 1])
+      try connection.query(
+        "UPDATE invoices SET next_attempt_at = $2, updated_at = now() WHERE id = $1", [charge.invoiceID, next])
+      try connection.query(
+        "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
+      try Self.event(
+        connection, tenantID, "billing.payment_failed", ["attempt": charge.attempt, "invoice": charge.invoiceID])
+      return .retryAt(next)
+    case .declined(_, _, _, hard: false), .error:
+      if case .error = result, charge.attempt < Dunning.attempts {
+        // Our request was refused (configuration): no blind retry, an operator must look.
         try connection.query(
           "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
         try connection.query(
           "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-        try Self.event(
-          connection, tenantID, "billing.action_required", ["invoice": charge.invoiceID, "attempt": charge.attempt])
+        try Self.event(connection, tenantID, "billing.charge_error", ["invoice": charge.invoiceID])
         return .waitingForCustomer
       }
+      try Self.suspend(
+        connection, subscriptionID: subscriptionID, tenantID: tenantID, invoiceID: charge.invoiceID, at: now)
+      return .suspended
+    case .declined(_, _, _, hard: true), .requiresAction:
+      try connection.query(
+        "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
+      try connection.query(
+        "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
+      try Self.event(
+        connection, tenantID, "billing.action_required", ["invoice": charge.invoiceID, "attempt": charge.attempt])
+      return .waitingForCustomer
     }
   }
 
@@ -243,10 +254,11 @@ extension Store {
   private static func markPaid(
     _ connection: PostgresConnection, invoiceID: Int64, subscriptionID: Int64, tenantID: Int64
   ) throws -> RenewalState {
+    // An invoice given up on (the account suspended) is still paid by money that arrives late.
     let invoice = try connection.query(
       """
       UPDATE invoices SET status = 'paid', paid_at = now(), next_attempt_at = NULL, updated_at = now()
-      WHERE id = $1 AND status = 'open' RETURNING plan, period_start, period_end
+      WHERE id = $1 AND status IN ('open', 'uncollectible') RETURNING plan, period_start, period_end
       """, [invoiceID])
     guard let paid = invoice.first else {
       let end = try connection.query("SELECT current_period_end FROM subscriptions WHERE id = $1", [subscriptionID])
@@ -311,38 +323,83 @@ extension Store {
 }
 
 extension Store {
-  /// A gateway's webhook, verified: recorded once per event id (gateways retry), false when it
-  /// was already handled.
-  public func firstGatewayDelivery(source: String, eventID: String, type: String?) async throws -> Bool {
-    try await pool.query(
+  /// Whether a delivery was handled already: a cheap look before asking the gateway about it.
+  public func alreadyDelivered(_ delivery: GatewayDelivery) async throws -> Bool {
+    try await !pool.query(
+      "SELECT 1 FROM webhook_events WHERE source = $1 AND event_id = $2", [delivery.source, delivery.eventID]
+    ).isEmpty
+  }
+
+  /// A verified delivery that changes nothing here (an event type we do not act on): recorded once.
+  public func recordGatewayDelivery(_ delivery: GatewayDelivery) async throws -> DeliveryOutcome {
+    try await pool.transaction { connection in
+      try Self.firstDelivery(connection, delivery) ? .recorded : .duplicate
+    }
+  }
+
+  /// Records the delivery in the caller's transaction, with its effect: a failure between the two
+  /// rolls both back, so the gateway's redelivery is applied rather than answered "duplicate".
+  static func firstDelivery(_ connection: PostgresConnection, _ delivery: GatewayDelivery) throws -> Bool {
+    try connection.query(
       """
       INSERT INTO webhook_events (source, event_id, event_type) VALUES ($1, $2, $3)
       ON CONFLICT (source, event_id) DO NOTHING
-      """, [source, eventID, type]
+      """, [delivery.source, delivery.eventID, delivery.type]
     ).affected > 0
   }
 
-  /// A gateway reported the outcome of a charge whose answer we may never have seen (a timeout
-  /// after charging): the invoice's pending payment takes that outcome, as if the call had answered.
-  @discardableResult
-  public func reconcileCharge(invoiceID: Int64, result: ChargeResult, now: Date) async throws -> RenewalState? {
-    let rows = try await pool.query(
-      """
-      SELECT p.id, p.attempt, p.idempotency_key, p.amount_cents, i.currency, s.gateway, s.gateway_customer,
-        coalesce(s.payment_method, '') AS payment_method, t.name
-      FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN subscriptions s ON s.id = i.subscription_id
-      JOIN tenants t ON t.id = s.tenant_id
-      WHERE p.invoice_id = $1 AND p.outcome = 'pending' ORDER BY p.attempt DESC LIMIT 1
-      """, [invoiceID])
-    guard let row = rows.first else { return nil }
-    let charge = ChargeAttempt(
-      paymentID: try row.decode("id"), invoiceID: invoiceID, attempt: try row.decode("attempt"),
-      idempotencyKey: try row.decode("idempotency_key"), amountCents: try row.decode("amount_cents"),
-      currency: try row.decode("currency"), gateway: try row.decode("gateway"),
-      customer: try row.decode("gateway_customer"), paymentMethod: try row.decode("payment_method"),
-      tenant: try row.decode("name"))
-    return try await recordCharge(charge, result: result, now: now)
+  /// A gateway reported the outcome of one of our charges, whose answer we may never have seen (a
+  /// timeout after charging): the attempt it names takes that outcome, as if the call had answered,
+  /// in the same transaction as the delivery's record. The attempt is found by our idempotency key
+  /// (sent with the charge as metadata), else by the gateway's own payment id, else (a charge made
+  /// before keys were sent) the invoice's pending attempt: a late outcome of attempt 2 never
+  /// settles attempt 3.
+  public func reconcileCharge(
+    invoiceID: Int64, attemptKey: String?, gatewayPaymentID: String?, result: ChargeResult, now: Date,
+    delivery: GatewayDelivery
+  ) async throws -> DeliveryOutcome {
+    try await pool.transaction { connection in
+      guard try Self.firstDelivery(connection, delivery) else { return .duplicate }
+      let rows = try connection.query(
+        """
+        SELECT p.id, p.attempt, p.idempotency_key, p.amount_cents, i.currency, s.gateway, s.gateway_customer,
+          coalesce(s.payment_method, '') AS payment_method, t.name
+        FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN subscriptions s ON s.id = i.subscription_id
+        JOIN tenants t ON t.id = s.tenant_id
+        WHERE p.invoice_id = $1 AND CASE
+          WHEN $2::text IS NOT NULL THEN p.idempotency_key = $2
+          WHEN $3::text IS NOT NULL AND EXISTS (SELECT 1 FROM payments q WHERE q.invoice_id = $1 AND q.gateway_payment_id = $3)
+            THEN p.gateway_payment_id = $3
+          ELSE p.outcome = 'pending' END
+        ORDER BY p.attempt DESC LIMIT 1 FOR UPDATE OF p
+        """, [invoiceID, attemptKey, gatewayPaymentID])
+      guard let row = rows.first else { return .recorded }
+      let charge = ChargeAttempt(
+        paymentID: try row.decode("id"), invoiceID: invoiceID, attempt: try row.decode("attempt"),
+        idempotencyKey: try row.decode("idempotency_key"), amountCents: try row.decode("amount_cents"),
+        currency: try row.decode("currency"), gateway: try row.decode("gateway"),
+        customer: try row.decode("gateway_customer"), paymentMethod: try row.decode("payment_method"),
+        tenant: try row.decode("name"))
+      return try Self.settle(connection, charge, result: result, now: now) == nil ? .recorded : .applied
+    }
   }
+}
+
+/// A verified gateway webhook: whose, its event id (gateways deliver again until answered 2xx) and type.
+public struct GatewayDelivery: Sendable, Equatable {
+  public var source: String
+  public var eventID: String
+  public var type: String?
+  public init(source: String, eventID: String, type: String?) {
+    self.source = source
+    self.eventID = eventID
+    self.type = type
+  }
+}
+
+/// What a delivery did: nothing (seen before), recorded without an effect, or applied.
+public enum DeliveryOutcome: String, Sendable, Equatable {
+  case duplicate, recorded, applied
 }
 
 extension Store {
@@ -350,52 +407,62 @@ extension Store {
   /// a PayPal subscription), reported by its webhook: recorded once (keyed by the gateway's payment
   /// id) as an attempt on the current period's invoice. Approved pays the period and moves the
   /// subscription on, as a charge of ours would; rejected makes it past_due (the gateway retries).
-  /// Nil when no subscription has that gateway id.
-  @discardableResult
+  /// Recorded in the same transaction as the delivery itself; `.recorded` when no subscription has
+  /// that gateway id or the payment was recorded before.
   public func recordGatewaySubscriptionPayment(
     gateway: String, gatewaySubscriptionID: String, paymentID: String, approved: Bool, declineCode: String?,
-    now: Date
-  ) async throws -> RenewalState? {
-    try await pool.transaction { connection in
-      guard
-        let sub = try connection.query(
-          """
-          SELECT \(Self.subscriptionColumns) FROM subscriptions
-          WHERE gateway = $1 AND gateway_subscription_id = $2 FOR UPDATE
-          """, [gateway, gatewaySubscriptionID]
-        ).decode(Subscription.self).first
-      else { return nil }
-      let plan = sub.nextPlan ?? sub.plan
-      try connection.query(
-        """
-        INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents)
-        SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents FROM plans WHERE name = $2
-        ON CONFLICT (subscription_id, period_start) DO NOTHING
-        """, [sub.id, plan, sub.currentPeriodEnd])
-      let invoice = try connection.query(
-        "SELECT id, amount_cents, status FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE",
-        [sub.id, sub.currentPeriodEnd])[0]
-      let invoiceID: Int64 = try invoice.decode("id")
-      let recorded = try connection.query(
-        """
-        INSERT INTO payments (invoice_id, attempt, idempotency_key, gateway, gateway_payment_id, amount_cents, outcome,
-          decline_code, finished_at)
-        SELECT $1, coalesce(max(attempt), 0) + 1, $2, $3, $4, $5, $6, $7, now() FROM payments WHERE invoice_id = $1
-        ON CONFLICT DO NOTHING
-        """,
-        [
-          invoiceID, "\(gateway)-payment-\(paymentID)", gateway, paymentID,
-          try invoice.decode("amount_cents", as: Int.self),
-          approved ? "succeeded" : "declined", declineCode,
-        ]
-      ).affected
-      guard recorded > 0 else { return nil }
-      if approved {
-        return try Self.markPaid(connection, invoiceID: invoiceID, subscriptionID: sub.id, tenantID: sub.tenantId)
-      }
-      try connection.query("UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [sub.id])
-      try Self.event(connection, sub.tenantId, "billing.payment_failed", ["invoice": invoiceID, "gateway": gateway])
-      return .waitingForCustomer
+    now: Date, delivery: GatewayDelivery
+  ) async throws -> DeliveryOutcome {
+    try await pool.transaction { connection -> DeliveryOutcome in
+      guard try Self.firstDelivery(connection, delivery) else { return .duplicate }
+      return try Self.recordGatewaySubscriptionPayment(
+        connection, gateway: gateway, gatewaySubscriptionID: gatewaySubscriptionID, paymentID: paymentID,
+        approved: approved, declineCode: declineCode) == nil ? .recorded : .applied
     }
+  }
+
+  private static func recordGatewaySubscriptionPayment(
+    _ connection: PostgresConnection, gateway: String, gatewaySubscriptionID: String, paymentID: String,
+    approved: Bool, declineCode: String?
+  ) throws -> RenewalState? {
+    guard
+      let sub = try connection.query(
+        """
+        SELECT \(Self.subscriptionColumns) FROM subscriptions
+        WHERE gateway = $1 AND gateway_subscription_id = $2 FOR UPDATE
+        """, [gateway, gatewaySubscriptionID]
+      ).decode(Subscription.self).first
+    else { return nil }
+    let plan = sub.nextPlan ?? sub.plan
+    try connection.query(
+      """
+      INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents)
+      SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents FROM plans WHERE name = $2
+      ON CONFLICT (subscription_id, period_start) DO NOTHING
+      """, [sub.id, plan, sub.currentPeriodEnd])
+    let invoice = try connection.query(
+      "SELECT id, amount_cents, status FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE",
+      [sub.id, sub.currentPeriodEnd])[0]
+    let invoiceID: Int64 = try invoice.decode("id")
+    let recorded = try connection.query(
+      """
+      INSERT INTO payments (invoice_id, attempt, idempotency_key, gateway, gateway_payment_id, amount_cents, outcome,
+        decline_code, finished_at)
+      SELECT $1, coalesce(max(attempt), 0) + 1, $2, $3, $4, $5, $6, $7, now() FROM payments WHERE invoice_id = $1
+      ON CONFLICT DO NOTHING
+      """,
+      [
+        invoiceID, "\(gateway)-payment-\(paymentID)", gateway, paymentID,
+        try invoice.decode("amount_cents", as: Int.self),
+        approved ? "succeeded" : "declined", declineCode,
+      ]
+    ).affected
+    guard recorded > 0 else { return nil }
+    if approved {
+      return try Self.markPaid(connection, invoiceID: invoiceID, subscriptionID: sub.id, tenantID: sub.tenantId)
+    }
+    try connection.query("UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [sub.id])
+    try Self.event(connection, sub.tenantId, "billing.payment_failed", ["invoice": invoiceID, "gateway": gateway])
+    return .waitingForCustomer
   }
 }

@@ -9,13 +9,17 @@ struct Recoverer: Sendable {
   let queues: [String]
   let crashLimit: @Sendable (String) -> Int
   let interval: Duration
+  /// This worker's lease: the grace a lease gets after an outage, in which its worker extends it.
+  let lease: Duration
   let logger: Logger
 
   func run(until stopped: @Sendable () -> Bool) async {
     while !stopped() && !Task.isCancelled {
       for queue in queues {
         do {
-          let result = try await broker.recover(queue: queue, crashLimit: crashLimit(queue))
+          // Three sweeps missed in a row (3 s at least) mean Redis was away, not one slow worker.
+          let result = try await broker.recover(
+            queue: queue, crashLimit: crashLimit(queue), outageGap: max(interval * 3, .seconds(3)), grace: lease)
           if result.requeued > 0 || result.dead > 0 {
             logger.notice(
               "recovered jobs whose worker stopped responding",

@@ -78,7 +78,7 @@ public final class Worker: Service {
         background.addTask {
           await Recoverer(
             broker: self.broker, queues: names, crashLimit: { crashLimits[$0] ?? 3 },
-            interval: self.configuration.recoveryInterval, logger: self.logger
+            interval: self.configuration.recoveryInterval, lease: self.configuration.lease, logger: self.logger
           ).run(until: stopped)
         }
         let keeper = Task {
@@ -263,7 +263,7 @@ public final class Worker: Service {
     } catch {
       if held.leaseLost(job.id, token: job.token) || error is LeaseLost {
         // Another run owns the job: its outcome is that run's to record, not this one's.
-        logger(for: job).warning("run stopped: its lease was lost to another run", metadata: ["error": "\(error)"])
+        logger(for: job).warning("run stopped after its lease was lost to another run", metadata: ["error": "\(error)"])
         held.release(job.id, token: job.token)
         return
       }
@@ -378,7 +378,8 @@ public final class Worker: Service {
           set.dead.increment()
           log.error("job dead-lettered", metadata: ["error": "\(failure)", "attempt": "\(job.attempts + 1)"])
         case .leaseLost:
-          log.warning("job failed after losing its lease; the other run decides", metadata: ["error": "\(failure)"])
+          log.warning(
+            "run failed after its lease was lost to another run; that run decides", metadata: ["error": "\(failure)"])
         }
         held.release([job.id])
         return

@@ -72,7 +72,8 @@ extension EndToEndTests {
     }
     #expect(try await run.sent().count == 1)
     frozen.signal(SIGCONT)
-    // Thawed, it finds the message is not its own any more and stops without sending.
+    // Thawed, it finds the message is not its own any more (or the job is not: its lease keeper,
+    // its pre-send check and its failed database call race) and stops without sending.
     try await eventually("the thawed worker to stop its run", within: .seconds(30)) {
       frozen.output.contains("its lease was lost to another run")
     }

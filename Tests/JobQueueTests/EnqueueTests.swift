@@ -89,6 +89,43 @@ import Testing
     #expect(try await broker.stats(queues: [queue])[0].enqueued == 4)
   }
 
+  /// A request's batch goes in by one script per queue (all of it or none), and when another
+  /// queue's script fails, the error says exactly which jobs went in.
+  @Test func anAtomicBatchIsOneScriptPerQueueAndAFailureSaysWhatWentIn() async throws {
+    // A private Redis, so that its command counts are this test's alone.
+    let (server, broker) = try await RedisServer.running()
+    let client = broker.redis
+    func scriptCalls() async throws -> Int {
+      let info = try await client.send("INFO", "commandstats").string ?? ""
+      let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_evalsha:") } ?? ""
+      // cmdstat_evalsha:calls=3,usec=…,rejected_calls=0,failed_calls=0
+      return Int(line.split(separator: "calls=").dropFirst().first?.prefix { $0.isNumber } ?? "0") ?? 0
+    }
+    let jobs = (0..<1000).map { JobSpec(type: "diag.noop", payload: #"{"n":\#($0)}"#, queue: "batch") }
+    _ = try await broker.enqueue([JobSpec(type: "diag.noop", queue: "batch")])  // loads the script
+    var before = try await scriptCalls()
+    _ = try await broker.enqueue(jobs, atomically: true)
+    let atomic = try await scriptCalls() - before
+    #expect(atomic == 1, "\(atomic) script calls")
+    before = try await scriptCalls()
+    _ = try await broker.enqueue(jobs)
+    let chunked = try await scriptCalls() - before
+    #expect(chunked == 2, "\(chunked) script calls; a bulk enqueue goes in chunks of 500")
+
+    // The other queue's ready list is not a list: its script fails, this queue's jobs went in.
+    _ = try await client.send("SET", QueueKeys(queue: "broken").ready, "not a list")
+    let mixed = (0..<6).map { JobSpec(type: "diag.noop", queue: $0 % 2 == 0 ? "batch" : "broken") }
+    do {
+      _ = try await broker.enqueue(mixed, atomically: true)
+      Issue.record("a batch into a broken queue went in whole")
+    } catch let incomplete as EnqueueIncomplete {
+      #expect(incomplete.committed.map(\.index) == [0, 2, 4])
+      #expect(incomplete.committed.allSatisfy { $0.result.state == .ready && !$0.result.id.isEmpty })
+    }
+    #expect(try await broker.stats(queues: ["broken"])[0].enqueued == 0)
+    withExtendedLifetime(server) {}
+  }
+
   @Test func bulkEnqueueKeepsOrderAndGivesUniqueIds() async throws {
     let broker = try TestRedis.broker()
     let queue = TestRedis.queue()

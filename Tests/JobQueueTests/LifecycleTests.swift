@@ -91,6 +91,31 @@ import Testing
     #expect(info.history.last?.error.contains("crashed its worker 3 times") == true)
   }
 
+  @Test func leasesThatExpiredWhileRedisWasAwayGetAGraceNotACrash() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let keys = QueueKeys(queue: queue)
+    let job = try await broker.enqueue(JobSpec(type: "diag.sleep", queue: queue))
+    _ = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(60), token: "w:1")
+    #expect(try await broker.recover(queue: queue) == RecoveryResult(requeued: 0, dead: 0))
+    // Redis was away for a minute: the last sweep is a minute old, and the lease ran out meanwhile
+    // (moved in Redis time, as waiting would).
+    let now = try await broker.redisTime()
+    _ = try await broker.redis.send("HSET", keys.stats, "swept", String(now - 60_000))
+    _ = try await broker.redis.send("ZADD", keys.leased, String(now - 1), job.id)
+    #expect(try await broker.recover(queue: queue, grace: .seconds(30)) == RecoveryResult(requeued: 0, dead: 0))
+    // Not a crash: the job is still its worker's, with a new deadline that worker can extend.
+    let deadline = try #require(try await broker.redis.send("ZSCORE", keys.leased, job.id).string.flatMap(Double.init))
+    #expect(Int64(deadline) > now + 20_000)
+    #expect(try await broker.job(id: job.id).crashes == 0)
+    #expect(try await broker.extendLeases(queue: queue, [(job.id, "w:1")], by: .seconds(60)).isEmpty)
+
+    // Its worker really died: once the grace is over, the lease expires again, and now it counts.
+    _ = try await broker.redis.send("ZADD", keys.leased, String(now - 1), job.id)
+    #expect(try await broker.recover(queue: queue) == RecoveryResult(requeued: 1, dead: 0))
+    #expect(try await broker.job(id: job.id).crashes == 1)
+  }
+
   @Test func extendedLeaseIsNotRecovered() async throws {
     let broker = try TestRedis.broker()
     let queue = TestRedis.queue()

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import RedisClient
 
 /// A private redis-server for tests that stop or restart Redis, so they never disturb the shared one.
@@ -13,6 +14,13 @@ public final class RedisServer: @unchecked Sendable {
     directory = NSTemporaryDirectory() + "whago-redis-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     try start()
+  }
+
+  /// A server that answers, and a broker on it (its client closes when the broker is gone).
+  public static func running() async throws -> (server: RedisServer, broker: Broker) {
+    let server = try RedisServer()
+    try await server.waitUntilReady()
+    return (server, Broker(redis: RedisClient(url: try server.url)))
   }
 
   public var socketPath: String { directory + "/redis.sock" }

@@ -84,15 +84,11 @@ extension WorkerProcessTests {
       let unknownType = try await broker.job(id: ids[2])
       #expect(unknownType.state == .dead)
       #expect(unknownType.history.first?.error.contains("unknown job type 'no.such.type'") == true)
-      #expect(worker.isRunning)
+      #expect(worker.isRunning, "\(worker.output.suffix(3000))")
     }
 
     @Test func workersSurviveARedisRestartWithoutRestartingThemselves() async throws {
-      let server = try RedisServer()
-      try await server.waitUntilReady()
-      let client = RedisClient(url: try server.url)
-      defer { client.close() }
-      let broker = Broker(redis: client)
+      let (server, broker) = try await RedisServer.running()
       let queue = TestRedis.queue()
       let worker = try Whago.worker(redis: server.urlString, queues: queue, concurrency: 8)
       defer { worker.signal(SIGKILL) }
@@ -100,7 +96,7 @@ extension WorkerProcessTests {
       try await eventually("the first 200 jobs") { try await broker.stats(queues: [queue])[0].processed == 200 }
 
       try await server.restart()
-      #expect(worker.isRunning)
+      #expect(worker.isRunning, "\(worker.output.suffix(3000))")
       // Enqueue after the restart: the client reconnects by itself; scripts are reloaded (NOSCRIPT).
       try await eventually("an enqueue to succeed after the restart") {
         (try? await broker.enqueue((0..<200).map { _ in JobSpec(type: "diag.noop", queue: queue) })) != nil
@@ -108,8 +104,39 @@ extension WorkerProcessTests {
       try await eventually("the worker to drain the jobs enqueued after the restart") {
         try await broker.stats(queues: [queue])[0].processed == 400
       }
-      #expect(worker.isRunning)
+      #expect(worker.isRunning, "\(worker.output.suffix(3000))")
       #expect(worker.pid > 0)
+    }
+
+    /// Redis away for longer than a lease, three times, with jobs running through every outage:
+    /// the leases that ran out meanwhile are an outage, not crashes, so no job dies as "poison".
+    @Test func threeRedisOutagesLongerThanALeaseKillNoJob() async throws {
+      let (server, broker) = try await RedisServer.running()
+      let queue = TestRedis.queue()
+      let worker = try Whago.worker(redis: server.urlString, queues: queue, concurrency: 16, lease: "2s")
+      defer { worker.signal(SIGKILL) }
+      // Long enough to run through all three outages; a few quick ones keep the queue busy.
+      _ = try await broker.enqueue(
+        (0..<8).map { _ in JobSpec(type: "diag.sleep", payload: #"{"ms":25000}"#, queue: queue) }
+          + (0..<200).map { _ in JobSpec(type: "diag.noop", queue: queue) })
+      try await eventually("the quick jobs done, the long ones running") {
+        let stats = try await broker.stats(queues: [queue])[0]
+        return stats.processed == 200 && stats.active == 8
+      }
+      for _ in 0..<3 {
+        try await server.stop()
+        try await Task.sleep(for: .seconds(4))
+        try server.start()
+        try await server.waitUntilReady()
+        try await Task.sleep(for: .seconds(1))
+      }
+      try await eventually("every job to finish", within: .seconds(90)) {
+        (try? await broker.stats(queues: [queue])[0].processed) == 208
+      }
+      let stats = try await broker.stats(queues: [queue])[0]
+      #expect(stats.dead == 0)
+      #expect(stats.recovered == 0, "\(stats.recovered) jobs were recovered as if their worker had died")
+      #expect(worker.isRunning, "\(worker.output.suffix(3000))")
     }
 
     @Test func metricsEndpointCountsProcessedJobs() async throws {

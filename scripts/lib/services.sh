@@ -42,12 +42,14 @@ start_redis() {
   for attempt in 1 2 3 4 5; do
     REDIS_PORT=$(free_port)
     : >"$dir/redis.log"
-    "${session[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+    # Never under libfaketime (LD_PRELOAD), which redis-server does not survive: tests that move
+    # the clock move PostgreSQL's and whago's, and Redis time is only ever read as a relative clock.
+    "${session[@]}" env -u LD_PRELOAD redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
       --appendfsync everysec --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" &
     REDIS_PID=$!
     for _ in $(seq 1 100); do
       kill -0 "$REDIS_PID" 2>/dev/null || break
-      redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && kill -0 "$REDIS_PID" 2>/dev/null && return 0
+      env -u LD_PRELOAD redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && kill -0 "$REDIS_PID" 2>/dev/null && return 0
       sleep 0.1
     done
     if ! kill -0 "$REDIS_PID" 2>/dev/null && grep -q "Address already in use" "$dir/redis.log"; then
