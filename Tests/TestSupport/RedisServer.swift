@@ -34,7 +34,9 @@ public final class RedisServer: @unchecked Sendable {
       arguments: [
         "--port", "0", "--unixsocket", socketPath, "--unixsocketperm", "700", "--dir", directory, "--appendonly",
         "yes", "--appendfsync", "always", "--save", "", "--hz", "100",
-      ], label: "redis")
+      ],
+      // Never under libfaketime (WHAGO_TEST_FAKETIME), which redis-server does not survive.
+      environment: ["LD_PRELOAD": ""], label: "redis")
   }
 
   /// Waits until the server answers PING.
