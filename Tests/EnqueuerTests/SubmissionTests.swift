@@ -55,7 +55,9 @@ extension EnqueuerSuite {
       #expect(at.status == 202)
       let atInfo = try await TestRedis.broker().job(id: try #require(try at.json()["id"] as? String))
       #expect(atInfo.dueAt == target * 1000)
-      let tooFar = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": "2099-01-01T09:00:00-03:00"])
+      // 400 days from PostgreSQL's now: past the 366-day limit on any day.
+      let farAway = formatter.string(from: try await TestDatabase.now().addingTimeInterval(400 * 86_400))
+      let tooFar = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": farAway])
       #expect(tooFar.status == 422)
       #expect(tooFar.problem.pointers == ["/run_at"])
     }
