@@ -90,7 +90,7 @@ let package = Package(
     .target(
       name: "BillingJobs",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "Payments", "OutboundHTTP",
+        "JobQueue", "JobCatalog", "Worker", "Store", "Payments", "OutboundHTTP", "CampaignJobs",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
@@ -107,6 +107,7 @@ let package = Package(
         .embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql"),
         .embedInCode("Migrations/0003_maturation_limits.sql"),
         .embedInCode("Migrations/0004_claim_cursor.sql"), .embedInCode("Migrations/0005_run_fences.sql"),
+        .embedInCode("Migrations/0006_campaign_launches.sql"),
       ],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.
@@ -206,7 +207,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "StoreTests",
-      dependencies: ["Postgres", "Store", "RedisClient", "TestSupport"],
+      dependencies: ["Postgres", "Store", "RedisClient", "TestSupport", "CampaignJobs", "JobQueue", "JobCatalog"],
       swiftSettings: upcoming),
     .testTarget(
       name: "EnqueuerTests",

@@ -10,6 +10,6 @@ public enum BillingJobs {
     clock: ScheduleClock
   ) {
     registry.register(BillingSweep(store: store, catalog: catalog, clock: clock))
-    registry.register(BillingRenew(store: store, gateways: gateways, clock: clock))
+    registry.register(BillingRenew(store: store, gateways: gateways, catalog: catalog, clock: clock))
   }
 }

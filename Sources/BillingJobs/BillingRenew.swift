@@ -1,4 +1,6 @@
+import CampaignJobs
 import Foundation
+import JobCatalog
 import JobQueue
 import Logging
 import Payments
@@ -19,6 +21,7 @@ public struct BillingRenew: JobHandler {
 
   let store: Store
   let gateways: BillingGateways
+  let catalog: JobCatalog
   let clock: ScheduleClock
 
   public func run(_ parameters: Parameters, context: JobContext) async throws {
@@ -69,5 +72,12 @@ public struct BillingRenew: JobHandler {
         "subscription": "\(parameters.subscription_id)", "invoice": "\(charge.invoiceID)",
         "attempt": "\(charge.attempt)", "state": "\(state.map { "\($0)" } ?? "settled already, by its webhook")",
       ])
+    if case .paid = state {
+      // A payment that lifted a suspension resumed the campaigns it paused: start their senders
+      // (campaigns.sweep would, within a minute, if this run died here).
+      let (resumed, _) = try await CampaignLauncher(broker: context.broker, catalog: catalog).launchUnlaunched(
+        store: store)
+      if resumed > 0 { context.logger.info("campaigns resumed", metadata: ["campaigns": "\(resumed)"]) }
+    }
   }
 }

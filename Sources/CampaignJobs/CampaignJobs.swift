@@ -11,6 +11,7 @@ public enum CampaignJobs {
     wahaTimeout: Duration = .seconds(15), chipRecheck: Duration = .seconds(30)
   ) {
     registry.register(CampaignStart(store: store, launcher: launcher))
+    registry.register(CampaignSweep(store: store, launcher: launcher))
     registry.register(CampaignSend(store: store, http: http, wahaTimeout: wahaTimeout, chipRecheck: chipRecheck))
   }
 }

@@ -19,16 +19,30 @@ public struct CampaignLauncher: Sendable {
     self.catalog = catalog
   }
 
-  public func launch(_ launch: CampaignLaunch) async throws {
+  /// Enqueues the campaign's `campaign.start` for its generation; false when that job was enqueued
+  /// before (within the key's window), which is how a repeated launch adds nothing.
+  @discardableResult
+  public func launch(_ launch: CampaignLaunch) async throws -> Bool {
     let policy = try catalog.policy(for: Self.startType)
     let when: JobSpec.When =
       launch.startAt.map { .at(epochMilliseconds: Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? .now
-    _ = try await broker.enqueue(
+    return try await !broker.enqueue(
       JobSpec(
         type: policy.type, payload: #"{"campaign_id":\#(launch.campaignID),"generation":\#(launch.generation)}"#,
         queue: policy.queue, when: when, maxAttempts: policy.maxAttempts,
         idempotencyKey: "campaign:\(launch.campaignID):start:\(launch.generation)",
-        idempotencyWindow: policy.idempotencyWindow, tenant: launch.tenant))
+        idempotencyWindow: policy.idempotencyWindow, tenant: launch.tenant)
+    ).duplicate
+  }
+
+  /// Launches every campaign whose current generation was committed but never started (see
+  /// `Store.unlaunchedCampaigns`). Returns how many were found and how many starts were new.
+  @discardableResult
+  public func launchUnlaunched(store: Store) async throws -> (found: Int, enqueued: Int) {
+    let unlaunched = try await store.unlaunchedCampaigns()
+    var enqueued = 0
+    for campaign in unlaunched where try await launch(campaign) { enqueued += 1 }
+    return (unlaunched.count, enqueued)
   }
 
   /// One sender job per chip of the campaign, for this generation: its key is held for as long as

@@ -47,7 +47,9 @@ public enum EnqueuerServer {
     CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))
       .register(on: v1)
     WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
-    GatewayWebhookRoutes(store: store, config: limits.gatewayWebhooks).register(on: router)
+    GatewayWebhookRoutes(
+      store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)
+    ).register(on: router)
     return Application(
       router: router,
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),

@@ -1,6 +1,8 @@
+import CampaignJobs
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import Payments
 import Store
@@ -27,6 +29,9 @@ public struct GatewayWebhookConfig: Sendable {
 struct GatewayWebhookRoutes {
   let store: Store
   let config: GatewayWebhookConfig
+  /// A payment that lifts a suspension resumes the campaigns it paused: their senders start here,
+  /// or within a minute by `campaigns.sweep` if this server dies first.
+  let launcher: CampaignLauncher
   static let maxBody = 1 << 20
 
   func register(on router: Router<EnqueuerContext>) {
@@ -69,11 +74,10 @@ struct GatewayWebhookRoutes {
     default:
       return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
     }
-    return Self.ok(
-      try await store.reconcileCharge(
+    return try await answer(
+      store.reconcileCharge(
         invoiceID: invoice!, attemptKey: attemptKey, gatewayPaymentID: intent, result: result, now: Date(),
-        delivery: delivery
-      ).rawValue)
+        delivery: delivery))
   }
 
   func mercadoPago(_ request: Request) async throws -> Response {
@@ -115,23 +119,21 @@ struct GatewayWebhookRoutes {
       let invoice = Int64(reference.dropFirst("invoice-".count))
     {
       // A charge of ours whose answer may have been lost.
-      return Self.ok(
-        try await store.reconcileCharge(
+      return try await answer(
+        store.reconcileCharge(
           invoiceID: invoice, attemptKey: payment.attemptKey, gatewayPaymentID: payment.id,
           result: approved
             ? .succeeded(paymentID: payment.id)
             : .declined(paymentID: payment.id, code: payment.statusDetail, advice: nil, hard: false), now: Date(),
-          delivery: delivery
-        ).rawValue)
+          delivery: delivery))
     }
     guard let preapproval = payment.preapprovalID ?? payment.externalReference else {
       return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
     }
-    return Self.ok(
-      try await store.recordGatewaySubscriptionPayment(
+    return try await answer(
+      store.recordGatewaySubscriptionPayment(
         gateway: "mercadopago", gatewaySubscriptionID: preapproval, paymentID: payment.id, approved: approved,
-        declineCode: payment.statusDetail, now: Date(), delivery: delivery
-      ).rawValue)
+        declineCode: payment.statusDetail, now: Date(), delivery: delivery))
   }
 
   func payPal(_ request: Request) async throws -> Response {
@@ -165,12 +167,26 @@ struct GatewayWebhookRoutes {
       default: nil
       }
     guard let outcome else { return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue) }
-    return Self.ok(
-      try await store.recordGatewaySubscriptionPayment(
+    return try await answer(
+      store.recordGatewaySubscriptionPayment(
         gateway: "paypal", gatewaySubscriptionID: outcome.subscription, paymentID: outcome.payment,
         approved: outcome.approved, declineCode: outcome.approved ? nil : "payment_failed", now: Date(),
-        delivery: delivery
-      ).rawValue)
+        delivery: delivery))
+  }
+
+  /// The answer to an outcome that was applied, once the campaigns it may have resumed are launched.
+  /// The effect is committed already: a failure to launch is logged, not answered 503, since the
+  /// redelivery would be a duplicate; the sweep launches them.
+  func answer(_ outcome: DeliveryOutcome) async throws -> Response {
+    if outcome == .applied {
+      do {
+        try await launcher.launchUnlaunched(store: store)
+      } catch {
+        Logger(label: "whago.webhooks").warning(
+          "resumed campaigns not launched now; campaigns.sweep will", metadata: ["error": "\(error)"])
+      }
+    }
+    return Self.ok(outcome.rawValue)
   }
 
   static func body(_ request: Request) async throws -> Data {

@@ -274,6 +274,9 @@ extension Store {
       WHERE id = $1
       """, [subscriptionID, start, end, plan])
     try connection.query("UPDATE tenants SET plan = $2, status = 'active' WHERE id = $1", [tenantID, plan])
+    // Campaigns a suspension paused resume with the payment; their senders are launched by the
+    // caller, or by `campaigns.sweep` if that is lost.
+    _ = try Self.resume(connection, tenantID: tenantID, pausedFor: "tenant_suspended")
     // The new period's plan credits: reset, not carried over.
     let monthly = try connection.query("SELECT monthly_credits FROM plans WHERE name = $1", [plan])[0]
       .decodeIfPresent("monthly_credits", as: Int.self)

@@ -109,15 +109,48 @@ extension Store {
     }
   }
 
-  /// Resumes the tenant's campaigns that paused for want of credits (after a pack was added).
-  static func resumeOutOfCredits(_ connection: PostgresConnection, tenantID: Int64) throws -> [CampaignLaunch] {
-    try connection.query(
+  /// Resumes the tenant's campaigns that paused for `reason` (`no_credits` when a pack was added,
+  /// `tenant_suspended` when the account paid again), each at a new generation, in the caller's
+  /// transaction. A manual pause is never undone this way. The launches are for the caller to
+  /// enqueue; one lost before it did is found by `unlaunchedCampaigns` and launched by the sweep.
+  static func resume(
+    _ connection: PostgresConnection, tenantID: Int64, pausedFor reason: String
+  ) throws -> [CampaignLaunch] {
+    let launches = try connection.query(
       """
-      UPDATE campaigns c SET status = 'running', pause_reason = NULL, generation = generation + 1
+      UPDATE campaigns c SET status = 'running', pause_reason = NULL, generation = generation + 1,
+        started_at = coalesce(c.started_at, now())
       FROM tenants t
-      WHERE c.tenant_id = $1 AND t.id = c.tenant_id AND c.status = 'paused' AND c.pause_reason = 'no_credits'
+      WHERE c.tenant_id = $1 AND t.id = c.tenant_id AND c.status = 'paused' AND c.pause_reason = $2
       RETURNING c.id, t.name, c.generation
-      """, [tenantID]
+      """, [tenantID, reason]
+    ).rows.map {
+      CampaignLaunch(
+        campaignID: try $0.decode("id"), tenant: try $0.decode("name"), generation: try $0.decode("generation"),
+        startAt: nil)
+    }
+    for launch in launches {
+      try connection.query(
+        """
+        INSERT INTO events (tenant_id, kind, payload)
+        VALUES ($1, 'campaign.resumed', jsonb_build_object('campaign_id', $2::bigint, 'reason', $3::text))
+        """, [tenantID, launch.campaignID, reason])
+    }
+    return launches
+  }
+
+  /// Campaigns that should be sending at a generation whose `campaign.start` never ran: the
+  /// enqueue after a command was lost (the process died between the commit and the enqueue), or
+  /// the start is still waiting on the queue (launching it again adds nothing: its key is per
+  /// generation). A scheduled campaign counts once its start time has passed.
+  public func unlaunchedCampaigns(limit: Int = 1000) async throws -> [CampaignLaunch] {
+    try await pool.query(
+      """
+      SELECT c.id, t.name, c.generation FROM campaigns c JOIN tenants t ON t.id = c.tenant_id
+      WHERE c.launched_generation <> c.generation
+        AND (c.status = 'running' OR (c.status = 'scheduled' AND c.start_at <= now()))
+      ORDER BY c.id LIMIT $1
+      """, [limit]
     ).rows.map {
       CampaignLaunch(
         campaignID: try $0.decode("id"), tenant: try $0.decode("name"), generation: try $0.decode("generation"),
@@ -133,13 +166,15 @@ public struct CampaignBegun: Sendable, Equatable {
 }
 
 extension Store {
-  /// Moves a due scheduled campaign to running; nil when the campaign is not running at
-  /// `generation` (paused, cancelled, relaunched since the job was enqueued).
+  /// Moves a due scheduled campaign to running and records `generation` as launched; nil when the
+  /// campaign is not running at `generation` (paused, cancelled, relaunched since the job was
+  /// enqueued).
   public func beginCampaign(campaignID: Int64, generation: Int) async throws -> CampaignBegun? {
     try await pool.transaction { connection in
       let rows = try connection.query(
         """
-        UPDATE campaigns c SET status = 'running', started_at = coalesce(c.started_at, now())
+        UPDATE campaigns c SET status = 'running', started_at = coalesce(c.started_at, now()),
+          launched_generation = $2
         FROM tenants t
         WHERE c.id = $1 AND c.generation = $2 AND c.status IN ('scheduled', 'running') AND t.id = c.tenant_id
         RETURNING t.name

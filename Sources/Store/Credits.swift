@@ -181,7 +181,7 @@ extension Store {
         INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason)
         VALUES ($1, $2, 'pack', $3, 'pack_purchase')
         """, [tenant.id, credits, try inserted[0].decode("id", as: Int64.self)])
-      return try Self.resumeOutOfCredits(connection, tenantID: tenant.id)
+      return try Self.resume(connection, tenantID: tenant.id, pausedFor: "no_credits")
     }
     return (try await creditBalance(tenantID: tenant.id), launches)
   }

@@ -18,5 +18,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 3, name: "maturation_limits", sql: PackageResources._003_maturation_limits_sql),
     Migration(version: 4, name: "claim_cursor", sql: PackageResources._004_claim_cursor_sql),
     Migration(version: 5, name: "run_fences", sql: PackageResources._005_run_fences_sql),
+    Migration(version: 6, name: "campaign_launches", sql: PackageResources._006_campaign_launches_sql),
   ]
 }
