@@ -107,7 +107,7 @@ let package = Package(
         .embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql"),
         .embedInCode("Migrations/0003_maturation_limits.sql"),
         .embedInCode("Migrations/0004_claim_cursor.sql"), .embedInCode("Migrations/0005_run_fences.sql"),
-        .embedInCode("Migrations/0006_campaign_launches.sql"),
+        .embedInCode("Migrations/0006_campaign_launches.sql"), .embedInCode("Migrations/0007_payment_keys.sql"),
       ],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.

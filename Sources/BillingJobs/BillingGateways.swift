@@ -9,8 +9,15 @@ import Payments
 /// absent, and a renewal for it fails with a message that names the variable to set.
 public struct BillingGateways: Sendable {
   let gateways: [String: any PaymentGateway]
+  /// How long a gateway is trusted to remember an idempotency key (Stripe prunes them after 24 h).
+  let keyWindow: TimeInterval
 
-  public init(environment: [String: String], http: HTTPClient, timeout: Duration = .seconds(30)) {
+  public init(
+    environment: [String: String], http: HTTPClient, timeout: Duration = .seconds(30),
+    keyWindow: Duration = .seconds(86_400)
+  ) {
+    let (seconds, attoseconds) = keyWindow.components
+    self.keyWindow = Double(seconds) + Double(attoseconds) / 1e18
     var gateways: [String: any PaymentGateway] = [:]
     if let key = environment["WHAGO_STRIPE_SECRET_KEY"], !key.isEmpty {
       gateways["stripe"] = StripeGateway(

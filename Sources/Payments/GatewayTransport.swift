@@ -11,9 +11,15 @@ struct GatewayTransport: Sendable {
   let timeout: Duration
   /// Credentials that must never appear in an error, whatever the gateway echoes back.
   let secrets: [String]
+  /// The gateway stores a 5xx under the idempotency key and replays it (Stripe).
+  let storesServerErrors: Bool
 
-  init(gateway: Gateway, baseURL: String, http: HTTPClient, timeout: Duration, secrets: [String]) {
+  init(
+    gateway: Gateway, baseURL: String, http: HTTPClient, timeout: Duration, secrets: [String],
+    storesServerErrors: Bool = false
+  ) {
     self.gateway = gateway
+    self.storesServerErrors = storesServerErrors
     self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     self.http = http
     self.timeout = timeout
@@ -43,6 +49,7 @@ struct GatewayTransport: Sendable {
       "\(gateway.rawValue) \(request.method) \(HTTPClientError.safe(request.url)) answered \(response.status)"
         + (detail.map { ": \($0)" } ?? ""))
     switch response.status {
+    case 500...599 where storesServerErrors: return .uncertain(text)
     case 408, 409, 425, 429, 500...599: return .transient(text)
     default: return .rejected(text)
     }
@@ -52,6 +59,7 @@ struct GatewayTransport: Sendable {
   func redacted(_ error: PaymentError) -> PaymentError {
     switch error {
     case .transient(let text): .transient(redact(text))
+    case .uncertain(let text): .uncertain(redact(text))
     case .rejected(let text): .rejected(redact(text))
     }
   }

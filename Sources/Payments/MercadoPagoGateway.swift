@@ -41,6 +41,28 @@ public struct MercadoPagoGateway: PaymentGateway {
       throw transport.redacted(error)
     }
   }
+
+  /// Searches the payments of the invoice (`external_reference`) for the one made under the key
+  /// (our metadata), rather than trusting the key to be remembered.
+  public func lookUp(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome? {
+    let reference = FormEncoding.escape("invoice-\(request.invoiceID)")
+    let outbound = transport.request(
+      "GET", "/v1/payments/search?external_reference=\(reference)&sort=date_created&criteria=desc&limit=50",
+      headers: [("Authorization", "Bearer \(accessToken)"), ("Accept", "application/json")], body: nil)
+    let response = try await transport.send(outbound)
+    guard (200..<300).contains(response.status) else {
+      throw transport.failure(response, outbound, detail: "searching payments of invoice \(request.invoiceID)")
+    }
+    guard let found = GatewayJSON.decode(MercadoPagoAnswer.SearchResult.self, response) else {
+      throw .transient("Mercado Pago answered the payment search with an unexpected body")
+    }
+    let mine = found.results.filter { $0.metadata?["idempotency_key"]?.text == request.idempotencyKey }
+    if let paid = mine.first(where: { $0.status == "approved" }) { return .succeeded(paymentID: String(paid.id)) }
+    guard let payment = mine.first(where: { $0.status != "cancelled" }) else { return nil }
+    return try MercadoPagoAnswer.outcome(
+      MercadoPagoAnswer.Payment(id: payment.id, status: payment.status, statusDetail: payment.statusDetail),
+      failure: { .rejected("Mercado Pago payment \(payment.id): \($0 ?? "unexpected")") })
+  }
 }
 
 /// Mercado Pago's payment shapes, and how a payment's status reads as an outcome.
@@ -66,6 +88,25 @@ enum MercadoPagoAnswer {
     var statusDetail: String?
   }
 
+  struct SearchResult: Decodable {
+    struct Found: Decodable {
+      var id: Int64
+      var status: String
+      var statusDetail: String?
+      var metadata: [String: Lenient]?
+    }
+    var results: [Found]
+  }
+
+  /// A metadata value, which may be any JSON; only strings (and numbers, as text) matter here.
+  struct Lenient: Decodable {
+    var text: String?
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.singleValueContainer()
+      text = (try? c.decode(String.self)) ?? (try? c.decode(Double.self)).map { String($0) }
+    }
+  }
+
   struct ErrorBody: Decodable {
     var message: String?
     var error: String?
@@ -84,6 +125,10 @@ enum MercadoPagoAnswer {
     guard let payment = GatewayJSON.decode(Payment.self, response) else {
       throw failure("the answer is not a payment")
     }
+    return try outcome(payment, failure: failure)
+  }
+
+  static func outcome(_ payment: Payment, failure: (String?) -> PaymentError) throws(PaymentError) -> ChargeOutcome {
     let id = String(payment.id)
     switch payment.status {
     case "approved":

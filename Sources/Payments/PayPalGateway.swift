@@ -48,6 +48,16 @@ public struct PayPalGateway: PaymentGateway {
       throw transport.redacted(error)
     }
   }
+
+  /// PayPal's Orders API finds an order only by its id, which a lost answer never told us, and
+  /// has no search by our reference: rather than risk a second charge under a new request id, an
+  /// operator looks the invoice up in PayPal (its `reference_id` is `invoice-<id>`).
+  public func lookUp(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome? {
+    throw .rejected(
+      "PayPal cannot be asked whether invoice \(request.invoiceID) was charged under \(request.idempotencyKey) "
+        + "(its request id may have expired): find the order with reference_id invoice-\(request.invoiceID) "
+        + "in PayPal and settle the invoice by hand")
+  }
 }
 
 /// PayPal's order shapes, and how an order and its capture read as an outcome.

@@ -10,7 +10,8 @@ public struct StripeGateway: PaymentGateway {
   public init(baseURL: String, secretKey: String, http: HTTPClient, timeout: Duration = .seconds(30)) {
     self.secretKey = secretKey
     transport = GatewayTransport(
-      gateway: .stripe, baseURL: baseURL, http: http, timeout: timeout, secrets: [secretKey])
+      gateway: .stripe, baseURL: baseURL, http: http, timeout: timeout, secrets: [secretKey],
+      storesServerErrors: true)
   }
 
   public func charge(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome {
@@ -40,13 +41,41 @@ public struct StripeGateway: PaymentGateway {
       throw transport.redacted(error)
     }
   }
+
+  /// Searches PaymentIntents by the key we put in their metadata (Stripe's search, not its
+  /// idempotency cache, which forgets keys after 24 h). Search can lag new writes by about a
+  /// minute, so the billing job asks only well after the key's last use.
+  public func lookUp(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome? {
+    let query = "metadata['idempotency_key']:'\(request.idempotencyKey)'"
+    let outbound = transport.request(
+      "GET", "/v1/payment_intents/search?query=\(FormEncoding.escape(query))&limit=10",
+      headers: [("Authorization", "Bearer \(secretKey)"), ("Accept", "application/json")], body: nil)
+    let response = try await transport.send(outbound)
+    guard (200..<300).contains(response.status) else {
+      throw transport.failure(response, outbound, detail: "searching PaymentIntents of invoice \(request.invoiceID)")
+    }
+    guard let found = GatewayJSON.decode(StripeAnswer.SearchResult.self, response) else {
+      throw .transient("Stripe answered the PaymentIntent search with an unexpected body")
+    }
+    return try StripeAnswer.outcome(of: found.data)
+  }
 }
 
 /// Stripe's answers to a confirmed PaymentIntent, read into an outcome.
 enum StripeAnswer {
   struct PaymentIntent: Decodable {
+    struct LastError: Decodable {
+      var code: String?
+      var declineCode: String?
+      var adviceCode: String?
+    }
     var id: String
     var status: String?
+    var lastPaymentError: LastError?
+  }
+
+  struct SearchResult: Decodable {
+    var data: [PaymentIntent]
   }
 
   struct ErrorBody: Decodable {
@@ -59,6 +88,26 @@ enum StripeAnswer {
       var paymentIntent: PaymentIntent?
     }
     var error: Detail
+  }
+
+  /// What the PaymentIntents a search found say: a success wins (money was taken), then whatever
+  /// the newest says; nil when none charged or tried to (canceled, never confirmed).
+  static func outcome(of intents: [PaymentIntent]) throws(PaymentError) -> ChargeOutcome? {
+    if let paid = intents.first(where: { $0.status == "succeeded" }) { return .succeeded(paymentID: paid.id) }
+    for intent in intents {
+      switch intent.status {
+      case "processing": throw .uncertain("Stripe payment \(intent.id) is still processing")
+      case "requires_action": return .requiresAction(paymentID: intent.id)
+      case "requires_payment_method":
+        guard let error = intent.lastPaymentError else { continue }
+        if error.code == "authentication_required" { return .requiresAction(paymentID: intent.id) }
+        let code = error.declineCode ?? error.code
+        let hard = code.map { hardDeclines.contains($0) } == true || error.adviceCode == "do_not_try_again"
+        return .declined(paymentID: intent.id, code: code, advice: error.adviceCode, hard: hard)
+      default: continue
+      }
+    }
+    return nil
   }
 
   /// Decline codes after which no retry can succeed: the card is gone or the issuer suspects fraud.
@@ -75,8 +124,9 @@ enum StripeAnswer {
       case "succeeded": return .succeeded(paymentID: intent.id)
       case "requires_action": return .requiresAction(paymentID: intent.id)
       case "processing":
-        // The card network has not answered yet; the same key later answers the final state.
-        throw .transient("Stripe payment \(intent.id) is still processing")
+        // The card network has not answered yet, and the same key would replay "processing":
+        // the retry looks the PaymentIntent up instead.
+        throw .uncertain("Stripe payment \(intent.id) is still processing")
       default:
         throw failure("PaymentIntent \(intent.id) is \(intent.status ?? "without a status")")
       }

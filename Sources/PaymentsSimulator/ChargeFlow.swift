@@ -29,7 +29,10 @@ struct ChargeFlow: Sendable {
     charge: () -> Charged
   ) async throws -> GatewayReply {
     if let key {
-      switch keys.claim(gateway, key: key, fingerprint: fingerprint, compareParameters: compareParameters) {
+      let window = Int64(settings.current.idempotencyWindow.milliseconds)
+      switch keys.claim(
+        gateway, key: key, fingerprint: fingerprint, compareParameters: compareParameters, window: window)
+      {
       case .fresh: break
       case .replay(let stored):
         try await pause()

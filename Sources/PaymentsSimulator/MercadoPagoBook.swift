@@ -31,6 +31,13 @@ final class MercadoPagoBook: Sendable {
   func store(payment: JSON, id: Int64) { state.withLock { $0.payments[id] = payment } }
   func payment(_ id: Int64) -> JSON? { state.withLock { $0.payments[id] } }
 
+  /// The payments made for `reference` (`external_reference`), newest first.
+  func payments(reference: String) -> [JSON] {
+    state.withLock { state in
+      state.payments.sorted { $0.key > $1.key }.map(\.value).filter { $0["external_reference"]?.string == reference }
+    }
+  }
+
   func store(_ preapproval: Preapproval) { state.withLock { $0.preapprovals[preapproval.id] = preapproval } }
   func preapproval(_ id: String) -> Preapproval? { state.withLock { $0.preapprovals[id] } }
 }

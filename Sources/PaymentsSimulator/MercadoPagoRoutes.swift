@@ -6,7 +6,8 @@ import WAHASimulator
 /// `POST /v1/payments` and `GET /v1/payments/{id}`, answered in Mercado Pago's shapes: 201 with
 /// the payment (approved, rejected with its status_detail, in_process or pending), 400 without
 /// `X-Idempotency-Key` (mandatory on Payments) or with an invalid body, 401 for a wrong token.
-/// A repeated key answers the payment it made, whatever the body.
+/// A repeated key answers the payment it made, whatever the body. `GET /v1/payments/search` finds
+/// a reference's payments.
 struct MercadoPagoRoutes {
   let accessToken: String
   let flow: ChargeFlow
@@ -14,6 +15,23 @@ struct MercadoPagoRoutes {
 
   func register(on router: Router<some RequestContext>) {
     router.post("v1/payments") { request, _ in try await createPayment(request).response() }
+    // Searches by external_reference (the only filter the simulator knows), newest first.
+    router.get("v1/payments/search") { request, _ in
+      guard constantTimeEqual(Incoming.bearer(request), accessToken) else { throw MercadoPagoErrors.unauthorized }
+      try await flow.pause()
+      guard let reference = request.uri.queryParameters.get("external_reference"), !reference.isEmpty else {
+        throw MercadoPagoErrors.badRequest("the simulator searches payments by external_reference only")
+      }
+      let found = book.payments(reference: reference)
+      let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 30
+      return GatewayReply(
+        code: 200,
+        body: [
+          "paging": ["total": .int(found.count), "limit": .int(limit), "offset": 0],
+          "results": .array(Array(found.prefix(max(1, min(limit, 1000))))),
+        ]
+      ).response()
+    }
     router.get("v1/payments/:id") { request, context in
       guard constantTimeEqual(Incoming.bearer(request), accessToken) else { throw MercadoPagoErrors.unauthorized }
       try await flow.pause()

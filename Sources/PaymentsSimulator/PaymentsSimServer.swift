@@ -45,7 +45,7 @@ public enum PaymentsSimServer {
     let router = Router()
     router.get("ping") { _, _ in GatewayReply(code: 200, body: ["message": "pong"]).response() }
     ControlRoutes(settings: settings, log: log).register(on: router)
-    StripeRoutes(secretKey: configuration.stripeKey, flow: flow).register(on: router)
+    StripeRoutes(secretKey: configuration.stripeKey, flow: flow, intents: StripeIntents()).register(on: router)
     MercadoPagoRoutes(accessToken: configuration.mercadoPagoToken, flow: flow, book: book).register(on: router)
     MercadoPagoPreapproval(
       accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, poster: poster,

@@ -13,6 +13,9 @@ public struct PaymentsSimSettings: Sendable, Equatable {
   /// Where Mercado Pago subscription payments are announced (signed with the secret given at
   /// start); settable while running so a test can start the simulator before the server it calls.
   public var webhookURL: String?
+  /// How long a key and its stored answer are kept before they are pruned, as Stripe prunes keys
+  /// after 24 h: a request with a pruned key is a new request, and charges again.
+  public var idempotencyWindow: Duration = .seconds(86_400)
 
   public init() {}
 
@@ -20,6 +23,7 @@ public struct PaymentsSimSettings: Sendable, Equatable {
     [
       "latency_ms": .int(latency.milliseconds), "timeout_hold_ms": .int(timeoutHold.milliseconds),
       "webhook_url": webhookURL.map { .string($0) } ?? .null,
+      "idempotency_window_ms": .int(idempotencyWindow.milliseconds),
     ]
   }
 
@@ -39,8 +43,17 @@ public struct PaymentsSimSettings: Sendable, Equatable {
         }
         continue
       }
+      if key == "idempotency_window_ms" {
+        if let number = value.number, number >= 0, number <= 7 * 86_400_000 {
+          next.idempotencyWindow = .milliseconds(Int64(number))
+        } else {
+          problems.append("idempotency_window_ms must be milliseconds from 0 to 604800000 (7 days)")
+        }
+        continue
+      }
       guard key == "latency_ms" || key == "timeout_hold_ms" else {
-        problems.append("unknown field \(key); known: latency_ms, timeout_hold_ms, webhook_url")
+        problems.append(
+          "unknown field \(key); known: latency_ms, timeout_hold_ms, webhook_url, idempotency_window_ms")
         continue
       }
       guard let number = value.number, number >= 0, number <= 3_600_000 else {

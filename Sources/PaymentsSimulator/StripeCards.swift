@@ -9,6 +9,9 @@ enum StripeCards {
     case authenticationRequired
     /// `pm_card_timeoutAfterCharge` (ours): the charge succeeds, the answer is held past the client's timeout.
     case succeedThenHold
+    /// `pm_card_errorAfterCharge` (ours): the charge succeeds, the answer is a 500, stored under
+    /// the key and replayed to every retry with it, as Stripe does with 500s.
+    case succeedThenServerError
   }
 
   static func scenario(_ paymentMethod: String) -> Scenario {
@@ -20,6 +23,7 @@ enum StripeCards {
     case "pm_card_chargeDeclinedFraudulent": .decline(code: "fraudulent", advice: "do_not_try_again")
     case "pm_card_authenticationRequired": .authenticationRequired
     case "pm_card_timeoutAfterCharge": .succeedThenHold
+    case "pm_card_errorAfterCharge": .succeedThenServerError
     default: .succeed
     }
   }

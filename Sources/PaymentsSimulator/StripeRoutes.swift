@@ -6,13 +6,38 @@ import WAHASimulator
 /// `POST /v1/payment_intents` (form-encoded, confirmed off-session), answered in Stripe's shapes:
 /// 200 with the PaymentIntent, 402 card_error for a decline or required authentication, 400 for
 /// missing parameters or a key reused with other parameters, 401 for a wrong secret key, 409 while
-/// a request with the same key is in flight.
+/// a request with the same key is in flight. `GET /v1/payment_intents/search?query=metadata['k']:'v'`
+/// finds the intents made, whatever became of their keys.
 struct StripeRoutes {
   let secretKey: String
   let flow: ChargeFlow
+  let intents: StripeIntents
 
   func register(on router: Router<some RequestContext>) {
     router.post("v1/payment_intents") { request, _ in try await createPaymentIntent(request).response() }
+    router.get("v1/payment_intents/search") { request, _ in try await search(request).response() }
+  }
+
+  private func search(_ request: Request) async throws -> GatewayReply {
+    guard constantTimeEqual(Incoming.bearer(request), secretKey) else {
+      throw Self.error(401, type: "invalid_request_error", message: "Invalid API Key provided.")
+    }
+    try await flow.pause()
+    guard let query = request.uri.queryParameters.get("query"),
+      let (field, value) = StripeIntents.metadataClause(query)
+    else {
+      throw Self.error(
+        400, type: "invalid_request_error", code: "parameter_invalid",
+        message: "The simulator searches by one clause, metadata['field']:'value'.", extra: ["param": "query"])
+    }
+    let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 10
+    let found = intents.matching(metadata: field, value: value)
+    return GatewayReply(
+      code: 200,
+      body: [
+        "object": "search_result", "url": "/v1/payment_intents/search", "has_more": .bool(found.count > limit),
+        "data": .array(Array(found.prefix(max(1, min(limit, 100))))),
+      ])
   }
 
   private func createPaymentIntent(_ request: Request) async throws -> GatewayReply {
@@ -66,7 +91,7 @@ struct StripeRoutes {
     let paymentMethod = form["payment_method"] ?? ""
     let customer = form["customer"] ?? ""
     let scenario = StripeCards.scenario(paymentMethod)
-    let succeeded = scenario == .succeed || scenario == .succeedThenHold
+    let succeeded = scenario == .succeed || scenario == .succeedThenHold || scenario == .succeedThenServerError
     var intent: [String: JSON] = [
       "id": .string(id), "object": "payment_intent", "amount": .int(amount),
       "amount_received": .int(succeeded ? amount : 0), "currency": .string(form["currency"] ?? ""),
@@ -87,6 +112,9 @@ struct StripeRoutes {
     case .succeed, .succeedThenHold:
       reply = GatewayReply(code: 200, body: .object(intent))
       outcome = "succeeded"
+    case .succeedThenServerError:
+      reply = Self.error(500, type: "api_error", message: "An unknown error occurred")
+      outcome = "succeeded"
     case .decline(let code, let advice):
       let error: [String: JSON] = [
         "type": "card_error", "code": "card_declined", "decline_code": .string(code), "advice_code": .string(advice),
@@ -104,6 +132,7 @@ struct StripeRoutes {
       reply = Self.cardError(error, intent: intent)
       outcome = "requires_action"
     }
+    intents.store(.object(intent))
     return .init(
       reply: reply,
       record: ChargeRecord(

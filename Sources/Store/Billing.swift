@@ -24,6 +24,38 @@ public struct ChargeAttempt: Sendable, Equatable {
   public var customer: String
   public var paymentMethod: String
   public var tenant: String
+  /// How the key was used before; nil when it was never sent.
+  public var keyUse: KeyUse? = nil
+}
+
+/// What the gateway may remember of an attempt's key: how long ago it was first sent (past the
+/// gateway's window it may be forgotten), how long since it was last sent (its search may not see
+/// a charge that new), and whether the gateway stored an answer under it that is not an outcome.
+public struct KeyUse: Sendable, Equatable {
+  public var age: TimeInterval
+  public var idle: TimeInterval
+  public var unsettled: Bool
+
+  public init(age: TimeInterval, idle: TimeInterval, unsettled: Bool) {
+    self.age = age
+    self.idle = idle
+    self.unsettled = unsettled
+  }
+
+  /// Whether sending the key again could charge a second time or only replay a non-outcome: the
+  /// charge must be looked up at the gateway first.
+  public func needsLookUp(window: TimeInterval) -> Bool { unsettled || age >= window }
+}
+
+public enum BillingError: Error, CustomStringConvertible, Equatable {
+  case attemptMoved(Int64)
+
+  public var description: String {
+    switch self {
+    case .attemptMoved(let id):
+      "payment \(id) was settled or given a new key by another run meanwhile; the renewal's retry reads it again"
+    }
+  }
 }
 
 /// What the gateway said, in the ledger's terms.
@@ -100,17 +132,26 @@ extension Store {
       let record = try invoice.decode(InvoiceRecord.self)
       guard record.status == "open" else { return nil }
       let last = try connection.query(
-        "SELECT id, attempt, idempotency_key, outcome FROM payments WHERE invoice_id = $1 ORDER BY attempt DESC LIMIT 1",
-        [record.id]
+        """
+        SELECT id, attempt, idempotency_key, outcome, key_unsettled,
+          extract(epoch FROM now() - key_sent_at)::float8 AS age, extract(epoch FROM now() - key_used_at)::float8 AS idle
+        FROM payments WHERE invoice_id = $1 ORDER BY attempt DESC LIMIT 1
+        """, [record.id]
       ).first
       let attempt: Int
       let paymentID: Int64
       let key: String
+      var keyUse: KeyUse?
       if let last, try last.decode("outcome", as: String.self) == "pending" {
         // The last run died or timed out mid-charge: the same attempt, the same key.
         (attempt, paymentID, key) = (
           try last.decode("attempt"), try last.decode("id"), try last.decode("idempotency_key")
         )
+        if let age = try last.decodeIfPresent("age", as: Double.self) {
+          keyUse = KeyUse(
+            age: age, idle: try last.decodeIfPresent("idle", as: Double.self) ?? age,
+            unsettled: try last.decode("key_unsettled"))
+        }
       } else {
         let previous = try last?.decode("attempt", as: Int.self) ?? 0
         guard previous < Dunning.attempts, let due = record.nextAttemptAt, due <= now.addingTimeInterval(0.001) else {
@@ -130,8 +171,42 @@ extension Store {
       return ChargeAttempt(
         paymentID: paymentID, invoiceID: record.id, attempt: attempt, idempotencyKey: key,
         amountCents: record.amountCents, currency: try invoice.decode("currency"), gateway: sub.gateway,
-        customer: sub.gatewayCustomer, paymentMethod: method, tenant: tenant)
+        customer: sub.gatewayCustomer, paymentMethod: method, tenant: tenant, keyUse: keyUse)
     }
+  }
+
+  /// Notes that the attempt's key goes to the gateway now (called just before the request).
+  public func noteKeySent(_ charge: ChargeAttempt) async throws {
+    try await pool.query(
+      """
+      UPDATE payments SET key_sent_at = coalesce(key_sent_at, now()), key_used_at = now()
+      WHERE id = $1 AND idempotency_key = $2
+      """, [charge.paymentID, charge.idempotencyKey])
+  }
+
+  /// Notes that the gateway stored an answer under the key that is not an outcome (a 5xx Stripe
+  /// replays, a payment still processing): the next run looks the charge up rather than resend.
+  public func noteKeyUnsettled(_ charge: ChargeAttempt) async throws {
+    try await pool.query(
+      "UPDATE payments SET key_unsettled = true WHERE id = $1 AND idempotency_key = $2",
+      [charge.paymentID, charge.idempotencyKey])
+  }
+
+  /// The gateway has no charge under the attempt's key, and may not remember it: the attempt goes
+  /// out again under a new key (`<attempt key>-r<n>`), never sent before. Returns the charge with it.
+  public func renewKey(_ charge: ChargeAttempt) async throws -> ChargeAttempt {
+    let rows = try await pool.query(
+      """
+      UPDATE payments SET key_renewals = key_renewals + 1,
+        idempotency_key = $3 || '-r' || (key_renewals + 1), key_sent_at = NULL, key_used_at = NULL,
+        key_unsettled = false
+      WHERE id = $1 AND idempotency_key = $2 AND outcome = 'pending' RETURNING idempotency_key
+      """, [charge.paymentID, charge.idempotencyKey, "whago-invoice-\(charge.invoiceID)-attempt-\(charge.attempt)"])
+    guard let row = rows.first else { throw BillingError.attemptMoved(charge.paymentID) }
+    var renewed = charge
+    renewed.idempotencyKey = try row.decode("idempotency_key")
+    renewed.keyUse = nil
+    return renewed
   }
 
   /// Records the gateway's answer and moves the subscription on: paid (next period, plan credits
@@ -354,7 +429,8 @@ extension Store {
   /// A gateway reported the outcome of one of our charges, whose answer we may never have seen (a
   /// timeout after charging): the attempt it names takes that outcome, as if the call had answered,
   /// in the same transaction as the delivery's record. The attempt is found by our idempotency key
-  /// (sent with the charge as metadata), else by the gateway's own payment id, else (a charge made
+  /// (sent with the charge as metadata; any key the attempt had, since a key the gateway may have
+  /// forgotten is renewed as `<key>-r<n>`), else by the gateway's own payment id, else (a charge made
   /// before keys were sent) the invoice's pending attempt: a late outcome of attempt 2 never
   /// settles attempt 3.
   public func reconcileCharge(
@@ -370,7 +446,8 @@ extension Store {
         FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN subscriptions s ON s.id = i.subscription_id
         JOIN tenants t ON t.id = s.tenant_id
         WHERE p.invoice_id = $1 AND CASE
-          WHEN $2::text IS NOT NULL THEN p.idempotency_key = $2
+          WHEN $2::text IS NOT NULL
+            THEN regexp_replace(p.idempotency_key, '-r[0-9]+$', '') = regexp_replace($2, '-r[0-9]+$', '')
           WHEN $3::text IS NOT NULL AND EXISTS (SELECT 1 FROM payments q WHERE q.invoice_id = $1 AND q.gateway_payment_id = $3)
             THEN p.gateway_payment_id = $3
           ELSE p.outcome = 'pending' END

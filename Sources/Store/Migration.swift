@@ -19,5 +19,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 4, name: "claim_cursor", sql: PackageResources._004_claim_cursor_sql),
     Migration(version: 5, name: "run_fences", sql: PackageResources._005_run_fences_sql),
     Migration(version: 6, name: "campaign_launches", sql: PackageResources._006_campaign_launches_sql),
+    Migration(version: 7, name: "payment_keys", sql: PackageResources._007_payment_keys_sql),
   ]
 }

@@ -22,7 +22,8 @@ final class BillingRun: Sendable {
   /// seconds from now in Redis time; the sweep runs on `sweepCron` in schedule time.
   static func start(
     start: Date, speed: Double, sweepCron: String, timeoutHold: String = "3s", gatewayTimeout: String = "1s",
-    stripeURL: String? = nil, simArguments: [String] = [], label: String = #function
+    stripeURL: String? = nil, simArguments: [String] = [], environment extra: [String: String] = [:],
+    label: String = #function
   ) async throws -> BillingRun {
     try await TestDatabase.migrate()
     let (sim, simPort) = try await Whago.server(
@@ -60,7 +61,7 @@ final class BillingRun: Sendable {
       "WHAGO_MERCADOPAGO_API_URL": simBase, "WHAGO_MERCADOPAGO_ACCESS_TOKEN": "TEST-sim",
       "WHAGO_PAYPAL_API_URL": simBase, "WHAGO_PAYPAL_CLIENT_ID": "sim", "WHAGO_PAYPAL_CLIENT_SECRET": "sim",
       "WHAGO_GATEWAY_TIMEOUT": gatewayTimeout,
-    ]
+    ].merging(extra) { _, mine in mine }
     return BillingRun(
       simBase: simBase, sim: sim, queue: queue, catalog: catalog, pool: try TestDatabase.pool(size: 2), clock: clock,
       workerEnvironment: environment)

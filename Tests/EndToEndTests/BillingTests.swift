@@ -107,6 +107,50 @@ extension EndToEndTests {
     }
   }
 
+  /// The gateways forget keys (Stripe after 24 h; here the simulator after 1 s) and Stripe replays
+  /// a stored 500 for as long as it keeps the key. A renewal whose answer was lost and that is
+  /// retried after the key's window, and one that met a stored 500, look the charge up at the
+  /// gateway (Stripe's search by our metadata, Mercado Pago's by external_reference) and record
+  /// what it finds: each is charged once (the simulator's log), not again under a forgotten key.
+  @Test func aRetryAfterTheGatewayForgotTheKeyLooksTheChargeUpInsteadOfChargingAgain() async throws {
+    let start = try await TestDatabase.nextHour()
+    let run = try await BillingRun.start(
+      start: start, speed: 60, sweepCron: "0 * * * * *", environment: ["WHAGO_GATEWAY_KEY_WINDOW": "1s"])
+    defer { Task { await run.stop() } }
+    let config = try await HTTP.send(
+      "POST", run.simBase + "/_sim/config", headers: ["Content-Type": "application/json"],
+      body: Data(#"{"idempotency_window_ms": 1000}"#.utf8))
+    #expect(config.status == 200, "\(config.text)")
+    let due = start.addingTimeInterval(60)
+    let timedOut = try await run.subscribe(
+      plan: "business", gateway: "stripe", paymentMethod: "pm_card_timeoutAfterCharge", periodEnd: due)
+    let serverError = try await run.subscribe(
+      plan: "business", gateway: "stripe", paymentMethod: "pm_card_errorAfterCharge", periodEnd: due)
+    let mercadoPago = try await run.subscribe(
+      plan: "business", gateway: "mercadopago", paymentMethod: "card_TIMEOUT", periodEnd: due)
+    try run.startWorker()
+    for tenant in [timedOut, serverError, mercadoPago] {
+      try await eventually("\(tenant)'s renewal to be paid", within: .seconds(90)) {
+        let state = try await run.state(tenant)
+        return state.subscription == "active" && state.periodEnd > due.addingTimeInterval(27 * Self.day)
+      }
+      let charges = try await run.charges(customer: "cus_\(tenant)")
+      #expect(charges.count == 1, "\(tenant) was charged \(charges.count) times")
+      let payments = try await run.pool.query(
+        """
+        SELECT p.outcome, p.gateway_payment_id, p.key_renewals FROM payments p JOIN invoices i ON i.id = p.invoice_id
+        JOIN subscriptions s ON s.id = i.subscription_id JOIN tenants t ON t.id = s.tenant_id WHERE t.name = $1
+        """, [tenant])
+      #expect(payments.count == 1, "one payment row for \(tenant)")
+      #expect(try payments[0].decode("outcome", as: String.self) == "succeeded")
+      // Found, not charged anew: the recorded payment is the one the simulator made.
+      #expect(
+        try payments[0].decodeIfPresent("gateway_payment_id", as: String.self) == charges.first?["payment_id"]
+          as? String)
+      #expect(try payments[0].decode("key_renewals", as: Int.self) == 0)
+    }
+  }
+
   @Test func dunningEndsInSuspensionThenTheFreePlanWhoseLimitsHold() async throws {
     // A schedule day every two seconds; the sweep every schedule hour.
     let start = try await TestDatabase.nextHour()

@@ -91,6 +91,20 @@ import Testing
     }
   }
 
+  /// A payment is found by its invoice (`external_reference`) and our key (metadata), not by the
+  /// key's memory at Mercado Pago; another attempt's key finds nothing.
+  @Test func aChargeIsLookedUpByItsReferenceAndKey() async throws {
+    try await withPaymentsSim { sim, http in
+      let mp = MercadoPagoGateway(baseURL: sim.base, accessToken: sim.mercadoPagoToken, http: http)
+      let request = chargeRequest("tok-APRO", invoice: 4_242)
+      let charged = try await mp.charge(request)
+      #expect(try await mp.lookUp(request) == charged)
+      #expect(try await mp.lookUp(chargeRequest("tok-APRO", invoice: 4_242)) == nil)
+      #expect(try await mp.lookUp(chargeRequest("tok-APRO", invoice: 4_243)) == nil)
+      #expect(try await sim.charges().count == 1)
+    }
+  }
+
   @Test func aWrongTokenIsRejectedWithoutShowingIt() async throws {
     try await withPaymentsSim { sim, http in
       let wrong = "APP_USR-wrong-\(UUID().uuidString)"

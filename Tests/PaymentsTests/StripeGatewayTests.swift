@@ -109,6 +109,54 @@ import Testing
     }
   }
 
+  /// Stripe forgets keys (after 24 h; here the simulator after 300 ms), and the same key then
+  /// charges again: why a retry that late looks the charge up by its metadata instead.
+  @Test func aForgottenKeyChargesAgainSoTheChargeIsLookedUpByItsMetadata() async throws {
+    try await withPaymentsSim { sim, http in
+      try await sim.configure(["idempotency_window_ms": 300])
+      let stripe = StripeGateway(baseURL: sim.base, secretKey: sim.stripeKey, http: http)
+      let request = chargeRequest("pm_card_visa")
+      guard case .succeeded(let first) = try await stripe.charge(request) else {
+        Issue.record("pm_card_visa did not succeed")
+        return
+      }
+      #expect(try await stripe.lookUp(request) == .succeeded(paymentID: first))
+      #expect(try await stripe.lookUp(chargeRequest("pm_card_visa")) == nil, "a key never used finds nothing")
+      try await Task.sleep(for: .milliseconds(400))
+      let second = try await stripe.charge(request)
+      #expect(second != .succeeded(paymentID: first))
+      #expect(try await sim.charges().count == 2, "the pruned key charged again")
+      let declined = chargeRequest("pm_card_chargeDeclinedInsufficientFunds")
+      _ = try await stripe.charge(declined)
+      let found = try await stripe.lookUp(declined)
+      #expect(found?.isDeclined(code: "insufficient_funds", hard: false) == true, "\(String(describing: found))")
+    }
+  }
+
+  /// Stripe stores a 500 under the key and replays it: the adapter calls that uncertain (not a
+  /// plain transient to retry as is), and the look-up finds the charge the 500 hid.
+  @Test func aStoredServerErrorIsUncertainAndTheLookUpFindsTheCharge() async throws {
+    try await withPaymentsSim { sim, http in
+      let stripe = StripeGateway(baseURL: sim.base, secretKey: sim.stripeKey, http: http)
+      let request = chargeRequest("pm_card_errorAfterCharge")
+      for _ in 0..<2 {
+        do throws(PaymentError) {
+          _ = try await stripe.charge(request)
+          Issue.record("a stored 500 answered an outcome")
+        } catch {
+          guard case .uncertain = error else {
+            Issue.record("not uncertain: \(error)")
+            continue
+          }
+          #expect(error.isTransient && !"\(error)".contains(sim.stripeKey))
+        }
+      }
+      let log = try await sim.charges()
+      #expect(log.count == 1 && log.first?.outcome == "succeeded", "the replay charged nothing more")
+      #expect(try await stripe.lookUp(request) == .succeeded(paymentID: log.first?.payment_id ?? "?"))
+    }
+  }
+
   /// Two requests with one key at the same moment: Stripe answers the second 409, which is
   /// transient; the first charges.
   @Test func aConcurrentDuplicateIsTransient() async throws {

@@ -14,6 +14,8 @@ import Testing
     let tenant: String
     let invoiceID: Int64
     let keys: [String]
+    let subscriptionID: Int64
+    let periodStart: Date
 
     /// A business subscription past due: attempts 1 and 2 declined, attempt 3 in flight.
     static func start(label: String = #function) async throws -> Fixture {
@@ -45,7 +47,9 @@ import Testing
           ])
       }
       try await pool.query("UPDATE subscriptions SET status = 'past_due' WHERE id = $1", [subscription.id])
-      return Fixture(store: store, pool: pool, tenant: tenant, invoiceID: invoiceID, keys: keys)
+      return Fixture(
+        store: store, pool: pool, tenant: tenant, invoiceID: invoiceID, keys: keys, subscriptionID: subscription.id,
+        periodStart: subscription.currentPeriodEnd)
     }
 
     func outcomes() async throws -> [String] {
@@ -153,5 +157,41 @@ import Testing
     #expect(try await f.outcomes() == ["declined", "declined", "succeeded"])
     let state = try await f.state()
     #expect(state.invoice == "paid" && state.events == ["billing.paid"])
+  }
+
+  /// An attempt whose key the gateway may have forgotten, looked up and found nowhere, goes out
+  /// again under a new key; the key's age is what the next run reads, and a late webhook naming the
+  /// attempt's first key still settles it.
+  @Test func aRenewedKeyIsNewAndAWebhookNamingTheOldOneStillSettlesTheAttempt() async throws {
+    let f = try await Fixture.start()
+    defer { f.pool.close() }
+    let now = try await TestDatabase.now()
+    let pending = try #require(
+      try await f.store.prepareCharge(subscriptionID: f.subscriptionID, periodStart: f.periodStart, now: now))
+    #expect(pending.attempt == 3 && pending.idempotencyKey == f.keys[2] && pending.keyUse == nil)
+    try await f.store.noteKeySent(pending)
+    try await f.store.noteKeyUnsettled(pending)
+    let sent = try #require(
+      try await f.store.prepareCharge(subscriptionID: f.subscriptionID, periodStart: f.periodStart, now: now))
+    let use = try #require(sent.keyUse)
+    #expect(use.unsettled && use.age >= 0 && use.age < 3600)
+    #expect(use.needsLookUp(window: 86_400))
+    #expect(!KeyUse(age: use.age, idle: use.idle, unsettled: false).needsLookUp(window: 86_400))
+    #expect(KeyUse(age: 86_400, idle: 10, unsettled: false).needsLookUp(window: 86_400))
+
+    let renewed = try await f.store.renewKey(sent)
+    #expect(renewed.idempotencyKey == f.keys[2] + "-r1" && renewed.keyUse == nil)
+    let again = try #require(
+      try await f.store.prepareCharge(subscriptionID: f.subscriptionID, periodStart: f.periodStart, now: now))
+    #expect(again.idempotencyKey == f.keys[2] + "-r1" && again.keyUse == nil && again.paymentID == sent.paymentID)
+    // The old key cannot be renewed twice by two runs at once.
+    await #expect(throws: BillingError.attemptMoved(sent.paymentID)) { try await f.store.renewKey(sent) }
+
+    // The gateway charged under the first key after all: its webhook settles attempt 3.
+    let outcome = try await f.store.reconcileCharge(
+      invoiceID: f.invoiceID, attemptKey: f.keys[2], gatewayPaymentID: "pi_late",
+      result: .succeeded(paymentID: "pi_late"), now: now, delivery: f.delivery("late-first-key"))
+    #expect(outcome == .applied)
+    #expect(try await f.outcomes() == ["declined", "declined", "succeeded"])
   }
 }

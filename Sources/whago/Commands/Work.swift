@@ -82,6 +82,15 @@ struct Work: AsyncParsableCommand {
     ProcessInfo.processInfo.environment["WHAGO_GATEWAY_TIMEOUT"].flatMap(DurationArgument.init(argument:))
     ?? DurationArgument(.seconds(30))
 
+  @Option(
+    help: """
+      How long a payment gateway is trusted to remember an idempotency key (Stripe: 24 h); an attempt \
+      retried after that is looked up at the gateway before it is sent again. Env: WHAGO_GATEWAY_KEY_WINDOW.
+      """)
+  var gatewayKeyWindow: DurationArgument =
+    ProcessInfo.processInfo.environment["WHAGO_GATEWAY_KEY_WINDOW"].flatMap(DurationArgument.init(argument:))
+    ?? DurationArgument(.seconds(86_400))
+
   @Option(help: "How often a campaign sender whose chip is not WORKING looks again. Env: WHAGO_CHIP_RECHECK.")
   var chipRecheck: DurationArgument =
     ProcessInfo.processInfo.environment["WHAGO_CHIP_RECHECK"].flatMap(DurationArgument.init(argument:))
@@ -151,7 +160,8 @@ struct Work: AsyncParsableCommand {
       BillingJobs.register(
         in: &handlers, store: opened,
         gateways: BillingGateways(
-          environment: ProcessInfo.processInfo.environment, http: client, timeout: gatewayTimeout.duration),
+          environment: ProcessInfo.processInfo.environment, http: client, timeout: gatewayTimeout.duration,
+          keyWindow: gatewayKeyWindow.duration),
         catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis)
       MaturationJobs.register(
         in: &handlers, store: opened, http: client, catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis,
