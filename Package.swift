@@ -38,6 +38,8 @@ let package = Package(
     .target(name: "CCurlShim", dependencies: ["CCurl"]),
     // Joinable POSIX threads for the C libraries' blocking calls.
     .target(name: "NativeThreads", swiftSettings: upcoming),
+    // What crosses the wire: the one JSON value type, JSON Pointers, secrets compared in constant time.
+    .target(name: "Wire", swiftSettings: upcoming),
     // Outbound HTTP over libcurl's multi interface, on its own thread.
     .target(
       name: "OutboundHTTP",
@@ -102,7 +104,7 @@ let package = Package(
     // The system of record: schema migrations, plans, tenants, API keys.
     .target(
       name: "Store",
-      dependencies: ["Postgres", "Campaigns", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["Wire", "Postgres", "Campaigns", .product(name: "Crypto", package: "swift-crypto")],
       resources: [
         .embedInCode("Migrations/0001_core.sql"), .embedInCode("Migrations/0002_campaign_sending.sql"),
         .embedInCode("Migrations/0003_maturation_limits.sql"),
@@ -118,12 +120,13 @@ let package = Package(
     // The declarative catalog in jobs/: job types, policies, queues.
     .target(
       name: "JobCatalog",
-      dependencies: ["JobQueue"],
+      dependencies: ["Wire", "JobQueue"],
       swiftSettings: upcoming),
     // The worker runtime: fetch, run, ack, recover, shut down gracefully.
     .target(
       name: "Worker",
       dependencies: [
+        "Wire",
         "JobQueue", "JobCatalog", "RedisClient",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
@@ -138,6 +141,7 @@ let package = Package(
     .target(
       name: "Enqueuer",
       dependencies: [
+        "Wire",
         "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns", "CampaignJobs", "Payments",
         "OutboundHTTP",
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -152,6 +156,7 @@ let package = Package(
     .target(
       name: "WAHASimulator",
       dependencies: [
+        "Wire",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
@@ -163,7 +168,7 @@ let package = Package(
     .target(
       name: "PaymentsSimulator",
       dependencies: [
-        "Payments", "OutboundHTTP", "WAHASimulator",
+        "Payments", "OutboundHTTP", "Wire",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
@@ -241,6 +246,7 @@ let package = Package(
     .testTarget(
       name: "SimulatorTests",
       dependencies: [
+        "Wire",
         "TestSupport", "WAHASimulator",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),

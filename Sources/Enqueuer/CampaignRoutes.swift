@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import JobCatalog
 import Store
+import Wire
 
 /// `/v1/campaigns`: a tenant creates a campaign from a template, its chips and its recipients
 /// (JSON rows or a CSV upload), and reads its status and counts. Every row that is not accepted is
@@ -34,7 +35,8 @@ struct CampaignRoutes {
     var errors: [Problem.FieldError] = []
     func fail(_ pointer: String, _ detail: String) { errors.append(.init(pointer: pointer, detail: detail)) }
     for name in body.keys.sorted() where !Self.fields.contains(name) {
-      fail("/\(escape(name))", "unknown field; a campaign has \(Self.fields.sorted().joined(separator: ", "))")
+      fail(
+        "/\(JSONPointer.escape(name))", "unknown field; a campaign has \(Self.fields.sorted().joined(separator: ", "))")
     }
     var name: String?
     switch body["name"] {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JobCatalog
 import Store
+import Wire
 
 /// `/v1/chips`: a tenant registers its WhatsApp numbers (WAHA sessions) and lists them with their
 /// session status. Another tenant's chips are never listed; the WAHA API key is never shown.
@@ -27,7 +28,7 @@ struct ChipRoutes {
     for name in body.keys.sorted() where !Self.fields.contains(name) {
       errors.append(
         .init(
-          pointer: "/\(escape(name))",
+          pointer: "/\(JSONPointer.escape(name))",
           detail: "unknown field; a chip has \(Self.fields.sorted().joined(separator: ", "))"))
     }
     func text(_ field: String, required: Bool, max: Int, check: (String) -> String? = { _ in nil }) -> String? {

@@ -1,4 +1,5 @@
 import JobCatalog
+import Wire
 
 extension JSONValue {
   /// A request body as JSON, or the 400 problem that says why it is not.

@@ -5,6 +5,7 @@ import JobCatalog
 import JobQueue
 import NIOCore
 import Store
+import Wire
 
 /// `/v1/jobs`: submit one job or a batch, read one, cancel one; always within the request's tenant.
 struct JobRoutes {
@@ -45,7 +46,7 @@ struct JobRoutes {
     }
     var errors: [Problem.FieldError] = []
     for name in fields.keys.sorted() where name != "jobs" {
-      errors.append(.init(pointer: "/\(escape(name))", detail: "unknown field; a batch has only \"jobs\""))
+      errors.append(.init(pointer: "/\(JSONPointer.escape(name))", detail: "unknown field; a batch has only \"jobs\""))
     }
     guard case .array(let items) = fields["jobs"] else {
       errors.append(.init(pointer: "/jobs", detail: "must be an array of 1 to \(Self.maxBatch) jobs"))

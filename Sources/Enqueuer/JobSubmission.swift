@@ -1,6 +1,7 @@
 import Foundation
 import JobCatalog
 import JobQueue
+import Wire
 import Worker
 
 /// One job as a client submits it, checked field by field so every mistake comes back at once,
@@ -51,7 +52,7 @@ struct JobSubmission {
     }
     let allowed = allowKeyField ? Self.batchFields : Self.singleFields
     for name in fields.keys.sorted() where !allowed.contains(name) {
-      fail(escape(name), "unknown field; a job has \(allowed.sorted().joined(separator: ", "))")
+      fail(JSONPointer.escape(name), "unknown field; a job has \(allowed.sorted().joined(separator: ", "))")
     }
 
     var policy: JobCatalog.JobPolicy?
@@ -179,9 +180,4 @@ struct JobSubmission {
     fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return fractional.date(from: text)
   }
-}
-
-/// A JSON Pointer reference token (RFC 6901).
-func escape(_ name: String) -> String {
-  name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JobCatalog
 import Store
+import Wire
 
 /// `/v1/maturation`: a tenant warms up its chips (plans with maturation), pauses, resumes or stops
 /// the program, and reads its progress. Another tenant's program answers 404.
@@ -29,7 +30,8 @@ struct MaturationRoutes {
     var errors: [Problem.FieldError] = []
     func fail(_ pointer: String, _ detail: String) { errors.append(.init(pointer: pointer, detail: detail)) }
     for name in body.keys.sorted() where !Self.fields.contains(name) {
-      fail("/\(escape(name))", "unknown field; a program has \(Self.fields.sorted().joined(separator: ", "))")
+      fail(
+        "/\(JSONPointer.escape(name))", "unknown field; a program has \(Self.fields.sorted().joined(separator: ", "))")
     }
     var chipIDs: [Int64] = []
     if case .array(let items)? = body["chip_ids"], (2...50).contains(items.count) {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JobCatalog
 import Store
+import Wire
 
 /// `/v1/subscription`: WHAGO's backend (a service key) starts billing a tenant; the tenant or the
 /// backend reads where it stands. Tenant keys cannot create one: that would pick a plan unpaid.
@@ -30,7 +31,7 @@ struct SubscriptionRoutes {
     }
     var errors: [Problem.FieldError] = []
     for name in body.keys.sorted() where !Self.fields.contains(name) {
-      errors.append(.init(pointer: "/\(escape(name))", detail: "unknown field"))
+      errors.append(.init(pointer: "/\(JSONPointer.escape(name))", detail: "unknown field"))
     }
     func text(_ field: String) -> String? {
       if case .string(let s)? = body[field], (1...255).contains(s.count),

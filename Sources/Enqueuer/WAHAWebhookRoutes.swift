@@ -6,6 +6,7 @@ import Hummingbird
 import JobCatalog
 import NIOCore
 import Store
+import Wire
 
 /// `POST /v1/webhooks/waha`: WAHA's events about the tenants' chips and messages. WAHA cannot send
 /// an API key, so a webhook is trusted only by its `X-Webhook-Hmac` (hex HMAC-SHA512 of the raw

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import Wire
 
 extension JobCatalog {
   /// Finds jobs/catalog.json: `directory` if given (flag or WHAGO_JOBS_DIR), else ./jobs, else a

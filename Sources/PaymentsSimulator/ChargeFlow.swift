@@ -1,7 +1,6 @@
 import Foundation
 import Payments
 import ServiceLifecycle
-import WAHASimulator
 
 /// The path every simulated charge takes: claim the idempotency key, wait the configured latency,
 /// charge once and log it, store the answer under the key, and (for the "timeout" payment methods)

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import WAHASimulator
+import Wire
 
 /// `/_sim`: what tests use to steer the simulator and to read what it charged. Not part of any
 /// gateway, and never behind a key.

@@ -2,14 +2,14 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import WAHASimulator
+import Wire
 
 /// One answer of a simulated gateway, in that gateway's own JSON shape: what a charge stores under
 /// its idempotency key and replays, and, thrown, how a route answers an error. Errors become HTTP
 /// only here, at the HTTP layer.
 struct GatewayReply: Error, HTTPResponseError, Sendable {
   var code: Int
-  var body: JSON
+  var body: JSONValue
   var headers: [String: String] = [:]
 
   var status: HTTPResponse.Status { HTTPResponse.Status(code: code) }
@@ -36,9 +36,9 @@ enum Incoming {
   }
 
   /// The body as a JSON object, or `invalid(message)` thrown in the gateway's shape.
-  static func object(_ request: Request, invalid: (String) -> GatewayReply) async throws -> JSON {
+  static func object(_ request: Request, invalid: (String) -> GatewayReply) async throws -> JSONValue {
     let body = try await bytes(request)
-    guard let value = try? JSON.parse(body), case .object = value else {
+    guard let value = try? JSONValue.parse(body), case .object = value else {
       throw invalid("the body must be a JSON object")
     }
     return value
@@ -53,18 +53,6 @@ enum Incoming {
     guard let value = request.headers[.authorization], value.lowercased().hasPrefix("bearer ") else { return nil }
     return String(value.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
   }
-}
-
-/// Compares without an early exit, so answer times do not reveal how much of a guessed key was right.
-func constantTimeEqual(_ a: String?, _ b: String) -> Bool {
-  guard let a else { return false }
-  let x = Array(a.utf8)
-  let y = Array(b.utf8)
-  var difference = UInt8(x.count == y.count ? 0 : 1)
-  for index in 0..<max(x.count, y.count) {
-    difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-  }
-  return difference == 0
 }
 
 func nowMilliseconds() -> Int {

@@ -1,6 +1,6 @@
 import Payments
 import Synchronization
-import WAHASimulator
+import Wire
 
 /// Each gateway's idempotency keys, as the gateways keep them: the first complete answer under a
 /// key is stored and replayed to every later request with that key, so a retry never charges
@@ -22,7 +22,7 @@ final class IdempotencyKeys: Sendable {
 
   struct StoredReply: Sendable, Equatable {
     var code: Int
-    var body: JSON
+    var body: JSONValue
   }
 
   private enum Entry {

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import WAHASimulator
+import Wire
 
 /// The payments and subscriptions (preapprovals) the simulated Mercado Pago holds, so
 /// `GET /v1/payments/{id}` can answer what a charge or a subscription made.
@@ -9,11 +9,11 @@ final class MercadoPagoBook: Sendable {
     var id: String
     var payerEmail: String
     var amountCents: Int
-    var json: JSON
+    var json: JSONValue
   }
 
   private struct State {
-    var payments: [Int64: JSON] = [:]
+    var payments: [Int64: JSONValue] = [:]
     var preapprovals: [String: Preapproval] = [:]
     var nextPaymentID: Int64 = 1_320_000_000 + Int64.random(in: 0..<1_000_000) * 100
   }
@@ -28,11 +28,11 @@ final class MercadoPagoBook: Sendable {
     }
   }
 
-  func store(payment: JSON, id: Int64) { state.withLock { $0.payments[id] = payment } }
-  func payment(_ id: Int64) -> JSON? { state.withLock { $0.payments[id] } }
+  func store(payment: JSONValue, id: Int64) { state.withLock { $0.payments[id] = payment } }
+  func payment(_ id: Int64) -> JSONValue? { state.withLock { $0.payments[id] } }
 
   /// The payments made for `reference` (`external_reference`), newest first.
-  func payments(reference: String) -> [JSON] {
+  func payments(reference: String) -> [JSONValue] {
     state.withLock { state in
       state.payments.sorted { $0.key > $1.key }.map(\.value).filter { $0["external_reference"]?.string == reference }
     }
@@ -48,8 +48,8 @@ enum MercadoPagoErrors {
     GatewayReply(
       code: status,
       body: [
-        "message": .string(message), "error": .string(error), "status": .int(status),
-        "cause": [["code": .int(status), "description": .string(message)]],
+        "message": .string(message), "error": .string(error), "status": .int(Int64(status)),
+        "cause": [["code": .int(Int64(status)), "description": .string(message)]],
       ])
   }
 

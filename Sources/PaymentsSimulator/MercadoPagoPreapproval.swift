@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Payments
-import WAHASimulator
+import Wire
 
 /// Mercado Pago subscriptions, kept small: `POST /preapproval` creates one, authorized at once, and
 /// `POST /_sim/mercadopago/preapproval/{id}/charge {"outcome":"approved"|"rejected"}` plays Mercado
@@ -38,7 +38,7 @@ struct MercadoPagoPreapproval {
     try await flow.pause()
     let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     let now = Date().ISO8601Format()
-    let json: JSON = [
+    let json: JSONValue = [
       "id": .string(id), "status": "authorized", "reason": body["reason"] ?? .null,
       "external_reference": body["external_reference"] ?? .null, "payer_email": body["payer_email"] ?? .null,
       "auto_recurring": recurring, "date_created": .string(now), "last_modified": .string(now),
@@ -84,9 +84,9 @@ struct MercadoPagoPreapproval {
     let requestID = UUID().uuidString.lowercased()
     let signature = MercadoPagoSignature.sign(
       dataID: dataID, requestID: requestID, secret: webhook.secret, timestamp: Date())
-    let body: JSON = [
+    let body: JSONValue = [
       "action": "payment.created", "api_version": "v1", "type": "payment", "data": ["id": .string(dataID)],
-      "date_created": .string(Date().ISO8601Format()), "id": .int(Int(book.nextPaymentID())), "live_mode": false,
+      "date_created": .string(Date().ISO8601Format()), "id": .int(book.nextPaymentID()), "live_mode": false,
     ]
     let separator = webhook.url.contains("?") ? "&" : "?"
     poster.post(

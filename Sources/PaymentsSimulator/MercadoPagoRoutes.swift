@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Payments
-import WAHASimulator
+import Wire
 
 /// `POST /v1/payments` and `GET /v1/payments/{id}`, answered in Mercado Pago's shapes: 201 with
 /// the payment (approved, rejected with its status_detail, in_process or pending), 400 without
@@ -27,7 +27,7 @@ struct MercadoPagoRoutes {
       return GatewayReply(
         code: 200,
         body: [
-          "paging": ["total": .int(found.count), "limit": .int(limit), "offset": 0],
+          "paging": ["total": .int(Int64(found.count)), "limit": .int(Int64(limit)), "offset": 0],
           "results": .array(Array(found.prefix(max(1, min(limit, 1000))))),
         ]
       ).response()
@@ -84,10 +84,10 @@ struct MercadoPagoRoutes {
   }
 
   /// A payment as Mercado Pago describes it (the fields a receiver and our client read).
-  static func payment(id: Int64, status: String, statusDetail: String, amount: Double, body: JSON) -> JSON {
+  static func payment(id: Int64, status: String, statusDetail: String, amount: Double, body: JSONValue) -> JSONValue {
     let now = Date().ISO8601Format()
     return [
-      "id": .int(Int(id)), "status": .string(status), "status_detail": .string(statusDetail),
+      "id": .int(id), "status": .string(status), "status_detail": .string(statusDetail),
       "date_created": .string(now), "date_approved": status == "approved" ? .string(now) : .null,
       "transaction_amount": .double(amount), "currency_id": body["currency_id"] ?? "BRL",
       "description": body["description"] ?? .null, "payment_method_id": body["payment_method_id"] ?? "master",

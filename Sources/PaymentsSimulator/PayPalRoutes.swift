@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Payments
-import WAHASimulator
+import Wire
 
 /// PayPal's `POST /v1/oauth2/token` (Basic client id and secret → a Bearer token),
 /// `POST /v2/checkout/orders` (intent CAPTURE with a vaulted card: authorized and captured in the
@@ -41,7 +41,7 @@ struct PayPalRoutes {
       code: 200,
       body: [
         "scope": "https://uri.paypal.com/services/payments/payment", "access_token": .string(tokens.issue()),
-        "token_type": "Bearer", "app_id": "APP-SIM", "expires_in": .int(Int(tokens.lifetime)),
+        "token_type": "Bearer", "app_id": "APP-SIM", "expires_in": .int(Int64(tokens.lifetime)),
         "nonce": .string(Date().ISO8601Format() + SimID.alphanumeric(12)),
       ])
   }
@@ -81,12 +81,12 @@ struct PayPalRoutes {
     }
   }
 
-  private func charge(unit: JSON, cents: Int, vaultID: String, key: String?) -> ChargeFlow.Charged {
+  private func charge(unit: JSONValue, cents: Int, vaultID: String, key: String?) -> ChargeFlow.Charged {
     let orderID = SimID.alphanumeric(17, uppercase: true)
     let captureID = SimID.alphanumeric(17, uppercase: true)
     let scenario = PayPalCards.scenario(vaultID)
     let now = Date().ISO8601Format()
-    var order: [String: JSON] = [
+    var order: [String: JSONValue] = [
       "id": .string(orderID), "intent": "CAPTURE", "create_time": .string(now), "update_time": .string(now),
       "payment_source": ["card": ["last_digits": "1111", "brand": "VISA", "type": "CREDIT"]],
       "links": [
@@ -97,7 +97,7 @@ struct PayPalRoutes {
       ],
     ]
     var captured = unit
-    var capture: [String: JSON] = [
+    var capture: [String: JSONValue] = [
       "id": .string(captureID), "amount": unit["amount"] ?? .null, "final_capture": true, "create_time": .string(now),
     ]
     let reply: GatewayReply

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import WAHASimulator
+import Wire
 
 /// The simulator's stand-in for PayPal's webhook signer. Real PayPal signs
 /// `<transmission_id>|<transmission_time>|<webhook_id>|<crc32 of the body>` with SHA256withRSA and a
@@ -18,7 +18,7 @@ struct PayPalSigner: Sendable {
   static let certURL = "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-SIM-0001"
 
   /// The PAYPAL-* headers a real delivery of `event` to `webhookID` would carry.
-  func headers(for event: JSON, transmissionID: String = UUID().uuidString.lowercased(), time: Date = Date())
+  func headers(for event: JSONValue, transmissionID: String = UUID().uuidString.lowercased(), time: Date = Date())
     -> [String: String]
   {
     let transmissionTime = time.ISO8601Format()
@@ -31,7 +31,7 @@ struct PayPalSigner: Sendable {
   }
 
   func verify(
-    transmissionID: String, transmissionTime: String, webhookID: String, signature given: String, event: JSON
+    transmissionID: String, transmissionTime: String, webhookID: String, signature given: String, event: JSONValue
   ) -> Bool {
     webhookID == self.webhookID
       && constantTimeEqual(
@@ -40,7 +40,9 @@ struct PayPalSigner: Sendable {
           transmissionID: transmissionID, transmissionTime: transmissionTime, webhookID: webhookID, event: event))
   }
 
-  private func signature(transmissionID: String, transmissionTime: String, webhookID: String, event: JSON) -> String {
+  private func signature(transmissionID: String, transmissionTime: String, webhookID: String, event: JSONValue)
+    -> String
+  {
     let message = "\(transmissionID)|\(transmissionTime)|\(webhookID)|\(CRC32.checksum(event.encoded()))"
     let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8)))
     return code.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()

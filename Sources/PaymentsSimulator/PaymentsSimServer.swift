@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import WAHASimulator
+import Wire
 
 /// `whago sim payments`: Stripe, Mercado Pago and PayPal on one port, at the gateways' own paths,
 /// so the billing job and its tests charge cards end to end without a sandbox account, meet every

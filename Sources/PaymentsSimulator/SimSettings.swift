@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import WAHASimulator
+import Wire
 
 /// What a test turns while the simulator runs (`POST /_sim/config`).
 public struct PaymentsSimSettings: Sendable, Equatable {
@@ -19,16 +19,16 @@ public struct PaymentsSimSettings: Sendable, Equatable {
 
   public init() {}
 
-  var json: JSON {
+  var json: JSONValue {
     [
-      "latency_ms": .int(latency.milliseconds), "timeout_hold_ms": .int(timeoutHold.milliseconds),
+      "latency_ms": .int(Int64(latency.milliseconds)), "timeout_hold_ms": .int(Int64(timeoutHold.milliseconds)),
       "webhook_url": webhookURL.map { .string($0) } ?? .null,
-      "idempotency_window_ms": .int(idempotencyWindow.milliseconds),
+      "idempotency_window_ms": .int(Int64(idempotencyWindow.milliseconds)),
     ]
   }
 
   /// Applies the fields present in `patch`; nothing changes unless all of it is valid.
-  mutating func apply(_ patch: JSON) throws(GatewayReply) {
+  mutating func apply(_ patch: JSONValue) throws(GatewayReply) {
     guard case .object(let fields) = patch else { throw ControlRoutes.invalid(["body must be a JSON object"]) }
     var next = self
     var problems: [String] = []
@@ -81,7 +81,7 @@ final class LiveSettings: Sendable {
 
   var current: PaymentsSimSettings { settings.withLock { $0 } }
 
-  func update(_ patch: JSON) throws(GatewayReply) -> PaymentsSimSettings {
+  func update(_ patch: JSONValue) throws(GatewayReply) -> PaymentsSimSettings {
     try settings.withLock { (settings) throws(GatewayReply) -> PaymentsSimSettings in
       try settings.apply(patch)
       return settings

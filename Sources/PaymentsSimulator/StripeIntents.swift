@@ -1,16 +1,16 @@
 import Foundation
 import Synchronization
-import WAHASimulator
+import Wire
 
 /// The PaymentIntents the simulated Stripe made, in order, so `GET /v1/payment_intents/search`
 /// finds a charge by its metadata long after its idempotency key was pruned.
 final class StripeIntents: Sendable {
-  private let intents = Mutex<[JSON]>([])
+  private let intents = Mutex<[JSONValue]>([])
 
-  func store(_ intent: JSON) { intents.withLock { $0.append(intent) } }
+  func store(_ intent: JSONValue) { intents.withLock { $0.append(intent) } }
 
   /// The intents whose `metadata[field]` is `value`, newest first.
-  func matching(metadata field: String, value: String) -> [JSON] {
+  func matching(metadata field: String, value: String) -> [JSONValue] {
     intents.withLock { all in all.reversed().filter { $0["metadata"]?[field]?.string == value } }
   }
 

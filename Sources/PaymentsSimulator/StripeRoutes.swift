@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Payments
-import WAHASimulator
+import Wire
 
 /// `POST /v1/payment_intents` (form-encoded, confirmed off-session), answered in Stripe's shapes:
 /// 200 with the PaymentIntent, 402 card_error for a decline or required authentication, 400 for
@@ -92,9 +92,9 @@ struct StripeRoutes {
     let customer = form["customer"] ?? ""
     let scenario = StripeCards.scenario(paymentMethod)
     let succeeded = scenario == .succeed || scenario == .succeedThenHold || scenario == .succeedThenServerError
-    var intent: [String: JSON] = [
-      "id": .string(id), "object": "payment_intent", "amount": .int(amount),
-      "amount_received": .int(succeeded ? amount : 0), "currency": .string(form["currency"] ?? ""),
+    var intent: [String: JSONValue] = [
+      "id": .string(id), "object": "payment_intent", "amount": .int(Int64(amount)),
+      "amount_received": .int(Int64(succeeded ? amount : 0)), "currency": .string(form["currency"] ?? ""),
       "customer": customer.isEmpty ? .null : .string(customer), "payment_method": .string(paymentMethod),
       "description": form["description"].map { .string($0) } ?? .null,
       "metadata": .object(
@@ -102,7 +102,7 @@ struct StripeRoutes {
           $0[String($1.key.dropFirst("metadata[".count).dropLast())] = .string($1.value)
         }),
       "confirmation_method": "automatic", "capture_method": "automatic", "livemode": false,
-      "created": .int(nowMilliseconds() / 1000),
+      "created": .int(Int64(nowMilliseconds() / 1000)),
       "status": succeeded ? "succeeded" : "requires_payment_method",
       "latest_charge": .string("ch_" + SimID.alphanumeric(24)),
     ]
@@ -116,7 +116,7 @@ struct StripeRoutes {
       reply = Self.error(500, type: "api_error", message: "An unknown error occurred")
       outcome = "succeeded"
     case .decline(let code, let advice):
-      let error: [String: JSON] = [
+      let error: [String: JSONValue] = [
         "type": "card_error", "code": "card_declined", "decline_code": .string(code), "advice_code": .string(advice),
         "message": "Your card was declined.", "charge": intent["latest_charge"] ?? .null,
       ]
@@ -124,7 +124,7 @@ struct StripeRoutes {
       reply = Self.cardError(error, intent: intent)
       outcome = "declined"
     case .authenticationRequired:
-      let error: [String: JSON] = [
+      let error: [String: JSONValue] = [
         "type": "card_error", "code": "authentication_required", "decline_code": "authentication_required",
         "message": "Your card was declined. This transaction requires authentication.",
       ]
@@ -143,7 +143,7 @@ struct StripeRoutes {
   }
 
   /// A 402 carries the PaymentIntent, so the client learns its id even when the card said no.
-  private static func cardError(_ error: [String: JSON], intent: [String: JSON]) -> GatewayReply {
+  private static func cardError(_ error: [String: JSONValue], intent: [String: JSONValue]) -> GatewayReply {
     var error = error
     error["payment_intent"] = .object(intent)
     error["payment_method"] = ["id": intent["payment_method"] ?? .null, "object": "payment_method"]
@@ -152,7 +152,7 @@ struct StripeRoutes {
 
   /// `{"error": {"type", "code", "message", ...}}`, Stripe's error envelope.
   static func error(
-    _ code: Int, type: String, code errorCode: String? = nil, message: String, extra: [String: JSON] = [:]
+    _ code: Int, type: String, code errorCode: String? = nil, message: String, extra: [String: JSONValue] = [:]
   ) -> GatewayReply {
     var error = extra
     error["type"] = .string(type)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import Wire
 
 /// An API key as stored: never the key itself, only its public prefix and a SHA-256 of it.
 public struct APIKey: Codable, Sendable, Equatable {
@@ -67,14 +68,6 @@ enum APIKeySecret {
 
   static func hash(_ key: String) -> Data {
     Data(SHA256.hash(data: Data(key.utf8)))
-  }
-
-  /// Compares every byte whatever the first difference, so timing says nothing about the key.
-  static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for (x, y) in zip(a, b) { difference |= x ^ y }
-    return difference == 0
   }
 }
 
@@ -145,7 +138,7 @@ extension Store {
       """, [prefix])
     guard let row = found.first else { return nil }
     let stored: Data = try row.decode("secret_hash")
-    guard APIKeySecret.constantTimeEqual(stored, APIKeySecret.hash(key)) else { return nil }
+    guard constantTimeEqual(stored, APIKeySecret.hash(key)) else { return nil }
     guard try row.decodeIfPresent("revoked_at", as: Date.self) == nil else { return nil }
     // At most one write a minute per key, so a busy key does not turn every request into an UPDATE.
     try await pool.query(

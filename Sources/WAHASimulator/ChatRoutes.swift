@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Wire
 
 /// `GET /api/{session}/chats/{chatId}/messages`: a chat's messages, read from the log of accepted
 /// sends. A sender whose send timed out asks here before it sends again, because a timeout may come
@@ -63,11 +64,12 @@ struct ChatRoutes {
   }
 
   /// WAHA's message shape. `hasMedia` is known only for files sent by URL: the log keeps no more.
-  private func chatMessage(_ message: LoggedMessage, now: Int, ackDelays: [Duration]) -> JSON {
+  private func chatMessage(_ message: LoggedMessage, now: Int, ackDelays: [Duration]) -> JSONValue {
     [
-      "id": JSON(message.serializedID), "timestamp": JSON(message.time / 1000), "from": JSON(message.chatId),
-      "fromMe": true, "body": JSON(message.text), "hasMedia": .bool(message.media_url != nil),
-      "ack": JSON(message.ack(now: now, ackDelays: ackDelays)),
+      "id": JSONValue(message.serializedID), "timestamp": JSONValue(message.time / 1000),
+      "from": JSONValue(message.chatId),
+      "fromMe": true, "body": JSONValue(message.text), "hasMedia": .bool(message.media_url != nil),
+      "ack": JSONValue(message.ack(now: now, ackDelays: ackDelays)),
     ]
   }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import Wire
 
 /// `/_sim`: what tests use to steer the simulator and to read what it accepted. Not part of WAHA,
 /// and never behind the API key or the faults.
@@ -39,9 +40,9 @@ struct ControlRoutes {
     }
     guard problems.isEmpty else { throw WAHAError.validation(problems) }
     let id = SendingRoutes.messageID()
-    let payload: JSON = [
-      "id": JSON("false_\(from)_\(id)"), "timestamp": JSON(nowMilliseconds() / 1000), "from": JSON(from),
-      "fromMe": false, "body": JSON(text), "hasMedia": false,
+    let payload: JSONValue = [
+      "id": JSONValue("false_\(from)_\(id)"), "timestamp": JSONValue(nowMilliseconds() / 1000), "from": JSONValue(from),
+      "fromMe": false, "body": JSONValue(text), "hasMedia": false,
     ]
     simulator.webhooks.send(
       WebhookEvent("message", session: session, payload: payload, targets: store.targets(session)))

@@ -1,3 +1,5 @@
+import Wire
+
 /// A send's body, checked as WAHA checks it: every problem listed in one 400.
 struct SendRequest: Sendable {
   enum Kind: String, Sendable { case text, image, file }
@@ -9,7 +11,7 @@ struct SendRequest: Sendable {
   var mimetype: String?
 
   /// `{session, chatId}`: sendSeen, startTyping, stopTyping.
-  static func chat(_ body: JSON) throws(WAHAError) -> SendRequest {
+  static func chat(_ body: JSONValue) throws(WAHAError) -> SendRequest {
     var problems: [String] = []
     let request = SendRequest(session: session(body), chatId: chatId(body, &problems), text: "")
     guard problems.isEmpty else { throw .validation(problems) }
@@ -17,7 +19,7 @@ struct SendRequest: Sendable {
   }
 
   /// sendText `{session, chatId, text}`, or sendImage / sendFile `{session, chatId, file, caption}`.
-  static func message(_ body: JSON, kind: Kind) throws(WAHAError) -> SendRequest {
+  static func message(_ body: JSONValue, kind: Kind) throws(WAHAError) -> SendRequest {
     var problems: [String] = []
     var request = SendRequest(session: session(body), chatId: chatId(body, &problems), text: "")
     switch kind {
@@ -51,12 +53,12 @@ struct SendRequest: Sendable {
     return request
   }
 
-  private static func session(_ body: JSON) -> String {
+  private static func session(_ body: JSONValue) -> String {
     body["session"]?.string ?? "default"
   }
 
   /// A contact's chatId: the international number without `+`, then `@c.us`.
-  private static func chatId(_ body: JSON, _ problems: inout [String]) -> String {
+  private static func chatId(_ body: JSONValue, _ problems: inout [String]) -> String {
     guard let chatId = body["chatId"]?.string, !chatId.isEmpty else {
       problems.append("chatId should not be empty")
       return ""

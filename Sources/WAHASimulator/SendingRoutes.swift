@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Wire
 
 /// `/api/send*`, `/api/sendSeen`, `/api/startTyping|stopTyping` and `/api/contacts/check-exists`:
 /// checked in WAHA's order (400 body, 404 session, 422 not WORKING), answered in NOWEB's shapes.
@@ -23,23 +24,31 @@ struct SendingRoutes {
     try simulator.accept(
       LoggedMessage(
         session: send.session, chatId: send.chatId, text: send.text, id: id, time: time, media_url: send.mediaURL))
-    let message: JSON =
+    let message: JSONValue =
       switch kind {
-      case .text: ["extendedTextMessage": ["text": JSON(send.text)]]
+      case .text: ["extendedTextMessage": ["text": JSONValue(send.text)]]
       case .image:
-        ["imageMessage": ["url": JSON(send.mediaURL), "mimetype": JSON(send.mimetype), "caption": JSON(send.text)]]
+        [
+          "imageMessage": [
+            "url": JSONValue(send.mediaURL), "mimetype": JSONValue(send.mimetype), "caption": JSONValue(send.text),
+          ]
+        ]
       case .file:
-        ["documentMessage": ["url": JSON(send.mediaURL), "mimetype": JSON(send.mimetype), "caption": JSON(send.text)]]
+        [
+          "documentMessage": [
+            "url": JSONValue(send.mediaURL), "mimetype": JSONValue(send.mimetype), "caption": JSONValue(send.text),
+          ]
+        ]
       }
     let remoteJid = send.chatId.replacingOccurrences(of: "@c.us", with: "@s.whatsapp.net")
     return Exchange.json(
       [
-        "key": ["remoteJid": JSON(remoteJid), "fromMe": true, "id": JSON(id)], "message": message,
-        "messageTimestamp": JSON(String(time / 1000)), "status": "PENDING",
+        "key": ["remoteJid": JSONValue(remoteJid), "fromMe": true, "id": JSONValue(id)], "message": message,
+        "messageTimestamp": JSONValue(String(time / 1000)), "status": "PENDING",
       ], status: .created)
   }
 
-  private func chatAction(_ request: Request, answer: JSON) async throws -> Response {
+  private func chatAction(_ request: Request, answer: JSONValue) async throws -> Response {
     let chat = try SendRequest.chat(try await Exchange.object(request))
     _ = try simulator.store.working(chat.session)
     return Exchange.json(answer, status: .created)
@@ -58,7 +67,7 @@ struct SendingRoutes {
     case .notOnWhatsApp:
       return Exchange.json(["numberExists": false, "chatId": nil])
     case .exists(let chatId):
-      return Exchange.json(["numberExists": true, "chatId": JSON(chatId)])
+      return Exchange.json(["numberExists": true, "chatId": JSONValue(chatId)])
     }
   }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import Wire
 
 /// `/api/sessions`: create, list, show, start, stop, restart, logout, delete. Starting needs no QR
 /// scan: STARTING, then WORKING after the start delay.

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// A WAHA session status. Open-ended on purpose: `/_sim/sessions/{s}/status` may force any status a
 /// newer WAHA could send (`PASSKEY_REQUIRED`), so clients are tested against ones they do not know.
@@ -22,14 +23,14 @@ struct SimSession: Sendable {
   }
 
   let name: String
-  var config: JSON
+  var config: JSONValue
   var status: SessionStatus
   /// Recent status changes, newest last, as `session.status` webhooks carry them.
   var statuses: [Change] = []
   /// Bumped on every status change, so a delayed STARTING → WORKING that a stop overtook is dropped.
   var epoch = 0
 
-  init(name: String, config: JSON, status: SessionStatus, at time: Int) {
+  init(name: String, config: JSONValue, status: SessionStatus, at time: Int) {
     self.name = name
     self.config = config
     self.status = status
@@ -54,25 +55,26 @@ struct SimSession: Sendable {
     return "55119" + String(format: "%08llu", hash % 100_000_000) + "@c.us"
   }
 
-  var me: JSON { ["id": JSON(meID), "pushName": JSON("WHAGO sim \(name)")] }
+  var me: JSONValue { ["id": JSONValue(meID), "pushName": JSONValue("WHAGO sim \(name)")] }
 
-  var metadata: JSON {
+  var metadata: JSONValue {
     if let metadata = config["metadata"], case .object = metadata { return metadata }
     return .null
   }
 
   /// `GET /api/sessions/{s}`: `me` only while the account is logged in, as WAHA answers.
-  var info: JSON {
+  var info: JSONValue {
     [
-      "name": JSON(name), "status": JSON(status.rawValue), "config": config,
+      "name": JSONValue(name), "status": JSONValue(status.rawValue), "config": config,
       "me": status == .working ? me : .null, "engine": ["engine": "NOWEB"],
     ]
   }
 
-  var statusPayload: JSON {
+  var statusPayload: JSONValue {
     [
-      "name": JSON(name), "status": JSON(status.rawValue),
-      "statuses": .array(statuses.map { ["status": JSON($0.status.rawValue), "timestamp": JSON($0.timestamp)] }),
+      "name": JSONValue(name), "status": JSONValue(status.rawValue),
+      "statuses": .array(
+        statuses.map { ["status": JSONValue($0.status.rawValue), "timestamp": JSONValue($0.timestamp)] }),
     ]
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The knobs a test turns while the simulator runs (`POST /_sim/config`): latency, fault rates and
 /// the timing of the things WAHA does later on its own (a session starting, acks arriving).
@@ -47,19 +48,20 @@ public struct SimSettings: Sendable, Equatable {
   }
 
   /// The fields `/_sim/config` reads and answers, in milliseconds and fractions.
-  var json: JSON {
+  var json: JSONValue {
     [
-      "latency_ms": JSON(latency.milliseconds), "timeout_rate": .double(timeoutRate), "fail_rate": .double(failRate),
+      "latency_ms": JSONValue(latency.milliseconds), "timeout_rate": .double(timeoutRate),
+      "fail_rate": .double(failRate),
       "rate_limit_rate": .double(rateLimitRate), "drop_rate": .double(dropRate),
       "timeout_after_send_rate": .double(timeoutAfterSendRate),
-      "timeout_hold_ms": JSON(timeoutHold.milliseconds), "start_delay_ms": JSON(startDelay.milliseconds),
-      "ack_delays_ms": .array(ackDelays.map { JSON($0.milliseconds) }),
+      "timeout_hold_ms": JSONValue(timeoutHold.milliseconds), "start_delay_ms": JSONValue(startDelay.milliseconds),
+      "ack_delays_ms": .array(ackDelays.map { JSONValue($0.milliseconds) }),
     ]
   }
 
   /// Applies the fields present in `patch`; the others keep their values. Every problem is reported,
   /// and nothing changes unless the whole patch is valid.
-  mutating func apply(_ patch: JSON) throws(WAHAError) {
+  mutating func apply(_ patch: JSONValue) throws(WAHAError) {
     guard case .object(let fields) = patch else { throw .validation(["body must be a JSON object"]) }
     var next = self
     var problems: [String] = []
@@ -71,7 +73,7 @@ public struct SimSettings: Sendable, Equatable {
       }
       target = number
     }
-    func duration(_ value: JSON?, _ key: String) -> Duration? {
+    func duration(_ value: JSONValue?, _ key: String) -> Duration? {
       guard let value else { return nil }
       guard let number = value.number, number >= 0, number <= 3_600_000 else {
         problems.append("\(key) must be milliseconds from 0 to 3600000")

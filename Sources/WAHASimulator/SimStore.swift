@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Wire
 
 /// Everything the simulator remembers: sessions, the log of accepted messages and the current
 /// settings. One lock, held only for a few dictionary operations and never across an await, so many
@@ -27,7 +28,7 @@ final class SimStore: Sendable {
 
   var settings: SimSettings { state.withLock { $0.settings } }
 
-  func updateSettings(_ patch: JSON) throws(WAHAError) -> SimSettings {
+  func updateSettings(_ patch: JSONValue) throws(WAHAError) -> SimSettings {
     try state.withLock { (state) throws(WAHAError) -> SimSettings in
       try state.settings.apply(patch)
       return state.settings
@@ -46,7 +47,7 @@ final class SimStore: Sendable {
     state.withLock { $0.sessions.values.filter { all || $0.status != .stopped }.sorted { $0.name < $1.name } }
   }
 
-  func create(name: String, config: JSON) throws(WAHAError) -> SimSession {
+  func create(name: String, config: JSONValue) throws(WAHAError) -> SimSession {
     try state.withLock { (state) throws(WAHAError) -> SimSession in
       guard state.sessions[name] == nil else { throw .sessionExists(name) }
       let session = SimSession(name: name, config: config, status: .stopped, at: nowMilliseconds())
@@ -55,7 +56,7 @@ final class SimStore: Sendable {
     }
   }
 
-  func update(_ name: String, config: JSON) throws(WAHAError) -> SimSession {
+  func update(_ name: String, config: JSONValue) throws(WAHAError) -> SimSession {
     try state.withLock { (state) throws(WAHAError) -> SimSession in
       guard var session = state.sessions[name] else { throw .sessionNotFound }
       session.config = config

@@ -1,3 +1,5 @@
+import Wire
+
 /// The simulator's behaviour behind the routes: session transitions with their webhooks, accepted
 /// sends with their acks and drops.
 struct Simulator: Sendable {
@@ -29,9 +31,9 @@ struct Simulator: Sendable {
     if !targets.isEmpty {
       let names = ["SERVER", "DEVICE", "READ"]
       for (index, delay) in settings.ackDelays.prefix(3).enumerated() {
-        let payload: JSON = [
-          "id": JSON(message.serializedID), "from": JSON(message.chatId), "fromMe": true,
-          "ack": JSON(index + 1), "ackName": JSON(names[index]),
+        let payload: JSONValue = [
+          "id": JSONValue(message.serializedID), "from": JSONValue(message.chatId), "fromMe": true,
+          "ack": JSONValue(index + 1), "ackName": JSONValue(names[index]),
         ]
         webhooks.send(WebhookEvent("message.ack", session: session, payload: payload, targets: targets), after: delay)
       }

@@ -1,12 +1,13 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Wire
 
 /// The errors WAHA answers, each with the body WAHA sends, so a client's error handling is tested
 /// against the real shapes rather than ours.
 public struct WAHAError: Error, HTTPResponseError, Sendable {
   public let status: HTTPResponse.Status
-  let body: JSON
+  let body: JSONValue
   var headers: HTTPFields = [:]
 
   public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -26,7 +27,7 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
       status: .unprocessableContent,
       body: [
         "error": "Session status is not as expected. Try again later or restart the session",
-        "session": JSON(session), "status": JSON(status.rawValue), "expected": ["WORKING"],
+        "session": JSONValue(session), "status": JSONValue(status.rawValue), "expected": ["WORKING"],
       ])
   }
 
@@ -35,7 +36,7 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
       status: .unprocessableContent,
       body: [
         "statusCode": 422, "error": "Unprocessable Entity",
-        "message": JSON("Session '\(name)' already exists. Use PUT to update it."),
+        "message": JSONValue("Session '\(name)' already exists. Use PUT to update it."),
       ])
   }
 
@@ -43,7 +44,7 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
   static func validation(_ messages: [String]) -> WAHAError {
     WAHAError(
       status: .badRequest,
-      body: ["statusCode": 400, "error": "Bad Request", "message": .array(messages.map { JSON($0) })])
+      body: ["statusCode": 400, "error": "Bad Request", "message": .array(messages.map { JSONValue($0) })])
   }
 
   static func engineFailure(_ request: Request, reason: String) -> WAHAError {
@@ -51,9 +52,9 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
       status: .internalServerError,
       body: [
         "statusCode": 500,
-        "timestamp": JSON(Date().ISO8601Format()),
-        "exception": ["message": JSON(reason), "name": "Error"],
-        "request": ["path": JSON(request.uri.path), "method": JSON(request.method.rawValue)],
+        "timestamp": JSONValue(Date().ISO8601Format()),
+        "exception": ["message": JSONValue(reason), "name": "Error"],
+        "request": ["path": JSONValue(request.uri.path), "method": JSONValue(request.method.rawValue)],
       ])
   }
 

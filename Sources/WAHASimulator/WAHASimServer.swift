@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Wire
 
 /// `whago sim waha`: WAHA's REST API and webhooks, simulated so the demo and the tests run campaigns
 /// end to end without WhatsApp, and can inject the faults a real gateway has.

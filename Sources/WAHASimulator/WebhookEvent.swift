@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// Where one session's events go: a `webhooks[]` entry of its config, or the global `--webhook-url`.
 struct WebhookTarget: Sendable, Equatable {
@@ -15,7 +16,7 @@ struct WebhookTarget: Sendable, Equatable {
   }
 
   /// A session's targets: its own `config.webhooks[]` when it names any URL, else the global one.
-  static func resolve(config: JSON, fallback: WebhookTarget?) -> [WebhookTarget] {
+  static func resolve(config: JSONValue, fallback: WebhookTarget?) -> [WebhookTarget] {
     let own = (config["webhooks"]?.array ?? []).compactMap { hook -> WebhookTarget? in
       guard let text = hook["url"]?.string, let url = URL(string: text), url.scheme?.hasPrefix("http") == true else {
         return nil
@@ -37,12 +38,12 @@ struct WebhookTarget: Sendable, Equatable {
 struct WebhookEvent: Sendable {
   var event: String
   var session: String
-  var metadata: JSON
-  var me: JSON
-  var payload: JSON
+  var metadata: JSONValue
+  var me: JSONValue
+  var payload: JSONValue
   var targets: [WebhookTarget]
 
-  init(_ event: String, session: SimSession, payload: JSON, targets: [WebhookTarget]) {
+  init(_ event: String, session: SimSession, payload: JSONValue, targets: [WebhookTarget]) {
     self.event = event
     self.session = session.name
     metadata = session.metadata
@@ -53,9 +54,9 @@ struct WebhookEvent: Sendable {
 
   /// WAHA's envelope. The sender makes the id once per delivery, before the first try, so every retry
   /// carries the same id and a receiver can dedupe on it.
-  func envelope(id: String, timestamp: Int) -> JSON {
+  func envelope(id: String, timestamp: Int) -> JSONValue {
     [
-      "id": JSON(id), "timestamp": JSON(timestamp), "event": JSON(event), "session": JSON(session),
+      "id": JSONValue(id), "timestamp": JSONValue(timestamp), "event": JSONValue(event), "session": JSONValue(session),
       "metadata": metadata, "me": me, "payload": payload, "engine": "NOWEB",
       "environment": ["version": "2025.1.0-sim", "engine": "NOWEB", "tier": "CORE", "browser": nil],
     ]

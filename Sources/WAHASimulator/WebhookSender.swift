@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Wire
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import Wire
 
 /// The handlers a worker process can run, by job type.
 public struct HandlerRegistry: Sendable {
@@ -45,30 +46,22 @@ public struct HandlerRegistry: Sendable {
     } catch let DecodingError.dataCorrupted(context) {
       throw PayloadError(
         type: nil, reason: "not valid JSON\(path(context.codingPath)): \(context.debugDescription)",
-        pointer: pointer(context.codingPath))
+        pointer: JSONPointer.to(context.codingPath))
     } catch let DecodingError.keyNotFound(key, context) {
       throw PayloadError(
         type: nil, reason: "missing field '\(path(context.codingPath + [key]).dropFirst(4))'",
-        pointer: pointer(context.codingPath + [key]))
+        pointer: JSONPointer.to(context.codingPath + [key]))
     } catch let DecodingError.typeMismatch(type, context) {
       throw PayloadError(
-        type: nil, reason: "field\(path(context.codingPath)) should be \(type)", pointer: pointer(context.codingPath))
+        type: nil, reason: "field\(path(context.codingPath)) should be \(type)",
+        pointer: JSONPointer.to(context.codingPath))
     } catch let DecodingError.valueNotFound(type, context) {
       throw PayloadError(
         type: nil, reason: "field\(path(context.codingPath)) is null, expected \(type)",
-        pointer: pointer(context.codingPath))
+        pointer: JSONPointer.to(context.codingPath))
     } catch {
       throw PayloadError(type: nil, reason: "\(error)")
     }
-  }
-
-  /// The RFC 6901 JSON Pointer of a coding path, relative to the payload.
-  private static func pointer(_ keys: [any CodingKey]) -> String {
-    keys.map { key in
-      "/"
-        + (key.intValue.map(String.init)
-          ?? key.stringValue.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"))
-    }.joined()
   }
 
   private static func path(_ keys: [any CodingKey]) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import WAHASimulator
+import Wire
 
 /// `GET /api/{session}/chats/{chatId}/messages`, which a sender asks after a lost answer: it must
 /// list exactly what the log holds for that chat, by the ids the sends answered.

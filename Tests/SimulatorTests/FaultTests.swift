@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import WAHASimulator
+import Wire
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -95,7 +96,7 @@ import WAHASimulator
     request.httpMethod = "POST"
     request.setValue(sim.apiKey, forHTTPHeaderField: "X-Api-Key")
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    let body: JSON = ["session": "default", "chatId": .string(chatId), "text": .string(text)]
+    let body: JSONValue = ["session": "default", "chatId": .string(chatId), "text": .string(text)]
     request.httpBody = body.encoded()
     request.timeoutInterval = clientTimeout
     _ = try await URLSession.shared.data(for: request)

@@ -1,5 +1,6 @@
 import Testing
 import WAHASimulator
+import Wire
 
 @Suite struct PhoneDirectoryTests {
   @Test func brazilianMobileWithNinthDigitExistsAsGiven() {

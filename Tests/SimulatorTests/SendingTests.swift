@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import WAHASimulator
+import Wire
 
 @Suite struct SendingTests {
   @Test func sendTextAnswersNowebShapeAndIsLogged() async throws {
@@ -51,7 +52,7 @@ import WAHASimulator
 
   @Test func seenAndTypingAnswerButLogNothing() async throws {
     try await withSimulator { sim, _ in
-      let chat: JSON = ["session": "default", "chatId": "5511999998888@c.us"]
+      let chat: JSONValue = ["session": "default", "chatId": "5511999998888@c.us"]
       #expect(try await sim.api("POST", "/api/sendSeen", chat).status == 201)
       let typing = try await sim.api("POST", "/api/startTyping", chat)
       #expect(typing.status == 201)
@@ -101,7 +102,7 @@ import WAHASimulator
 
   @Test func validationErrorsAre400() async throws {
     try await withSimulator { sim, _ in
-      let bodies: [JSON] = [
+      let bodies: [JSONValue] = [
         ["session": "default", "text": "no chat"],
         ["session": "default", "chatId": "+55 11 99999-8888", "text": "bad chat"],
         ["session": "default", "chatId": "5511999998888", "text": "no suffix"],

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import WAHASimulator
+import Wire
 
 @Suite struct SessionTests {
   @Test func startupSessionsAreWorkingWithAStableNumber() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import WAHASimulator
+import Wire
 
 /// A real `whago sim waha` on a port of the kernel's choosing, with helpers that speak its API as a WAHA client would.
 final class SimProcess: Sendable {
@@ -20,7 +21,7 @@ final class SimProcess: Sendable {
   }
 
   /// A WAHA call with the key (or `key`, or none with `key: ""`).
-  func api(_ method: String, _ path: String, _ body: JSON? = nil, key: String? = nil) async throws -> HTTP.Reply {
+  func api(_ method: String, _ path: String, _ body: JSONValue? = nil, key: String? = nil) async throws -> HTTP.Reply {
     var headers: [String: String] = [:]
     let key = key ?? apiKey
     if !key.isEmpty { headers["X-Api-Key"] = key }
@@ -39,7 +40,7 @@ final class SimProcess: Sendable {
   }
 
   /// `/_sim/...`, which needs no key.
-  func control(_ method: String, _ path: String, _ body: JSON? = nil) async throws -> HTTP.Reply {
+  func control(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> HTTP.Reply {
     try await api(method, "/_sim" + path, body, key: "")
   }
 
@@ -48,7 +49,7 @@ final class SimProcess: Sendable {
   }
 
   func sessionStatus(_ name: String) async throws -> String? {
-    try JSON.parse(try await api("GET", "/api/sessions/\(name)").body)["status"]?.string
+    try JSONValue.parse(try await api("GET", "/api/sessions/\(name)").body)["status"]?.string
   }
 
   func stop() async throws {
@@ -58,7 +59,7 @@ final class SimProcess: Sendable {
 }
 
 extension HTTP.Reply {
-  var value: JSON {
-    get throws { try JSON.parse(body) }
+  var value: JSONValue {
+    get throws { try JSONValue.parse(body) }
   }
 }

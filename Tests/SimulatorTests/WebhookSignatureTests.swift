@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WAHASimulator
+import Wire
 
 @Suite struct WebhookSignatureTests {
   /// WAHA's own documented example, so our signature is the one WAHA (and WHAGO's verifier) computes.

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 import WAHASimulator
+import Wire
 
 @Suite struct WebhookTests {
   /// Recomputed here with swift-crypto rather than through the simulator's own signer.

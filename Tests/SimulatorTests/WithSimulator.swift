@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Wire
 
 /// Runs `body` against a fresh simulator (and, with `webhookSecret`, a webhook receiver it sends to),
 /// and stops them whether `body` passes or throws.

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Any JSON value: request bodies checked field by field with precise errors, and payloads (a
-/// submission's, a schedule's) re-encoded exactly as values, numbers keeping their integer form.
+/// Any JSON value, the one such type of the package: request bodies checked field by field with
+/// precise errors, payloads re-encoded exactly as values (numbers keep their integer form), and
+/// the simulators' shapes, which they echo back as they received them.
 public enum JSONValue: Codable, Sendable, Equatable {
   case null
   case bool(Bool)
@@ -55,6 +56,30 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
   }
 
+  public subscript(key: String) -> JSONValue? {
+    if case .object(let fields) = self { return fields[key] }
+    return nil
+  }
+
+  public var string: String? {
+    if case .string(let value) = self { return value }
+    return nil
+  }
+
+  public var array: [JSONValue]? {
+    if case .array(let items) = self { return items }
+    return nil
+  }
+
+  /// A number whether it was written as an integer or not.
+  public var number: Double? {
+    switch self {
+    case .int(let value): Double(value)
+    case .double(let value): value
+    default: nil
+    }
+  }
+
   /// Parses with JSONSerialization and converts without throwing per value: decoding `JSONValue`
   /// through Codable tried each type in turn and spent most of a batch request building errors.
   public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
@@ -85,15 +110,39 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
   }
 
-  public func text() -> String {
-    (try? JSONValue.encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+  /// The value as JSON text, keys sorted (so the same value always reads the same).
+  public func text() -> String { String(decoding: encoded(), as: UTF8.self) }
+
+  public func encoded() -> Data {
+    // Encoding a JSON value cannot fail: every case maps onto an encodable primitive.
+    (try? JSONValue.encoder.encode(self)) ?? Data("null".utf8)
   }
 
   private static let encoder: JSONEncoder = {
-    let e = JSONEncoder()
-    e.outputFormatting = [.withoutEscapingSlashes]
-    return e
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
   }()
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+  ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(integerLiteral value: Int64) { self = .int(value) }
+  public init(floatLiteral value: Double) { self = .double(value) }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+  public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    self = .object(Dictionary(elements) { _, last in last })
+  }
+  public init(nilLiteral: ()) { self = .null }
+}
+
+extension JSONValue {
+  public init(_ value: String?) { self = value.map { .string($0) } ?? .null }
+  public init(_ value: Int) { self = .int(Int64(value)) }
+  public init(_ value: Bool) { self = .bool(value) }
 }
 
 /// Text that is not JSON, with the parser's reason.
