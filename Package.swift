@@ -65,14 +65,15 @@ let package = Package(
     .target(
       name: "ChipJobs",
       dependencies: [
-        "JobQueue", "Worker", "Store", "WAHA", "OutboundHTTP", .product(name: "Logging", package: "swift-log"),
+        "JobContracts", "JobQueue", "Worker", "Store", "WAHA", "OutboundHTTP",
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
     // Campaign sends: the job that launches a campaign's senders and the per-chip sender.
     .target(
       name: "CampaignJobs",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns",
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
@@ -84,7 +85,7 @@ let package = Package(
     .target(
       name: "MaturationJobs",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns", "Maturation",
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns", "Maturation",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
@@ -92,7 +93,7 @@ let package = Package(
     .target(
       name: "BillingJobs",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "Store", "Payments", "OutboundHTTP", "CampaignJobs",
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "Payments", "OutboundHTTP", "CampaignJobs",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
@@ -122,27 +123,28 @@ let package = Package(
       name: "JobCatalog",
       dependencies: ["Wire", "JobQueue"],
       swiftSettings: upcoming),
+    // Job types as contracts: per type, its parameters (shared by who enqueues and who runs it) and
+    // a typed enqueue; the handler protocol and registry; the campaign launcher.
+    .target(
+      name: "JobContracts",
+      dependencies: ["JobQueue", "JobCatalog", "Wire", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: upcoming),
     // The worker runtime: fetch, run, ack, recover, shut down gracefully.
     .target(
       name: "Worker",
       dependencies: [
-        "Wire",
-        "JobQueue", "JobCatalog", "RedisClient",
+        "Wire", "JobQueue", "JobCatalog", "JobContracts", "RedisClient",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
-        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "NIOCore", package: "swift-nio"),
       ],
       swiftSettings: upcoming),
     // The HTTP enqueuer (`whago serve`): authenticated, tenant-isolated job submission.
     .target(
       name: "Enqueuer",
       dependencies: [
-        "Wire",
-        "JobQueue", "JobCatalog", "Worker", "Store", "Postgres", "RedisClient", "Campaigns", "CampaignJobs", "Payments",
+        "Wire", "JobQueue", "JobCatalog", "JobContracts", "Store", "Postgres", "RedisClient", "Campaigns", "Payments",
         "OutboundHTTP",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -184,8 +186,8 @@ let package = Package(
     .executableTarget(
       name: "whago",
       dependencies: [
-        "JobQueue", "JobCatalog", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer", "WAHASimulator", "ChipJobs",
-        "PaymentsSimulator",
+        "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer",
+        "WAHASimulator", "ChipJobs", "PaymentsSimulator",
         "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",
         "OutboundHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -194,6 +196,8 @@ let package = Package(
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       swiftSettings: upcoming),
 
@@ -212,7 +216,10 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "StoreTests",
-      dependencies: ["Postgres", "Store", "RedisClient", "TestSupport", "CampaignJobs", "JobQueue", "JobCatalog"],
+      dependencies: [
+        "JobContracts", "Postgres", "Store", "RedisClient", "TestSupport", "CampaignJobs", "JobQueue", "JobCatalog",
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: upcoming),
     .testTarget(
       name: "EnqueuerTests",
@@ -241,7 +248,7 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "WorkerTests",
-      dependencies: ["JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport"],
+      dependencies: ["JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "SimulatorTests",

@@ -1,4 +1,5 @@
 import JobCatalog
+import JobContracts
 import JobQueue
 import Store
 import Worker

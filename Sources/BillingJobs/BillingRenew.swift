@@ -1,6 +1,7 @@
 import CampaignJobs
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Logging
 import Payments
@@ -12,27 +13,22 @@ import Worker
 /// A timeout or a crash leaves it pending, and the retry charges with the same key, so the gateway
 /// replays its first answer instead of charging again; only a new dunning attempt gets a new key.
 public struct BillingRenew: JobHandler {
-  public struct Parameters: Decodable, Sendable {
-    var subscription_id: Int64
-    /// The period being paid for, ms since 1970.
-    var period_start: Int64
-  }
-  public static let type = "billing.renew"
+  public typealias Contract = BillingRenewJob
 
   let store: Store
   let gateways: BillingGateways
   let catalog: JobCatalog
   let clock: ScheduleClock
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
+  public func run(_ parameters: BillingRenewJob.Parameters, context: JobContext) async throws {
     let now = Date(
       timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
-    let periodStart = Date(timeIntervalSince1970: Double(parameters.period_start) / 1000)
+    let periodStart = Date(timeIntervalSince1970: Double(parameters.periodStart) / 1000)
     guard
       var charge = try await store.prepareCharge(
-        subscriptionID: parameters.subscription_id, periodStart: periodStart, now: now)
+        subscriptionID: parameters.subscriptionId, periodStart: periodStart, now: now)
     else {
-      context.logger.info("nothing to charge", metadata: ["subscription": "\(parameters.subscription_id)"])
+      context.logger.info("nothing to charge", metadata: ["subscription": "\(parameters.subscriptionId)"])
       return
     }
     var result: ChargeResult?
@@ -86,15 +82,15 @@ public struct BillingRenew: JobHandler {
     context.logger.info(
       "renewal charged",
       metadata: [
-        "subscription": "\(parameters.subscription_id)", "invoice": "\(charge.invoiceID)",
+        "subscription": "\(parameters.subscriptionId)", "invoice": "\(charge.invoiceID)",
         "attempt": "\(charge.attempt)", "state": "\(state.map { "\($0)" } ?? "settled already, by its webhook")",
       ])
     if case .paid = state {
       // A payment that lifted a suspension resumed the campaigns it paused: start their senders
       // (campaigns.sweep would, within a minute, if this run died here).
-      let (resumed, _) = try await CampaignLauncher(broker: context.broker, catalog: catalog).launchUnlaunched(
-        store: store)
-      if resumed > 0 { context.logger.info("campaigns resumed", metadata: ["campaigns": "\(resumed)"]) }
+      let resumed = try await store.unlaunchedCampaigns()
+      try await CampaignLauncher(broker: context.broker, catalog: catalog).launch(resumed.map(\.launch))
+      if !resumed.isEmpty { context.logger.info("campaigns resumed", metadata: ["campaigns": "\(resumed.count)"]) }
     }
   }
 

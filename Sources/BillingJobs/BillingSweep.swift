@@ -1,5 +1,6 @@
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Logging
 import Store
@@ -9,26 +10,22 @@ import Worker
 /// by subscription, period and attempt, so overlapping sweeps add nothing), suspends accounts whose
 /// dunning days passed without a payment, and moves those suspended for 7 days to the free plan.
 public struct BillingSweep: JobHandler {
-  public struct Parameters: Decodable, Sendable {}
-  public static let type = "billing.sweep"
+  public typealias Contract = BillingSweepJob
 
   let store: Store
   let catalog: JobCatalog
   let clock: ScheduleClock
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
+  public func run(_ parameters: BillingSweepJob.Parameters, context: JobContext) async throws {
     let now = Date(
       timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
     let due = try await store.dueRenewals(now: now)
-    let policy = try catalog.policy(for: BillingRenew.type)
     let results = try await context.broker.enqueue(
       due.map { renewal in
         let period = Int64((renewal.periodStart.timeIntervalSince1970 * 1000).rounded())
-        return JobSpec(
-          type: policy.type, payload: #"{"subscription_id":\#(renewal.subscriptionID),"period_start":\#(period)}"#,
-          queue: policy.queue, maxAttempts: policy.maxAttempts,
-          idempotencyKey: "billing:renew:\(renewal.subscriptionID):\(period):\(renewal.attempt)",
-          idempotencyWindow: policy.idempotencyWindow, tenant: renewal.tenant)
+        return try BillingRenewJob.spec(
+          .init(subscriptionId: renewal.subscriptionID, periodStart: period), catalog: catalog,
+          key: "billing:renew:\(renewal.subscriptionID):\(period):\(renewal.attempt)", tenant: renewal.tenant)
       })
     let suspended = try await store.suspendOverdue(now: now)
     let downgraded = try await store.downgradeSuspended(now: now)

@@ -1,4 +1,5 @@
 import JobCatalog
+import JobContracts
 import JobQueue
 import OutboundHTTP
 import Store

@@ -1,5 +1,6 @@
 import Campaigns
 import Foundation
+import JobContracts
 import JobQueue
 import Logging
 import OutboundHTTP
@@ -23,12 +24,7 @@ import Worker
 /// the `sent` record) succeed only for the owner, with the job's lease confirmed in Redis, so a
 /// worker that stalled past its lease and wakes up mid-typing stops instead of sending again.
 public struct CampaignSend: JobHandler {
-  public struct Parameters: Decodable, Sendable {
-    var campaign_id: Int64
-    var chip_id: Int64
-    var generation: Int
-  }
-  public static let type = CampaignLauncher.sendType
+  public typealias Contract = CampaignSendJob
 
   let store: Store
   let http: HTTPClient
@@ -37,9 +33,9 @@ public struct CampaignSend: JobHandler {
   /// How often a sender whose chip is not WORKING looks again.
   let chipRecheck: Duration
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
-    let campaignID = parameters.campaign_id
-    let chipID = parameters.chip_id
+  public func run(_ parameters: CampaignSendJob.Parameters, context: JobContext) async throws {
+    let campaignID = parameters.campaignId
+    let chipID = parameters.chipId
     guard let state = try await store.senderState(campaignID: campaignID, chipID: chipID) else {
       context.logger.info("chip left the campaign; its sender stops", metadata: ["campaign": "\(campaignID)"])
       return

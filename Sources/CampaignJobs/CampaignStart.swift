@@ -1,4 +1,5 @@
 import Foundation
+import JobContracts
 import JobQueue
 import Logging
 import Store
@@ -8,26 +9,22 @@ import Worker
 /// `campaign.send` job per chip. The recipients are rows already, so nothing here grows with the
 /// list: a 100,000-recipient campaign is as many jobs as it has chips.
 public struct CampaignStart: JobHandler {
-  public struct Parameters: Decodable, Sendable {
-    var campaign_id: Int64
-    var generation: Int
-  }
-  public static let type = CampaignLauncher.startType
+  public typealias Contract = CampaignStartJob
 
   let store: Store
   let launcher: CampaignLauncher
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
+  public func run(_ parameters: CampaignStartJob.Parameters, context: JobContext) async throws {
     guard
-      let start = try await store.beginCampaign(campaignID: parameters.campaign_id, generation: parameters.generation)
+      let start = try await store.beginCampaign(campaignID: parameters.campaignId, generation: parameters.generation)
     else {
       context.logger.info("campaign was paused, cancelled or relaunched; nothing to start")
       return
     }
     try await launcher.launchSenders(
-      campaignID: parameters.campaign_id, generation: parameters.generation, tenant: start.tenant,
+      campaignID: parameters.campaignId, generation: parameters.generation, tenant: start.tenant,
       chipIDs: start.chipIDs)
     context.logger.info(
-      "campaign started", metadata: ["campaign": "\(parameters.campaign_id)", "chips": "\(start.chipIDs.count)"])
+      "campaign started", metadata: ["campaign": "\(parameters.campaignId)", "chips": "\(start.chipIDs.count)"])
   }
 }

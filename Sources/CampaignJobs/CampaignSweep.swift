@@ -1,4 +1,5 @@
 import Foundation
+import JobContracts
 import JobQueue
 import Logging
 import Store
@@ -9,16 +10,23 @@ import Worker
 /// a credit pack, a paid invoice that lifted a suspension) died before it enqueued the start.
 /// Launching a generation twice adds nothing, so the sweep and the command may race freely.
 public struct CampaignSweep: JobHandler {
-  public struct Parameters: Decodable, Sendable {}
-  public static let type = "campaigns.sweep"
+  public typealias Contract = CampaignsSweepJob
 
   let store: Store
   let launcher: CampaignLauncher
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
-    let (found, enqueued) = try await launcher.launchUnlaunched(store: store)
-    guard found > 0 else { return }
+  public func run(_ parameters: CampaignsSweepJob.Parameters, context: JobContext) async throws {
+    let unlaunched = try await store.unlaunchedCampaigns()
+    guard !unlaunched.isEmpty else { return }
+    let enqueued = try await launcher.launch(unlaunched.map(\.launch))
     context.logger.info(
-      "campaigns swept", metadata: ["unlaunched": "\(found)", "starts enqueued": "\(enqueued)"])
+      "campaigns swept", metadata: ["unlaunched": "\(unlaunched.count)", "starts enqueued": "\(enqueued)"])
+  }
+}
+
+extension CampaignLaunch {
+  /// The launch the queue side knows (JobContracts does not depend on Store).
+  public var launch: CampaignLauncher.Launch {
+    CampaignLauncher.Launch(campaignID: campaignID, generation: generation, tenant: tenant, startAt: startAt)
   }
 }

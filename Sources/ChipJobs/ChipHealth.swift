@@ -1,4 +1,5 @@
 import Foundation
+import JobContracts
 import JobQueue
 import Logging
 import OutboundHTTP
@@ -10,8 +11,7 @@ import Worker
 /// records the status (and when a chip stopped working), so campaigns pick only WORKING chips
 /// even when a `session.status` webhook was lost.
 public struct ChipHealth: JobHandler {
-  public struct Parameters: Decodable, Sendable {}
-  public static let type = "chips.health"
+  public typealias Contract = ChipsHealthJob
 
   let store: Store
   let http: HTTPClient
@@ -24,7 +24,7 @@ public struct ChipHealth: JobHandler {
     self.parallel = parallel
   }
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
+  public func run(_ parameters: ChipsHealthJob.Parameters, context: JobContext) async throws {
     let chips = try await store.chipEndpoints()
     var checked = 0
     var unreachable = 0

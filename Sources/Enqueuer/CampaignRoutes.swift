@@ -1,9 +1,9 @@
-import CampaignJobs
 import Campaigns
 import Foundation
 import HTTPTypes
 import Hummingbird
 import JobCatalog
+import JobContracts
 import Store
 import Wire
 
@@ -218,7 +218,7 @@ struct CampaignRoutes {
     } catch let error as CampaignStateError {
       throw Problem(.conflict, "campaign-state", "The campaign cannot do that now", detail: "\(error)")
     }
-    if let launch { try await launcher.launch(launch) }
+    if let launch { try await launcher.launch([launch.launch]) }
     guard let (campaign, chips, counts) = try await store.campaign(tenantID: access.tenant.id, id: record.id) else {
       throw Problem.notFound("no campaign \(id)")
     }

@@ -1,13 +1,12 @@
-import CampaignJobs
 import Foundation
 import Hummingbird
 import JobCatalog
+import JobContracts
 import JobQueue
 import Logging
 import NIOCore
 import Prometheus
 import Store
-import Worker
 
 /// `whago serve`: the HTTP front door where WHAGO's backend and its tenants submit work.
 public enum EnqueuerServer {
@@ -26,7 +25,7 @@ public enum EnqueuerServer {
   }
 
   public static func make(
-    host: String, port: Int, broker: Broker, store: Store, catalog: JobCatalog, handlers: HandlerRegistry,
+    host: String, port: Int, broker: Broker, store: Store, catalog: JobCatalog, contracts: PayloadContracts = .all,
     metrics: PrometheusCollectorRegistry, limits: Limits = Limits(), logger: Logger,
     onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
   ) -> some ApplicationProtocol {
@@ -39,7 +38,7 @@ public enum EnqueuerServer {
       middleware: Authenticator(
         store: store, broker: broker, principals: KeyCache(lifetime: limits.authCache),
         tenants: KeyCache(lifetime: limits.authCache)))
-    JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, handlers: handlers), limits: limits)
+    JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, contracts: contracts), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
     MaturationRoutes(store: store, limits: limits).register(on: v1)

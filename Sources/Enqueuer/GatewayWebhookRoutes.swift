@@ -1,7 +1,7 @@
-import CampaignJobs
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobContracts
 import Logging
 import NIOCore
 import Payments
@@ -180,7 +180,7 @@ struct GatewayWebhookRoutes {
   func answer(_ outcome: DeliveryOutcome) async throws -> Response {
     if outcome == .applied {
       do {
-        try await launcher.launchUnlaunched(store: store)
+        try await launcher.launch(store.unlaunchedCampaigns().map(\.launch))
       } catch {
         Logger(label: "whago.webhooks").warning(
           "resumed campaigns not launched now; campaigns.sweep will", metadata: ["error": "\(error)"])

@@ -1,8 +1,8 @@
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Wire
-import Worker
 
 /// One job as a client submits it, checked field by field so every mistake comes back at once,
 /// each with the JSON Pointer of the field to fix.
@@ -19,17 +19,17 @@ struct JobSubmission {
   static let maxKeyLength = 200
 
   let catalog: JobCatalog
-  let handlers: HandlerRegistry
+  let contracts: PayloadContracts
   /// For each submittable type, why an empty payload does not fit it (nil: it fits).
   let emptyPayloadErrors: [String: PayloadError?]
 
-  init(catalog: JobCatalog, handlers: HandlerRegistry) {
+  init(catalog: JobCatalog, contracts: PayloadContracts) {
     self.catalog = catalog
-    self.handlers = handlers
+    self.contracts = contracts
     var verdicts: [String: PayloadError?] = [:]
     for type in catalog.jobs.keys {
       do {
-        try handlers.validate(type: type, payload: "{}")
+        try contracts.validate(type: type, payload: "{}")
         verdicts[type] = .some(nil)
       } catch {
         verdicts[type] = .some(error)
@@ -85,7 +85,7 @@ struct JobSubmission {
         if let verdict { fail("payload" + verdict.pointer, verdict.reason) }
       } else {
         do {
-          try handlers.validate(type: policy.type, payload: payload)
+          try contracts.validate(type: policy.type, payload: payload)
         } catch {
           fail("payload" + error.pointer, error.reason)
         }

@@ -1,5 +1,6 @@
 import Campaigns
 import Foundation
+import JobContracts
 import JobQueue
 import Logging
 import OutboundHTTP
@@ -12,18 +13,15 @@ import Worker
 /// or stopped program, a chip that is not WORKING, or a moment outside the window skips it (a day
 /// never spills into the next). An interrupted send is looked up in the chat before it is retried.
 public struct MaturationExchange: JobHandler {
-  public struct Parameters: Decodable, Sendable {
-    var exchange_id: Int64
-  }
-  public static let type = "maturation.exchange"
+  public typealias Contract = MaturationExchangeJob
 
   let store: Store
   let http: HTTPClient
   let clock: ScheduleClock
   let wahaTimeout: Duration
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
-    guard let exchange = try await store.exchange(id: parameters.exchange_id),
+  public func run(_ parameters: MaturationExchangeJob.Parameters, context: JobContext) async throws {
+    guard let exchange = try await store.exchange(id: parameters.exchangeId),
       exchange.state == "planned" || exchange.state == "sending"
     else { return }
     guard exchange.programStatus == "active" else {

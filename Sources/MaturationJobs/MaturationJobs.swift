@@ -1,5 +1,6 @@
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Maturation
 import OutboundHTTP

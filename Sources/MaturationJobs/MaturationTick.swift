@@ -1,6 +1,7 @@
 import Campaigns
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Logging
 import Maturation
@@ -12,8 +13,7 @@ import Worker
 /// program's window on the tenant's clock. Ticks may overlap or run twice: the database refuses a
 /// message past the day's quota, and each planned message is one job (keyed by its row).
 public struct MaturationTick: JobHandler {
-  public struct Parameters: Decodable, Sendable {}
-  public static let type = "maturation.tick"
+  public typealias Contract = MaturationTickJob
 
   let store: Store
   let catalog: JobCatalog
@@ -22,7 +22,7 @@ public struct MaturationTick: JobHandler {
   /// No message is planned closer than this to the window's end, so a late run still lands inside.
   let closingMargin: TimeInterval = 30 * 60
 
-  public func run(_ parameters: Parameters, context: JobContext) async throws {
+  public func run(_ parameters: MaturationTickJob.Parameters, context: JobContext) async throws {
     let now = Date(
       timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
     var planned = 0
@@ -115,14 +115,12 @@ public struct MaturationTick: JobHandler {
           plannedAt: Date(timeIntervalSince1970: Double(time) / 1000)))
     }
     let inserted = try await store.planExchanges(programID: program.id, day: day, quota: quota, exchanges)
-    let policy = try catalog.policy(for: MaturationExchange.type)
     _ = try await context.broker.enqueue(
       inserted.map { row in
-        JobSpec(
-          type: policy.type, payload: #"{"exchange_id":\#(row.id)}"#, queue: policy.queue,
+        try MaturationExchangeJob.spec(
+          .init(exchangeId: row.id), catalog: catalog,
           when: .at(epochMilliseconds: clock.redisTime(schedule: Int64(row.plannedAt.timeIntervalSince1970 * 1000))),
-          maxAttempts: policy.maxAttempts, idempotencyKey: "maturation:exchange:\(row.id)",
-          idempotencyWindow: policy.idempotencyWindow, tenant: program.tenantName)
+          key: "maturation:exchange:\(row.id)", tenant: program.tenantName)
       })
     return inserted.count
   }

@@ -1,4 +1,5 @@
 import Foundation
+import JobContracts
 import JobQueue
 import Logging
 import RedisClient
@@ -13,19 +14,16 @@ public enum DiagnosticJobs {
     registry.register(Crash())
   }
 
-  public struct Empty: Decodable, Sendable {}
-
   /// Does nothing: measures the queue itself.
   public struct Noop: JobHandler {
-    public static let type = "diag.noop"
-    public func run(_ parameters: Empty, context: JobContext) async throws {}
+    public typealias Contract = DiagNoopJob
+    public func run(_ parameters: NoParameters, context: JobContext) async throws {}
   }
 
   /// Sleeps `ms` milliseconds, honoring cancellation: stands in for slow work.
   public struct Sleep: JobHandler {
-    public struct Parameters: Decodable, Sendable { public var ms: Int }
-    public static let type = "diag.sleep"
-    public func run(_ parameters: Parameters, context: JobContext) async throws {
+    public typealias Contract = DiagSleepJob
+    public func run(_ parameters: DiagSleepJob.Parameters, context: JobContext) async throws {
       guard parameters.ms >= 0 else { throw PermanentFailure("ms must not be negative") }
       try await Task.sleep(for: .milliseconds(parameters.ms))
     }
@@ -33,9 +31,8 @@ public enum DiagnosticJobs {
 
   /// Fails its first `times` attempts, then succeeds: exercises retries and dead letters.
   public struct Fail: JobHandler {
-    public struct Parameters: Decodable, Sendable { public var times: Int }
-    public static let type = "diag.fail"
-    public func run(_ parameters: Parameters, context: JobContext) async throws {
+    public typealias Contract = DiagFailJob
+    public func run(_ parameters: DiagFailJob.Parameters, context: JobContext) async throws {
       if context.attempt <= parameters.times {
         throw DiagnosticFailure(
           message: "diag.fail: attempt \(context.attempt) of \(parameters.times) planned failures")
@@ -46,11 +43,6 @@ public enum DiagnosticJobs {
   /// Logs its payload; with `"witness": true` it also counts its own runs in Redis, so tests can
   /// prove each job ran exactly once.
   public struct Echo: JobHandler {
-    public struct Parameters: Decodable, Sendable {
-      public var witness: Bool?
-      public var message: String?
-    }
-
     // KEYS[1] -> whago:{q}:witness:tokens   KEYS[2] -> whago:{q}:witness:early
     // ARGV[1] -> job id, ARGV[2] -> when its tokens existed (Redis ms)
     // Records the token time, and counts a run that started before it.
@@ -63,8 +55,8 @@ public enum DiagnosticJobs {
       if now < tonumber(ARGV[2]) then redis.call('INCR', KEYS[2]) end
       return now
       """)
-    public static let type = "diag.echo"
-    public func run(_ parameters: Parameters, context: JobContext) async throws {
+    public typealias Contract = DiagEchoJob
+    public func run(_ parameters: DiagEchoJob.Parameters, context: JobContext) async throws {
       if parameters.witness == true {
         let keys = QueueKeys(queue: context.queue)
         try await context.broker.redis.send("HINCRBY", keys.witness, context.id, "1")
@@ -81,8 +73,8 @@ public enum DiagnosticJobs {
 
   /// Kills its own worker process with SIGKILL: the poison job that crash recovery must stop.
   public struct Crash: JobHandler {
-    public static let type = "diag.crash"
-    public func run(_ parameters: Empty, context: JobContext) async throws {
+    public typealias Contract = DiagCrashJob
+    public func run(_ parameters: NoParameters, context: JobContext) async throws {
       context.logger.warning("diag.crash: killing this worker on purpose", metadata: ["job": "\(context.id)"])
       kill(getpid(), SIGKILL)
     }

@@ -1,15 +1,13 @@
+import JobQueue
 import Logging
-import RedisClient
 
 /// Listens on the queues' doorbell lists (rung by every enqueue, retry and recovery) so an idle
 /// worker starts new work within a round trip instead of on a polling interval.
 ///
-/// BLPOP blocks its connection, so the doorbell has a client of its own. Naming the doorbells of
-/// several queues in one BLPOP is fine on one Redis; on Redis Cluster run one worker per queue
-/// (each queue's keys live in one slot) or rely on the poll interval.
+/// The wait blocks its connection, so the doorbell has a Broker (and client) of its own.
 struct Doorbell: Sendable {
-  let redis: RedisClient
-  let keys: [String]
+  let broker: Broker
+  let queues: [String]
   let signal: WakeSignal
   let logger: Logger
 
@@ -17,9 +15,9 @@ struct Doorbell: Sendable {
     var failures = 0
     while !stopped() && !Task.isCancelled {
       do {
-        let reply = try await redis.send(RedisCommand("BLPOP", keys + ["1"]))
+        let rang = try await broker.waitForRing(queues: queues)
         failures = 0
-        if !reply.isNull { signal.fire() }
+        if rang { signal.fire() }
       } catch {
         failures += 1
         if failures == 1 {

@@ -1,3 +1,4 @@
+import JobContracts
 import JobQueue
 import Synchronization
 

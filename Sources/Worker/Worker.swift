@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Logging
 import RedisClient
@@ -14,7 +15,7 @@ import Synchronization
 public final class Worker: Service {
   private let configuration: WorkerConfiguration
   private let broker: Broker
-  private let doorbellClient: RedisClient
+  private let doorbell: Broker
   private let catalog: JobCatalog
   private let registry: HandlerRegistry
   private let planLimits: PlanLimitsProvider?
@@ -31,13 +32,13 @@ public final class Worker: Service {
   private let fetchCount = Mutex(0)
 
   public init(
-    configuration: WorkerConfiguration, broker: Broker, doorbell: RedisClient, catalog: JobCatalog,
+    configuration: WorkerConfiguration, broker: Broker, doorbell: Broker, catalog: JobCatalog,
     registry: HandlerRegistry, planLimits: PlanLimitsProvider? = nil, logger: Logger
   ) {
     self.planLimits = planLimits
     self.configuration = configuration
     self.broker = broker
-    self.doorbellClient = doorbell
+    self.doorbell = doorbell
     self.catalog = catalog
     self.registry = registry
     self.logger = logger
@@ -65,7 +66,7 @@ public final class Worker: Service {
       await withTaskGroup(of: Void.self) { background in
         background.addTask {
           await Doorbell(
-            redis: self.doorbellClient, keys: names.map { QueueKeys(queue: $0).wake }, signal: self.wake,
+            broker: self.doorbell, queues: names, signal: self.wake,
             logger: self.logger
           ).run(until: stopped)
         }

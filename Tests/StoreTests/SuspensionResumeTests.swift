@@ -1,11 +1,14 @@
-import CampaignJobs
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
+import Logging
 import Postgres
 import Store
 import TestSupport
 import Testing
+
+@testable import CampaignJobs
 
 /// An account suspended for non-payment pauses its campaigns (`tenant_suspended`); the payment
 /// that lifts the suspension resumes them, in the same transaction, at a new generation, and their
@@ -71,8 +74,11 @@ import Testing
         """#.utf8), source: "test")
     let broker = try TestRedis.broker()
     let launcher = CampaignLauncher(broker: broker, catalog: catalog)
-    let swept = try await launcher.launchUnlaunched(store: f.store)
-    #expect(swept.found >= 1 && swept.enqueued >= 1)
+    // The sweep's own code, run in process as a worker would run it.
+    let context = JobContext(
+      id: "sweep", queue: queue, type: CampaignsSweepJob.type, attempt: 1, maxAttempts: 1, broker: broker,
+      baseLogger: Logger(label: "test"), tokensAt: nil, leaseToken: "token", lease: .seconds(30), leaseLost: { false })
+    try await CampaignSweep(store: f.store, launcher: launcher).run(NoParameters(), context: context)
     let again = try await broker.enqueue(
       JobSpec(
         type: "campaign.start", payload: "{}", queue: queue, maxAttempts: 1,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CampaignJobs
 import Foundation
+import JobContracts
 import JobQueue
 import Store
 
@@ -41,7 +42,7 @@ struct CreditsCommand: AsyncParsableCommand {
       try await global.withStore { store in
         let (balance, resumed) = try await store.addCreditPack(
           tenant: tenant, credits: credits, priceCents: priceCents, reference: ref)
-        for launch in resumed { try await launcher.launch(launch) }
+        try await launcher.launch(resumed.map(\.launch))
         print("added \(credits) credits to \(tenant); \(CreditsCommand.describe(balance, json: false))")
         if !resumed.isEmpty {
           print("resumed campaign(s) \(resumed.map { String($0.campaignID) }.joined(separator: ", "))")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import RedisClient
 import Worker
@@ -66,9 +67,7 @@ struct Enqueue: AsyncParsableCommand {
     guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)), object is [String: Any] else {
       throw ValidationError("--payload must be a JSON object, e.g. '{\"ms\":500}'")
     }
-    var handlers = HandlerRegistry()
-    DiagnosticJobs.register(in: &handlers)
-    try handlers.validate(type: type, payload: payload)
+    try PayloadContracts.all.validate(type: type, payload: payload)
 
     var when = JobSpec.When.now
     if let delay { when = .after(delay.duration) }

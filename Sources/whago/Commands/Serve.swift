@@ -61,8 +61,6 @@ struct Serve: AsyncParsableCommand {
 
     let store = try await global.store(poolSize: databasePool, quiet: false)
     let redis = try global.client(quiet: false)
-    var handlers = HandlerRegistry()
-    DiagnosticJobs.register(in: &handlers)
     var limits = EnqueuerServer.Limits()
     limits.authCache = authCache.duration
     limits.maxBody = maxBody
@@ -84,7 +82,7 @@ struct Serve: AsyncParsableCommand {
         clientSecret: clientSecret, webhookID: webhookID, http: http)
     }
     let app = EnqueuerServer.make(
-      host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog, handlers: handlers,
+      host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog,
       metrics: registry, limits: limits, logger: logger
     ) { [host, database = "\(store.pool.url)"] bound in
       logger.notice("listening on http://\(host):\(bound)", metadata: ["database": "\(database)"])

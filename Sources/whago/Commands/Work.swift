@@ -4,6 +4,7 @@ import CampaignJobs
 import ChipJobs
 import Foundation
 import JobCatalog
+import JobContracts
 import JobQueue
 import Logging
 import Maturation
@@ -173,7 +174,8 @@ struct Work: AsyncParsableCommand {
       configuration: WorkerConfiguration(
         queues: served, concurrency: concurrency, lease: lease.duration, gracePeriod: grace.duration,
         name: name ?? "\(host)-\(getpid())"),
-      broker: broker, doorbell: doorbell, catalog: catalog, registry: handlers, planLimits: planLimits, logger: logger)
+      broker: broker, doorbell: Broker(redis: doorbell), catalog: catalog, registry: handlers, planLimits: planLimits,
+      logger: logger)
 
     var services: [any Service] = [worker]
     if !catalog.schedules.isEmpty && !noScheduler {

@@ -1,13 +1,12 @@
 import JobQueue
 import Logging
 
-/// A job type's code. Parameters arrive decoded from the job's JSON payload; a payload that does
-/// not decode never reaches `run` (the job is dead-lettered with the decoding error).
+/// A job type's code, for its contract. Parameters arrive decoded from the job's JSON payload; a
+/// payload that does not decode never reaches `run` (the job is dead-lettered with the decoding
+/// error).
 public protocol JobHandler: Sendable {
-  associatedtype Parameters: Decodable & Sendable
-  /// The job type this handler runs, as named in jobs/catalog.json.
-  static var type: String { get }
-  func run(_ parameters: Parameters, context: JobContext) async throws
+  associatedtype Contract: JobContract
+  func run(_ parameters: Contract.Parameters, context: JobContext) async throws
 }
 
 /// What a running job knows about itself and may use.
@@ -19,7 +18,7 @@ public struct JobContext: Sendable {
   public let attempt: Int
   public let maxAttempts: Int
   public let broker: Broker
-  let baseLogger: Logger
+  package let baseLogger: Logger
   /// When the run's rate-limit tokens existed (Redis ms), if its job type takes any.
   public let tokensAt: Int64?
   /// Names this run and no other: the job id and its lease token. A run whose lease is lost (its
@@ -27,9 +26,26 @@ public struct JobContext: Sendable {
   /// has another, so a handler records its fence on every claim it makes in PostgreSQL and makes
   /// its side effects conditional on still holding it.
   public var fence: String { "\(id)/\(leaseToken)" }
-  let leaseToken: String
-  let lease: Duration
-  let leaseLost: @Sendable () -> Bool
+  package let leaseToken: String
+  package let lease: Duration
+  package let leaseLost: @Sendable () -> Bool
+
+  package init(
+    id: String, queue: String, type: String, attempt: Int, maxAttempts: Int, broker: Broker, baseLogger: Logger,
+    tokensAt: Int64?, leaseToken: String, lease: Duration, leaseLost: @escaping @Sendable () -> Bool
+  ) {
+    self.id = id
+    self.queue = queue
+    self.type = type
+    self.attempt = attempt
+    self.maxAttempts = maxAttempts
+    self.broker = broker
+    self.baseLogger = baseLogger
+    self.tokensAt = tokensAt
+    self.leaseToken = leaseToken
+    self.lease = lease
+    self.leaseLost = leaseLost
+  }
 
   /// Confirms, in Redis, that this run still holds its job's lease (and extends it), just before
   /// an effect that must not happen twice (a WhatsApp send, a charge). Throws `LeaseLost` when
@@ -46,7 +62,7 @@ public struct JobContext: Sendable {
     Self.logger(baseLogger, job: id, type: type, queue: queue)
   }
 
-  static func logger(_ base: Logger, job: String, type: String, queue: String) -> Logger {
+  package static func logger(_ base: Logger, job: String, type: String, queue: String) -> Logger {
     var log = base
     log[metadataKey: "job"] = "\(job)"
     log[metadataKey: "type"] = "\(type)"
@@ -76,6 +92,7 @@ public struct LeaseLost: Error, CustomStringConvertible {
 /// Thrown when a run outlives its job type's timeout.
 public struct JobTimeout: Error, CustomStringConvertible {
   public let limit: Duration
+  package init(limit: Duration) { self.limit = limit }
   public var description: String {
     "timed out after \(limit) (raise timeout_ms in jobs/catalog.json if this job needs longer)"
   }

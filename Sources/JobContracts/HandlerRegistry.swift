@@ -1,0 +1,60 @@
+import Foundation
+import JobQueue
+
+/// The handlers a worker process can run, by job type.
+public struct HandlerRegistry: Sendable {
+  package typealias Runner = @Sendable (_ payload: String, _ context: JobContext) async throws -> Void
+
+  private var runners: [String: Runner] = [:]
+
+  public init() {}
+
+  public mutating func register<H: JobHandler>(_ handler: H) {
+    runners[H.Contract.type] = { payload, context in
+      try await handler.run(try JobPayload.decode(H.Contract.Parameters.self, payload), context: context)
+    }
+  }
+
+  public var types: [String] { runners.keys.sorted() }
+
+  package func runner(for type: String) -> Runner? { runners[type] }
+}
+
+/// The job types whose payloads can be checked before they are enqueued: every contract of the
+/// package, so `serve` refuses bad input at the door instead of a worker failing on it later,
+/// without linking any handler.
+public struct PayloadContracts: Sendable {
+  private var validators: [String: @Sendable (String) throws -> Void] = [:]
+
+  public init() {}
+
+  public mutating func add<C: JobContract>(_: C.Type) {
+    validators[C.type] = { payload in _ = try JobPayload.decode(C.Parameters.self, payload) }
+  }
+
+  /// Checks that `payload` decodes as `type`'s parameters (a type without a contract passes).
+  public func validate(type: String, payload: String) throws(PayloadError) {
+    guard let validator = validators[type] else { return }
+    do {
+      try validator(payload)
+    } catch var error as PayloadError {
+      error.type = type
+      throw error
+    } catch {
+      throw PayloadError(type: type, reason: "\(error)")
+    }
+  }
+
+  /// Every job type of the package.
+  public static let all: PayloadContracts = {
+    var contracts = PayloadContracts()
+    for contract in allContracts { contracts.add(contract) }
+    return contracts
+  }()
+
+  static let allContracts: [any JobContract.Type] = [
+    DiagNoopJob.self, DiagSleepJob.self, DiagFailJob.self, DiagEchoJob.self, DiagCrashJob.self, ChipsHealthJob.self,
+    CampaignStartJob.self, CampaignSendJob.self, CampaignsSweepJob.self, MaturationTickJob.self,
+    MaturationExchangeJob.self, BillingSweepJob.self, BillingRenewJob.self,
+  ]
+}
