@@ -224,7 +224,11 @@ let package = Package(
     .testTarget(
       name: "EnqueuerTests",
       dependencies: [
-        "JobQueue", "RedisClient", "Postgres", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store", "JobCatalog",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ],
       swiftSettings: upcoming),
     .testTarget(

@@ -30,7 +30,8 @@ public enum EnqueuerServer {
     onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
   ) -> some ApplicationProtocol {
     let router = Router(context: EnqueuerContext.self)
-    router.add(middleware: ProblemMiddleware(logger: logger))
+    let allowed = AllowedMethods()
+    router.add(middleware: ProblemMiddleware(logger: logger, allowed: allowed))
     router.add(middleware: MetricsMiddleware())
     OperationsRoutes(broker: broker, store: store, metrics: metrics).register(on: router)
     DashboardRoutes(broker: broker, store: store, authCache: limits.authCache).register(on: router)
@@ -49,6 +50,7 @@ public enum EnqueuerServer {
     GatewayWebhookRoutes(
       store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)
     ).register(on: router)
+    allowed.load(router.routes)
     return Application(
       router: router,
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),

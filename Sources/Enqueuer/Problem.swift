@@ -21,6 +21,8 @@ public struct Problem: Error, HTTPResponseError, Encodable, Sendable {
   public var retryAfter: Int?
   /// The jobs of a batch that did go in when the rest could not (`batch-incomplete`), by position.
   public var committed: [CommittedJob]?
+  /// The methods the path does take (405), sent as `Allow`.
+  public var allow: [String]?
 
   public struct CommittedJob: Encodable, Sendable, Equatable {
     public var index: Int
@@ -56,6 +58,7 @@ public struct Problem: Error, HTTPResponseError, Encodable, Sendable {
     var headers: HTTPFields = [.contentType: "application/problem+json"]
     if let retryAfter { headers[.retryAfter] = String(retryAfter) }
     if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"whago\"" }
+    if let allow { headers[.allow] = allow.joined(separator: ", ") }
     let body = (try? Problem.encoder.encode(self)) ?? Data("{}".utf8)
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
   }

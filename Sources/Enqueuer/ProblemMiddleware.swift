@@ -9,6 +9,7 @@ import RedisClient
 struct ProblemMiddleware: RouterMiddleware {
   typealias Context = EnqueuerContext
   let logger: Logger
+  let allowed: AllowedMethods
 
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -20,6 +21,15 @@ struct ProblemMiddleware: RouterMiddleware {
     } catch let error as HTTPError {
       switch error.status {
       case .notFound:
+        let methods = allowed.methods(for: request.uri.path)
+        guard methods.isEmpty else {
+          var problem = Problem(
+            .methodNotAllowed, "method-not-allowed", "Method not allowed",
+            detail:
+              "\(request.uri.path) takes \(methods.joined(separator: ", ")), not \(request.method); see /openapi.yaml")
+          problem.allow = methods
+          throw problem
+        }
         throw Problem.notFound("no route \(request.method) \(request.uri.path); see /openapi.yaml")
       case .contentTooLarge:
         throw Problem(.contentTooLarge, "body-too-large", "The body is too large", detail: "send a smaller body")

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 /// A subscription whose renewal (or next dunning attempt) is due, as the sweep finds it.
 public struct DueRenewal: Sendable, Equatable {
@@ -255,8 +256,9 @@ extension Store {
         "UPDATE invoices SET next_attempt_at = $2, updated_at = now() WHERE id = $1", [charge.invoiceID, next])
       try connection.query(
         "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-      try Self.event(
-        connection, tenantID, "billing.payment_failed", ["attempt": charge.attempt, "invoice": charge.invoiceID])
+      try Self.recordEvent(
+        connection, tenantID: tenantID, "billing.payment_failed",
+        ["attempt": JSONValue(charge.attempt), "invoice": .int(charge.invoiceID)])
       return .retryAt(next)
     case .declined(_, _, _, hard: false), .error:
       if case .error = result, charge.attempt < Dunning.attempts {
@@ -265,7 +267,8 @@ extension Store {
           "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
         try connection.query(
           "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-        try Self.event(connection, tenantID, "billing.charge_error", ["invoice": charge.invoiceID])
+        try Self.recordEvent(
+          connection, tenantID: tenantID, "billing.charge_error", ["invoice": .int(charge.invoiceID)])
         return .waitingForCustomer
       }
       try Self.suspend(
@@ -276,8 +279,9 @@ extension Store {
         "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
       try connection.query(
         "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-      try Self.event(
-        connection, tenantID, "billing.action_required", ["invoice": charge.invoiceID, "attempt": charge.attempt])
+      try Self.recordEvent(
+        connection, tenantID: tenantID, "billing.action_required",
+        ["invoice": .int(charge.invoiceID), "attempt": JSONValue(charge.attempt)])
       return .waitingForCustomer
     }
   }
@@ -320,7 +324,7 @@ extension Store {
           try connection.query(
             "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
           )[0].decode("name"))
-        try Self.event(connection, tenantID, "billing.downgraded", ["plan": "free"])
+        try Self.recordEvent(connection, tenantID: tenantID, "billing.downgraded", ["plan": "free"])
       }
       return names
     }
@@ -371,7 +375,7 @@ extension Store {
           """, [tenantID, monthly, start])
       }
     }
-    try event(connection, tenantID, "billing.paid", ["invoice": invoiceID])
+    try recordEvent(connection, tenantID: tenantID, "billing.paid", ["invoice": .int(invoiceID)])
     return .paid(periodEnd: end)
   }
 
@@ -387,16 +391,7 @@ extension Store {
       WHERE id = $1
       """, [subscriptionID, now])
     try connection.query("UPDATE tenants SET status = 'suspended' WHERE id = $1", [tenantID])
-    try event(connection, tenantID, "billing.suspended", ["invoice": invoiceID])
-  }
-
-  static func event(_ connection: PostgresConnection, _ tenantID: Int64, _ kind: String, _ payload: [String: Any])
-    throws
-  {
-    let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-    try connection.query(
-      "INSERT INTO events (tenant_id, kind, payload) VALUES ($1, $2, $3::jsonb)",
-      [tenantID, kind, String(decoding: data, as: UTF8.self)])
+    try recordEvent(connection, tenantID: tenantID, "billing.suspended", ["invoice": .int(invoiceID)])
   }
 }
 
@@ -542,7 +537,9 @@ extension Store {
       return try Self.markPaid(connection, invoiceID: invoiceID, subscriptionID: sub.id, tenantID: sub.tenantId)
     }
     try connection.query("UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [sub.id])
-    try Self.event(connection, sub.tenantId, "billing.payment_failed", ["invoice": invoiceID, "gateway": gateway])
+    try Self.recordEvent(
+      connection, tenantID: sub.tenantId, "billing.payment_failed",
+      ["invoice": .int(invoiceID), "gateway": .string(gateway)])
     return .waitingForCustomer
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 /// What an operator or the backend asks of a campaign.
 public enum CampaignCommand: String, Sendable, CaseIterable {
@@ -130,11 +131,9 @@ extension Store {
         startAt: nil)
     }
     for launch in launches {
-      try connection.query(
-        """
-        INSERT INTO events (tenant_id, kind, payload)
-        VALUES ($1, 'campaign.resumed', jsonb_build_object('campaign_id', $2::bigint, 'reason', $3::text))
-        """, [tenantID, launch.campaignID, reason])
+      try recordEvent(
+        connection, tenantID: tenantID, "campaign.resumed",
+        ["campaign_id": .int(launch.campaignID), "reason": .string(reason)])
     }
     return launches
   }

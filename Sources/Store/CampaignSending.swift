@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 /// What one step of a chip's sender for a campaign needs to know, read in one go.
 public struct SenderState: Sendable {
@@ -177,11 +178,9 @@ extension Store {
         guard try Self.reserveCredit(connection, tenantID: tenantID, messageID: id) else {
           try connection.query(
             "UPDATE campaigns SET status = 'paused', pause_reason = 'no_credits' WHERE id = $1", [campaignID])
-          try connection.query(
-            """
-            INSERT INTO events (tenant_id, kind, payload)
-            VALUES ($1, 'campaign.paused', jsonb_build_object('campaign_id', $2::bigint, 'reason', 'no_credits'))
-            """, [tenantID, campaignID])
+          try Self.recordEvent(
+            connection, tenantID: tenantID, "campaign.paused",
+            ["campaign_id": .int(campaignID), "reason": "no_credits"])
           // Not claimed after all: every chip may take it once credits are back.
           try Self.rewindCursors(connection, campaignID: campaignID, below: id)
           return .outOfCredits

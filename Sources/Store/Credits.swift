@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 /// A tenant's credits now: the plan's for this period, then the packs it bought.
 public struct CreditBalance: Codable, Sendable, Equatable {
@@ -149,12 +150,9 @@ extension Store {
     let left: Int = try row.decode("left_now")
     let base: Int = try row.decode("base")
     guard base > 0, left * 10 <= base else { return }
-    try connection.query(
-      """
-      INSERT INTO events (tenant_id, kind, payload, dedupe_key)
-      VALUES ($1, 'credits.low', jsonb_build_object('credits_left', $2::int, 'of', $3::int), $4)
-      ON CONFLICT DO NOTHING
-      """, [tenantID, left, base, row.text("period")])
+    try recordEvent(
+      connection, tenantID: tenantID, "credits.low", ["credits_left": JSONValue(left), "of": JSONValue(base)],
+      dedupeKey: row.text("period"))
     try connection.query("UPDATE credit_accounts SET low_alerted_at = now() WHERE tenant_id = $1", [tenantID])
   }
 
