@@ -111,6 +111,7 @@ let package = Package(
         .embedInCode("Migrations/0003_maturation_limits.sql"),
         .embedInCode("Migrations/0004_claim_cursor.sql"), .embedInCode("Migrations/0005_run_fences.sql"),
         .embedInCode("Migrations/0006_campaign_launches.sql"), .embedInCode("Migrations/0007_payment_keys.sql"),
+        .embedInCode("Migrations/0008_exchange_sending.sql"),
       ],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.
@@ -252,7 +253,11 @@ let package = Package(
       swiftSettings: upcoming),
     .testTarget(
       name: "WorkerTests",
-      dependencies: ["JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport"],
+      dependencies: [
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport", "Postgres",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
       swiftSettings: upcoming),
     .testTarget(
       name: "SimulatorTests",

@@ -6,8 +6,18 @@ public struct HandlerRegistry: Sendable {
   package typealias Runner = @Sendable (_ payload: String, _ context: JobContext) async throws -> Void
 
   private var runners: [String: Runner] = [:]
+  private var outage: @Sendable (any Error) -> Bool = { _ in false }
 
   public init() {}
+
+  /// Names the errors that mean a service the handlers need is out of reach (PostgreSQL down or
+  /// failing over), not that the job failed: such a run is run again after a pause without being
+  /// charged an attempt, so an outage longer than a job's retries kills no job.
+  public mutating func treatAsOutage(_ classify: @escaping @Sendable (any Error) -> Bool) {
+    outage = classify
+  }
+
+  package func isOutage(_ error: any Error) -> Bool { outage(error) }
 
   public mutating func register<H: JobHandler>(_ handler: H) {
     runners[H.Contract.type] = { payload, context in

@@ -78,9 +78,13 @@ public struct MaturationExchange: JobHandler {
     if exchange.state == "sending" {
       // Ours from here on: an earlier run that is only stalled can no longer send it.
       guard try await store.takeOverExchange(id: exchange.id, owner: owner) else { return }
-      let since = exchange.createdAt.addingTimeInterval(-60)
+      // Since it went in flight, and not a message another exchange of the pair recorded: the
+      // same phrase is sent more than once over a program.
+      let since = (exchange.sendingAt ?? exchange.createdAt).addingTimeInterval(-5)
       let earlier = try await sender.messages(session: from.session, chatId: peerChat, fromMe: true, since: since)
-      if let found = earlier.first(where: { $0.body == exchange.text }) {
+        .filter { $0.body == exchange.text }
+      let taken = try await store.exchangeMessagesRecorded(chipID: from.id, messageIDs: earlier.map(\.shortID))
+      if let found = earlier.first(where: { !taken.contains($0.shortID) }) {
         try await store.finishExchange(
           id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil, owner: owner)
         return

@@ -42,6 +42,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     }
   }
 
+  /// The server is out of reach (down, restarting, failing over, shutting connections): the
+  /// statement says nothing about the work that sent it, which a worker runs again once the
+  /// server is back instead of charging it an attempt.
+  public var isOutage: Bool {
+    switch kind {
+    case .connectFailed, .connectionLost: true
+    case .server: sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03" || sqlState?.hasPrefix("08") == true
+    case .invalidURL, .decode, .closed: false
+    }
+  }
+
   public var description: String {
     switch kind {
     case .invalidURL: "invalid PostgreSQL URL: \(message)"

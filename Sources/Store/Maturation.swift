@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 /// A warm-up program as the tick reads it: its tenant's clock and window, and where it stands.
 public struct MaturationProgram: Decodable, Sendable, Equatable {
@@ -60,6 +61,8 @@ public struct ExchangeRecord: Decodable, Sendable, Equatable {
   public var toChipId: Int64?
   public var programStatus: String
   public var createdAt: Date
+  /// When a run first put it in flight (nil: never).
+  public var sendingAt: Date?
 }
 
 public enum MaturationError: Error, CustomStringConvertible, Equatable {
@@ -249,7 +252,7 @@ extension Store {
     try await pool.query(
       """
       SELECT e.id, e.program_id, e.day, e.state, e.text, e.planned_at, e.from_chip_id, e.to_chip_id,
-        p.status AS program_status, e.created_at
+        p.status AS program_status, e.created_at, e.sending_at
       FROM maturation_exchanges e JOIN maturation_programs p ON p.id = e.program_id WHERE e.id = $1
       """, [id]
     ).decode(ExchangeRecord.self).first
@@ -260,7 +263,7 @@ extension Store {
   public func claimExchange(id: Int64, owner: String) async throws -> Bool {
     try await pool.query(
       """
-      UPDATE maturation_exchanges SET state = 'sending', attempts = attempts + 1, owner = $2
+      UPDATE maturation_exchanges SET state = 'sending', attempts = attempts + 1, owner = $2, sending_at = now()
       WHERE id = $1 AND state = 'planned'
       """, [id, owner]
     ).affected > 0
@@ -273,6 +276,19 @@ extension Store {
       "UPDATE maturation_exchanges SET attempts = attempts + 1, owner = $2 WHERE id = $1 AND state = 'sending'",
       [id, owner]
     ).affected > 0
+  }
+
+  /// Which of `messageIDs` (WAHA's short ids) other exchanges sent by `chipID` already recorded as
+  /// theirs: a message found in the chat is this exchange's only if no other one claims it.
+  public func exchangeMessagesRecorded(chipID: Int64, messageIDs: [String]) async throws -> Set<String> {
+    guard !messageIDs.isEmpty else { return [] }
+    return Set(
+      try await pool.query(
+        """
+        SELECT waha_message_id FROM maturation_exchanges
+        WHERE from_chip_id = $1 AND waha_message_id IN (SELECT jsonb_array_elements_text($2::jsonb))
+        """, [chipID, JSONValue.array(messageIDs.map { .string($0) }).text()]
+      ).rows.map { try $0.decode("waha_message_id", as: String.self) })
   }
 
   /// Whether `owner` still owns the exchange in flight: checked just before the send.

@@ -277,6 +277,13 @@ public final class Worker: Service {
         // Cancelled by shutdown after the grace period: already handed back, no attempt charged.
         return
       }
+      if registry.isOutage(error) {
+        logger(for: job).warning(
+          "a service the job needs is out of reach; it runs again without being charged an attempt",
+          metadata: ["error": "\(error)", "in": "\(configuration.outagePause)"])
+        await runAgain(job, after: configuration.outagePause, set: set)
+        return
+      }
       let permanent = error is PermanentFailure || error is PayloadError
       await record(job, failure: "\(error)", permanent: permanent, policy: policy, set: set)
     }

@@ -16,6 +16,9 @@ public struct WorkerConfiguration: Sendable {
   public var name: String
   /// How often the worker tells Redis it is alive (it drops out of listings after 3 missed beats).
   public var heartbeatInterval: Duration = .seconds(5)
+  /// How long a job whose service is out of reach (`HandlerRegistry.treatAsOutage`) waits before it
+  /// runs again, uncharged.
+  public var outagePause: Duration = .seconds(3)
 
   public init(
     queues: [(name: String, weight: Int)], concurrency: Int = 64, lease: Duration = .seconds(15),

@@ -128,6 +128,7 @@ struct Work: AsyncParsableCommand {
 
     var handlers = HandlerRegistry()
     DiagnosticJobs.register(in: &handlers)
+    handlers.treatAsOutage { ($0 as? PostgresError)?.isOutage == true }
 
     // Job types that read PostgreSQL (plans, chips) and call out over HTTP run in workers that have
     // WHAGO_DATABASE_URL; without it a worker runs the queue-only types (and the diagnostics).
