@@ -68,7 +68,12 @@ struct ChipRoutes {
         ? nil : "letters, digits, '_' and '-' only, as WAHA names sessions"
     }
     let key = text("waha_api_key", required: false, max: 500)
-    guard errors.isEmpty, let name, let url, let session else { throw Problem.invalid(errors) }
+    guard errors.isEmpty, let name, var url, let session else { throw Problem.invalid(errors) }
+    // Stored with its scheme in lower case (`HTTP://` is `http://`), as the chips table requires.
+    if var parts = URLComponents(string: url), let scheme = parts.scheme {
+      parts.scheme = scheme.lowercased()
+      url = parts.string ?? url
+    }
     let chip: Chip
     do {
       chip = try await store.createChip(

@@ -101,7 +101,14 @@ public enum JSONValue: Codable, Sendable, Equatable {
       // JSONSerialization gives booleans as NSNumber too; their type code is "c".
       switch String(cString: number.objCType) {
       case "c": self = .bool(number.boolValue)
-      case "d", "f": self = .double(number.doubleValue)
+      case "d", "f":
+        // 54.0 is an integer to JSON Schema (and so to the API's document): read it as one.
+        let value = number.doubleValue
+        if value.rounded() == value, abs(value) <= 9_007_199_254_740_992 {
+          self = .int(Int64(value))
+        } else {
+          self = .double(value)
+        }
       default: self = .int(number.int64Value)
       }
     case let array as [Any]: self = .array(array.map(JSONValue.init(serialized:)))

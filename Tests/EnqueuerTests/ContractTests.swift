@@ -4,16 +4,21 @@ import Testing
 
 extension EnqueuerSuite {
   /// The published OpenAPI document against the running server: schemathesis generates requests
-  /// from it (valid, invalid, edge cases) and checks that none gets a 5xx and that every response
-  /// matches what the document says.
+  /// from it (valid, invalid, edge cases, and sequences that follow the document's links from a
+  /// created campaign or program to its operations) and checks that none gets a 5xx, that every
+  /// response matches what the document says, that invalid input is refused and that a method
+  /// the document does not declare is 405.
   @Suite struct ContractTests {
     @Test func theServerMatchesItsOpenAPIDocument() async throws {
       guard let schemathesis = ProcessInfo.processInfo.environment["WHAGO_SCHEMATHESIS_BIN"] else {
         throw TestSetupError("WHAGO_SCHEMATHESIS_BIN is not set: run the tests with scripts/test, which installs it")
       }
-      // A plan without a request limit, so generated requests meet the routes, not the 429.
+      // A plan without a request limit, so generated requests meet the routes, not the 429, and
+      // without a minimum gap between sends, the one limit of a campaign's pace that is the plan's.
       let plan = TestDatabase.tenantName()
-      try await TestDatabase.whago(["plan", "set", plan, "--from", "enterprise", "api_requests_per_hour=unlimited"])
+      try await TestDatabase.whago([
+        "plan", "set", plan, "--from", "enterprise", "api_requests_per_hour=unlimited", "min_send_gap_ms=0",
+      ])
       let f = try await EnqueuerFixture.start(plan: plan)
       defer { Task { try? await f.server.stop() } }
 
@@ -24,9 +29,11 @@ extension EnqueuerSuite {
         executable: schemathesis,
         arguments: [
           "run", f.url("/openapi.yaml"), "--url", f.server.base, "--header", "Authorization: Bearer \(f.tenantKey)",
-          "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
-          "--max-examples", "60", "--generation-database", "none", "--no-color",
-          "--phases", "examples,coverage,fuzzing",
+          "--checks",
+          "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
+            + "unsupported_method,missing_required_header,negative_data_rejection",
+          "--max-examples", "60", "--generation-database", "none", "--no-color", "--seed", "20261204",
+          "--phases", "examples,coverage,fuzzing,stateful",
         ],
         environment: ["HYPOTHESIS_STORAGE_DIRECTORY": workDir + "/hypothesis"], label: "schemathesis",
         workingDirectory: workDir)
