@@ -282,8 +282,12 @@ let package = Package(
       ],
       swiftSettings: upcoming),
     .testTarget(
+      name: "MaturationRulesTests",
+      dependencies: ["Maturation", "TestSupport"],
+      swiftSettings: upcoming),
+    .testTarget(
       name: "CampaignTests",
-      dependencies: ["Campaigns"],
+      dependencies: ["Campaigns", "TestSupport"],
       swiftSettings: upcoming),
     .testTarget(
       name: "EndToEndTests",

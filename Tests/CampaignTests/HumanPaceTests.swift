@@ -1,4 +1,5 @@
 import Campaigns
+import TestSupport
 import Testing
 
 @Suite struct HumanPaceTests {
