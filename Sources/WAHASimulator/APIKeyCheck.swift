@@ -9,7 +9,7 @@ struct APIKeyCheck<Context: RequestContext>: RouterMiddleware {
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
     guard let given = request.headers[.init("X-Api-Key")!], constantTimeEqual(given, key) else {
-      throw WAHAError.unauthorized
+      throw SimulatedWAHAError.unauthorized
     }
     return try await next(request, context)
   }

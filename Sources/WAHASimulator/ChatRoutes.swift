@@ -48,7 +48,7 @@ struct ChatRoutes {
       default: problems.append("filter.fromMe must be true or false")
       }
     }
-    guard problems.isEmpty else { throw WAHAError.validation(problems) }
+    guard problems.isEmpty else { throw SimulatedWAHAError.validation(problems) }
     _ = try store.working(session)
     if fromMe == false { return Exchange.json(.array([])) }
 

@@ -21,7 +21,7 @@ struct ControlRoutes {
     sim.post("sessions/:session/status") { request, context in
       let name = context.parameters.get("session") ?? ""
       guard let status = try await Exchange.object(request)["status"]?.string, !status.isEmpty else {
-        throw WAHAError.validation(["status should not be empty, e.g. {\"status\":\"FAILED\"}"])
+        throw SimulatedWAHAError.validation(["status should not be empty, e.g. {\"status\":\"FAILED\"}"])
       }
       return Exchange.json(try simulator.force(name, to: SessionStatus(rawValue: status)).info)
     }
@@ -36,9 +36,9 @@ struct ControlRoutes {
     let from = body["from"]?.string ?? ""
     if !from.hasSuffix("@c.us") { problems.append("from must be a chatId like 5511999999999@c.us") }
     guard let text = body["body"]?.string else {
-      throw WAHAError.validation(problems + ["body should not be empty"])
+      throw SimulatedWAHAError.validation(problems + ["body should not be empty"])
     }
-    guard problems.isEmpty else { throw WAHAError.validation(problems) }
+    guard problems.isEmpty else { throw SimulatedWAHAError.validation(problems) }
     let id = SendingRoutes.messageID()
     let payload: JSONValue = [
       "id": JSONValue("false_\(from)_\(id)"), "timestamp": JSONValue(nowMilliseconds() / 1000), "from": JSONValue(from),

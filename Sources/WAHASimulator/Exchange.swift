@@ -14,7 +14,7 @@ enum Exchange {
     do {
       buffer = try await request.body.collect(upTo: maxBody)
     } catch is NIOTooManyBytesError {
-      throw WAHAError(
+      throw SimulatedWAHAError(
         status: .contentTooLarge, body: ["statusCode": 413, "message": "request entity too large"])
     }
     if buffer.readableBytes == 0 { return [:] }
@@ -22,9 +22,9 @@ enum Exchange {
     do {
       value = try JSONValue.parse(Data(buffer.readableBytesView))
     } catch {
-      throw WAHAError.validation(["body is not valid JSON"])
+      throw SimulatedWAHAError.validation(["body is not valid JSON"])
     }
-    guard case .object = value else { throw WAHAError.validation(["body must be a JSON object"]) }
+    guard case .object = value else { throw SimulatedWAHAError.validation(["body must be a JSON object"]) }
     return value
   }
 

@@ -21,11 +21,11 @@ struct FaultInjection<Context: RequestContext>: RouterMiddleware {
       // Held past any client's timeout; a shutdown ends the wait so Ctrl-C is not held up by it.
       let hold = settings.timeoutHold
       try? await cancelWhenGracefulShutdown { try await Task.sleep(for: hold) }
-      throw WAHAError.engineFailure(request, reason: "Timed out waiting for the engine (simulated timeout)")
+      throw SimulatedWAHAError.engineFailure(request, reason: "Timed out waiting for the engine (simulated timeout)")
     case .failure:
-      throw WAHAError.engineFailure(request, reason: "Connection Closed (simulated engine failure)")
+      throw SimulatedWAHAError.engineFailure(request, reason: "Connection Closed (simulated engine failure)")
     case .rateLimit:
-      throw WAHAError.rateLimited
+      throw SimulatedWAHAError.rateLimited
     case nil:
       return try await next(request, context)
     }

@@ -11,7 +11,7 @@ struct SendRequest: Sendable {
   var mimetype: String?
 
   /// `{session, chatId}`: sendSeen, startTyping, stopTyping.
-  static func chat(_ body: JSONValue) throws(WAHAError) -> SendRequest {
+  static func chat(_ body: JSONValue) throws(SimulatedWAHAError) -> SendRequest {
     var problems: [String] = []
     let request = SendRequest(session: session(body), chatId: chatId(body, &problems), text: "")
     guard problems.isEmpty else { throw .validation(problems) }
@@ -19,7 +19,7 @@ struct SendRequest: Sendable {
   }
 
   /// sendText `{session, chatId, text}`, or sendImage / sendFile `{session, chatId, file, caption}`.
-  static func message(_ body: JSONValue, kind: Kind) throws(WAHAError) -> SendRequest {
+  static func message(_ body: JSONValue, kind: Kind) throws(SimulatedWAHAError) -> SendRequest {
     var problems: [String] = []
     var request = SendRequest(session: session(body), chatId: chatId(body, &problems), text: "")
     switch kind {

@@ -58,12 +58,12 @@ struct SendingRoutes {
   private func checkExists(_ request: Request) throws -> Response {
     let query = request.uri.queryParameters
     guard let phone = query.get("phone"), !phone.isEmpty else {
-      throw WAHAError.validation(["phone should not be empty"])
+      throw SimulatedWAHAError.validation(["phone should not be empty"])
     }
     _ = try simulator.store.working(query.get("session") ?? "default")
     switch PhoneDirectory.lookUp(phone) {
     case .invalid:
-      throw WAHAError.validation(["phone must be a number of 8 to 15 digits, like 5511999999999"])
+      throw SimulatedWAHAError.validation(["phone must be a number of 8 to 15 digits, like 5511999999999"])
     case .notOnWhatsApp:
       return Exchange.json(["numberExists": false, "chatId": nil])
     case .exists(let chatId):

@@ -59,14 +59,14 @@ struct SessionRoutes {
     if let start = body["start"], start != .bool(true), start != .bool(false) {
       problems.append("start must be a boolean")
     }
-    guard problems.isEmpty else { throw WAHAError.validation(problems) }
+    guard problems.isEmpty else { throw SimulatedWAHAError.validation(problems) }
     var session = try store.create(name: name, config: config)
     if body["start"] != .bool(false) { session = try simulator.start(name) }
     return Exchange.json(session.info, status: .created)
   }
 
   private func name(_ context: some RequestContext) throws -> String {
-    guard let name = context.parameters.get("session") else { throw WAHAError.sessionNotFound }
+    guard let name = context.parameters.get("session") else { throw SimulatedWAHAError.sessionNotFound }
     return name
   }
 

@@ -61,7 +61,7 @@ public struct SimSettings: Sendable, Equatable {
 
   /// Applies the fields present in `patch`; the others keep their values. Every problem is reported,
   /// and nothing changes unless the whole patch is valid.
-  mutating func apply(_ patch: JSONValue) throws(WAHAError) {
+  mutating func apply(_ patch: JSONValue) throws(SimulatedWAHAError) {
     guard case .object(let fields) = patch else { throw .validation(["body must be a JSON object"]) }
     var next = self
     var problems: [String] = []

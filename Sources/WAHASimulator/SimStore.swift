@@ -28,8 +28,8 @@ final class SimStore: Sendable {
 
   var settings: SimSettings { state.withLock { $0.settings } }
 
-  func updateSettings(_ patch: JSONValue) throws(WAHAError) -> SimSettings {
-    try state.withLock { (state) throws(WAHAError) -> SimSettings in
+  func updateSettings(_ patch: JSONValue) throws(SimulatedWAHAError) -> SimSettings {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> SimSettings in
       try state.settings.apply(patch)
       return state.settings
     }
@@ -37,7 +37,7 @@ final class SimStore: Sendable {
 
   // MARK: Sessions
 
-  func session(_ name: String) throws(WAHAError) -> SimSession {
+  func session(_ name: String) throws(SimulatedWAHAError) -> SimSession {
     guard let session = state.withLock({ $0.sessions[name] }) else { throw .sessionNotFound }
     return session
   }
@@ -47,8 +47,8 @@ final class SimStore: Sendable {
     state.withLock { $0.sessions.values.filter { all || $0.status != .stopped }.sorted { $0.name < $1.name } }
   }
 
-  func create(name: String, config: JSONValue) throws(WAHAError) -> SimSession {
-    try state.withLock { (state) throws(WAHAError) -> SimSession in
+  func create(name: String, config: JSONValue) throws(SimulatedWAHAError) -> SimSession {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> SimSession in
       guard state.sessions[name] == nil else { throw .sessionExists(name) }
       let session = SimSession(name: name, config: config, status: .stopped, at: nowMilliseconds())
       state.sessions[name] = session
@@ -56,8 +56,8 @@ final class SimStore: Sendable {
     }
   }
 
-  func update(_ name: String, config: JSONValue) throws(WAHAError) -> SimSession {
-    try state.withLock { (state) throws(WAHAError) -> SimSession in
+  func update(_ name: String, config: JSONValue) throws(SimulatedWAHAError) -> SimSession {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> SimSession in
       guard var session = state.sessions[name] else { throw .sessionNotFound }
       session.config = config
       state.sessions[name] = session
@@ -67,10 +67,10 @@ final class SimStore: Sendable {
 
   /// Moves a session to `status` and returns it with its `session.status` event. With `ifEpoch`,
   /// only if nothing changed the session since (a delayed transition that was overtaken is dropped).
-  func setStatus(_ name: String, _ status: SessionStatus, ifEpoch epoch: Int? = nil) throws(WAHAError) -> (
+  func setStatus(_ name: String, _ status: SessionStatus, ifEpoch epoch: Int? = nil) throws(SimulatedWAHAError) -> (
     SimSession, WebhookEvent?
   ) {
-    try state.withLock { (state) throws(WAHAError) -> (SimSession, WebhookEvent?) in
+    try state.withLock { (state) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) in
       guard var session = state.sessions[name] else { throw .sessionNotFound }
       if let epoch, session.epoch != epoch { return (session, nil) }
       session.change(to: status, at: nowMilliseconds())
@@ -79,8 +79,8 @@ final class SimStore: Sendable {
     }
   }
 
-  func delete(_ name: String) throws(WAHAError) -> WebhookEvent? {
-    try state.withLock { (state) throws(WAHAError) -> WebhookEvent? in
+  func delete(_ name: String) throws(SimulatedWAHAError) -> WebhookEvent? {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> WebhookEvent? in
       guard var session = state.sessions.removeValue(forKey: name) else { throw .sessionNotFound }
       guard session.status != .stopped else { return nil }
       session.change(to: .stopped, at: nowMilliseconds())
@@ -89,7 +89,7 @@ final class SimStore: Sendable {
   }
 
   /// The session, if it can send now; else WAHA's 404 or 422.
-  func working(_ name: String) throws(WAHAError) -> SimSession {
+  func working(_ name: String) throws(SimulatedWAHAError) -> SimSession {
     let session = try session(name)
     guard session.status == .working else { throw .notWorking(name, session.status) }
     return session
@@ -107,8 +107,8 @@ final class SimStore: Sendable {
 
   /// Logs an accepted send, unless the session stopped working meanwhile (then WAHA's 422); with
   /// `drop`, the session then falls to FAILED and the returned event tells the world.
-  func accept(_ message: LoggedMessage, drop: Bool) throws(WAHAError) -> (SimSession, WebhookEvent?) {
-    try state.withLock { (state) throws(WAHAError) -> (SimSession, WebhookEvent?) in
+  func accept(_ message: LoggedMessage, drop: Bool) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) in
       guard var session = state.sessions[message.session] else { throw .sessionNotFound }
       guard session.status == .working else { throw .notWorking(session.name, session.status) }
       state.messages.append(message)

@@ -7,7 +7,7 @@ struct Simulator: Sendable {
   let webhooks: WebhookSender
 
   /// STARTING now, WORKING after the start delay, without a QR scan; each change sends `session.status`.
-  func start(_ name: String) throws(WAHAError) -> SimSession {
+  func start(_ name: String) throws(SimulatedWAHAError) -> SimSession {
     let (session, event) = try store.setStatus(name, .starting)
     event.map { webhooks.send($0) }
     let epoch = session.epoch
@@ -17,14 +17,14 @@ struct Simulator: Sendable {
     return session
   }
 
-  func force(_ name: String, to status: SessionStatus) throws(WAHAError) -> SimSession {
+  func force(_ name: String, to status: SessionStatus) throws(SimulatedWAHAError) -> SimSession {
     let (session, event) = try store.setStatus(name, status)
     event.map { webhooks.send($0) }
     return session
   }
 
   /// Logs the message and schedules its acks (1 SERVER, 2 DEVICE, 3 READ); may then drop the session.
-  func accept(_ message: LoggedMessage) throws(WAHAError) {
+  func accept(_ message: LoggedMessage) throws(SimulatedWAHAError) {
     let settings = store.settings
     let (session, dropped) = try store.accept(message, drop: settings.rollDrop())
     let targets = store.targets(session)

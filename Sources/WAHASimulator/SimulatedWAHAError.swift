@@ -5,7 +5,7 @@ import Wire
 
 /// The errors WAHA answers, each with the body WAHA sends, so a client's error handling is tested
 /// against the real shapes rather than ours.
-public struct WAHAError: Error, HTTPResponseError, Sendable {
+public struct SimulatedWAHAError: Error, HTTPResponseError, Sendable {
   public let status: HTTPResponse.Status
   let body: JSONValue
   var headers: HTTPFields = [:]
@@ -16,14 +16,15 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.encoded())))
   }
 
-  static let unauthorized = WAHAError(status: .unauthorized, body: ["message": "Unauthorized", "statusCode": 401])
+  static let unauthorized = SimulatedWAHAError(
+    status: .unauthorized, body: ["message": "Unauthorized", "statusCode": 401])
 
-  static let sessionNotFound = WAHAError(
+  static let sessionNotFound = SimulatedWAHAError(
     status: .notFound, body: ["statusCode": 404, "message": "Session not found"])
 
   /// WAHA's answer to a send on a session that is not WORKING (it waits up to 5 s first; we do not).
-  static func notWorking(_ session: String, _ status: SessionStatus) -> WAHAError {
-    WAHAError(
+  static func notWorking(_ session: String, _ status: SessionStatus) -> SimulatedWAHAError {
+    SimulatedWAHAError(
       status: .unprocessableContent,
       body: [
         "error": "Session status is not as expected. Try again later or restart the session",
@@ -31,8 +32,8 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
       ])
   }
 
-  static func sessionExists(_ name: String) -> WAHAError {
-    WAHAError(
+  static func sessionExists(_ name: String) -> SimulatedWAHAError {
+    SimulatedWAHAError(
       status: .unprocessableContent,
       body: [
         "statusCode": 422, "error": "Unprocessable Entity",
@@ -41,14 +42,14 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
   }
 
   /// NestJS's class-validator shape, which WAHA answers for a body that does not validate.
-  static func validation(_ messages: [String]) -> WAHAError {
-    WAHAError(
+  static func validation(_ messages: [String]) -> SimulatedWAHAError {
+    SimulatedWAHAError(
       status: .badRequest,
       body: ["statusCode": 400, "error": "Bad Request", "message": .array(messages.map { JSONValue($0) })])
   }
 
-  static func engineFailure(_ request: Request, reason: String) -> WAHAError {
-    WAHAError(
+  static func engineFailure(_ request: Request, reason: String) -> SimulatedWAHAError {
+    SimulatedWAHAError(
       status: .internalServerError,
       body: [
         "statusCode": 500,
@@ -58,7 +59,7 @@ public struct WAHAError: Error, HTTPResponseError, Sendable {
       ])
   }
 
-  static let rateLimited = WAHAError(
+  static let rateLimited = SimulatedWAHAError(
     status: .tooManyRequests, body: ["statusCode": 429, "message": "ThrottlerException: Too Many Requests"],
     headers: [.retryAfter: "1"])
 }
