@@ -29,30 +29,36 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_redis DIR: starts redis-server on a free port with its files in DIR; sets REDIS_PORT and REDIS_PID.
+# start_redis DIR [FSYNC [PORT]]: starts redis-server with its files in DIR and the append-only file
+# on; sets REDIS_PORT and REDIS_PID (also written to DIR/redis.pid). FSYNC is the AOF's fsync policy:
+# everysec (the default: a crash may lose the last second of writes) or always (every write is on
+# disk before Redis answers it, so even a SIGKILL loses nothing acknowledged). PORT, when given,
+# is used as it is (a restart on the port the clients know); else a free port is picked.
 # Another process may take the free port before Redis binds it: then Redis exits, and another port is
 # tried. The server that answers must be ours (still running), not whoever took the port.
 start_redis() {
-  local dir=$1 attempt
+  local dir=$1 fsync=${2:-everysec} port=${3:-} attempt
+  case "$fsync" in everysec | always) ;; *) echo "start_redis: FSYNC must be everysec or always, not '$fsync'" >&2; exit 1 ;; esac
   mkdir -p "$dir"
   # In its own session (as pg_ctl puts PostgreSQL): a Ctrl-C meant for the script reaches the whole
   # terminal process group, and Redis must outlive the workers that are still handing jobs back.
   local session=()
   if command -v setsid >/dev/null; then session=(setsid); fi
   for attempt in 1 2 3 4 5; do
-    REDIS_PORT=$(free_port)
-    : >"$dir/redis.log"
+    REDIS_PORT=${port:-$(free_port)}
+    # A restart on a given port keeps the log of the runs before it.
+    [ -n "$port" ] || : >"$dir/redis.log"
     # Never under libfaketime (LD_PRELOAD), which redis-server does not survive: tests that move
     # the clock move PostgreSQL's and whago's, and Redis time is only ever read as a relative clock.
     "${session[@]}" env -u LD_PRELOAD redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
-      --appendfsync everysec --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" &
+      --appendfsync "$fsync" --save "" --hz 100 --daemonize no --logfile "$dir/redis.log" --pidfile "$dir/redis.pid" &
     REDIS_PID=$!
     for _ in $(seq 1 100); do
       kill -0 "$REDIS_PID" 2>/dev/null || break
       env -u LD_PRELOAD redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && kill -0 "$REDIS_PID" 2>/dev/null && return 0
       sleep 0.1
     done
-    if ! kill -0 "$REDIS_PID" 2>/dev/null && grep -q "Address already in use" "$dir/redis.log"; then
+    if [ -z "$port" ] && ! kill -0 "$REDIS_PID" 2>/dev/null && grep -q "Address already in use" "$dir/redis.log"; then
       log "port $REDIS_PORT was taken before Redis bound it; trying another (attempt $attempt)"
       continue
     fi
@@ -68,13 +74,14 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# start_postgres DIR [FSYNC]: starts a private PostgreSQL on a free loopback port, its cluster in
+# start_postgres DIR [FSYNC [PORT]]: starts a private PostgreSQL on a free loopback port (or on PORT,
+# for a restart on the port the clients know), its cluster in
 # DIR/data (created on first use, reused after), its log in DIR/postgres.log. FSYNC is off (the
 # default: tests) or on (data that should survive a crash). Sets PG_PORT, PG_URL (user whago,
 # password whago, owner of database whago, scram-sha-256 over TCP), PG_BIN and PG_DATA;
 # stop_services stops it.
 start_postgres() {
-  local dir=$1 fsync=${2:-off}
+  local dir=$1 fsync=${2:-off} port=${3:-}
   case "$fsync" in on | off) ;; *) echo "start_postgres: FSYNC must be on or off, not '$fsync'" >&2; exit 1 ;; esac
   PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   if [ ! -x "$PG_BIN/postgres" ]; then
@@ -125,14 +132,14 @@ start_postgres() {
   # Another process may take the free port before the server binds it: then try another one.
   local attempt
   for attempt in 1 2 3; do
-    PG_PORT=$(free_port)
+    PG_PORT=${port:-$(free_port)}
     if (cd "$dir" && as_postgres "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$log" -w -t 30 \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$sockets' -c fsync=$fsync -c max_connections=300") >/dev/null 2>&1; then
       break
     fi
     local last
     last=$(tail -n 20 "$log" 2>/dev/null || true)
-    if [ "$attempt" -lt 3 ] && [[ $last == *"could not bind"* || $last == *"could not create any TCP/IP sockets"* ]]; then
+    if [ -z "$port" ] && [ "$attempt" -lt 3 ] && [[ $last == *"could not bind"* || $last == *"could not create any TCP/IP sockets"* ]]; then
       continue
     fi
     as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate >/dev/null 2>&1 || true
@@ -157,9 +164,11 @@ start_postgres() {
   PG_URL="postgres://whago:whago@127.0.0.1:$PG_PORT/whago"
 }
 
-# Stops what start_* started; safe to call twice.
-stop_services() {
+# stop_postgres: stops the PostgreSQL of PG_DATA (fast shutdown: sessions are ended, the data is
+# checkpointed) and waits until its postmaster is gone; safe when none runs.
+stop_postgres() {
   if [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
+    [ -n "${PG_BIN:-}" ] || PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     local pid
     pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
     (cd / && as_postgres "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 30) >/dev/null 2>&1 || true
@@ -172,6 +181,11 @@ stop_services() {
       sleep 0.05
     done
   fi
+}
+
+# Stops what start_* started; safe to call twice.
+stop_services() {
+  stop_postgres
   PG_DATA=""
   if [ -n "${PG_SOCKET_TMP:-}" ]; then rm -rf "$PG_SOCKET_TMP"; fi
   PG_SOCKET_TMP=""
