@@ -24,17 +24,54 @@ public struct MaturationExchange: JobHandler {
     guard let exchange = try await store.exchange(id: parameters.exchangeId),
       exchange.state == "planned" || exchange.state == "sending"
     else { return }
-    guard exchange.programStatus == "active" else {
-      try await store.finishExchange(
-        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "program \(exchange.programStatus)")
-      return
-    }
     let chips = try await store.maturationChips(programID: exchange.programId)
     guard let from = chips.first(where: { $0.id == exchange.fromChipId }),
       let to = chips.first(where: { $0.id == exchange.toChipId })
     else {
       try await store.finishExchange(
         id: exchange.id, state: "skipped", wahaMessageID: nil, error: "chip left the program")
+      return
+    }
+    let sender = WAHAClient(baseURL: from.wahaUrl, apiKey: from.wahaApiKey, http: http, timeout: wahaTimeout)
+    let peerChat: String
+    if let known = to.chatId {
+      peerChat = known
+    } else {
+      let peer = WAHAClient(baseURL: to.wahaUrl, apiKey: to.wahaApiKey, http: http, timeout: wahaTimeout)
+      guard let me = try await peer.session(to.session).me?.id else {
+        throw WAHAError.transient("chip \(to.id)'s session has no number yet")
+      }
+      peerChat = me
+      try await store.recordChipChatID(id: to.id, chatID: me)
+    }
+    let owner = context.fence
+    if exchange.state == "sending" {
+      // Ours from here on: an earlier run that is only stalled can no longer send it. Looked for
+      // before any reason to skip it: a send whose answer was lost went out, whatever the window
+      // or the program says now.
+      guard try await store.takeOverExchange(id: exchange.id, owner: owner) else { return }
+      // Since it went in flight, and not a message another exchange of the pair recorded: the
+      // same phrase is sent more than once over a program.
+      let since = (exchange.sendingAt ?? exchange.createdAt).addingTimeInterval(-5)
+      do {
+        let earlier = try await sender.messages(session: from.session, chatId: peerChat, fromMe: true, since: since)
+          .filter { $0.body == exchange.text }
+        let taken = try await store.exchangeMessagesRecorded(chipID: from.id, messageIDs: earlier.map(\.shortID))
+        if let found = earlier.first(where: { !taken.contains($0.shortID) }) {
+          try await store.finishExchange(
+            id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil, owner: owner)
+          return
+        }
+      } catch let error as WAHAError where !error.isTransient {
+        // The chat cannot be read (the session stopped working): the checks below decide, so a
+        // chip that is not WORKING skips it (a message it sent just before stopping then counts
+        // as skipped, not sent: never sent twice).
+        context.logger.info("in-flight warm-up message not looked up", metadata: ["error": "\(error)"])
+      }
+    }
+    guard exchange.programStatus == "active" else {
+      try await store.finishExchange(
+        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "program \(exchange.programStatus)")
       return
     }
     let now = Date(
@@ -62,34 +99,7 @@ public struct MaturationExchange: JobHandler {
         programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: from.id, detail: from.status)
       return
     }
-    let sender = WAHAClient(baseURL: from.wahaUrl, apiKey: from.wahaApiKey, http: http, timeout: wahaTimeout)
-    let peerChat: String
-    if let known = to.chatId {
-      peerChat = known
-    } else {
-      let peer = WAHAClient(baseURL: to.wahaUrl, apiKey: to.wahaApiKey, http: http, timeout: wahaTimeout)
-      guard let me = try await peer.session(to.session).me?.id else {
-        throw WAHAError.transient("chip \(to.id)'s session has no number yet")
-      }
-      peerChat = me
-      try await store.recordChipChatID(id: to.id, chatID: me)
-    }
-    let owner = context.fence
-    if exchange.state == "sending" {
-      // Ours from here on: an earlier run that is only stalled can no longer send it.
-      guard try await store.takeOverExchange(id: exchange.id, owner: owner) else { return }
-      // Since it went in flight, and not a message another exchange of the pair recorded: the
-      // same phrase is sent more than once over a program.
-      let since = (exchange.sendingAt ?? exchange.createdAt).addingTimeInterval(-5)
-      let earlier = try await sender.messages(session: from.session, chatId: peerChat, fromMe: true, since: since)
-        .filter { $0.body == exchange.text }
-      let taken = try await store.exchangeMessagesRecorded(chipID: from.id, messageIDs: earlier.map(\.shortID))
-      if let found = earlier.first(where: { !taken.contains($0.shortID) }) {
-        try await store.finishExchange(
-          id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil, owner: owner)
-        return
-      }
-    } else {
+    if exchange.state != "sending" {
       guard try await store.claimExchange(id: exchange.id, owner: owner) else { return }
     }
     do {
