@@ -23,9 +23,7 @@ final class AllowedMethods: Sendable {
     let matching = routes.withLock { routes in routes.filter { Self.matches($0.path, parts) } }
     // As the router resolves: a literal segment wins over a parameter (`/v1/jobs/batch` is not a job id).
     let best = matching.map { Self.literals($0.path) }.max()
-    var methods = Set(matching.filter { Self.literals($0.path) == best }.flatMap(\.methods))
-    if methods.contains("GET") { methods.insert("HEAD") }
-    return methods.sorted()
+    return Set(matching.filter { Self.literals($0.path) == best }.flatMap(\.methods)).sorted()
   }
 
   private static func literals(_ route: RouterPath) -> Int {

@@ -16,6 +16,7 @@ extension EnqueuerSuite {
       // A plan without a request limit, so generated requests meet the routes, not the 429, and
       // without a minimum gap between sends, the one limit of a campaign's pace that is the plan's.
       let plan = TestDatabase.tenantName()
+      try await TestDatabase.migrate()
       try await TestDatabase.whago([
         "plan", "set", plan, "--from", "enterprise", "api_requests_per_hour=unlimited", "min_send_gap_ms=0",
       ])
