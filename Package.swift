@@ -225,7 +225,7 @@ let package = Package(
     .testTarget(
       name: "EnqueuerTests",
       dependencies: [
-        "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store", "JobCatalog",
+        "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store", "JobCatalog", "Wire", "Campaigns",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

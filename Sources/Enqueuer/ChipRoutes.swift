@@ -20,55 +20,21 @@ struct ChipRoutes {
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.body(try await JobRoutes.body(request, limit: limits.maxBody).readableBytesView)
-    guard case .object(let body) = value else {
-      throw Problem.invalid([.init(pointer: "", detail: "the body is a JSON object, got \(value.kind)")])
-    }
-    var errors: [Problem.FieldError] = []
-    for name in body.keys.sorted() where !Self.fields.contains(name) {
-      errors.append(
-        .init(
-          pointer: "/\(JSONPointer.escape(name))",
-          detail: "unknown field; a chip has \(Self.fields.sorted().joined(separator: ", "))"))
-    }
-    func text(_ field: String, required: Bool, max: Int, check: (String) -> String? = { _ in nil }) -> String? {
-      switch body[field] {
-      case nil:
-        if required { errors.append(.init(pointer: "/\(field)", detail: "missing")) }
-        return nil
-      case .string(let s)?:
-        // Counted as PostgreSQL counts (code points); control characters (NUL among them) refused.
-        if s.isEmpty || s.unicodeScalars.count > max {
-          errors.append(.init(pointer: "/\(field)", detail: "must have 1 to \(max) characters"))
-          return nil
-        }
-        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-          errors.append(.init(pointer: "/\(field)", detail: "must not contain control characters"))
-          return nil
-        }
-        if let problem = check(s) {
-          errors.append(.init(pointer: "/\(field)", detail: problem))
-          return nil
-        }
-        return s
-      case let other?:
-        errors.append(.init(pointer: "/\(field)", detail: "must be a string, got \(other.kind)"))
-        return nil
-      }
-    }
-    let name = text("name", required: true, max: 100)
-    let url = text("waha_url", required: true, max: 500) { url in
+    let body = try await RequestReader.body(request, limit: limits.maxBody, fields: Self.fields, noun: "a chip")
+    let name = body.string("name", max: 100)
+    let url = body.string("waha_url", max: 500) { url in
       guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
         scheme == "http" || scheme == "https", parts.host?.isEmpty == false, parts.user == nil, parts.query == nil
       else { return "must be the WAHA base address, http(s)://host:port, without credentials or query" }
       return nil
     }
-    let session = text("session", required: true, max: 100) { session in
+    let session = body.string("session", max: 100) { session in
       session.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
         ? nil : "letters, digits, '_' and '-' only, as WAHA names sessions"
     }
-    let key = text("waha_api_key", required: false, max: 500)
-    guard errors.isEmpty, let name, var url, let session else { throw Problem.invalid(errors) }
+    let key = body.string("waha_api_key", required: false, max: 500)
+    try body.finish()
+    guard let name, var url, let session else { throw Problem.invalid(body.problems) }
     // Stored with its scheme in lower case (`HTTP://` is `http://`), as the chips table requires.
     if var parts = URLComponents(string: url), let scheme = parts.scheme {
       parts.scheme = scheme.lowercased()
@@ -85,7 +51,7 @@ struct ChipRoutes {
       case .nameTaken, .sessionTaken: throw Problem(.conflict, "chip-exists", "The chip exists", detail: "\(error)")
       }
     }
-    var response = try JobRoutes.json(.created, ChipView(chip))
+    var response = try JSONResponse.make(.created, ChipView(chip))
     response.headers[.location] = "/v1/chips/\(chip.id)"
     return response
   }
@@ -93,7 +59,7 @@ struct ChipRoutes {
   func list(context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
     let chips = try await store.chips(tenantID: access.tenant.id)
-    return try JobRoutes.json(.ok, ChipList(chips: chips.map(ChipView.init)))
+    return try JSONResponse.make(.ok, ChipList(chips: chips.map(ChipView.init)))
   }
 }
 
@@ -116,9 +82,9 @@ struct ChipView: Encodable {
     session = chip.session
     has_waha_api_key = chip.hasWahaApiKey
     status = chip.status
-    status_changed_at = JobView.time(Int64(chip.statusChangedAt.timeIntervalSince1970 * 1000))
-    stopped_working_at = chip.stoppedWorkingAt.map { JobView.time(Int64($0.timeIntervalSince1970 * 1000)) }
-    created_at = JobView.time(Int64(chip.createdAt.timeIntervalSince1970 * 1000))
+    status_changed_at = JSONResponse.time(chip.statusChangedAt)
+    stopped_working_at = chip.stoppedWorkingAt.map { JSONResponse.time($0) }
+    created_at = JSONResponse.time(chip.createdAt)
   }
 
   func encode(to encoder: any Encoder) throws {

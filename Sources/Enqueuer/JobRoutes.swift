@@ -24,7 +24,7 @@ struct JobRoutes {
 
   func submit(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.body(try await Self.body(request, limit: limits.maxBody).readableBytesView)
+    let value = try JSONValue.body(try await RequestReader.bytes(request, limit: limits.maxBody).readableBytesView)
     let spec: JobSpec
     switch submission.parse(
       value, at: "", tenant: access.tenant.lane, headerKey: request.headers[.idempotencyKey], allowKeyField: false)
@@ -33,14 +33,14 @@ struct JobRoutes {
     case .valid(let parsed): spec = parsed
     }
     let result = try await broker.enqueue(spec)
-    var response = try Self.json(.accepted, Accepted(result, spec))
+    var response = try JSONResponse.make(.accepted, Accepted(result, spec))
     response.headers[.location] = "/v1/jobs/\(result.id)"
     return response
   }
 
   func submitBatch(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.body(try await Self.body(request, limit: limits.maxBatchBody).readableBytesView)
+    let value = try JSONValue.body(try await RequestReader.bytes(request, limit: limits.maxBatchBody).readableBytesView)
     guard case .object(let fields) = value else {
       throw Problem.invalid([.init(pointer: "", detail: "the body is an object: {\"jobs\": [ … ]}, got \(value.kind)")])
     }
@@ -88,12 +88,12 @@ struct JobRoutes {
       }
       throw problem
     }
-    return try Self.json(.accepted, BatchAccepted(jobs: zip(results, specs).map { Accepted($0, $1) }))
+    return try JSONResponse.make(.accepted, BatchAccepted(jobs: zip(results, specs).map { Accepted($0, $1) }))
   }
 
   func show(context: EnqueuerContext) async throws -> Response {
     let info = try await ownJob(context: context)
-    return try Self.json(.ok, JobView(info))
+    return try JSONResponse.make(.ok, JobView(info))
   }
 
   func cancel(context: EnqueuerContext) async throws -> Response {
@@ -107,7 +107,7 @@ struct JobRoutes {
     } catch QueueError.jobNotFound {
       throw Problem.notFound("no job \(info.id)")
     }
-    return try Self.json(.ok, Cancelled(id: info.id, state: JobState.cancelled.rawValue))
+    return try JSONResponse.make(.ok, Cancelled(id: info.id, state: JobState.cancelled.rawValue))
   }
 
   /// The job, if it exists and is this tenant's; another tenant's job is "not found", so ids do not leak.
@@ -127,30 +127,6 @@ struct JobRoutes {
       throw Problem.notFound("no job \(id) (it may be past its retention)")
     }
     return info
-  }
-
-  static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
-    // The body is read as JSON whatever its Content-Type says: `curl -d` sends form-encoded, and a
-    // 415 for that would only slow people down.
-    do {
-      return try await request.body.collect(upTo: limit)
-    } catch is NIOTooManyBytesError {
-      throw Problem(
-        .contentTooLarge, "body-too-large", "The body is too large",
-        detail: "bodies are limited to \(limit) bytes here; split the work into smaller requests")
-    }
-  }
-
-  static let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }()
-
-  static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-    Response(
-      status: status, headers: [.contentType: "application/json"],
-      body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
   }
 }
 
@@ -210,11 +186,13 @@ struct JobView: Encodable {
     payload = (try? JSONValue.body(Array(info.payload.utf8))) ?? .object([:])
     attempts = info.attempts
     max_attempts = info.maxAttempts
-    errors = info.history.map { .init(attempt: $0.attempt, error: $0.error, kind: $0.kind, at: Self.time($0.at)) }
-    enqueued_at = info.enqueuedAt.map(Self.time)
-    run_at = info.dueAt.map(Self.time)
-    started_at = info.startedAt.map(Self.time)
-    finished_at = info.finishedAt.map(Self.time)
+    errors = info.history.map {
+      .init(attempt: $0.attempt, error: $0.error, kind: $0.kind, at: JSONResponse.time($0.at))
+    }
+    enqueued_at = info.enqueuedAt.map { JSONResponse.time($0) }
+    run_at = info.dueAt.map { JSONResponse.time($0) }
+    started_at = info.startedAt.map { JSONResponse.time($0) }
+    finished_at = info.finishedAt.map { JSONResponse.time($0) }
   }
 
   func encode(to encoder: any Encoder) throws {
@@ -236,11 +214,5 @@ struct JobView: Encodable {
     try c.encode(run_at, forKey: .run_at)
     try c.encode(started_at, forKey: .started_at)
     try c.encode(finished_at, forKey: .finished_at)
-  }
-
-  static func time(_ ms: Int64) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
   }
 }

@@ -42,118 +42,76 @@ struct JobSubmission {
   func parse(
     _ value: JSONValue, at base: String, tenant: String, headerKey: String?, allowKeyField: Bool
   ) -> Parsed {
-    var errors: [Problem.FieldError] = []
-    func fail(_ field: String, _ detail: String) {
-      errors.append(.init(pointer: field.isEmpty ? base : "\(base)/\(field)", detail: detail))
-    }
-    guard case .object(let fields) = value else {
-      fail("", "each job is a JSON object with at least \"type\", got \(value.kind)")
-      return .invalid(errors)
-    }
-    let allowed = allowKeyField ? Self.batchFields : Self.singleFields
-    for name in fields.keys.sorted() where !allowed.contains(name) {
-      fail(JSONPointer.escape(name), "unknown field; a job has \(allowed.sorted().joined(separator: ", "))")
-    }
+    let job = RequestReader(
+      value, at: base, fields: allowKeyField ? Self.batchFields : Self.singleFields, noun: "a job")
+    guard job.isObject else { return .invalid(job.problems) }
 
     var policy: JobCatalog.JobPolicy?
-    switch fields["type"] {
-    case .string(let type):
-      if let found = try? catalog.policy(for: type), found.submittable {
-        policy = found
-      } else if (try? catalog.policy(for: type)) != nil {
-        fail("type", "job type '\(type)' is internal and cannot be submitted over HTTP")
-      } else {
-        fail("type", "unknown job type '\(type.prefix(80))'; submittable types: \(submittableTypes)")
+    _ = job.string("type", max: 200, expected: "a job type, e.g. \"diag.noop\"") { type in
+      guard let found = try? catalog.policy(for: type) else {
+        return "unknown job type '\(type.prefix(80))'; submittable types: \(submittableTypes)"
       }
-    case nil: fail("type", "missing: name the job type, e.g. \"diag.noop\"")
-    case let other?: fail("type", "must be a string, got \(other.kind)")
+      guard found.submittable else { return "job type '\(type)' is internal and cannot be submitted over HTTP" }
+      policy = found
+      return nil
     }
 
     var payload = "{}"
     var payloadIsObject = true
-    switch fields["payload"] {
+    switch job["payload"] {
     case nil: break
-    case .object(let object)?: if !object.isEmpty { payload = fields["payload"]!.text() }
+    case .object(let object)?: if !object.isEmpty { payload = job["payload"]!.text() }
     case let other?:
       payloadIsObject = false
-      fail("payload", "must be a JSON object, got \(other.kind)")
+      job.fail("payload", "must be a JSON object, got \(other.kind)")
     }
     // An absent payload is `{}` and must fit the type too: a missing field is refused here, not in a worker.
     if let policy, payloadIsObject {
       // Whether `{}` fits a type never changes: answered once per type at startup, not per job.
       if payload == "{}", let verdict = emptyPayloadErrors[policy.type] {
-        if let verdict { fail("payload" + verdict.pointer, verdict.reason) }
+        if let verdict { job.fail("payload" + verdict.pointer, verdict.reason) }
       } else {
         do {
           try contracts.validate(type: policy.type, payload: payload)
         } catch {
-          fail("payload" + error.pointer, error.reason)
+          job.fail("payload" + error.pointer, error.reason)
         }
       }
     }
 
-    var queue = policy?.queue ?? ""
-    switch fields["queue"] {
-    case nil: break
-    case .string(let name):
-      if catalog.queues[name] != nil {
-        queue = name
-      } else {
-        fail(
-          "queue", "unknown queue '\(name.prefix(64))'; queues: \(catalog.queueNames.sorted().joined(separator: ", "))")
-      }
-    case let other?: fail("queue", "must be a string, got \(other.kind)")
-    }
+    let queue =
+      job.string("queue", required: false, max: 200) { name in
+        catalog.queues[name] != nil
+          ? nil : "unknown queue '\(name.prefix(64))'; queues: \(catalog.queueNames.sorted().joined(separator: ", "))"
+      } ?? policy?.queue ?? ""
 
     var when = JobSpec.When.now
-    switch (fields["delay_ms"], fields["run_at"]) {
-    case (nil, nil): break
-    case (.some, .some): fail("run_at", "give delay_ms or run_at, not both")
-    case (.int(let ms)?, nil):
-      if ms < 0 || ms > Self.maxDelayMs {
-        fail("delay_ms", "must be between 0 and \(Self.maxDelayMs) (366 days)")
-      } else if ms > 0 {
-        when = .after(.milliseconds(ms))
-      }
-    case (let other?, nil): fail("delay_ms", "must be a whole number of milliseconds, got \(other.kind)")
-    case (nil, .string(let text)?):
-      if let date = Self.parseDate(text) {
-        if date.timeIntervalSinceNow > Double(Self.maxDelayMs) / 1000 {
-          fail("run_at", "must be within 366 days from now")
-        } else {
-          when = .at(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
-        }
+    if job.has("delay_ms") && job.has("run_at") {
+      job.fail("run_at", "give delay_ms or run_at, not both")
+    } else if let ms = job.int(
+      "delay_ms", in: 0...Self.maxDelayMs,
+      expected: "whole milliseconds between 0 and \(Self.maxDelayMs) (366 days)")
+    {
+      if ms > 0 { when = .after(.milliseconds(ms)) }
+    } else if let date = job.date("run_at") {
+      if date.timeIntervalSinceNow > Double(Self.maxDelayMs) / 1000 {
+        job.fail("run_at", "must be within 366 days from now")
       } else {
-        fail("run_at", "must be an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00-03:00")
+        when = .at(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
       }
-    case (nil, let other?): fail("run_at", "must be an RFC 3339 time string, got \(other.kind)")
     }
 
-    var maxAttempts = policy?.maxAttempts ?? 1
-    switch fields["max_attempts"] {
-    case nil: break
-    case .int(let n)?:
-      if n < 1 || n > Int64(Self.maxAttempts) {
-        fail("max_attempts", "must be between 1 and \(Self.maxAttempts)")
-      } else {
-        maxAttempts = Int(n)
-      }
-    case let other?: fail("max_attempts", "must be a whole number, got \(other.kind)")
-    }
+    let maxAttempts =
+      job.int("max_attempts", in: 1...Int64(Self.maxAttempts)).map { Int($0) } ?? policy?.maxAttempts ?? 1
 
     var key = headerKey
-    switch fields["idempotency_key"] {
-    case nil: break
-    case .string(let text)?: key = text
-    case let other?: fail("idempotency_key", "must be a string, got \(other.kind)")
-    }
-    if let k = key, k.isEmpty || k.count > Self.maxKeyLength {
-      fail(
-        headerKey != nil && fields["idempotency_key"] == nil ? "" : "idempotency_key",
-        "an idempotency key has 1 to \(Self.maxKeyLength) characters")
+    if let text = job.string("idempotency_key", required: false, max: Self.maxKeyLength) {
+      key = text
+    } else if let header = headerKey, header.isEmpty || header.unicodeScalars.count > Self.maxKeyLength {
+      job.fail("", "an idempotency key has 1 to \(Self.maxKeyLength) characters")
     }
 
-    guard errors.isEmpty, let policy else { return .invalid(errors) }
+    guard !job.hasErrors, let policy else { return .invalid(job.problems) }
     return .valid(
       JobSpec(
         type: policy.type, payload: payload, queue: queue, when: when, maxAttempts: maxAttempts,
@@ -171,13 +129,5 @@ struct JobSubmission {
 
   var submittableTypes: String {
     catalog.jobs.values.filter(\.submittable).map(\.type).sorted().joined(separator: ", ")
-  }
-
-  static func parseDate(_ text: String) -> Date? {
-    let plain = ISO8601DateFormatter()
-    if let date = plain.date(from: text) { return date }
-    let fractional = ISO8601DateFormatter()
-    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return fractional.date(from: text)
   }
 }

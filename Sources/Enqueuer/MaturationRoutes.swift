@@ -23,59 +23,24 @@ struct MaturationRoutes {
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let value = try JSONValue.body(try await JobRoutes.body(request, limit: limits.maxBody).readableBytesView)
-    guard case .object(let body) = value else {
-      throw Problem.invalid([.init(pointer: "", detail: "the body is a JSON object, got \(value.kind)")])
+    let body = try await RequestReader.body(request, limit: limits.maxBody, fields: Self.fields, noun: "a program")
+    let chipIDs = body.ids("chip_ids", count: 2...50, expected: "2 to 50 of the tenant's chip ids (see GET /v1/chips)")
+    if let chipIDs, Set(chipIDs).count < 2 {
+      body.fail("chip_ids", "at least two different chips: they talk to each other")
     }
-    var errors: [Problem.FieldError] = []
-    func fail(_ pointer: String, _ detail: String) { errors.append(.init(pointer: pointer, detail: detail)) }
-    for name in body.keys.sorted() where !Self.fields.contains(name) {
-      fail(
-        "/\(JSONPointer.escape(name))", "unknown field; a program has \(Self.fields.sorted().joined(separator: ", "))")
-    }
-    var chipIDs: [Int64] = []
-    if case .array(let items)? = body["chip_ids"], (2...50).contains(items.count) {
-      for (i, item) in items.enumerated() {
-        if case .int(let id) = item { chipIDs.append(id) } else { fail("/chip_ids/\(i)", "must be a chip id") }
-      }
-      if Set(chipIDs).count < 2 { fail("/chip_ids", "at least two different chips: they talk to each other") }
-    } else {
-      fail("/chip_ids", "2 to 50 of the tenant's chip ids (see GET /v1/chips)")
-    }
-    var days = 30
-    switch body["days"] {
-    case nil: break
-    case .int(let n)? where (1...365).contains(n): days = Int(n)
-    default: fail("/days", "a whole number of days from 1 to 365")
-    }
-    var startAt: Date?
-    if let start = body["start_at"] {
-      if case .string(let s) = start, let date = JobSubmission.parseDate(s) {
-        startAt = date
-      } else {
-        fail("/start_at", "must be an RFC 3339 time with a zone")
-      }
-    }
-    var ramp: [Int]?
-    if let value = body["daily_ramp"] {
-      if case .array(let items) = value, (1...365).contains(items.count) {
-        ramp = []
-        for (i, item) in items.enumerated() {
-          if case .int(let n) = item, (0...1000).contains(n) {
-            ramp?.append(Int(n))
-          } else {
-            fail("/daily_ramp/\(i)", "messages a day, 0 to 1,000")
-          }
-        }
-      } else {
-        fail("/daily_ramp", "1 to 365 numbers of messages a day, day 1 first (the last repeats)")
-      }
-    }
-    guard errors.isEmpty else { throw Problem.invalid(errors) }
+    let days = body.int("days", in: 1...365, expected: "a whole number of days between 1 and 365").map { Int($0) } ?? 30
+    let startAt = body.date("start_at")
+    let ramp = body.ints(
+      "daily_ramp", count: 1...365, each: 0...1000,
+      expected: "1 to 365 numbers of messages a day, day 1 first (the last repeats)",
+      eachExpected: "messages a day, 0 to 1,000"
+    )
+    try body.finish()
+    guard let chipIDs else { throw Problem.invalid(body.problems) }
     let id: Int64
     do {
       id = try await store.createMaturation(
-        tenant: access, chipIDs: chipIDs, days: days, startAt: startAt, dailyRamp: ramp)
+        tenant: access, chipIDs: chipIDs, days: days, startAt: startAt, dailyRamp: ramp?.map { Int($0) })
     } catch let error as MaturationError {
       switch error {
       case .notInPlan: throw Problem(.forbidden, "plan-excludes-maturation", "Not in the plan", detail: "\(error)")
@@ -85,7 +50,7 @@ struct MaturationRoutes {
     guard let report = try await store.maturationReport(tenantID: access.tenant.id, id: id) else {
       throw Problem.notFound("no maturation program \(id)")
     }
-    var response = try JobRoutes.json(.created, report)
+    var response = try JSONResponse.make(.created, report)
     response.headers[.location] = "/v1/maturation/\(id)"
     return response
   }
@@ -96,7 +61,7 @@ struct MaturationRoutes {
     guard let report = try await store.maturationReport(tenantID: access.tenant.id, id: id) else {
       throw Problem.notFound("no maturation program \(id)")
     }
-    return try JobRoutes.json(.ok, report)
+    return try JSONResponse.make(.ok, report)
   }
 
   func apply(_ command: String, context: EnqueuerContext) async throws -> Response {

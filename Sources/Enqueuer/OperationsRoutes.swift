@@ -54,6 +54,6 @@ struct OperationsRoutes {
     }()
     let result = Readiness(redis: await redis, postgres: await postgres)
     let ready = result.redis == "ok" && result.postgres == "ok"
-    return try JobRoutes.json(ready ? .ok : .serviceUnavailable, result)
+    return try JSONResponse.make(ready ? .ok : .serviceUnavailable, result)
   }
 }

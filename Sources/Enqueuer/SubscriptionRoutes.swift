@@ -25,36 +25,15 @@ struct SubscriptionRoutes {
         .forbidden, "service-key-required", "Only WHAGO's backend starts subscriptions",
         detail: "use a service key with Whago-Tenant (or `whago subscription create`)")
     }
-    let value = try JSONValue.body(try await JobRoutes.body(request, limit: limits.maxBody).readableBytesView)
-    guard case .object(let body) = value else {
-      throw Problem.invalid([.init(pointer: "", detail: "the body is a JSON object, got \(value.kind)")])
-    }
-    var errors: [Problem.FieldError] = []
-    for name in body.keys.sorted() where !Self.fields.contains(name) {
-      errors.append(.init(pointer: "/\(JSONPointer.escape(name))", detail: "unknown field"))
-    }
-    func text(_ field: String) -> String? {
-      if case .string(let s)? = body[field], (1...255).contains(s.count),
-        !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-      {
-        return s
-      }
-      errors.append(.init(pointer: "/\(field)", detail: "a string of 1 to 255 characters is required"))
-      return nil
-    }
-    let plan = text("plan")
-    let gateway = text("gateway")
-    let customer = text("customer")
-    let method = text("payment_method")
-    var periodEnd: Date?
-    if let end = body["period_end"] {
-      if case .string(let s) = end, let date = JobSubmission.parseDate(s) {
-        periodEnd = date
-      } else {
-        errors.append(.init(pointer: "/period_end", detail: "must be an RFC 3339 time with a zone"))
-      }
-    }
-    guard errors.isEmpty, let plan, let gateway, let customer, let method else { throw Problem.invalid(errors) }
+    let body = try await RequestReader.body(
+      request, limit: limits.maxBody, fields: Self.fields, noun: "a subscription")
+    let plan = body.string("plan", max: 255)
+    let gateway = body.string("gateway", max: 255)
+    let customer = body.string("customer", max: 255)
+    let method = body.string("payment_method", max: 255)
+    let periodEnd = body.date("period_end")
+    try body.finish()
+    guard let plan, let gateway, let customer, let method else { throw Problem.invalid(body.problems) }
     do {
       _ = try await store.createSubscription(
         tenant: access.tenant.name, plan: plan, gateway: gateway, customer: customer, paymentMethod: method,
@@ -117,6 +96,6 @@ struct SubscriptionRoutes {
             View.Attempt(attempt: $0.attempt, outcome: $0.outcome, decline_code: $0.declineCode)
           })
       })
-    return try JobRoutes.json(status, body)
+    return try JSONResponse.make(status, body)
   }
 }

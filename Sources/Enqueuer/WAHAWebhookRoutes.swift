@@ -90,7 +90,7 @@ struct WAHAWebhookRoutes {
       case .duplicate: "duplicate"
       case .unknownChip: "ignored"
       }
-    return try JobRoutes.json(.ok, ["result": result])
+    return try JSONResponse.make(.ok, ["result": result])
   }
 
   /// swift-crypto checks the code in constant time, so the time taken says nothing about the

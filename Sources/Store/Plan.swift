@@ -25,6 +25,28 @@ public struct Plan: Codable, Sendable, Equatable {
 
   /// Tenant keys may call the API at all.
   public var hasAPIAccess: Bool { apiRequestsPerHour != 0 }
+
+  /// A plan as code builds one (tests, rules checked without a database); limits default to none.
+  public init(
+    name: String, chips: Int? = nil, monthlyCredits: Int? = nil, activeCampaigns: Int? = nil,
+    contactsPerList: Int? = nil, minSendGapMs: Int = 0, sendsPerMinute: Int? = nil, maturationPerChipDay: Int? = nil,
+    apiRequestsPerHour: Int? = nil, scheduling: Bool = false, maturation: Bool = false, retentionDays: Int? = nil,
+    priceCents: Int = 0
+  ) {
+    self.name = name
+    self.chips = chips
+    self.monthlyCredits = monthlyCredits
+    self.activeCampaigns = activeCampaigns
+    self.contactsPerList = contactsPerList
+    self.minSendGapMs = minSendGapMs
+    self.sendsPerMinute = sendsPerMinute
+    self.maturationPerChipDay = maturationPerChipDay
+    self.apiRequestsPerHour = apiRequestsPerHour
+    self.scheduling = scheduling
+    self.maturation = maturation
+    self.retentionDays = retentionDays
+    self.priceCents = priceCents
+  }
 }
 
 /// A plan field an operator can set, and how its text value reads.

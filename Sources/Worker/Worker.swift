@@ -300,7 +300,9 @@ public final class Worker: Service {
   private func runAgain(_ job: LeasedJob, after delay: Duration, set: WorkerMetrics.Set) async {
     set.processed.increment()
     do {
-      try await broker.snooze(job, for: delay)
+      if try await !broker.snooze(job, for: delay) {
+        logger(for: job).warning("run snoozed after its lease was lost to another run; that run decides")
+      }
     } catch {
       logger(for: job).warning(
         "cannot snooze the job; it runs again when its lease expires", metadata: ["error": "\(error)"])

@@ -57,14 +57,21 @@ extension EndToEndTests {
     let frozen = try run.startWorker()
     #expect(try await run.command(id, "start").status == 200)
     var messageID: Int64 = 0
-    try await eventually("a message to be in flight") {
+    // Frozen mid-typing, for longer than its 2 s lease: another worker takes the job and sends.
+    // The row read as `sending` may have been sent before the signal landed (on a loaded machine
+    // the poll and the signal are far apart): then the worker is thawed and the next one is taken.
+    try await eventually("a message to be frozen in flight", within: .seconds(120)) {
       let rows = try await run.pool.query(
         "SELECT id FROM campaign_messages WHERE campaign_id = $1 AND state = 'sending'", [Int64(id)])
-      if let row = rows.first { messageID = try row.decode("id") }
-      return !rows.isEmpty
+      guard let row = rows.first else { return false }
+      messageID = try row.decode("id")
+      frozen.signal(SIGSTOP)
+      let state = try await run.pool.query("SELECT state FROM campaign_messages WHERE id = $1", [messageID])[0]
+        .decode("state", as: String.self)
+      if state == "sending" { return true }
+      frozen.signal(SIGCONT)
+      return false
     }
-    // Frozen mid-typing, for longer than its 2 s lease: another worker takes the job and sends.
-    frozen.signal(SIGSTOP)
     try run.startWorker()
     try await eventually("the other worker to send the message", within: .seconds(90)) {
       try await run.pool.query("SELECT state FROM campaign_messages WHERE id = $1", [messageID])[0].decode(
@@ -74,8 +81,13 @@ extension EndToEndTests {
     frozen.signal(SIGCONT)
     // Thawed, it finds the message is not its own any more (or the job is not: its lease keeper,
     // its pre-send check and its failed database call race) and stops without sending.
-    try await eventually("the thawed worker to stop its run", within: .seconds(30)) {
-      frozen.output.contains("its lease was lost to another run")
+    do {
+      try await eventually("the thawed worker to stop its run", within: .seconds(60)) {
+        frozen.output.contains("its lease was lost to another run")
+      }
+    } catch {
+      Issue.record("\(error); the thawed worker's log ends with:\n\(frozen.output.suffix(4_000))")
+      throw error
     }
     try await run.waitFor(id, status: "completed", within: .seconds(120))
     let counts = try await run.sendsPerRecipient()
