@@ -59,33 +59,6 @@ public enum BillingError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// What the gateway said, in the ledger's terms.
-public enum ChargeResult: Sendable, Equatable {
-  case succeeded(paymentID: String)
-  case declined(paymentID: String?, code: String?, advice: String?, hard: Bool)
-  case requiresAction(paymentID: String?)
-  case error(String)
-}
-
-/// Where a subscription is after a charge.
-public enum RenewalState: Sendable, Equatable {
-  case paid(periodEnd: Date)
-  case retryAt(Date)
-  case waitingForCustomer
-  case suspended
-}
-
-/// WHAGO's dunning: three attempts in all, the second a day after the first, the third two days
-/// after that (day 3), never hours apart; then suspended; after 7 days suspended, the free plan.
-public enum Dunning {
-  public static let attempts = 3
-  public static let retryAfter: [TimeInterval] = [86_400, 2 * 86_400]
-  public static let suspensionBeforeFree: TimeInterval = 7 * 86_400
-  /// A charge that needs the customer (or a hard decline) is not retried; the account is suspended
-  /// when the dunning days have passed without a payment.
-  public static let graceWithoutRetry: TimeInterval = 3 * 86_400
-}
-
 extension Store {
   /// Subscriptions charged by us whose period ended, and open invoices whose next attempt is due.
   public func dueRenewals(now: Date) async throws -> [DueRenewal] {
@@ -246,12 +219,11 @@ extension Store {
       """, [charge.invoiceID])[0]
     let subscriptionID: Int64 = try sub.decode("id")
     let tenantID: Int64 = try sub.decode("tenant_id")
-    switch result {
-    case .succeeded:
+    switch Dunning.step(after: result, attempt: charge.attempt, now: now) {
+    case .pay:
       return try Self.markPaid(
         connection, invoiceID: charge.invoiceID, subscriptionID: subscriptionID, tenantID: tenantID)
-    case .declined(_, _, _, hard: false) where charge.attempt < Dunning.attempts:
-      let next = now.addingTimeInterval(Dunning.retryAfter[charge.attempt - 1])
+    case .retry(let next):
       try connection.query(
         "UPDATE invoices SET next_attempt_at = $2, updated_at = now() WHERE id = $1", [charge.invoiceID, next])
       try connection.query(
@@ -260,29 +232,25 @@ extension Store {
         connection, tenantID: tenantID, "billing.payment_failed",
         ["attempt": JSONValue(charge.attempt), "invoice": .int(charge.invoiceID)])
       return .retryAt(next)
-    case .declined(_, _, _, hard: false), .error:
-      if case .error = result, charge.attempt < Dunning.attempts {
-        // Our request was refused (configuration): no blind retry, an operator must look.
-        try connection.query(
-          "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
-        try connection.query(
-          "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-        try Self.recordEvent(
-          connection, tenantID: tenantID, "billing.charge_error", ["invoice": .int(charge.invoiceID)])
-        return .waitingForCustomer
-      }
-      try Self.suspend(
-        connection, subscriptionID: subscriptionID, tenantID: tenantID, invoiceID: charge.invoiceID, at: now)
-      return .suspended
-    case .declined(_, _, _, hard: true), .requiresAction:
+    case .wait(let reason):
       try connection.query(
         "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
       try connection.query(
         "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
-      try Self.recordEvent(
-        connection, tenantID: tenantID, "billing.action_required",
-        ["invoice": .int(charge.invoiceID), "attempt": JSONValue(charge.attempt)])
+      switch reason {
+      case .operatorMustLook:
+        try Self.recordEvent(
+          connection, tenantID: tenantID, "billing.charge_error", ["invoice": .int(charge.invoiceID)])
+      case .customerMustAct:
+        try Self.recordEvent(
+          connection, tenantID: tenantID, "billing.action_required",
+          ["invoice": .int(charge.invoiceID), "attempt": JSONValue(charge.attempt)])
+      }
       return .waitingForCustomer
+    case .suspend:
+      try Self.suspend(
+        connection, subscriptionID: subscriptionID, tenantID: tenantID, invoiceID: charge.invoiceID, at: now)
+      return .suspended
     }
   }
 
