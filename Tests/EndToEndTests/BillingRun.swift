@@ -67,6 +67,27 @@ final class BillingRun: Sendable {
       workerEnvironment: environment)
   }
 
+  /// Starts a run, runs `body` with it, and stops the run before returning or rethrowing: stopped
+  /// and awaited, so in a serialized suite the next test never starts while this one's simulator
+  /// and workers still hold the cores.
+  static func with<T>(
+    start: Date, speed: Double, sweepCron: String, timeoutHold: String = "3s", gatewayTimeout: String = "1s",
+    stripeURL: String? = nil, simArguments: [String] = [], environment extra: [String: String] = [:],
+    label: String = #function, _ body: (BillingRun) async throws -> T
+  ) async throws -> T {
+    let run = try await Self.start(
+      start: start, speed: speed, sweepCron: sweepCron, timeoutHold: timeoutHold, gatewayTimeout: gatewayTimeout,
+      stripeURL: stripeURL, simArguments: simArguments, environment: extra, label: label)
+    do {
+      let result = try await body(run)
+      await run.stop()
+      return result
+    } catch {
+      await run.stop()
+      throw error
+    }
+  }
+
   private init(
     simBase: String, sim: ChildProcess, queue: String, catalog: TestCatalog, pool: PostgresPool, clock: ScheduleClock,
     workerEnvironment: [String: String]

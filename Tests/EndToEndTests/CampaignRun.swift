@@ -82,6 +82,27 @@ final class CampaignRun: Sendable {
       chipIDs: chipIDs, sessions: sessions, workerEnvironment: workerEnvironment)
   }
 
+  /// Starts a run, runs `body` with it, and stops the run before returning or rethrowing: stopped
+  /// and awaited, so in a serialized suite the next test never starts while this one's serve,
+  /// simulator and workers still hold the cores.
+  static func with<T>(
+    plan: [String], chips: Int = 2, simArguments: [String] = [], workerEnvironment: [String: String] = [:],
+    sharingQueueWith other: CampaignRun? = nil, catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil },
+    label: String = #function, _ body: (CampaignRun) async throws -> T
+  ) async throws -> T {
+    let run = try await start(
+      plan: plan, chips: chips, simArguments: simArguments, workerEnvironment: workerEnvironment,
+      sharingQueueWith: other, catalogEdit: catalogEdit, label: label)
+    do {
+      let result = try await body(run)
+      await run.stop()
+      return result
+    } catch {
+      await run.stop()
+      throw error
+    }
+  }
+
   private init(
     tenant: String, key: String, serve: ServeProcess, sim: ChildProcess, simBase: String, queue: String,
     catalog: TestCatalog, pool: PostgresPool, chipIDs: [Int64], sessions: [String], workerEnvironment: [String: String]

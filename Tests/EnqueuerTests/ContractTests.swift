@@ -20,28 +20,27 @@ extension EnqueuerSuite {
       try await TestDatabase.whago([
         "plan", "set", plan, "--from", "enterprise", "api_requests_per_hour=unlimited", "min_send_gap_ms=0",
       ])
-      let f = try await EnqueuerFixture.start(plan: plan)
-      defer { Task { try? await f.server.stop() } }
-
-      let workDir = NSTemporaryDirectory() + "whago-st-\(UUID().uuidString.prefix(8))"
-      try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(atPath: workDir) }
-      let child = try ChildProcess(
-        executable: schemathesis,
-        arguments: [
-          "run", f.url("/openapi.yaml"), "--url", f.server.base, "--header", "Authorization: Bearer \(f.tenantKey)",
-          "--checks",
-          "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
-            + "unsupported_method,missing_required_header,negative_data_rejection",
-          "--max-examples", "60", "--generation-database", "none", "--no-color", "--seed", "20261204",
-          "--phases", "examples,coverage,fuzzing,stateful",
-        ],
-        environment: ["HYPOTHESIS_STORAGE_DIRECTORY": workDir + "/hypothesis"], label: "schemathesis",
-        workingDirectory: workDir)
-      let status = try await child.waitForExit(within: .seconds(600))
-      #expect(status == 0, "schemathesis found problems:\n\(child.output.suffix(6000))")
-      #expect(
-        f.server.child.isRunning, "whago serve died under generated requests:\n\(f.server.child.output.suffix(3000))")
+      try await EnqueuerFixture.with(plan: plan) { f in
+        let workDir = NSTemporaryDirectory() + "whago-st-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: workDir) }
+        let child = try ChildProcess(
+          executable: schemathesis,
+          arguments: [
+            "run", f.url("/openapi.yaml"), "--url", f.server.base, "--header", "Authorization: Bearer \(f.tenantKey)",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
+              + "unsupported_method,missing_required_header,negative_data_rejection",
+            "--max-examples", "60", "--generation-database", "none", "--no-color", "--seed", "20261204",
+            "--phases", "examples,coverage,fuzzing,stateful",
+          ],
+          environment: ["HYPOTHESIS_STORAGE_DIRECTORY": workDir + "/hypothesis"], label: "schemathesis",
+          workingDirectory: workDir)
+        let status = try await child.waitForExit(within: .seconds(600))
+        #expect(status == 0, "schemathesis found problems:\n\(child.output.suffix(6000))")
+        #expect(
+          f.server.child.isRunning, "whago serve died under generated requests:\n\(f.server.child.output.suffix(3000))")
+      }
     }
   }
 }

@@ -64,32 +64,32 @@ extension EnqueuerSuite {
     }
 
     @Test func theDashboardShowsWhatRedisHoldsAndRetriesADeadJobFromThePage() async throws {
-      let f = try await EnqueuerFixture.start()
-      defer { Task { try? await f.server.stop() } }
-      let created = try await TestDatabase.whago(["apikey", "create", "--admin", "--quiet"])
-      let adminKey = try #require(created.split(separator: "\n").last.map(String.init))
-      let broker = try TestRedis.broker()
-      let s = try await seed(broker, tenant: f.tenant)
-      let q = s.queue
-      let worker = WorkerStatus(
-        name: "dash-\(q)", host: "test-host", pid: Int(ProcessInfo.processInfo.processIdentifier), queues: [q],
-        concurrency: 8, running: 1, jobs: [s.active], startedAt: 0)
-      try await broker.heartbeat(worker, lifetime: .seconds(120))
-      let pool = try TestDatabase.pool()
-      let campaign = try await seedCampaign(pool, tenant: f.tenant)
-      // Nothing seeded outlives the test: a running campaign or a live worker would show in every later test's view.
-      func cleanUp() async {
-        _ = try? await pool.query("DELETE FROM campaigns WHERE id = $1", [campaign])
-        pool.close()
-        _ = try? await broker.heartbeat(worker, leaving: true)
-      }
-      do {
-        try await check(f, adminKey: adminKey, broker: broker, seeded: s, worker: worker, campaign: campaign)
-      } catch {
+      try await EnqueuerFixture.with { f in
+        let created = try await TestDatabase.whago(["apikey", "create", "--admin", "--quiet"])
+        let adminKey = try #require(created.split(separator: "\n").last.map(String.init))
+        let broker = try TestRedis.broker()
+        let s = try await seed(broker, tenant: f.tenant)
+        let q = s.queue
+        let worker = WorkerStatus(
+          name: "dash-\(q)", host: "test-host", pid: Int(ProcessInfo.processInfo.processIdentifier), queues: [q],
+          concurrency: 8, running: 1, jobs: [s.active], startedAt: 0)
+        try await broker.heartbeat(worker, lifetime: .seconds(120))
+        let pool = try TestDatabase.pool()
+        let campaign = try await seedCampaign(pool, tenant: f.tenant)
+        // Nothing seeded outlives the test: a running campaign or a live worker would show in every later test's view.
+        func cleanUp() async {
+          _ = try? await pool.query("DELETE FROM campaigns WHERE id = $1", [campaign])
+          pool.close()
+          _ = try? await broker.heartbeat(worker, leaving: true)
+        }
+        do {
+          try await check(f, adminKey: adminKey, broker: broker, seeded: s, worker: worker, campaign: campaign)
+        } catch {
+          await cleanUp()
+          throw error
+        }
         await cleanUp()
-        throw error
       }
-      await cleanUp()
     }
 
     func check(

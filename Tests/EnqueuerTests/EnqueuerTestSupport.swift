@@ -22,6 +22,23 @@ struct EnqueuerFixture {
       server: server, tenant: tenant, tenantKey: try await tenantKey, serviceKey: try await serviceKey)
   }
 
+  /// Starts a fixture, runs `body` with it, and stops its `whago serve` before returning or
+  /// rethrowing: stopped and awaited, so the next test never starts beside a server still running.
+  static func with<T>(
+    plan: String = "enterprise", serveArguments: [String] = [], environment: [String: String] = [:],
+    label: String = #function, _ body: (EnqueuerFixture) async throws -> T
+  ) async throws -> T {
+    let fixture = try await start(plan: plan, serveArguments: serveArguments, environment: environment, label: label)
+    do {
+      let result = try await body(fixture)
+      try? await fixture.server.stop()
+      return result
+    } catch {
+      try? await fixture.server.stop()
+      throw error
+    }
+  }
+
   func url(_ path: String) -> String { server.base + path }
 
   func post(_ path: String, key: String? = nil, tenant: String? = nil, json: Any, headers: [String: String] = [:])

@@ -6,142 +6,142 @@ import Testing
 extension EnqueuerSuite {
   @Suite struct SubmissionTests {
     @Test func aSubmittedJobIsQueuedForItsTenantAndReadable() async throws {
-      let f = try await EnqueuerFixture.start()
-      defer { Task { try? await f.server.stop() } }
-      let reply = try await f.post("/v1/jobs", json: ["type": "diag.echo", "payload": ["message": "olá"]])
-      #expect(reply.status == 202)
-      let body = try reply.json()
-      let id = try #require(body["id"] as? String)
-      #expect(body["state"] as? String == "ready")
-      #expect(body["queue"] as? String == "diag")
-      #expect(body["duplicate"] as? Bool == false)
-      #expect(reply.header("Location") == "/v1/jobs/\(id)")
+      try await EnqueuerFixture.with { f in
+        let reply = try await f.post("/v1/jobs", json: ["type": "diag.echo", "payload": ["message": "olá"]])
+        #expect(reply.status == 202)
+        let body = try reply.json()
+        let id = try #require(body["id"] as? String)
+        #expect(body["state"] as? String == "ready")
+        #expect(body["queue"] as? String == "diag")
+        #expect(body["duplicate"] as? Bool == false)
+        #expect(reply.header("Location") == "/v1/jobs/\(id)")
 
-      // Redis has it, in the tenant's lane.
-      let info = try await TestRedis.broker().job(id: id)
-      #expect(info.tenant == f.tenant)
-      #expect(info.type == "diag.echo")
+        // Redis has it, in the tenant's lane.
+        let info = try await TestRedis.broker().job(id: id)
+        #expect(info.tenant == f.tenant)
+        #expect(info.type == "diag.echo")
 
-      let shown = try await f.get("/v1/jobs/\(id)")
-      #expect(shown.status == 200)
-      let job = try shown.json()
-      #expect(job["state"] as? String == "ready")
-      #expect((job["payload"] as? [String: Any])?["message"] as? String == "olá")
-      #expect(job["max_attempts"] as? Int == 3)
-      #expect(job["started_at"] is NSNull)
-      #expect((job["enqueued_at"] as? String)?.hasSuffix("Z") == true)
+        let shown = try await f.get("/v1/jobs/\(id)")
+        #expect(shown.status == 200)
+        let job = try shown.json()
+        #expect(job["state"] as? String == "ready")
+        #expect((job["payload"] as? [String: Any])?["message"] as? String == "olá")
+        #expect(job["max_attempts"] as? Int == 3)
+        #expect(job["started_at"] is NSNull)
+        #expect((job["enqueued_at"] as? String)?.hasSuffix("Z") == true)
+      }
     }
 
     @Test func delayedAndTimedSubmissions() async throws {
-      let f = try await EnqueuerFixture.start()
-      defer { Task { try? await f.server.stop() } }
-      let delayed = try await f.post("/v1/jobs", json: ["type": "diag.noop", "delay_ms": 60_000, "max_attempts": 7])
-      #expect(delayed.status == 202)
-      #expect(try delayed.json()["state"] as? String == "scheduled")
-      let id = try #require(try delayed.json()["id"] as? String)
-      let info = try await TestRedis.broker().job(id: id)
-      #expect(info.maxAttempts == 7)
-      let due = try #require(info.dueAt)
-      let enqueued = try #require(info.enqueuedAt)
-      #expect(due - enqueued >= 59_000 && due - enqueued <= 61_000)
+      try await EnqueuerFixture.with { f in
+        let delayed = try await f.post("/v1/jobs", json: ["type": "diag.noop", "delay_ms": 60_000, "max_attempts": 7])
+        #expect(delayed.status == 202)
+        #expect(try delayed.json()["state"] as? String == "scheduled")
+        let id = try #require(try delayed.json()["id"] as? String)
+        let info = try await TestRedis.broker().job(id: id)
+        #expect(info.maxAttempts == 7)
+        let due = try #require(info.dueAt)
+        let enqueued = try #require(info.enqueuedAt)
+        #expect(due - enqueued >= 59_000 && due - enqueued <= 61_000)
 
-      // A day ahead, written with a -03:00 offset as WHAGO's backend would.
-      let target = (Int64(Date().timeIntervalSince1970) / 60 + 24 * 60) * 60
-      let formatter = ISO8601DateFormatter()
-      formatter.timeZone = TimeZone(secondsFromGMT: -3 * 3600)
-      let text = formatter.string(from: Date(timeIntervalSince1970: Double(target)))
-      #expect(text.hasSuffix("-03:00"))
-      let at = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": text])
-      #expect(at.status == 202)
-      let atInfo = try await TestRedis.broker().job(id: try #require(try at.json()["id"] as? String))
-      #expect(atInfo.dueAt == target * 1000)
-      // 400 days from PostgreSQL's now: past the 366-day limit on any day.
-      let farAway = formatter.string(from: try await TestDatabase.now().addingTimeInterval(400 * 86_400))
-      let tooFar = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": farAway])
-      #expect(tooFar.status == 422)
-      #expect(tooFar.problem.pointers == ["/run_at"])
+        // A day ahead, written with a -03:00 offset as WHAGO's backend would.
+        let target = (Int64(Date().timeIntervalSince1970) / 60 + 24 * 60) * 60
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: -3 * 3600)
+        let text = formatter.string(from: Date(timeIntervalSince1970: Double(target)))
+        #expect(text.hasSuffix("-03:00"))
+        let at = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": text])
+        #expect(at.status == 202)
+        let atInfo = try await TestRedis.broker().job(id: try #require(try at.json()["id"] as? String))
+        #expect(atInfo.dueAt == target * 1000)
+        // 400 days from PostgreSQL's now: past the 366-day limit on any day.
+        let farAway = formatter.string(from: try await TestDatabase.now().addingTimeInterval(400 * 86_400))
+        let tooFar = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": farAway])
+        #expect(tooFar.status == 422)
+        #expect(tooFar.problem.pointers == ["/run_at"])
+      }
     }
 
     @Test func theSameIdempotencyKeyAnswersTheSameJobWithinATenantOnly() async throws {
-      let f = try await EnqueuerFixture.start()
-      defer { Task { try? await f.server.stop() } }
-      let job: [String: Any] = ["type": "diag.noop", "delay_ms": 60_000]
-      let first = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "order-42"])
-      let second = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "order-42"])
-      #expect(first.status == 202 && second.status == 202)
-      #expect(try first.json()["id"] as? String == (try second.json()["id"] as? String))
-      #expect(try second.json()["duplicate"] as? Bool == true)
+      try await EnqueuerFixture.with { f in
+        let job: [String: Any] = ["type": "diag.noop", "delay_ms": 60_000]
+        let first = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "order-42"])
+        let second = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "order-42"])
+        #expect(first.status == 202 && second.status == 202)
+        #expect(try first.json()["id"] as? String == (try second.json()["id"] as? String))
+        #expect(try second.json()["duplicate"] as? Bool == true)
 
-      // Another tenant using the same key gets a job of its own.
-      let other = try await TestDatabase.tenant(plan: "enterprise")
-      let third = try await f.post(
-        "/v1/jobs", key: f.serviceKey, tenant: other, json: job, headers: ["Idempotency-Key": "order-42"])
-      #expect(third.status == 202)
-      #expect(try third.json()["id"] as? String != (try first.json()["id"] as? String))
-      #expect(try third.json()["duplicate"] as? Bool == false)
+        // Another tenant using the same key gets a job of its own.
+        let other = try await TestDatabase.tenant(plan: "enterprise")
+        let third = try await f.post(
+          "/v1/jobs", key: f.serviceKey, tenant: other, json: job, headers: ["Idempotency-Key": "order-42"])
+        #expect(third.status == 202)
+        #expect(try third.json()["id"] as? String != (try first.json()["id"] as? String))
+        #expect(try third.json()["duplicate"] as? Bool == false)
 
-      // A key the system made (here one that begins with the tenant's name) is out of reach of a
-      // tenant's key: the tenant gets a job of its own, and the system's job stays as it was.
-      let queue = try #require(try first.json()["queue"] as? String)
-      let system = try await TestRedis.broker().enqueue(
-        JobSpec(
-          type: "diag.noop", queue: queue, when: .after(.seconds(60)), idempotencyKey: "\(f.tenant):renew-1"))
-      let collision = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "renew-1"])
-      #expect(collision.status == 202)
-      #expect(try collision.json()["duplicate"] as? Bool == false)
-      #expect(try collision.json()["id"] as? String != system.id)
+        // A key the system made (here one that begins with the tenant's name) is out of reach of a
+        // tenant's key: the tenant gets a job of its own, and the system's job stays as it was.
+        let queue = try #require(try first.json()["queue"] as? String)
+        let system = try await TestRedis.broker().enqueue(
+          JobSpec(
+            type: "diag.noop", queue: queue, when: .after(.seconds(60)), idempotencyKey: "\(f.tenant):renew-1"))
+        let collision = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "renew-1"])
+        #expect(collision.status == 202)
+        #expect(try collision.json()["duplicate"] as? Bool == false)
+        #expect(try collision.json()["id"] as? String != system.id)
+      }
     }
 
     @Test func aBatchGoesInWholeOrNotAtAll() async throws {
-      let f = try await EnqueuerFixture.start()
-      defer { Task { try? await f.server.stop() } }
-      let queue = "diag"
-      let broker = try TestRedis.broker()
-      let before = try await broker.stats(queues: [queue])[0].enqueued
+      try await EnqueuerFixture.with { f in
+        let queue = "diag"
+        let broker = try TestRedis.broker()
+        let before = try await broker.stats(queues: [queue])[0].enqueued
 
-      let jobs = (0..<1000).map { i -> [String: Any] in
-        ["type": "diag.noop", "idempotency_key": "batch-\(f.tenant)-\(i)", "delay_ms": 3_600_000]
+        let jobs = (0..<1000).map { i -> [String: Any] in
+          ["type": "diag.noop", "idempotency_key": "batch-\(f.tenant)-\(i)", "delay_ms": 3_600_000]
+        }
+        let reply = try await f.post("/v1/jobs/batch", json: ["jobs": jobs])
+        #expect(reply.status == 202)
+        let accepted = try #require(try reply.json()["jobs"] as? [[String: Any]])
+        #expect(accepted.count == 1000)
+        #expect(Set(accepted.compactMap { $0["id"] as? String }).count == 1000)
+        #expect(try await broker.stats(queues: [queue])[0].enqueued - before == 1000)
+
+        // One bad job refuses the whole batch, and says which one.
+        var mixed = Array(jobs.prefix(3)).map { job -> [String: Any] in
+          var job = job
+          job["idempotency_key"] = "mixed-\(f.tenant)-\(UUID().uuidString)"
+          return job
+        }
+        mixed.append(["type": "diag.sleep", "payload": ["ms": "soon"]])
+        let refused = try await f.post("/v1/jobs/batch", json: ["jobs": mixed])
+        #expect(refused.status == 422)
+        #expect(refused.problem.pointers == ["/jobs/3/payload/ms"])
+        #expect(try await broker.stats(queues: [queue])[0].enqueued - before == 1000)
+
+        let tooMany = try await f.post(
+          "/v1/jobs/batch", json: ["jobs": Array(repeating: ["type": "diag.noop"], count: 1001)])
+        #expect(tooMany.status == 422)
+        #expect(tooMany.problem.pointers == ["/jobs"])
+        let empty = try await f.post("/v1/jobs/batch", json: ["jobs": [Any]()])
+        #expect(empty.status == 422)
       }
-      let reply = try await f.post("/v1/jobs/batch", json: ["jobs": jobs])
-      #expect(reply.status == 202)
-      let accepted = try #require(try reply.json()["jobs"] as? [[String: Any]])
-      #expect(accepted.count == 1000)
-      #expect(Set(accepted.compactMap { $0["id"] as? String }).count == 1000)
-      #expect(try await broker.stats(queues: [queue])[0].enqueued - before == 1000)
-
-      // One bad job refuses the whole batch, and says which one.
-      var mixed = Array(jobs.prefix(3)).map { job -> [String: Any] in
-        var job = job
-        job["idempotency_key"] = "mixed-\(f.tenant)-\(UUID().uuidString)"
-        return job
-      }
-      mixed.append(["type": "diag.sleep", "payload": ["ms": "soon"]])
-      let refused = try await f.post("/v1/jobs/batch", json: ["jobs": mixed])
-      #expect(refused.status == 422)
-      #expect(refused.problem.pointers == ["/jobs/3/payload/ms"])
-      #expect(try await broker.stats(queues: [queue])[0].enqueued - before == 1000)
-
-      let tooMany = try await f.post(
-        "/v1/jobs/batch", json: ["jobs": Array(repeating: ["type": "diag.noop"], count: 1001)])
-      #expect(tooMany.status == 422)
-      #expect(tooMany.problem.pointers == ["/jobs"])
-      let empty = try await f.post("/v1/jobs/batch", json: ["jobs": [Any]()])
-      #expect(empty.status == 422)
     }
 
     @Test func cancelBeforeStartAndAClearConflictAfter() async throws {
-      let f = try await EnqueuerFixture.start()
-      defer { Task { try? await f.server.stop() } }
-      let scheduled = try await f.post("/v1/jobs", json: ["type": "diag.noop", "delay_ms": 60_000])
-      let id = try #require(try scheduled.json()["id"] as? String)
-      let cancelled = try await f.delete("/v1/jobs/\(id)")
-      #expect(cancelled.status == 200)
-      #expect(try cancelled.json()["state"] as? String == "cancelled")
-      #expect(try await f.get("/v1/jobs/\(id)").json()["state"] as? String == "cancelled")
-      let again = try await f.delete("/v1/jobs/\(id)")
-      #expect(again.status == 409)
-      #expect(again.isProblem)
-      #expect(again.problem.detail.contains("is cancelled"))
+      try await EnqueuerFixture.with { f in
+        let scheduled = try await f.post("/v1/jobs", json: ["type": "diag.noop", "delay_ms": 60_000])
+        let id = try #require(try scheduled.json()["id"] as? String)
+        let cancelled = try await f.delete("/v1/jobs/\(id)")
+        #expect(cancelled.status == 200)
+        #expect(try cancelled.json()["state"] as? String == "cancelled")
+        #expect(try await f.get("/v1/jobs/\(id)").json()["state"] as? String == "cancelled")
+        let again = try await f.delete("/v1/jobs/\(id)")
+        #expect(again.status == 409)
+        #expect(again.isProblem)
+        #expect(again.problem.detail.contains("is cancelled"))
+      }
     }
   }
 }

@@ -27,6 +27,22 @@ public final class ServeProcess: Sendable {
     }
   }
 
+  /// Starts `whago serve`, runs `body` with it, and stops it before returning or rethrowing:
+  /// stopped and awaited, so the next test never starts beside a server still running.
+  public static func with<T>(
+    extra: [String] = [], environment: [String: String] = [:], _ body: (ServeProcess) async throws -> T
+  ) async throws -> T {
+    let serve = try await ServeProcess(extra: extra, environment: environment)
+    do {
+      let result = try await body(serve)
+      try? await serve.stop()
+      return result
+    } catch {
+      try? await serve.stop()
+      throw error
+    }
+  }
+
   public func stop() async throws {
     child.signal(SIGTERM)
     try await child.waitForExit()
