@@ -73,6 +73,7 @@ let package = Package(
     .target(
       name: "CampaignJobs",
       dependencies: [
+        "CampaignStore",
         "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns",
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -85,6 +86,7 @@ let package = Package(
     .target(
       name: "MaturationJobs",
       dependencies: [
+        "MaturationStore", "CampaignStore",
         "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Campaigns", "Maturation",
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -93,6 +95,7 @@ let package = Package(
     .target(
       name: "BillingJobs",
       dependencies: [
+        "BillingStore", "CampaignStore",
         "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "Payments", "OutboundHTTP", "CampaignJobs",
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -102,7 +105,8 @@ let package = Package(
       name: "Postgres",
       dependencies: ["CLibpq", "NativeThreads", .product(name: "Logging", package: "swift-log")],
       swiftSettings: upcoming),
-    // The system of record: schema migrations, plans, tenants, API keys.
+    // The system of record's core: the schema and its migrations, the Store handle and its one
+    // `recordEvent`, plans, tenants and their access, API keys, chips.
     .target(
       name: "Store",
       dependencies: ["Wire", "Postgres", "Campaigns", .product(name: "Crypto", package: "swift-crypto")],
@@ -113,6 +117,24 @@ let package = Package(
         .embedInCode("Migrations/0006_campaign_launches.sql"), .embedInCode("Migrations/0007_payment_keys.sql"),
         .embedInCode("Migrations/0008_exchange_sending.sql"),
       ],
+      swiftSettings: upcoming),
+    // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each
+    // message, progress, credits (the reserve and refund are one transaction with the claim, and a
+    // credit pack resumes what ran out) and WAHA's delivery events.
+    .target(
+      name: "CampaignStore",
+      dependencies: ["Store", "Wire", "Postgres"],
+      swiftSettings: upcoming),
+    // Billing in PostgreSQL: subscriptions, invoices, charge attempts with their idempotency keys,
+    // the dunning rule, gateway webhook deliveries; a payment resumes campaigns paused by suspension.
+    .target(
+      name: "BillingStore",
+      dependencies: ["Store", "CampaignStore", "Wire", "Postgres"],
+      swiftSettings: upcoming),
+    // Chip warm-up in PostgreSQL: programs, each day's planned exchanges and the report.
+    .target(
+      name: "MaturationStore",
+      dependencies: ["Store", "Wire", "Postgres"],
       swiftSettings: upcoming),
     // The queue engine: every job state change as one Lua script.
     .target(
@@ -145,6 +167,7 @@ let package = Package(
     .target(
       name: "Enqueuer",
       dependencies: [
+        "CampaignStore", "BillingStore", "MaturationStore",
         "Wire", "JobQueue", "JobCatalog", "JobContracts", "Store", "Postgres", "RedisClient", "Campaigns", "Payments",
         "OutboundHTTP",
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -187,7 +210,9 @@ let package = Package(
     .executableTarget(
       name: "whago",
       dependencies: [
-        "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "Enqueuer",
+        "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "CampaignStore",
+        "BillingStore", "MaturationStore",
+        "Enqueuer",
         "WAHASimulator", "ChipJobs", "PaymentsSimulator",
         "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",
         "OutboundHTTP",
@@ -218,6 +243,7 @@ let package = Package(
     .testTarget(
       name: "StoreTests",
       dependencies: [
+        "CampaignStore", "BillingStore", "MaturationStore",
         "JobContracts", "Postgres", "Store", "RedisClient", "TestSupport", "CampaignJobs", "JobQueue", "JobCatalog",
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -225,6 +251,7 @@ let package = Package(
     .testTarget(
       name: "EnqueuerTests",
       dependencies: [
+        "CampaignStore",
         "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store", "JobCatalog", "Wire", "Campaigns",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,6 @@
+import BillingStore
 import CampaignJobs
+import CampaignStore
 import Foundation
 import JobCatalog
 import JobContracts

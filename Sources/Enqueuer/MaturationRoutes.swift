@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobCatalog
+import MaturationStore
 import Store
 import Wire
 

@@ -1,3 +1,4 @@
+import CampaignStore
 import Campaigns
 import Crypto
 import Foundation

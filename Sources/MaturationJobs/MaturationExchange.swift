@@ -3,6 +3,7 @@ import Foundation
 import JobContracts
 import JobQueue
 import Logging
+import MaturationStore
 import OutboundHTTP
 import Store
 import WAHA

@@ -5,6 +5,7 @@ import JobContracts
 import JobQueue
 import Logging
 import Maturation
+import MaturationStore
 import Store
 import Worker
 

@@ -106,7 +106,7 @@ extension Store {
   }
 
   /// The one place a chip's status is written (the health check and WAHA's webhooks both come here).
-  static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: String) throws {
+  package static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: String) throws {
     try connection.query(
       """
       UPDATE chips SET status = $2,

@@ -5,7 +5,7 @@ extension Store {
   /// Records something a tenant should hear about (`campaign.paused`, `billing.paid`, …) in the
   /// caller's transaction, so the event exists exactly when its cause committed. With `dedupeKey`
   /// an event of that kind is recorded once per key (`credits.low` once a period).
-  static func recordEvent(
+  package static func recordEvent(
     _ connection: PostgresConnection, tenantID: Int64, _ kind: String, _ payload: [String: JSONValue],
     dedupeKey: String? = nil
   ) throws {

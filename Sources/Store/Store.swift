@@ -1,6 +1,7 @@
 import Postgres
 
-/// The system of record in PostgreSQL: plans, tenants, API keys, and what the jobs read and write.
+/// The system of record in PostgreSQL. This core holds plans, tenants, API keys and chips; the
+/// campaign, billing and maturation modules extend it with their own SQL beside their types.
 public final class Store: Sendable {
   public let pool: PostgresPool
 

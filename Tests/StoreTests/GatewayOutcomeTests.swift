@@ -1,3 +1,4 @@
+import BillingStore
 import Foundation
 import Postgres
 import Store

@@ -1,3 +1,5 @@
+import BillingStore
+import CampaignStore
 import Foundation
 import JobCatalog
 import JobContracts

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CampaignJobs
+import CampaignStore
 import Foundation
 import JobContracts
 import JobQueue

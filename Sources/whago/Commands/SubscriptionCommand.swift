@@ -1,4 +1,5 @@
 import ArgumentParser
+import BillingStore
 import Foundation
 import Store
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 
 /// How a tenant pays for its plan: the gateway, the customer and card there, and where it stands
 /// in the billing cycle (active, past_due, suspended, canceled).

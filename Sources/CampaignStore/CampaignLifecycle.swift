@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 import Wire
 
 /// What an operator or the backend asks of a campaign.
@@ -114,7 +115,7 @@ extension Store {
   /// `tenant_suspended` when the account paid again), each at a new generation, in the caller's
   /// transaction. A manual pause is never undone this way. The launches are for the caller to
   /// enqueue; one lost before it did is found by `unlaunchedCampaigns` and launched by the sweep.
-  static func resume(
+  package static func resume(
     _ connection: PostgresConnection, tenantID: Int64, pausedFor reason: String
   ) throws -> [CampaignLaunch] {
     let launches = try connection.query(

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 
 /// A program's progress as its tenant reads it: the current day, its quota and what was exchanged,
 /// totals per chip, and the ticks that did nothing, with why.

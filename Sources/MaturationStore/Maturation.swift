@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 import Wire
 
 /// A warm-up program as the tick reads it: its tenant's clock and window, and where it stands.

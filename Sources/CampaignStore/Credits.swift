@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 import Wire
 
 /// A tenant's credits now: the plan's for this period, then the packs it bought.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 
 /// What WAHA's webhooks change in the system of record. Each event is applied once: its envelope
 /// id is recorded in the same transaction, so WAHA's redeliveries change nothing twice.

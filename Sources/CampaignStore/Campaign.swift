@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 
 /// A campaign as its tenant reads it back.
 public struct CampaignRecord: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 import Wire
 
 /// What one step of a chip's sender for a campaign needs to know, read in one go.

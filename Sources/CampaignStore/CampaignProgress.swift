@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Store
 
 /// A campaign under way and how far it got, for operators watching the system as a whole.
 public struct CampaignProgress: Codable, Sendable, Equatable {

@@ -1,5 +1,7 @@
+import CampaignStore
 import Foundation
 import Postgres
+import Store
 import Wire
 
 /// A subscription whose renewal (or next dunning attempt) is due, as the sweep finds it.
