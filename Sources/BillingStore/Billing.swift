@@ -90,7 +90,7 @@ extension Store {
         let sub = try connection.query(
           "SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE id = $1 FOR UPDATE", [subscriptionID]
         ).decode(Subscription.self).first,
-        sub.status == "active" || sub.status == "past_due", let method = sub.paymentMethod,
+        sub.status.renews, let method = sub.paymentMethod,
         abs(sub.currentPeriodEnd.timeIntervalSince(periodStart)) < 0.001
       else { return nil }
       let plan = sub.nextPlan ?? sub.plan
@@ -106,7 +106,7 @@ extension Store {
         FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE
         """, [subscriptionID, periodStart])[0]
       let record = try invoice.decode(InvoiceRecord.self)
-      guard record.status == "open" else { return nil }
+      guard record.status == .open else { return nil }
       let last = try connection.query(
         """
         SELECT id, attempt, idempotency_key, outcome, key_unsettled,

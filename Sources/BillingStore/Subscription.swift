@@ -3,7 +3,7 @@ import Postgres
 import Store
 
 /// How a tenant pays for its plan: the gateway, the customer and card there, and where it stands
-/// in the billing cycle (active, past_due, suspended, canceled).
+/// in the billing cycle.
 public struct Subscription: Codable, Sendable, Equatable {
   public var id: Int64
   public var tenantId: Int64
@@ -15,7 +15,7 @@ public struct Subscription: Codable, Sendable, Equatable {
   public var gatewaySubscriptionId: String?
   public var currentPeriodStart: Date
   public var currentPeriodEnd: Date
-  public var status: String
+  public var status: SubscriptionStatus
   public var suspendedAt: Date?
   public var canceledAt: Date?
 }
@@ -27,7 +27,7 @@ public struct InvoiceRecord: Codable, Sendable, Equatable {
   public var periodStart: Date
   public var periodEnd: Date
   public var amountCents: Int
-  public var status: String
+  public var status: InvoiceStatus
   public var nextAttemptAt: Date?
   public var paidAt: Date?
 }

@@ -42,7 +42,7 @@ public struct CampaignSend: JobHandler {
       return
     }
     let campaign = state.campaign
-    guard campaign.status == "running", campaign.generation == parameters.generation else { return }
+    guard campaign.status == .running, campaign.generation == parameters.generation else { return }
 
     let window = try SendingWindow(
       timeZone: campaign.timezone, start: String(campaign.windowStart.prefix(5)),
@@ -52,7 +52,7 @@ public struct CampaignSend: JobHandler {
     if !window.contains(now) {
       throw Snooze(for: .milliseconds(Int64(window.nextStart(after: now).timeIntervalSince(now) * 1000) + 1))
     }
-    guard state.chip.status == "WORKING" else { throw Snooze(for: chipRecheck) }
+    guard state.chip.status == .working else { throw Snooze(for: chipRecheck) }
 
     let waha = WAHAClient(baseURL: state.chip.wahaUrl, apiKey: state.chip.wahaApiKey, http: http, timeout: wahaTimeout)
     let session = state.chip.session
@@ -143,12 +143,12 @@ public struct CampaignSend: JobHandler {
       throw Snooze(for: .zero)
     case .sessionNotWorking(_, let status):
       try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)
-      try await store.recordChipStatus(id: chipID, status: status)
+      try await store.recordChipStatus(id: chipID, status: ChipStatus(reported: status))
       context.logger.warning("chip is not WORKING; its messages go to the others", metadata: ["status": "\(status)"])
       throw Snooze(for: chipRecheck)
     case .sessionNotFound, .unauthorized:
       try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)
-      try await store.recordChipStatus(id: chipID, status: "FAILED")
+      try await store.recordChipStatus(id: chipID, status: .failed)
       context.logger.error("chip cannot send: \(error)")
       throw Snooze(for: chipRecheck)
     case .transient:

@@ -8,8 +8,7 @@ public struct CampaignRecord: Codable, Sendable, Equatable {
   public var name: String
   public var template: String
   public var mediaUrl: String?
-  /// draft, scheduled, running, paused, completed, cancelled.
-  public var status: String
+  public var status: CampaignStatus
   public var pauseReason: String?
   public var minIntervalMs: Int
   public var maxIntervalMs: Int
@@ -63,7 +62,7 @@ public struct CampaignRecipient: Sendable, Equatable {
 public enum CampaignError: Error, CustomStringConvertible, Equatable {
   case unknownChips([Int64])
   case notFound(Int64)
-  case finished(Int64, status: String)
+  case finished(Int64, status: CampaignStatus)
 
   public var description: String {
     switch self {
@@ -122,10 +121,10 @@ extension Store {
     return try await pool.transaction { connection in
       let found = try connection.query(
         "SELECT status FROM campaigns WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [campaignID, tenantID])
-      guard let status = try found.first?.decode("status", as: String.self) else {
+      guard let status = try found.first?.decode("status", as: CampaignStatus.self) else {
         throw CampaignError.notFound(campaignID)
       }
-      if status == "completed" || status == "cancelled" { throw CampaignError.finished(campaignID, status: status) }
+      if status.isFinished { throw CampaignError.finished(campaignID, status: status) }
       return try Self.insertRecipients(connection, tenantID: tenantID, campaignID: campaignID, rows: rows)
     }
   }

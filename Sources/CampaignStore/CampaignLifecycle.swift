@@ -18,7 +18,7 @@ public struct CampaignLaunch: Sendable, Equatable {
 }
 
 public enum CampaignStateError: Error, CustomStringConvertible, Equatable {
-  case cannot(CampaignCommand, id: Int64, status: String)
+  case cannot(CampaignCommand, id: Int64, status: CampaignStatus)
   case activeLimit(plan: String, limit: Int)
   case schedulingNotInPlan(plan: String)
 
@@ -26,8 +26,8 @@ public enum CampaignStateError: Error, CustomStringConvertible, Equatable {
     switch self {
     case .cannot(let command, let id, let status):
       switch (command, status) {
-      case (.start, "paused"): "campaign \(id) is paused; resume it with POST /v1/campaigns/\(id)/resume"
-      case (.resume, "draft"): "campaign \(id) has not started; start it with POST /v1/campaigns/\(id)/start"
+      case (.start, .paused): "campaign \(id) is paused; resume it with POST /v1/campaigns/\(id)/resume"
+      case (.resume, .draft): "campaign \(id) has not started; start it with POST /v1/campaigns/\(id)/start"
       default: "campaign \(id) is \(status) and cannot \(command.rawValue)"
       }
     case .activeLimit(let plan, let limit):
@@ -53,12 +53,12 @@ extension Store {
         "SELECT status, generation, start_at > now() AS later FROM campaigns WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
         [campaignID, tenantID])
       guard let row = rows.first else { throw CampaignError.notFound(campaignID) }
-      let status: String = try row.decode("status")
+      let status: CampaignStatus = try row.decode("status")
       let later = try row.decodeIfPresent("later", as: Bool.self) ?? false
       var launch = false
       var bump = false
       switch (command, status) {
-      case (.start, "draft"):
+      case (.start, .draft):
         if later && !plan.scheduling { throw CampaignStateError.schedulingNotInPlan(plan: plan.name) }
         if let limit = plan.activeCampaigns {
           let active = try connection.query(
@@ -75,14 +75,14 @@ extension Store {
           WHERE id = $1
           """, [campaignID])
         (launch, bump) = (true, true)
-      case (.start, "running"), (.start, "scheduled"), (.resume, "running"), (.resume, "scheduled"):
+      case (.start, .running), (.start, .scheduled), (.resume, .running), (.resume, .scheduled):
         launch = true
-      case (.pause, "running"), (.pause, "scheduled"):
+      case (.pause, .running), (.pause, .scheduled):
         try connection.query(
           "UPDATE campaigns SET status = 'paused', pause_reason = 'manual' WHERE id = $1", [campaignID])
-      case (.pause, "paused"), (.cancel, "cancelled"):
+      case (.pause, .paused), (.cancel, .cancelled):
         break
-      case (.resume, "paused"):
+      case (.resume, .paused):
         try connection.query(
           """
           UPDATE campaigns SET status = CASE WHEN start_at > now() THEN 'scheduled' ELSE 'running' END,
@@ -90,7 +90,7 @@ extension Store {
           WHERE id = $1
           """, [campaignID])
         (launch, bump) = (true, true)
-      case (.cancel, "draft"), (.cancel, "scheduled"), (.cancel, "running"), (.cancel, "paused"):
+      case (.cancel, .draft), (.cancel, .scheduled), (.cancel, .running), (.cancel, .paused):
         try connection.query(
           "UPDATE campaigns SET status = 'cancelled', pause_reason = NULL, cancelled_at = now() WHERE id = $1",
           [campaignID])
@@ -106,7 +106,7 @@ extension Store {
         record,
         CampaignLaunch(
           campaignID: campaignID, tenant: tenant.tenant.name, generation: try updated.decode("generation"),
-          startAt: record.status == "scheduled" ? record.startAt : nil)
+          startAt: record.status == .scheduled ? record.startAt : nil)
       )
     }
   }

@@ -8,7 +8,7 @@ public struct CampaignProgress: Codable, Sendable, Equatable {
   public var tenant: String
   public var name: String
   /// `running` or `paused`.
-  public var status: String
+  public var status: CampaignStatus
   public var pauseReason: String?
   public var startedAt: Date?
   public var total: Int

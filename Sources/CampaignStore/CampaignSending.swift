@@ -6,7 +6,7 @@ import Wire
 /// What one step of a chip's sender for a campaign needs to know, read in one go.
 public struct SenderState: Sendable {
   public struct Campaign: Decodable, Sendable {
-    public var status: String
+    public var status: CampaignStatus
     public var generation: Int
     public var template: String
     public var mediaUrl: String?
@@ -27,7 +27,7 @@ public struct SenderState: Sendable {
     public var wahaUrl: String
     public var session: String
     public var wahaApiKey: String?
-    public var status: String
+    public var status: ChipStatus
     /// Messages this chip sent for the campaign so far.
     public var sent: Int
   }
@@ -116,7 +116,7 @@ extension Store {
         SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status
         FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 FOR SHARE OF c
         """, [campaignID])
-      guard let row = campaign.first, try row.decode("status", as: String.self) == "running",
+      guard let row = campaign.first, try row.decode("status", as: CampaignStatus.self) == .running,
         try row.decode("generation", as: Int.self) == generation
       else { return .stopped }
       let tenantID: Int64 = try row.decode("tenant_id")
@@ -250,7 +250,7 @@ extension Store {
       ).affected
       if updated == 0 {
         let state = try connection.query("SELECT state FROM campaign_messages WHERE id = $1", [messageID])
-        if let row = state.first, try row.decode("state", as: String.self) == "sending" { return nil }
+        if let row = state.first, try row.decode("state", as: MessageState.self) == .sending { return nil }
       }
       let chip = try connection.query(
         """

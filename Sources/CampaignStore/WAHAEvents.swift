@@ -15,7 +15,7 @@ extension Store {
 
   /// Records a session's new status on its chip, and when it stopped working.
   public func applySessionStatus(
-    eventID: String, session: String, chipID: Int64?, status: String
+    eventID: String, session: String, chipID: Int64?, status: ChipStatus
   ) async throws -> EventOutcome {
     try await pool.transaction { connection in
       guard try Self.firstDelivery(connection, eventID: eventID, type: "session.status") else { return .duplicate }

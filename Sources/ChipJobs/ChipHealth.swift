@@ -47,12 +47,12 @@ public struct ChipHealth: JobHandler {
   /// Returns whether WAHA answered; a WAHA that is down leaves the last known status in place.
   private func check(_ chip: ChipEndpoint) async throws -> Bool {
     let waha = WAHAClient(baseURL: chip.wahaURL, apiKey: chip.wahaAPIKey, http: http, timeout: .seconds(10))
-    let status: String
+    let status: ChipStatus
     do {
-      status = try await waha.session(chip.session).status
+      status = ChipStatus(reported: try await waha.session(chip.session).status)
     } catch .sessionNotFound, .unauthorized {
       // No such session, or a key WAHA refuses: the chip cannot send until someone fixes it.
-      status = "FAILED"
+      status = .failed
     } catch {
       return false
     }

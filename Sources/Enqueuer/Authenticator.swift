@@ -78,7 +78,7 @@ struct Authenticator: RouterMiddleware {
   }
 
   static func checkStanding(_ access: TenantAccess) throws(Problem) {
-    guard access.tenant.status == "active" else {
+    guard access.tenant.status == .active else {
       throw Problem(
         .forbidden, "tenant-suspended", "The tenant is suspended",
         detail: "tenant '\(access.tenant.name)' is \(access.tenant.status); settle its subscription to submit work")

@@ -40,7 +40,7 @@ struct CampaignRoutes {
     }
     var response = try JSONResponse.make(
       .created,
-      Created(id: id, name: draft.name, status: "draft", recipients: Tally(draft.recipients.count, draft.rejected)))
+      Created(id: id, name: draft.name, status: .draft, recipients: Tally(draft.recipients.count, draft.rejected)))
     response.headers[.location] = "/v1/campaigns/\(id)"
     return response
   }
@@ -147,7 +147,7 @@ struct Tally: Encodable {
 struct Created: Encodable {
   var id: Int64
   var name: String
-  var status: String
+  var status: CampaignStatus
   var recipients: Tally
 }
 
@@ -166,7 +166,7 @@ struct CampaignView: Encodable {
   var name: String
   var template: String
   var media_url: String?
-  var status: String
+  var status: CampaignStatus
   var pause_reason: String?
   var chip_ids: [Int64]
   var pace: Pace

@@ -70,7 +70,7 @@ struct ChipView: Encodable {
   var waha_url: String
   var session: String
   var has_waha_api_key: Bool
-  var status: String
+  var status: ChipStatus
   var status_changed_at: String
   var stopped_working_at: String?
   var created_at: String

@@ -17,7 +17,7 @@ struct MaturationRoutes {
   func register(on group: RouterGroup<EnqueuerContext>) {
     group.post("maturation") { request, context in try await create(request, context: context) }
     group.get("maturation/:id") { _, context in try await show(context: context) }
-    for command in ["pause", "resume", "stop"] {
+    for command in MaturationCommand.allCases {
       group.post("maturation/:id/\(command)") { _, context in try await apply(command, context: context) }
     }
   }
@@ -65,7 +65,7 @@ struct MaturationRoutes {
     return try JSONResponse.make(.ok, report)
   }
 
-  func apply(_ command: String, context: EnqueuerContext) async throws -> Response {
+  func apply(_ command: MaturationCommand, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
     let id = try programID(context)
     do {

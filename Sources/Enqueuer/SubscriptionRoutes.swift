@@ -69,7 +69,7 @@ struct SubscriptionRoutes {
         var plan: String
         var period_start: String
         var amount_cents: Int
-        var status: String
+        var status: InvoiceStatus
         var next_attempt_at: String?
         var attempts: [Attempt]
       }
@@ -80,7 +80,7 @@ struct SubscriptionRoutes {
       }
       var plan: String
       var gateway: String
-      var status: String
+      var status: SubscriptionStatus
       var current_period_start: String
       var current_period_end: String
       var invoices: [Invoice]

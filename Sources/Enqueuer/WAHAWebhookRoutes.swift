@@ -64,7 +64,8 @@ struct WAHAWebhookRoutes {
       guard let status = string("status") else {
         throw Problem.invalid([.init(pointer: "/payload/status", detail: "missing")])
       }
-      outcome = try await store.applySessionStatus(eventID: eventID, session: session, chipID: chipID, status: status)
+      outcome = try await store.applySessionStatus(
+        eventID: eventID, session: session, chipID: chipID, status: ChipStatus(reported: status))
     case "message.ack":
       guard let id = string("id"), case .int(let ack)? = payload["ack"] else {
         throw Problem.invalid([.init(pointer: "/payload", detail: "a message.ack has \"id\" and \"ack\"")])

@@ -23,14 +23,14 @@ public struct MaturationExchange: JobHandler {
 
   public func run(_ parameters: MaturationExchangeJob.Parameters, context: JobContext) async throws {
     guard let exchange = try await store.exchange(id: parameters.exchangeId),
-      exchange.state == "planned" || exchange.state == "sending"
+      exchange.state == .planned || exchange.state == .sending
     else { return }
     let chips = try await store.maturationChips(programID: exchange.programId)
     guard let from = chips.first(where: { $0.id == exchange.fromChipId }),
       let to = chips.first(where: { $0.id == exchange.toChipId })
     else {
       try await store.finishExchange(
-        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "chip left the program")
+        id: exchange.id, state: .skipped, wahaMessageID: nil, error: "chip left the program")
       return
     }
     let sender = WAHAClient(baseURL: from.wahaUrl, apiKey: from.wahaApiKey, http: http, timeout: wahaTimeout)
@@ -46,7 +46,7 @@ public struct MaturationExchange: JobHandler {
       try await store.recordChipChatID(id: to.id, chatID: me)
     }
     let owner = context.fence
-    if exchange.state == "sending" {
+    if exchange.state == .sending {
       // Ours from here on: an earlier run that is only stalled can no longer send it. Looked for
       // before any reason to skip it: a send whose answer was lost went out, whatever the window
       // or the program says now.
@@ -60,7 +60,7 @@ public struct MaturationExchange: JobHandler {
         let taken = try await store.exchangeMessagesRecorded(chipID: from.id, messageIDs: earlier.map(\.shortID))
         if let found = earlier.first(where: { !taken.contains($0.shortID) }) {
           try await store.finishExchange(
-            id: exchange.id, state: "sent", wahaMessageID: found.shortID, error: nil, owner: owner)
+            id: exchange.id, state: .sent, wahaMessageID: found.shortID, error: nil, owner: owner)
           return
         }
       } catch let error as WAHAError where !error.isTransient {
@@ -70,15 +70,15 @@ public struct MaturationExchange: JobHandler {
         context.logger.info("in-flight warm-up message not looked up", metadata: ["error": "\(error)"])
       }
     }
-    guard exchange.programStatus == "active" else {
+    guard exchange.programStatus == .active else {
       try await store.finishExchange(
-        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "program \(exchange.programStatus)")
+        id: exchange.id, state: .skipped, wahaMessageID: nil, error: "program \(exchange.programStatus)")
       return
     }
     let now = Date(
       timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
     guard let program = try await store.livePrograms(now: now).first(where: { $0.id == exchange.programId }) else {
-      try await store.finishExchange(id: exchange.id, state: "skipped", wahaMessageID: nil, error: "program not active")
+      try await store.finishExchange(id: exchange.id, state: .skipped, wahaMessageID: nil, error: "program not active")
       return
     }
     let window = try SendingWindow(
@@ -88,19 +88,20 @@ public struct MaturationExchange: JobHandler {
     calendar.timeZone = window.timeZone
     let localDate = MaturationTick.localDate(calendar.startOfDay(for: now), calendar)
     guard window.contains(now) else {
-      try await store.finishExchange(id: exchange.id, state: "skipped", wahaMessageID: nil, error: "outside the window")
+      try await store.finishExchange(id: exchange.id, state: .skipped, wahaMessageID: nil, error: "outside the window")
       try await store.recordMaturationSkip(
         programID: program.id, localDate: localDate, reason: "outside_window", chipID: from.id, detail: "ran late")
       return
     }
-    guard from.status == "WORKING" else {
+    guard from.status == .working else {
       try await store.finishExchange(
-        id: exchange.id, state: "skipped", wahaMessageID: nil, error: "chip not WORKING (\(from.status))")
+        id: exchange.id, state: .skipped, wahaMessageID: nil, error: "chip not WORKING (\(from.status))")
       try await store.recordMaturationSkip(
-        programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: from.id, detail: from.status)
+        programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: from.id,
+        detail: from.status.rawValue)
       return
     }
-    if exchange.state != "sending" {
+    if exchange.state != .sending {
       guard try await store.claimExchange(id: exchange.id, owner: owner) else { return }
     }
     do {
@@ -115,12 +116,12 @@ public struct MaturationExchange: JobHandler {
       guard try await store.ownsExchange(id: exchange.id, owner: owner) else { throw LeaseLost(job: context.id) }
       try await context.confirmLease()
       let sent = try await sender.sendText(session: from.session, chatId: peerChat, text: exchange.text)
-      try await store.finishExchange(id: exchange.id, state: "sent", wahaMessageID: sent.id, error: nil, owner: owner)
+      try await store.finishExchange(id: exchange.id, state: .sent, wahaMessageID: sent.id, error: nil, owner: owner)
     } catch let error as WAHAError where !error.isTransient {
       try await store.finishExchange(
-        id: exchange.id, state: "failed", wahaMessageID: nil, error: error.description, owner: owner)
+        id: exchange.id, state: .failed, wahaMessageID: nil, error: error.description, owner: owner)
       if case .sessionNotWorking(_, let status) = error {
-        try await store.recordChipStatus(id: from.id, status: status)
+        try await store.recordChipStatus(id: from.id, status: ChipStatus(reported: status))
       }
     }
   }

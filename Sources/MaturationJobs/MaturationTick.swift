@@ -76,11 +76,12 @@ public struct MaturationTick: JobHandler {
     guard done < quota else { return 0 }
 
     let chips = try await store.maturationChips(programID: program.id)
-    for chip in chips where chip.status != "WORKING" {
+    for chip in chips where chip.status != .working {
       try await store.recordMaturationSkip(
-        programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: chip.id, detail: chip.status)
+        programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: chip.id,
+        detail: chip.status.rawValue)
     }
-    let working = chips.filter { $0.status == "WORKING" }.map(\.id)
+    let working = chips.filter { $0.status == .working }.map(\.id)
     guard working.count >= 2 else {
       try await store.recordMaturationSkip(
         programID: program.id, localDate: localDate, reason: "not_enough_working_chips", chipID: nil,

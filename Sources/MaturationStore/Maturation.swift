@@ -8,7 +8,7 @@ public struct MaturationProgram: Decodable, Sendable, Equatable {
   public var id: Int64
   public var tenantId: Int64
   public var tenantName: String
-  public var status: String
+  public var status: MaturationStatus
   public var days: Int
   public var dailyRamp: [Int]?
   public var startAt: Date
@@ -23,7 +23,7 @@ public struct MaturationProgram: Decodable, Sendable, Equatable {
 /// A chip taking part in a program, with what sending from it needs.
 public struct MaturationChip: Decodable, Sendable, Equatable {
   public var id: Int64
-  public var status: String
+  public var status: ChipStatus
   public var wahaUrl: String
   public var session: String
   public var wahaApiKey: String?
@@ -55,12 +55,12 @@ public struct ExchangeRecord: Decodable, Sendable, Equatable {
   public var id: Int64
   public var programId: Int64
   public var day: Int
-  public var state: String
+  public var state: ExchangeState
   public var text: String
   public var plannedAt: Date
   public var fromChipId: Int64?
   public var toChipId: Int64?
-  public var programStatus: String
+  public var programStatus: MaturationStatus
   public var createdAt: Date
   /// When a run first put it in flight (nil: never).
   public var sendingAt: Date?
@@ -71,7 +71,7 @@ public enum MaturationError: Error, CustomStringConvertible, Equatable {
   case needsTwoChips
   case unknownChips([Int64])
   case notFound(Int64)
-  case cannot(String, id: Int64, status: String)
+  case cannot(MaturationCommand, id: Int64, status: MaturationStatus)
 
   public var description: String {
     switch self {
@@ -119,16 +119,20 @@ extension Store {
 
   /// pause, resume, stop. Planned messages of a paused or stopped program are skipped when due.
   @discardableResult
-  public func maturationCommand(_ command: String, tenantID: Int64, id: Int64) async throws -> String {
+  public func maturationCommand(_ command: MaturationCommand, tenantID: Int64, id: Int64) async throws
+    -> MaturationStatus
+  {
     try await pool.transaction { connection in
       let rows = try connection.query(
         "SELECT status FROM maturation_programs WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantID])
-      guard let status = try rows.first?.decode("status", as: String.self) else { throw MaturationError.notFound(id) }
-      let next: String
+      guard let status = try rows.first?.decode("status", as: MaturationStatus.self) else {
+        throw MaturationError.notFound(id)
+      }
+      let next: MaturationStatus
       switch (command, status) {
-      case ("pause", "active"), ("pause", "scheduled"), ("pause", "paused"): next = "paused"
-      case ("resume", "paused"), ("resume", "active"): next = "active"
-      case ("stop", "active"), ("stop", "scheduled"), ("stop", "paused"), ("stop", "stopped"): next = "stopped"
+      case (.pause, .active), (.pause, .scheduled), (.pause, .paused): next = .paused
+      case (.resume, .paused), (.resume, .active): next = .active
+      case (.stop, .active), (.stop, .scheduled), (.stop, .paused), (.stop, .stopped): next = .stopped
       default: throw MaturationError.cannot(command, id: id, status: status)
       }
       try connection.query(
@@ -302,7 +306,7 @@ extension Store {
   /// Ends the exchange; with `owner`, only while that run owns it (false otherwise).
   @discardableResult
   public func finishExchange(
-    id: Int64, state: String, wahaMessageID: String?, error: String?, owner: String? = nil
+    id: Int64, state: ExchangeState, wahaMessageID: String?, error: String?, owner: String? = nil
   ) async throws -> Bool {
     try await pool.query(
       """

@@ -27,7 +27,7 @@ public struct MaturationReport: Encodable, Sendable {
   }
 
   public var id: Int64
-  public var status: String
+  public var status: MaturationStatus
   public var days: Int
   /// RFC 3339, UTC.
   public var start_at: String

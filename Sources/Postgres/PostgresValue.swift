@@ -226,3 +226,21 @@ extension String {
     count >= width ? self : String(repeating: "0", count: width - count) + self
   }
 }
+
+/// A state column (`campaigns.status`, `invoices.status`, …) read and written as its Swift enum:
+/// the enum's raw values are the column's CHECK list, so a value outside it fails loudly on read.
+public protocol PostgresState: RawRepresentable<String>, PostgresEncodable, PostgresDecodable, Codable,
+  CustomStringConvertible, CaseIterable
+{}
+
+extension PostgresState {
+  public var postgresText: String? { rawValue }
+  public var description: String { rawValue }
+
+  public init(postgresText text: String) throws(PostgresError) {
+    guard let value = Self(rawValue: text) else {
+      throw PostgresError(.decode, "'\(text.prefix(40))' is not a \(Self.self) (\(Self.allCases.map(\.rawValue)))")
+    }
+    self = value
+  }
+}

@@ -10,7 +10,7 @@ public struct Chip: Codable, Sendable, Equatable {
   /// Never shown: only whether there is one.
   public var hasWahaApiKey: Bool
   /// STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED or UNKNOWN (not asked yet).
-  public var status: String
+  public var status: ChipStatus
   public var statusChangedAt: Date
   public var stoppedWorkingAt: Date?
   public var createdAt: Date
@@ -72,16 +72,6 @@ extension Store {
   }
 }
 
-/// WAHA's session statuses as the chips table stores them; a status WAHA adds later (PASSKEY_*)
-/// is kept as UNKNOWN rather than refused, so a newer WAHA never breaks the webhook or the check.
-enum ChipStatus {
-  static let known: Set<String> = ["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"]
-
-  static func stored(_ status: String) -> String {
-    known.contains(status) ? status : "UNKNOWN"
-  }
-}
-
 /// A chip as the health check needs it: where to ask, and with which key.
 public struct ChipEndpoint: Sendable, Equatable {
   public var id: Int64
@@ -101,18 +91,18 @@ extension Store {
   }
 
   /// Records the status WAHA reported for a chip, and when it stopped working.
-  public func recordChipStatus(id: Int64, status: String) async throws {
+  public func recordChipStatus(id: Int64, status: ChipStatus) async throws {
     _ = try await pool.withConnection { connection in try Self.setChipStatus(connection, id: id, status: status) }
   }
 
   /// The one place a chip's status is written (the health check and WAHA's webhooks both come here).
-  package static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: String) throws {
+  package static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: ChipStatus) throws {
     try connection.query(
       """
       UPDATE chips SET status = $2,
         status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,
         stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
       WHERE id = $1
-      """, [id, ChipStatus.stored(status)])
+      """, [id, status])
   }
 }

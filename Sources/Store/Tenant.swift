@@ -12,11 +12,17 @@ public struct Tenant: Codable, Sendable, Equatable {
   public var windowEnd: String
   /// ISO weekdays the tenant sends on (1 = Monday … 7 = Sunday).
   public var windowDays: [Int]
-  public var status: String
+  public var status: TenantStatus
   public var createdAt: Date
 
   /// The tenant's name as its queue lanes and buckets know it.
   public var lane: String { name }
+}
+
+/// Whether a tenant may submit work: suspension (an unpaid renewal) stops its API and its sends.
+public enum TenantStatus: String, PostgresState, Sendable {
+  case active
+  case suspended
 }
 
 public enum TenantError: Error, CustomStringConvertible, Equatable {

@@ -63,7 +63,7 @@ struct OverviewPage {
     var rows = ""
     for c in overview.campaigns {
       let percent = Int((c.fraction * 100).rounded(.down))
-      let status = c.pauseReason.map { "\(c.status) (\($0))" } ?? c.status
+      let status = c.pauseReason.map { "\(c.status) (\($0))" } ?? c.status.rawValue
       rows += """
         <tr id="campaign-\(c.id)"><td>\(html(c.tenant))</td><td>\(html(c.name))</td>\
         <td id="campaign-\(c.id)-status">\(html(status))</td>\

@@ -93,7 +93,7 @@ struct TenantCommand: AsyncParsableCommand {
             try JSONOutput.encode(
               tenants.map {
                 Row(
-                  name: $0.name, plan: $0.plan, timezone: $0.timezone, status: $0.status,
+                  name: $0.name, plan: $0.plan, timezone: $0.timezone, status: $0.status.rawValue,
                   window: "\($0.windowStart)-\($0.windowEnd)")
               }))
           return
@@ -105,7 +105,9 @@ struct TenantCommand: AsyncParsableCommand {
         print(
           Table.render(
             header: ["TENANT", "PLAN", "STATUS", "TIMEZONE", "WINDOW"],
-            rows: tenants.map { [$0.name, $0.plan, $0.status, $0.timezone, "\($0.windowStart)-\($0.windowEnd)"] }))
+            rows: tenants.map {
+              [$0.name, $0.plan, $0.status.rawValue, $0.timezone, "\($0.windowStart)-\($0.windowEnd)"]
+            }))
       }
     }
   }
