@@ -87,10 +87,9 @@ public struct BillingRenew: JobHandler {
         "subscription": "\(parameters.subscriptionId)", "invoice": "\(charge.invoiceID)",
         "attempt": "\(charge.attempt)", "state": "\(state.map { "\($0)" } ?? "settled already, by its webhook")",
       ])
-    if case .paid = state {
+    if case .paid(_, let resumed) = state {
       // A payment that lifted a suspension resumed the campaigns it paused: start their senders
       // (campaigns.sweep would, within a minute, if this run died here).
-      let resumed = try await store.unlaunchedCampaigns()
       try await CampaignLauncher(broker: context.broker, catalog: catalog).launch(resumed.map(\.launch))
       if !resumed.isEmpty { context.logger.info("campaigns resumed", metadata: ["campaigns": "\(resumed.count)"]) }
     }

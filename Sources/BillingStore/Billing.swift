@@ -311,7 +311,7 @@ extension Store {
       """, [invoiceID])
     guard let paid = invoice.first else {
       let end = try connection.query("SELECT current_period_end FROM subscriptions WHERE id = $1", [subscriptionID])
-      return .paid(periodEnd: try end[0].decode("current_period_end"))
+      return .paid(periodEnd: try end[0].decode("current_period_end"), resumed: [])
     }
     let plan: String = try paid.decode("plan")
     let start = paid.text("period_start")
@@ -325,7 +325,7 @@ extension Store {
     try connection.query("UPDATE tenants SET plan = $2, status = 'active' WHERE id = $1", [tenantID, plan])
     // Campaigns a suspension paused resume with the payment; their senders are launched by the
     // caller, or by `campaigns.sweep` if that is lost.
-    _ = try Self.resume(connection, tenantID: tenantID, pausedFor: "tenant_suspended")
+    let resumed = try Self.resume(connection, tenantID: tenantID, pausedFor: "tenant_suspended")
     // The new period's plan credits: reset, not carried over.
     let monthly = try connection.query("SELECT monthly_credits FROM plans WHERE name = $1", [plan])[0]
       .decodeIfPresent("monthly_credits", as: Int.self)
@@ -346,7 +346,7 @@ extension Store {
       }
     }
     try recordEvent(connection, tenantID: tenantID, "billing.paid", ["invoice": .int(invoiceID)])
-    return .paid(periodEnd: end)
+    return .paid(periodEnd: end, resumed: resumed)
   }
 
   private static func suspend(
@@ -401,9 +401,9 @@ extension Store {
   public func reconcileCharge(
     invoiceID: Int64, attemptKey: String?, gatewayPaymentID: String?, result: ChargeResult, now: Date,
     delivery: GatewayDelivery
-  ) async throws -> DeliveryOutcome {
+  ) async throws -> DeliveryEffect {
     try await pool.transaction { connection in
-      guard try Self.firstDelivery(connection, delivery) else { return .duplicate }
+      guard try Self.firstDelivery(connection, delivery) else { return DeliveryEffect(.duplicate) }
       let rows = try connection.query(
         """
         SELECT p.id, p.attempt, p.idempotency_key, p.amount_cents, i.currency, s.gateway, s.gateway_customer,
@@ -418,14 +418,15 @@ extension Store {
           ELSE p.outcome = 'pending' END
         ORDER BY p.attempt DESC LIMIT 1 FOR UPDATE OF p
         """, [invoiceID, attemptKey, gatewayPaymentID])
-      guard let row = rows.first else { return .recorded }
+      guard let row = rows.first else { return DeliveryEffect(.recorded) }
       let charge = ChargeAttempt(
         paymentID: try row.decode("id"), invoiceID: invoiceID, attempt: try row.decode("attempt"),
         idempotencyKey: try row.decode("idempotency_key"), amountCents: try row.decode("amount_cents"),
         currency: try row.decode("currency"), gateway: try row.decode("gateway"),
         customer: try row.decode("gateway_customer"), paymentMethod: try row.decode("payment_method"),
         tenant: try row.decode("name"))
-      return try Self.settle(connection, charge, result: result, now: now) == nil ? .recorded : .applied
+      let state = try Self.settle(connection, charge, result: result, now: now)
+      return DeliveryEffect(state == nil ? .recorded : .applied, state)
     }
   }
 }
@@ -447,6 +448,18 @@ public enum DeliveryOutcome: String, Sendable, Equatable {
   case duplicate, recorded, applied
 }
 
+/// What a payment delivery did, with the campaigns it resumed (a payment that lifted a suspension):
+/// the caller launches those, and only those.
+public struct DeliveryEffect: Sendable, Equatable {
+  public var outcome: DeliveryOutcome
+  public var resumed: [CampaignLaunch]
+
+  init(_ outcome: DeliveryOutcome, _ state: RenewalState? = nil) {
+    self.outcome = outcome
+    if case .paid(_, let resumed) = state { self.resumed = resumed } else { self.resumed = [] }
+  }
+}
+
 extension Store {
   /// A payment the gateway made by itself for a subscription it runs (a Mercado Pago preapproval,
   /// a PayPal subscription), reported by its webhook: recorded once (keyed by the gateway's payment
@@ -457,12 +470,13 @@ extension Store {
   public func recordGatewaySubscriptionPayment(
     gateway: String, gatewaySubscriptionID: String, paymentID: String, approved: Bool, declineCode: String?,
     now: Date, delivery: GatewayDelivery
-  ) async throws -> DeliveryOutcome {
-    try await pool.transaction { connection -> DeliveryOutcome in
-      guard try Self.firstDelivery(connection, delivery) else { return .duplicate }
-      return try Self.recordGatewaySubscriptionPayment(
+  ) async throws -> DeliveryEffect {
+    try await pool.transaction { connection -> DeliveryEffect in
+      guard try Self.firstDelivery(connection, delivery) else { return DeliveryEffect(.duplicate) }
+      let state = try Self.recordGatewaySubscriptionPayment(
         connection, gateway: gateway, gatewaySubscriptionID: gatewaySubscriptionID, paymentID: paymentID,
-        approved: approved, declineCode: declineCode) == nil ? .recorded : .applied
+        approved: approved, declineCode: declineCode)
+      return DeliveryEffect(state == nil ? .recorded : .applied, state)
     }
   }
 

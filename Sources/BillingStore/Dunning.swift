@@ -1,3 +1,4 @@
+import CampaignStore
 import Foundation
 
 /// What the gateway said, in the ledger's terms.
@@ -10,7 +11,8 @@ public enum ChargeResult: Sendable, Equatable {
 
 /// Where a subscription is after a charge.
 public enum RenewalState: Sendable, Equatable {
-  case paid(periodEnd: Date)
+  /// With the campaigns a suspension had paused, resumed by the payment: the caller launches them.
+  case paid(periodEnd: Date, resumed: [CampaignLaunch])
   case retryAt(Date)
   case waitingForCustomer
   case suspended

@@ -179,16 +179,16 @@ struct GatewayWebhookRoutes {
   /// The answer to an outcome that was applied, once the campaigns it may have resumed are launched.
   /// The effect is committed already: a failure to launch is logged, not answered 503, since the
   /// redelivery would be a duplicate; the sweep launches them.
-  func answer(_ outcome: DeliveryOutcome) async throws -> Response {
-    if outcome == .applied {
+  func answer(_ effect: DeliveryEffect) async throws -> Response {
+    if !effect.resumed.isEmpty {
       do {
-        try await launcher.launch(store.unlaunchedCampaigns().map(\.launch))
+        try await launcher.launch(effect.resumed.map(\.launch))
       } catch {
         Logger(label: "whago.webhooks").warning(
           "resumed campaigns not launched now; campaigns.sweep will", metadata: ["error": "\(error)"])
       }
     }
-    return Self.ok(outcome.rawValue)
+    return Self.ok(effect.outcome.rawValue)
   }
 
   static func body(_ request: Request) async throws -> Data {

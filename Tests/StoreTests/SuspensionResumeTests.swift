@@ -55,7 +55,9 @@ import Testing
       invoiceID: f.invoiceID, attemptKey: f.keys[2], gatewayPaymentID: "pi_paid",
       result: .succeeded(paymentID: "pi_paid"), now: try await TestDatabase.now(),
       delivery: GatewayDelivery(source: "stripe", eventID: "evt_\(f.invoiceID)_paid", type: "payment_intent.succeeded"))
-    #expect(outcome == .applied)
+    #expect(outcome.outcome == .applied)
+    // The payment hands back what it resumed, the suspended campaign alone, for the caller to launch.
+    #expect(outcome.resumed.map(\.campaignID) == [suspended] && outcome.resumed.map(\.generation) == [4])
     let state = try await f.state()
     #expect(state.tenant == "active" && state.invoice == "paid")
     #expect(state.events == ["campaign.resumed", "billing.paid"], "\(state.events)")
