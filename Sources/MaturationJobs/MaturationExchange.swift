@@ -114,6 +114,18 @@ public struct MaturationExchange: JobHandler {
       try await sender.stopTyping(session: from.session, chatId: peerChat)
       // Another run took it over while this one was stalled past its lease: stop, send nothing.
       guard try await store.ownsExchange(id: exchange.id, owner: owner) else { throw LeaseLost(job: context.id) }
+      // The window may have closed while it typed (a slow run, a stalled worker): looked at again
+      // on the same clock just before the send, so no warm-up message leaves after the window.
+      let sendTime = Date(
+        timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+      guard window.contains(sendTime) else {
+        try await store.finishExchange(
+          id: exchange.id, state: .skipped, wahaMessageID: nil, error: "window closed while typing", owner: owner)
+        try await store.recordMaturationSkip(
+          programID: program.id, localDate: localDate, reason: "outside_window", chipID: from.id,
+          detail: "window closed while typing")
+        return
+      }
       try await context.confirmLease()
       let sent = try await sender.sendText(session: from.session, chatId: peerChat, text: exchange.text)
       try await store.finishExchange(id: exchange.id, state: .sent, wahaMessageID: sent.id, error: nil, owner: owner)
