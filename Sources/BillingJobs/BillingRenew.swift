@@ -23,8 +23,7 @@ public struct BillingRenew: JobHandler {
   let clock: ScheduleClock
 
   public func run(_ parameters: BillingRenewJob.Parameters, context: JobContext) async throws {
-    let now = Date(
-      timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+    let now = try await clock.now(on: context.broker)
     let periodStart = Date(timeIntervalSince1970: Double(parameters.periodStart) / 1000)
     guard
       var charge = try await store.prepareCharge(

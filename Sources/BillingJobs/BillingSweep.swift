@@ -18,8 +18,7 @@ public struct BillingSweep: JobHandler {
   let clock: ScheduleClock
 
   public func run(_ parameters: BillingSweepJob.Parameters, context: JobContext) async throws {
-    let now = Date(
-      timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+    let now = try await clock.now(on: context.broker)
     let due = try await store.dueRenewals(now: now)
     let results = try await context.broker.enqueue(
       due.map { renewal in

@@ -46,6 +46,11 @@ public struct ScheduleClock: Sendable, Equatable {
     isRedisTime ? redis : start + Int64((Double(redis - anchor) * speed).rounded(.down))
   }
 
+  /// Now on this clock, from Redis's `TIME`: what jobs compare windows and due dates against.
+  public func now(on broker: Broker) async throws -> Date {
+    Date(timeIntervalSince1970: Double(scheduleTime(redis: try await broker.redisTime())) / 1000)
+  }
+
   /// The Redis time at which schedule time reaches `schedule` (never earlier).
   public func redisTime(schedule: Int64) -> Int64 {
     isRedisTime ? schedule : anchor + Int64((Double(schedule - start) / speed).rounded(.up))

@@ -75,8 +75,7 @@ public struct MaturationExchange: JobHandler {
         id: exchange.id, state: .skipped, wahaMessageID: nil, error: "program \(exchange.programStatus)")
       return
     }
-    let now = Date(
-      timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+    let now = try await clock.now(on: context.broker)
     guard let program = try await store.livePrograms(now: now).first(where: { $0.id == exchange.programId }) else {
       try await store.finishExchange(id: exchange.id, state: .skipped, wahaMessageID: nil, error: "program not active")
       return
@@ -116,8 +115,7 @@ public struct MaturationExchange: JobHandler {
       guard try await store.ownsExchange(id: exchange.id, owner: owner) else { throw LeaseLost(job: context.id) }
       // The window may have closed while it typed (a slow run, a stalled worker): looked at again
       // on the same clock just before the send, so no warm-up message leaves after the window.
-      let sendTime = Date(
-        timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+      let sendTime = try await clock.now(on: context.broker)
       guard window.contains(sendTime) else {
         try await store.finishExchange(
           id: exchange.id, state: .skipped, wahaMessageID: nil, error: "window closed while typing", owner: owner)

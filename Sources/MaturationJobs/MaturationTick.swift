@@ -24,8 +24,7 @@ public struct MaturationTick: JobHandler {
   let closingMargin: TimeInterval = 30 * 60
 
   public func run(_ parameters: MaturationTickJob.Parameters, context: JobContext) async throws {
-    let now = Date(
-      timeIntervalSince1970: Double(clock.scheduleTime(redis: try await context.broker.redisTime())) / 1000)
+    let now = try await clock.now(on: context.broker)
     var planned = 0
     for program in try await store.livePrograms(now: now) {
       do {
