@@ -275,13 +275,17 @@ let package = Package(
       name: "DeploymentTests",
       swiftSettings: upcoming),
     .testTarget(
+      name: "WireTests",
+      dependencies: ["Wire"],
+      swiftSettings: upcoming),
+    .testTarget(
       name: "JobCatalogTests",
       dependencies: ["JobCatalog", "JobQueue"],
       swiftSettings: upcoming),
     .testTarget(
       name: "WorkerTests",
       dependencies: [
-        "JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport", "Postgres",
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport", "Postgres", "Wire",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],

@@ -158,22 +158,22 @@ struct Added: Encodable {
 /// A campaign as its tenant sees it.
 struct CampaignView: Encodable {
   struct Pace: Encodable {
-    var min_interval_ms: Int
-    var max_interval_ms: Int
+    var minIntervalMs: Int
+    var maxIntervalMs: Int
   }
 
   var id: Int64
   var name: String
   var template: String
-  var media_url: String?
+  @ExplicitNull var mediaUrl: String?
   var status: CampaignStatus
-  var pause_reason: String?
-  var chip_ids: [Int64]
+  @ExplicitNull var pauseReason: String?
+  var chipIds: [Int64]
   var pace: Pace
-  var start_at: String?
-  var started_at: String?
-  var completed_at: String?
-  var created_at: String
+  @ExplicitNull var startAt: String?
+  @ExplicitNull var startedAt: String?
+  @ExplicitNull var completedAt: String?
+  var createdAt: String
   var counts: CampaignCounts
 
   init(_ c: CampaignRecord, chips: [Int64], counts: CampaignCounts) {
@@ -181,36 +181,15 @@ struct CampaignView: Encodable {
     id = c.id
     name = c.name
     template = c.template
-    media_url = c.mediaUrl
+    mediaUrl = c.mediaUrl
     status = c.status
-    pause_reason = c.pauseReason
-    chip_ids = chips
-    pace = Pace(min_interval_ms: c.minIntervalMs, max_interval_ms: c.maxIntervalMs)
-    start_at = time(c.startAt)
-    started_at = time(c.startedAt)
-    completed_at = time(c.completedAt)
-    created_at = time(c.createdAt) ?? ""
+    pauseReason = c.pauseReason
+    chipIds = chips
+    pace = Pace(minIntervalMs: c.minIntervalMs, maxIntervalMs: c.maxIntervalMs)
+    startAt = time(c.startAt)
+    startedAt = time(c.startedAt)
+    completedAt = time(c.completedAt)
+    createdAt = time(c.createdAt) ?? ""
     self.counts = counts
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    enum Key: String, CodingKey {
-      case id, name, template, media_url, status, pause_reason, chip_ids, pace, start_at, started_at, completed_at
-      case created_at, counts
-    }
-    var c = encoder.container(keyedBy: Key.self)
-    try c.encode(id, forKey: .id)
-    try c.encode(name, forKey: .name)
-    try c.encode(template, forKey: .template)
-    try c.encode(media_url, forKey: .media_url)
-    try c.encode(status, forKey: .status)
-    try c.encode(pause_reason, forKey: .pause_reason)
-    try c.encode(chip_ids, forKey: .chip_ids)
-    try c.encode(pace, forKey: .pace)
-    try c.encode(start_at, forKey: .start_at)
-    try c.encode(started_at, forKey: .started_at)
-    try c.encode(completed_at, forKey: .completed_at)
-    try c.encode(created_at, forKey: .created_at)
-    try c.encode(counts, forKey: .counts)
   }
 }

@@ -67,40 +67,24 @@ struct ChipRoutes {
 struct ChipView: Encodable {
   var id: Int64
   var name: String
-  var waha_url: String
+  var wahaUrl: String
   var session: String
-  var has_waha_api_key: Bool
+  var hasWahaApiKey: Bool
   var status: ChipStatus
-  var status_changed_at: String
-  var stopped_working_at: String?
-  var created_at: String
+  var statusChangedAt: String
+  @ExplicitNull var stoppedWorkingAt: String?
+  var createdAt: String
 
   init(_ chip: Chip) {
     id = chip.id
     name = chip.name
-    waha_url = chip.wahaUrl
+    wahaUrl = chip.wahaUrl
     session = chip.session
-    has_waha_api_key = chip.hasWahaApiKey
+    hasWahaApiKey = chip.hasWahaApiKey
     status = chip.status
-    status_changed_at = JSONResponse.time(chip.statusChangedAt)
-    stopped_working_at = chip.stoppedWorkingAt.map { JSONResponse.time($0) }
-    created_at = JSONResponse.time(chip.createdAt)
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    enum Key: String, CodingKey {
-      case id, name, waha_url, session, has_waha_api_key, status, status_changed_at, stopped_working_at, created_at
-    }
-    var c = encoder.container(keyedBy: Key.self)
-    try c.encode(id, forKey: .id)
-    try c.encode(name, forKey: .name)
-    try c.encode(waha_url, forKey: .waha_url)
-    try c.encode(session, forKey: .session)
-    try c.encode(has_waha_api_key, forKey: .has_waha_api_key)
-    try c.encode(status, forKey: .status)
-    try c.encode(status_changed_at, forKey: .status_changed_at)
-    try c.encode(stopped_working_at, forKey: .stopped_working_at)
-    try c.encode(created_at, forKey: .created_at)
+    statusChangedAt = JSONResponse.time(chip.statusChangedAt)
+    stoppedWorkingAt = chip.stoppedWorkingAt.map { JSONResponse.time($0) }
+    createdAt = JSONResponse.time(chip.createdAt)
   }
 }
 

@@ -171,12 +171,13 @@ struct JobView: Encodable {
   var state: String
   var payload: JSONValue
   var attempts: Int
-  var max_attempts: Int
+  var maxAttempts: Int
   var errors: [AttemptError]
-  var enqueued_at: String?
-  var run_at: String?
-  var started_at: String?
-  var finished_at: String?
+  // Times not reached yet are explicit nulls: every key is always there.
+  @ExplicitNull var enqueuedAt: String?
+  @ExplicitNull var runAt: String?
+  @ExplicitNull var startedAt: String?
+  @ExplicitNull var finishedAt: String?
 
   init(_ info: JobInfo) {
     id = info.id
@@ -185,34 +186,13 @@ struct JobView: Encodable {
     state = info.state.rawValue
     payload = (try? JSONValue.body(Array(info.payload.utf8))) ?? .object([:])
     attempts = info.attempts
-    max_attempts = info.maxAttempts
+    maxAttempts = info.maxAttempts
     errors = info.history.map {
       .init(attempt: $0.attempt, error: $0.error, kind: $0.kind, at: JSONResponse.time($0.at))
     }
-    enqueued_at = info.enqueuedAt.map { JSONResponse.time($0) }
-    run_at = info.dueAt.map { JSONResponse.time($0) }
-    started_at = info.startedAt.map { JSONResponse.time($0) }
-    finished_at = info.finishedAt.map { JSONResponse.time($0) }
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    enum Key: String, CodingKey {
-      case id, type, queue, state, payload, attempts, max_attempts, errors, enqueued_at, run_at, started_at
-      case finished_at
-    }
-    var c = encoder.container(keyedBy: Key.self)
-    try c.encode(id, forKey: .id)
-    try c.encode(type, forKey: .type)
-    try c.encode(queue, forKey: .queue)
-    try c.encode(state, forKey: .state)
-    try c.encode(payload, forKey: .payload)
-    try c.encode(attempts, forKey: .attempts)
-    try c.encode(max_attempts, forKey: .max_attempts)
-    try c.encode(errors, forKey: .errors)
-    // Times not reached yet are explicit nulls: every key is always there.
-    try c.encode(enqueued_at, forKey: .enqueued_at)
-    try c.encode(run_at, forKey: .run_at)
-    try c.encode(started_at, forKey: .started_at)
-    try c.encode(finished_at, forKey: .finished_at)
+    enqueuedAt = info.enqueuedAt.map { JSONResponse.time($0) }
+    runAt = info.dueAt.map { JSONResponse.time($0) }
+    startedAt = info.startedAt.map { JSONResponse.time($0) }
+    finishedAt = info.finishedAt.map { JSONResponse.time($0) }
   }
 }

@@ -67,34 +67,34 @@ struct SubscriptionRoutes {
       struct Invoice: Encodable {
         var id: Int64
         var plan: String
-        var period_start: String
-        var amount_cents: Int
+        var periodStart: String
+        var amountCents: Int
         var status: InvoiceStatus
-        var next_attempt_at: String?
+        var nextAttemptAt: String?
         var attempts: [Attempt]
       }
       struct Attempt: Encodable {
         var attempt: Int
         var outcome: String
-        var decline_code: String?
+        var declineCode: String?
       }
       var plan: String
       var gateway: String
       var status: SubscriptionStatus
-      var current_period_start: String
-      var current_period_end: String
+      var currentPeriodStart: String
+      var currentPeriodEnd: String
       var invoices: [Invoice]
     }
     let body = View(
       plan: subscription.plan, gateway: subscription.gateway, status: subscription.status,
-      current_period_start: iso.string(from: subscription.currentPeriodStart),
-      current_period_end: iso.string(from: subscription.currentPeriodEnd),
+      currentPeriodStart: iso.string(from: subscription.currentPeriodStart),
+      currentPeriodEnd: iso.string(from: subscription.currentPeriodEnd),
       invoices: invoices.map { invoice in
         View.Invoice(
-          id: invoice.id, plan: invoice.plan, period_start: iso.string(from: invoice.periodStart),
-          amount_cents: invoice.amountCents, status: invoice.status, next_attempt_at: time(invoice.nextAttemptAt),
+          id: invoice.id, plan: invoice.plan, periodStart: iso.string(from: invoice.periodStart),
+          amountCents: invoice.amountCents, status: invoice.status, nextAttemptAt: time(invoice.nextAttemptAt),
           attempts: payments.filter { $0.invoiceId == invoice.id }.sorted { $0.attempt < $1.attempt }.map {
-            View.Attempt(attempt: $0.attempt, outcome: $0.outcome, decline_code: $0.declineCode)
+            View.Attempt(attempt: $0.attempt, outcome: $0.outcome, declineCode: $0.declineCode)
           })
       })
     return try JSONResponse.make(status, body)

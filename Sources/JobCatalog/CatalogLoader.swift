@@ -39,7 +39,7 @@ extension JobCatalog {
   public static func parse(_ data: Data, source: String) throws(CatalogError) -> JobCatalog {
     let file: CatalogFile
     do {
-      file = try JSONDecoder().decode(CatalogFile.self, from: data)
+      file = try WireJSON.decoder.decode(CatalogFile.self, from: data)
     } catch {
       throw .invalid(path: source, reason: "\(error)")
     }
@@ -50,7 +50,7 @@ extension JobCatalog {
       queues[name] = QueueInfo(
         name: name, weight: q.weight,
         retention: Retention(
-          age: .milliseconds(q.retention?.age_ms ?? 3_600_000), count: q.retention?.count ?? 10_000))
+          age: .milliseconds(q.retention?.ageMs ?? 3_600_000), count: q.retention?.count ?? 10_000))
     }
     let d = file.defaults
     var jobs: [String: JobPolicy] = [:]
@@ -60,16 +60,16 @@ extension JobCatalog {
       }
       let backoff = j.backoff ?? d?.backoff
       let policy = JobPolicy(
-        type: type, queue: j.queue, maxAttempts: j.max_attempts ?? d?.max_attempts ?? 25,
+        type: type, queue: j.queue, maxAttempts: j.maxAttempts ?? d?.maxAttempts ?? 25,
         backoff: Backoff(
-          base: .milliseconds(backoff?.base_ms ?? 1000), cap: .milliseconds(backoff?.cap_ms ?? 3_600_000)),
-        timeout: .milliseconds(j.timeout_ms ?? d?.timeout_ms ?? 300_000),
-        crashLimit: j.crash_limit ?? d?.crash_limit ?? 3,
-        idempotencyWindow: .milliseconds(j.idempotency_window_ms ?? d?.idempotency_window_ms ?? 86_400_000),
+          base: .milliseconds(backoff?.baseMs ?? 1000), cap: .milliseconds(backoff?.capMs ?? 3_600_000)),
+        timeout: .milliseconds(j.timeoutMs ?? d?.timeoutMs ?? 300_000),
+        crashLimit: j.crashLimit ?? d?.crashLimit ?? 3,
+        idempotencyWindow: .milliseconds(j.idempotencyWindowMs ?? d?.idempotencyWindowMs ?? 86_400_000),
         submittable: j.submittable ?? d?.submittable ?? false,
         limits: try (j.limits ?? []).map { limit throws(CatalogError) in
           do {
-            return try LimitTemplate(bucket: limit.bucket, capacity: limit.capacity, perSecond: limit.per_second)
+            return try LimitTemplate(bucket: limit.bucket, capacity: limit.capacity, perSecond: limit.perSecond)
           } catch {
             throw .invalid(path: source, reason: "job \(type): \(error)")
           }
@@ -99,7 +99,7 @@ extension JobCatalog {
         Schedule(
           name: name, cron: cron, timeZone: zone, jobType: entry.job, payload: payload,
           queue: entry.queue ?? policy.queue, missed: missed,
-          missedAfter: .milliseconds(max(1000, entry.missed_after_ms ?? 60_000))))
+          missedAfter: .milliseconds(max(1000, entry.missedAfterMs ?? 60_000))))
     }
     return JobCatalog(queues: queues, jobs: jobs, schedules: schedules, source: source)
   }
@@ -109,14 +109,15 @@ extension JobCatalog {
   }
 }
 
-/// The file's shape; snake_case keys as written in jobs/catalog.json.
+/// The file's shape; its snake_case keys (as written in jobs/catalog.json) are these names
+/// through `WireJSON`.
 private struct CatalogFile: Decodable {
   struct BackoffFile: Decodable {
-    var base_ms: Int64?
-    var cap_ms: Int64?
+    var baseMs: Int64?
+    var capMs: Int64?
   }
   struct RetentionFile: Decodable {
-    var age_ms: Int64?
+    var ageMs: Int64?
     var count: Int?
   }
   struct QueueFile: Decodable {
@@ -125,25 +126,25 @@ private struct CatalogFile: Decodable {
   }
   struct JobFile: Decodable {
     var queue: String
-    var max_attempts: Int?
+    var maxAttempts: Int?
     var backoff: BackoffFile?
-    var timeout_ms: Int64?
-    var crash_limit: Int?
-    var idempotency_window_ms: Int64?
+    var timeoutMs: Int64?
+    var crashLimit: Int?
+    var idempotencyWindowMs: Int64?
     var submittable: Bool?
     var limits: [LimitFile]?
   }
   struct LimitFile: Decodable {
     var bucket: String
     var capacity: LimitValueFile
-    var per_second: LimitValueFile
+    var perSecond: LimitValueFile
   }
   struct Defaults: Decodable {
-    var max_attempts: Int?
+    var maxAttempts: Int?
     var backoff: BackoffFile?
-    var timeout_ms: Int64?
-    var crash_limit: Int?
-    var idempotency_window_ms: Int64?
+    var timeoutMs: Int64?
+    var crashLimit: Int?
+    var idempotencyWindowMs: Int64?
     var submittable: Bool?
   }
   struct ScheduleFile: Decodable {
@@ -153,7 +154,7 @@ private struct CatalogFile: Decodable {
     var payload: JSONValue?
     var queue: String?
     var missed: String?
-    var missed_after_ms: Int64?
+    var missedAfterMs: Int64?
   }
   var queues: [String: QueueFile]
   var defaults: Defaults?

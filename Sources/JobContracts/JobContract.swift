@@ -33,29 +33,15 @@ public struct NoParameters: Codable, Sendable, Equatable {
 }
 
 /// How parameters become a payload and back: Swift's lowerCamelCase names are the payload's
-/// snake_case fields (`campaignId` is `campaign_id`), mapped here and nowhere else.
+/// snake_case fields (`campaignId` is `campaign_id`), through `WireJSON`, the one mapping.
 public enum JobPayload {
-  private static let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }()
-
-  /// One decoder for every payload: creating one per job showed up in profiles.
-  private static let decoder: JSONDecoder = {
-    let decoder = JSONDecoder()
-    decoder.keyDecodingStrategy = .convertFromSnakeCase
-    return decoder
-  }()
-
   public static func encode(_ parameters: some Encodable) throws -> String {
-    String(decoding: try encoder.encode(parameters), as: UTF8.self)
+    try WireJSON.text(parameters)
   }
 
   public static func decode<T: Decodable>(_: T.Type, _ payload: String) throws(PayloadError) -> T {
     do {
-      return try decoder.decode(T.self, from: Data(payload.utf8))
+      return try WireJSON.decoder.decode(T.self, from: Data(payload.utf8))
     } catch let DecodingError.dataCorrupted(context) {
       throw PayloadError(
         type: nil, reason: "not valid JSON\(path(context.codingPath)): \(context.debugDescription)",
@@ -76,28 +62,16 @@ public enum JobPayload {
     }
   }
 
-  /// A Swift property name as its payload field: `periodStart` is `period_start`.
-  static func wireName(_ name: String) -> String {
-    var out = ""
-    for character in name {
-      if character.isUppercase {
-        if !out.isEmpty { out.append("_") }
-        out.append(contentsOf: character.lowercased())
-      } else {
-        out.append(character)
-      }
-    }
-    return out
-  }
-
   /// The RFC 6901 JSON Pointer of a coding path, relative to the payload, in payload names.
   private static func pointer(_ keys: [any CodingKey]) -> String {
-    keys.map { key in "/" + (key.intValue.map(String.init) ?? JSONPointer.escape(wireName(key.stringValue))) }.joined()
+    keys.map { key in "/" + (key.intValue.map(String.init) ?? JSONPointer.escape(WireJSON.wireName(key.stringValue))) }
+      .joined()
   }
 
   private static func path(_ keys: [any CodingKey]) -> String {
     if keys.isEmpty { return "" }
-    return " at " + keys.map { $0.intValue.map { "[\($0)]" } ?? wireName($0.stringValue) }.joined(separator: ".")
+    return " at "
+      + keys.map { $0.intValue.map { "[\($0)]" } ?? WireJSON.wireName($0.stringValue) }.joined(separator: ".")
   }
 }
 

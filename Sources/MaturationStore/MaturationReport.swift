@@ -6,21 +6,21 @@ import Store
 /// totals per chip, and the ticks that did nothing, with why.
 public struct MaturationReport: Encodable, Sendable {
   public struct ChipTotal: Encodable, Sendable {
-    public var chip_id: Int64
+    public var chipId: Int64
     public var sent: Int
     public var received: Int
     public var failed: Int
   }
   public struct Skip: Encodable, Sendable {
-    public var local_date: String
+    public var localDate: String
     public var reason: String
-    public var chip_id: Int64?
+    public var chipId: Int64?
     public var ticks: Int
     public var detail: String?
   }
   public struct Day: Encodable, Sendable {
     public var day: Int
-    public var local_date: String
+    public var localDate: String
     public var quota: Int
     public var planned: Int
     public var sent: Int
@@ -30,8 +30,8 @@ public struct MaturationReport: Encodable, Sendable {
   public var status: MaturationStatus
   public var days: Int
   /// RFC 3339, UTC.
-  public var start_at: String
-  public var chip_ids: [Int64]
+  public var startAt: String
+  public var chipIds: [Int64]
   /// The latest planned day (nil before the first tick).
   public var today: Day?
   public var history: [Day]
@@ -57,7 +57,7 @@ extension Store {
         """, [id]
       ).rows.map {
         MaturationReport.Day(
-          day: try $0.decode("day"), local_date: try $0.decode("local_date"), quota: try $0.decode("quota"),
+          day: try $0.decode("day"), localDate: try $0.decode("local_date"), quota: try $0.decode("quota"),
           planned: try $0.decode("planned"), sent: try $0.decode("sent"))
       }
       let totals = try connection.query(
@@ -73,7 +73,7 @@ extension Store {
         """, [id]
       ).rows.map {
         MaturationReport.ChipTotal(
-          chip_id: try $0.decode("chip_id"), sent: try $0.decode("sent"), received: try $0.decode("received"),
+          chipId: try $0.decode("chip_id"), sent: try $0.decode("sent"), received: try $0.decode("received"),
           failed: try $0.decode("failed"))
       }
       let skips = try connection.query(
@@ -83,13 +83,13 @@ extension Store {
         """, [id]
       ).rows.map {
         MaturationReport.Skip(
-          local_date: try $0.decode("local_date"), reason: try $0.decode("reason"),
-          chip_id: try $0.decodeIfPresent("chip_id"), ticks: try $0.decode("ticks"),
+          localDate: try $0.decode("local_date"), reason: try $0.decode("reason"),
+          chipId: try $0.decodeIfPresent("chip_id"), ticks: try $0.decode("ticks"),
           detail: try $0.decodeIfPresent("detail"))
       }
       return MaturationReport(
         id: id, status: try program.decode("status"), days: try program.decode("days"),
-        start_at: ISO8601DateFormatter().string(from: try program.decode("start_at", as: Date.self)), chip_ids: chips,
+        startAt: ISO8601DateFormatter().string(from: try program.decode("start_at", as: Date.self)), chipIds: chips,
         today: days.last, history: days, chips: totals,
         skipped: skips)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 extension Store {
   static let planColumns =
@@ -69,31 +70,31 @@ public enum DefaultPlans {
     struct File: Decodable { var plans: [String: Limits] }
     struct Limits: Decodable {
       var chips: Int?
-      var monthly_credits: Int?
-      var active_campaigns: Int?
-      var contacts_per_list: Int?
-      var min_send_gap_ms: Int
-      var sends_per_minute: Int?
-      var maturation_per_chip_day: Int?
-      var api_requests_per_hour: Int?
+      var monthlyCredits: Int?
+      var activeCampaigns: Int?
+      var contactsPerList: Int?
+      var minSendGapMs: Int
+      var sendsPerMinute: Int?
+      var maturationPerChipDay: Int?
+      var apiRequestsPerHour: Int?
       var scheduling: Bool
       var maturation: Bool
-      var retention_days: Int?
-      var price_cents: Int
+      var retentionDays: Int?
+      var priceCents: Int
     }
     let file: File
     do {
-      file = try JSONDecoder().decode(File.self, from: data)
+      file = try WireJSON.decoder.decode(File.self, from: data)
     } catch {
       throw PlanError.badDefaults("does not decode: \(error)")
     }
     return file.plans.sorted { $0.key < $1.key }.map { name, l in
       Plan(
-        name: name, chips: l.chips, monthlyCredits: l.monthly_credits, activeCampaigns: l.active_campaigns,
-        contactsPerList: l.contacts_per_list, minSendGapMs: l.min_send_gap_ms, sendsPerMinute: l.sends_per_minute,
-        maturationPerChipDay: l.maturation_per_chip_day,
-        apiRequestsPerHour: l.api_requests_per_hour, scheduling: l.scheduling, maturation: l.maturation,
-        retentionDays: l.retention_days, priceCents: l.price_cents)
+        name: name, chips: l.chips, monthlyCredits: l.monthlyCredits, activeCampaigns: l.activeCampaigns,
+        contactsPerList: l.contactsPerList, minSendGapMs: l.minSendGapMs, sendsPerMinute: l.sendsPerMinute,
+        maturationPerChipDay: l.maturationPerChipDay,
+        apiRequestsPerHour: l.apiRequestsPerHour, scheduling: l.scheduling, maturation: l.maturation,
+        retentionDays: l.retentionDays, priceCents: l.priceCents)
     }
   }
 }

@@ -3,6 +3,7 @@ import JobQueue
 import RedisClient
 import TestSupport
 import Testing
+import Wire
 
 /// The `whago` binary as an operator uses it.
 extension WorkerProcessTests {
@@ -24,7 +25,7 @@ extension WorkerProcessTests {
       #expect(shown.output.contains(#"payload   {"ms":5}"#))
 
       let queues = try await Whago.run(["queues", "--json"], redis: redisURL)
-      let all = try JSONDecoder().decode([QueueStats].self, from: Data(queues.output.utf8))
+      let all = try WireJSON.decoder.decode([QueueStats].self, from: Data(queues.output.utf8))
       let mine = try #require(all.first { $0.queue == queue })
       #expect(mine.scheduled == 1 && mine.ready == 0 && mine.enqueued == 1)
 

@@ -3,6 +3,7 @@ import JobQueue
 import RedisClient
 import TestSupport
 import Testing
+import Wire
 
 /// Schedules read in Redis time itself, the clock production uses (CompressedClockCronTests covers
 /// hourly slots in a timezone and a night with every scheduler down, on a faster clock). Three worker
@@ -103,7 +104,7 @@ extension WorkerProcessTests {
         executable: try Whago.binary, arguments: ["schedules", "--json"],
         environment: ["WHAGO_REDIS_URL": redisURL, "WHAGO_JOBS_DIR": catalog.directory], label: "cli")
       #expect(try await listed.waitForExit() == 0)
-      let shown = try JSONDecoder().decode([CronState].self, from: Data(listed.output.utf8))
+      let shown = try WireJSON.decoder.decode([CronState].self, from: Data(listed.output.utf8))
       #expect(shown == final)
       for state in final {
         let next = try #require(state.nextSlot, "\(state.name) has no next slot")

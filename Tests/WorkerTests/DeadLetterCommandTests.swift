@@ -3,6 +3,7 @@ import JobQueue
 import RedisClient
 import TestSupport
 import Testing
+import Wire
 
 extension WorkerProcessTests {
   @Suite struct DeadLetterCommandTests {
@@ -32,7 +33,7 @@ extension WorkerProcessTests {
 
       let listed = try await Whago.run(["dead", "list", "--queue", queue, "--json"], redis: redisURL)
       #expect(listed.status == 0, "\(listed.output)")
-      let letters = try JSONDecoder().decode([DeadLetter].self, from: Data(listed.output.utf8))
+      let letters = try WireJSON.decoder.decode([DeadLetter].self, from: Data(listed.output.utf8))
       #expect(Set(letters.map(\.id)) == Set(ids))
       #expect(letters.allSatisfy { $0.lastError == "gateway said no" && $0.attempts == 1 && $0.type == "diag.fail" })
 

@@ -3,6 +3,7 @@ import JobQueue
 import RedisClient
 import TestSupport
 import Testing
+import Wire
 
 extension WorkerProcessTests {
   /// The operator's read and bulk commands, against seeded Redis, through the real CLI.
@@ -42,7 +43,7 @@ extension WorkerProcessTests {
       func list(_ args: [String]) async throws -> [DeadLetter] {
         let result = try await Whago.run(["dead", "list", "--queue", queue, "--json"] + args, redis: redis)
         #expect(result.status == 0, "\(result.output)")
-        return try JSONDecoder().decode([DeadLetter].self, from: Data(result.output.utf8))
+        return try WireJSON.decoder.decode([DeadLetter].self, from: Data(result.output.utf8))
       }
       #expect(try await list([]).count == 6)
       #expect(try await list(["--type", "diag.sleep"]).count == 1)
@@ -115,7 +116,7 @@ extension WorkerProcessTests {
         let result = try await Whago.run(["queues", "--json"], redis: redis)
         let end = try await broker.redisTime()
         #expect(result.status == 0)
-        let all = try JSONDecoder().decode([QueueStats].self, from: Data(result.output.utf8))
+        let all = try WireJSON.decoder.decode([QueueStats].self, from: Data(result.output.utf8))
         let stats = try #require(all.first { $0.queue == queue })
         #expect(stats.ready == 6 && stats.processed == 3 && stats.failed == 1 && stats.dead == 1)
         #expect((stats.oldestReadyAgeMs ?? -1) >= 20 && (stats.oldestReadyAgeMs ?? .max) <= end - start)
@@ -147,7 +148,7 @@ extension WorkerProcessTests {
         [TokenBucket(name: "tenant:\(tenant):day", capacity: 1000, refillPerSecond: 0.5, cost: 5)])
       let result = try await Whago.run(["limits", tenant, "--json"], redis: redis)
       #expect(result.status == 0, "\(result.output)")
-      let buckets = try JSONDecoder().decode([BucketLevel].self, from: Data(result.output.utf8))
+      let buckets = try WireJSON.decoder.decode([BucketLevel].self, from: Data(result.output.utf8))
       #expect(buckets.map(\.name) == ["api:\(tenant)", "tenant:\(tenant):day"])
       #expect(
         buckets[0].capacity == 10 && buckets[0].refillPerSecond == 2 && buckets[0].level >= 9 && buckets[0].level <= 10)
@@ -159,7 +160,7 @@ extension WorkerProcessTests {
         try await broker.workers().contains { $0.pid == Int(worker.pid) }
       }
       let listed = try await Whago.run(["workers", "--json"], redis: redis)
-      let workers = try JSONDecoder().decode([WorkerStatus].self, from: Data(listed.output.utf8))
+      let workers = try WireJSON.decoder.decode([WorkerStatus].self, from: Data(listed.output.utf8))
       let mine = try #require(workers.first { $0.pid == Int(worker.pid) })
       #expect(mine.concurrency == 7 && mine.queues == [queue] && mine.lastSeenAt >= mine.startedAt)
       worker.signal(SIGTERM)

@@ -980,11 +980,11 @@ def check_dead(run):
     """Line 5, from the dead-letter sets (`whago dead list`), grouped by job type and error."""
     dead = json.loads(run.whago("dead", "list", "--json", "--limit", "100000") or "[]")
     dead = dead if isinstance(dead, list) else dead.get("jobs", [])
-    outage = [d for d in dead if OUTAGE.search(str(d.get("lastError", ""))) or d.get("crashes", 0)]
+    outage = [d for d in dead if OUTAGE.search(str(d.get("last_error", ""))) or d.get("crashes", 0)]
     groups = {}
     for d in dead:
         # The error without its host, port and numbers, so alike errors group together.
-        error = re.sub(r"\d+", "N", str(d.get("lastError", "")).splitlines()[0] if d.get("lastError") else "?")[:110]
+        error = re.sub(r"\d+", "N", str(d.get("last_error", "")).splitlines()[0] if d.get("last_error") else "?")[:110]
         key = (d.get("type", "?"), error)
         groups[key] = groups.get(key, 0) + 1
     return [Line(

@@ -45,14 +45,6 @@ struct DashboardOverview: Encodable, Sendable {
       now: try await now, queues: zip(queues, charts).map { Queue(stats: $0, throughput: $1) },
       workers: try await workers, campaigns: try await campaigns)
   }
-
-  static let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }()
 }
 
 /// Times as operators read them: UTC, to the second, whatever the server's zone.

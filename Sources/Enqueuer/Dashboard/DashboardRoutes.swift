@@ -4,6 +4,7 @@ import Hummingbird
 import JobQueue
 import NIOCore
 import Store
+import Wire
 
 /// `/dashboard`: what the people on call look at, and where they retry or delete dead jobs.
 /// Everything but the login form needs an admin key.
@@ -43,7 +44,7 @@ struct DashboardRoutes {
       let overview = try await DashboardOverview.load(broker: broker, store: store)
       return Response(
         status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-        body: .init(byteBuffer: ByteBuffer(bytes: try DashboardOverview.encoder.encode(overview))))
+        body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.encoder.encode(overview))))
     }
     admin.get("dead") { request, _ in try await deadList(request) }
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }

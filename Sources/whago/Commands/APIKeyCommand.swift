@@ -54,11 +54,7 @@ struct APIKeyCommand: AsyncParsableCommand {
       try await global.withStore { store in
         let keys = try await store.apiKeys(tenant: tenant)
         if json {
-          let encoder = JSONEncoder()
-          encoder.outputFormatting = [.sortedKeys]
-          encoder.dateEncodingStrategy = .iso8601
-          encoder.keyEncodingStrategy = .convertToSnakeCase
-          print(String(decoding: try encoder.encode(keys), as: UTF8.self))
+          print(try JSONOutput.encode(keys))
           return
         }
         if keys.isEmpty {

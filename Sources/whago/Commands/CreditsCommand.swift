@@ -5,6 +5,7 @@ import Foundation
 import JobContracts
 import JobQueue
 import Store
+import Wire
 
 struct CreditsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -55,16 +56,16 @@ struct CreditsCommand: AsyncParsableCommand {
   static func describe(_ balance: CreditBalance, json: Bool) -> String {
     if json {
       struct Row: Encodable {
-        var plan_credits_left: Int?
-        var plan_credits_granted: Int?
-        var pack_credits_left: Int
-        var total: Int?
+        @ExplicitNull var planCreditsLeft: Int?
+        @ExplicitNull var planCreditsGranted: Int?
+        var packCreditsLeft: Int
+        @ExplicitNull var total: Int?
       }
       return
         (try? JSONOutput.encode(
           Row(
-            plan_credits_left: balance.planCreditsLeft, plan_credits_granted: balance.planCreditsGranted,
-            pack_credits_left: balance.packCreditsLeft, total: balance.total))) ?? "{}"
+            planCreditsLeft: balance.planCreditsLeft, planCreditsGranted: balance.planCreditsGranted,
+            packCreditsLeft: balance.packCreditsLeft, total: balance.total))) ?? "{}"
     }
     guard let left = balance.planCreditsLeft, let total = balance.total else {
       return "plan credits: unlimited; packs: \(balance.packCreditsLeft)"

@@ -1,10 +1,9 @@
 import Foundation
+import Wire
 
-/// Stable, sorted JSON for scripts.
+/// Stable, sorted JSON for scripts, named as the API names things (`WireJSON`: snake_case).
 enum JSONOutput {
   static func encode<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try WireJSON.text(value)
   }
 }

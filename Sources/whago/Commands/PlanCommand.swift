@@ -1,6 +1,7 @@
 import ArgumentParser
 import Postgres
 import Store
+import Wire
 
 struct PlanCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -81,75 +82,53 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 /// A plan with the limit names operators type.
+/// Unlimited is an explicit null, so scripts see every key.
 struct PlanJSON: Encodable {
   var name: String
-  var chips: Int?
-  var monthly_credits: Int?
-  var active_campaigns: Int?
-  var contacts_per_list: Int?
-  var min_send_gap_ms: Int
-  var sends_per_minute: Int?
-  var maturation_per_chip_day: Int?
-  var api_requests_per_hour: Int?
+  @ExplicitNull var chips: Int?
+  @ExplicitNull var monthlyCredits: Int?
+  @ExplicitNull var activeCampaigns: Int?
+  @ExplicitNull var contactsPerList: Int?
+  var minSendGapMs: Int
+  @ExplicitNull var sendsPerMinute: Int?
+  @ExplicitNull var maturationPerChipDay: Int?
+  @ExplicitNull var apiRequestsPerHour: Int?
   var scheduling: Bool
   var maturation: Bool
-  var retention_days: Int?
-  var price_cents: Int
+  @ExplicitNull var retentionDays: Int?
+  var priceCents: Int
 
   init(_ plan: Plan) {
     name = plan.name
     chips = plan.chips
-    monthly_credits = plan.monthlyCredits
-    active_campaigns = plan.activeCampaigns
-    contacts_per_list = plan.contactsPerList
-    min_send_gap_ms = plan.minSendGapMs
-    sends_per_minute = plan.sendsPerMinute
-    maturation_per_chip_day = plan.maturationPerChipDay
-    api_requests_per_hour = plan.apiRequestsPerHour
+    monthlyCredits = plan.monthlyCredits
+    activeCampaigns = plan.activeCampaigns
+    contactsPerList = plan.contactsPerList
+    minSendGapMs = plan.minSendGapMs
+    sendsPerMinute = plan.sendsPerMinute
+    maturationPerChipDay = plan.maturationPerChipDay
+    apiRequestsPerHour = plan.apiRequestsPerHour
     scheduling = plan.scheduling
     maturation = plan.maturation
-    retention_days = plan.retentionDays
-    price_cents = plan.priceCents
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    enum Key: String, CodingKey {
-      case name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms, sends_per_minute,
-        maturation_per_chip_day
-      case api_requests_per_hour, scheduling, maturation, retention_days, price_cents
-    }
-    var c = encoder.container(keyedBy: Key.self)
-    try c.encode(name, forKey: .name)
-    // Unlimited is an explicit null, so scripts see every key.
-    try c.encode(chips, forKey: .chips)
-    try c.encode(monthly_credits, forKey: .monthly_credits)
-    try c.encode(active_campaigns, forKey: .active_campaigns)
-    try c.encode(contacts_per_list, forKey: .contacts_per_list)
-    try c.encode(min_send_gap_ms, forKey: .min_send_gap_ms)
-    try c.encode(sends_per_minute, forKey: .sends_per_minute)
-    try c.encode(maturation_per_chip_day, forKey: .maturation_per_chip_day)
-    try c.encode(api_requests_per_hour, forKey: .api_requests_per_hour)
-    try c.encode(scheduling, forKey: .scheduling)
-    try c.encode(maturation, forKey: .maturation)
-    try c.encode(retention_days, forKey: .retention_days)
-    try c.encode(price_cents, forKey: .price_cents)
+    retentionDays = plan.retentionDays
+    priceCents = plan.priceCents
   }
 
   func text(_ limit: PlanLimit) -> String {
     func number(_ value: Int?) -> String { value.map(String.init) ?? "unlimited" }
     switch limit {
     case .chips: return number(chips)
-    case .monthlyCredits: return number(monthly_credits)
-    case .activeCampaigns: return number(active_campaigns)
-    case .contactsPerList: return number(contacts_per_list)
-    case .minSendGapMs: return String(min_send_gap_ms)
-    case .sendsPerMinute: return number(sends_per_minute)
-    case .maturationPerChipDay: return number(maturation_per_chip_day)
-    case .apiRequestsPerHour: return api_requests_per_hour == 0 ? "0 (no API)" : number(api_requests_per_hour)
+    case .monthlyCredits: return number(monthlyCredits)
+    case .activeCampaigns: return number(activeCampaigns)
+    case .contactsPerList: return number(contactsPerList)
+    case .minSendGapMs: return String(minSendGapMs)
+    case .sendsPerMinute: return number(sendsPerMinute)
+    case .maturationPerChipDay: return number(maturationPerChipDay)
+    case .apiRequestsPerHour: return apiRequestsPerHour == 0 ? "0 (no API)" : number(apiRequestsPerHour)
     case .scheduling: return String(scheduling)
     case .maturation: return String(maturation)
-    case .retentionDays: return number(retention_days)
-    case .priceCents: return String(price_cents)
+    case .retentionDays: return number(retentionDays)
+    case .priceCents: return String(priceCents)
     }
   }
 }

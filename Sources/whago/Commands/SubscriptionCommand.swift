@@ -69,14 +69,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
             var invoices: [InvoiceRecord]
             var payments: [PaymentRecord]
           }
-          let encoder = JSONEncoder()
-          encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-          encoder.dateEncodingStrategy = .iso8601
-          encoder.keyEncodingStrategy = .convertToSnakeCase
-          print(
-            String(
-              decoding: try encoder.encode(Output(subscription: subscription, invoices: invoices, payments: payments)),
-              as: UTF8.self))
+          print(try JSONOutput.encode(Output(subscription: subscription, invoices: invoices, payments: payments)))
           return
         }
         let iso = ISO8601DateFormatter()

@@ -1,0 +1,26 @@
+/// An optional that is always on the wire: `nil` is written as `null` instead of leaving the key
+/// out, which is what a synthesized `Encodable` does. API responses and `--json` output keep every
+/// key, so a client or a script can tell "not yet" (`"started_at": null`) from a field that does
+/// not exist.
+@propertyWrapper
+public struct ExplicitNull<Value> {
+  public var wrappedValue: Value?
+
+  public init(wrappedValue: Value?) {
+    self.wrappedValue = wrappedValue
+  }
+}
+
+extension ExplicitNull: Encodable where Value: Encodable {
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    if let wrappedValue {
+      try container.encode(wrappedValue)
+    } else {
+      try container.encodeNil()
+    }
+  }
+}
+
+extension ExplicitNull: Sendable where Value: Sendable {}
+extension ExplicitNull: Equatable where Value: Equatable {}

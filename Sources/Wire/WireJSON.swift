@@ -1,0 +1,74 @@
+import Foundation
+
+/// The one place where Swift names meet wire names. Properties are lowerCamelCase in Swift and
+/// snake_case on the wire (`chipIds` is `chip_ids`, `periodStart` is `period_start`): API
+/// responses, job payloads and the CLI's `--json` all go through these, so no type spells a
+/// wire name by hand. Acronyms are written `Id`/`Url` in wire-facing types: the strategy reads
+/// `chipIDs` as `chip_i_ds`.
+///
+/// Dictionary keys are data, not names, and pass through unchanged: a tenant's payload or a
+/// `[String: Int]` of counts keeps its keys as written.
+public enum WireJSON {
+  /// Keys sorted, so the same value always encodes to the same bytes (diffs, caches, signatures);
+  /// slashes left unescaped, so URLs read as URLs.
+  public static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+      var container = encoder.singleValueContainer()
+      try container.encode(time(date))
+    }
+    return encoder
+  }()
+
+  /// One shared decoder: creating one per job showed up in profiles.
+  public static let decoder: JSONDecoder = {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    decoder.dateDecodingStrategy = .custom { decoder in
+      let container = try decoder.singleValueContainer()
+      let text = try container.decode(String.self)
+      guard
+        let date = (try? Date(text, strategy: .iso8601.time(includingFractionalSeconds: true)))
+          ?? (try? Date(text, strategy: .iso8601))
+      else {
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time: \(text)")
+      }
+      return date
+    }
+    return decoder
+  }()
+
+  /// A time as the wire writes times: RFC 3339, UTC, with milliseconds.
+  public static func time(_ date: Date) -> String {
+    time(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+  }
+
+  /// A Redis time (epoch milliseconds) as the wire writes times.
+  public static func time(_ ms: Int64) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+  }
+
+  /// The encoding as text.
+  public static func text(_ value: some Encodable) throws -> String {
+    String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  /// A Swift property name as its wire name, for error messages and JSON Pointers that name a
+  /// field the way the client wrote it: `periodStart` is `period_start`.
+  public static func wireName(_ name: String) -> String {
+    var out = ""
+    for character in name {
+      if character.isUppercase {
+        if !out.isEmpty { out.append("_") }
+        out.append(contentsOf: character.lowercased())
+      } else {
+        out.append(character)
+      }
+    }
+    return out
+  }
+}
