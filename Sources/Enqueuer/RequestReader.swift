@@ -254,6 +254,8 @@ final class RequestReader {
     case nil: .absent
     case .int(let n)?:
       range.contains(n) ? .number(n) : .wrong("\(n)")
+    // An integral double is a whole number too large for 64 bits (JSONValue keeps the rest as ints).
+    case .double(let d)? where d.rounded() == d: .wrong(d.formatted(.number.grouping(.never)))
     case .double?: .wrong("a fraction")
     case let other?: .wrong(other.kind)
     }

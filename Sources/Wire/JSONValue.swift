@@ -103,9 +103,12 @@ public enum JSONValue: Codable, Sendable, Equatable {
       case "c": self = .bool(number.boolValue)
       case "d", "f":
         // 54.0 is an integer to JSON Schema (and so to the API's document): read it as one.
+        // Past 2^53 a double no longer holds every integer: JSONSerialization on Linux gives a
+        // 19-digit negative integer as a double but keeps its exact value beside it, so read that.
         let value = number.doubleValue
-        if value.rounded() == value, abs(value) <= 9_007_199_254_740_992 {
-          self = .int(Int64(value))
+        if value.rounded() == value, value >= -0x1p63, value < 0x1p63 {
+          let exact = number.int64Value
+          self = .int(Double(exact) == value ? exact : Int64(value))
         } else {
           self = .double(value)
         }

@@ -7,7 +7,8 @@ extension EnqueuerSuite {
   /// from it (valid, invalid, edge cases, and sequences that follow the document's links from a
   /// created campaign or program to its operations) and checks that none gets a 5xx, that every
   /// response matches what the document says, that invalid input is refused and that a method
-  /// the document does not declare is 405.
+  /// the document does not declare is 405. Every check runs (`--checks all`), including that a
+  /// request the document calls valid is accepted.
   @Suite struct ContractTests {
     @Test func theServerMatchesItsOpenAPIDocument() async throws {
       guard let schemathesis = ProcessInfo.processInfo.environment["WHAGO_SCHEMATHESIS_BIN"] else {
@@ -20,6 +21,10 @@ extension EnqueuerSuite {
       try await TestDatabase.whago([
         "plan", "set", plan, "--from", "enterprise", "api_requests_per_hour=unlimited", "min_send_gap_ms=0",
       ])
+      // The one rule JSON Schema cannot state (run_at within 366 days of now) is filtered there,
+      // by the exact error it answers; see the file.
+      let hooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/lib/contract_hooks.py").path
       try await EnqueuerFixture.with(plan: plan) { f in
         let workDir = NSTemporaryDirectory() + "whago-st-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
@@ -28,16 +33,15 @@ extension EnqueuerSuite {
           executable: schemathesis,
           arguments: [
             "run", f.url("/openapi.yaml"), "--url", f.server.base, "--header", "Authorization: Bearer \(f.tenantKey)",
-            "--checks",
-            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
-              + "unsupported_method,missing_required_header,negative_data_rejection",
+            "--checks", "all",
             "--max-examples", "60", "--generation-database", "none", "--no-color", "--seed", "20261204",
             "--phases", "examples,coverage,fuzzing,stateful",
           ],
-          environment: ["HYPOTHESIS_STORAGE_DIRECTORY": workDir + "/hypothesis"], label: "schemathesis",
+          environment: ["HYPOTHESIS_STORAGE_DIRECTORY": workDir + "/hypothesis", "SCHEMATHESIS_HOOKS": hooks],
+          label: "schemathesis",
           workingDirectory: workDir)
         let status = try await child.waitForExit(within: .seconds(600))
-        #expect(status == 0, "schemathesis found problems:\n\(child.output.suffix(6000))")
+        #expect(status == 0, "schemathesis found problems:\n\(child.output.suffix(12000))")
         #expect(
           f.server.child.isRunning, "whago serve died under generated requests:\n\(f.server.child.output.suffix(3000))")
       }

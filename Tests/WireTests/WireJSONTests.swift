@@ -54,3 +54,24 @@ import Wire
     #expect(WireJSON.wireName("id") == "id")
   }
 }
+
+/// Request bodies keep every number as written: an integer stays an integer, to its last digit.
+@Suite struct JSONValueNumberTests {
+  @Test func integersKeepEveryDigitAndIntegralDoublesAreIntegers() throws {
+    for (text, expected) in [
+      ("-9223372036854775807", JSONValue.int(-9_223_372_036_854_775_807)),
+      ("-9223372036854775808", .int(Int64.min)),
+      ("9223372036854775807", .int(Int64.max)),
+      ("9007199254740993", .int(9_007_199_254_740_993)),
+      ("54.0", .int(54)),
+      ("1e3", .int(1000)),
+      ("1e300", .double(1e300)),
+      ("-2.5", .double(-2.5)),
+    ] {
+      let value = try JSONValue.parse(Array(text.utf8))
+      #expect(value == expected, "\(text)")
+    }
+    #expect(
+      try JSONValue.parse(Array(#"{"times":-9223372036854775807}"#.utf8)).text() == #"{"times":-9223372036854775807}"#)
+  }
+}
