@@ -245,6 +245,7 @@ let package = Package(
       dependencies: [
         "CampaignStore", "BillingStore", "MaturationStore",
         "JobContracts", "Postgres", "Store", "RedisClient", "TestSupport", "CampaignJobs", "JobQueue", "JobCatalog",
+        "Wire",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),

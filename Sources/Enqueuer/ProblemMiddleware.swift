@@ -46,7 +46,7 @@ struct ProblemMiddleware: RouterMiddleware {
         .serviceUnavailable, "queue-unavailable", "The queue is unavailable",
         detail: "Redis did not answer; nothing was changed unless the response said so. Retry shortly.",
         retryAfter: 1)
-    } catch let error as PostgresError {
+    } catch let error as PostgresError where error.isOutage || error.isTransient || error.kind == .closed {
       logger.error("PostgreSQL failed a request", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
       throw Problem(
         .serviceUnavailable, "database-unavailable", "The database is unavailable",

@@ -262,11 +262,6 @@ final class RequestReader {
   }
 
   /// An RFC 3339 time with a zone, with or without fractional seconds.
-  static func date(_ text: String) -> Date? {
-    let plain = ISO8601DateFormatter()
-    if let date = plain.date(from: text) { return date }
-    let fractional = ISO8601DateFormatter()
-    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return fractional.date(from: text)
-  }
+  static func date(_ text: String) -> Date? { WireJSON.date(text) }
+
 }

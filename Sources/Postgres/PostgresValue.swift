@@ -141,7 +141,11 @@ enum PostgresTimestamp {
     let frac = msOfDay % 1000
     func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
     let fracText = String(frac).leftPadded(to: 3)
-    return "\(y)-\(two(m))-\(two(d)) \(two(h)):\(two(mi)):\(two(s)).\(fracText)+00"
+    // Four-digit years (PostgreSQL reads `28-04-03` as a two-digit year and refuses it), and
+    // PostgreSQL's spelling of years before 1: year 0 is `0001 … BC`.
+    let era = y <= 0 ? " BC" : ""
+    let year = String(y <= 0 ? 1 - y : y).leftPadded(to: 4)
+    return "\(year)-\(two(m))-\(two(d)) \(two(h)):\(two(mi)):\(two(s)).\(fracText)+00\(era)"
   }
 
   /// Seconds since 1970 from `2026-11-29 04:44:37.123456+00` (or `…+05:30`, or `T` as separator).
@@ -160,7 +164,13 @@ enum PostgresTimestamp {
       return v
     }
     func skip() { i += 1 }
-    let y = try number(4)
+    var y = try number(4)
+    // Years past 9999 have more digits.
+    while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 {
+      y = y * 10 + Int64(bytes[i] - 48)
+      i += 1
+    }
+    if text.hasSuffix(" BC") { y = 1 - y }
     skip()
     let mo = try number(2)
     skip()
@@ -182,7 +192,7 @@ enum PostgresTimestamp {
       }
     }
     var offset: Int64 = 0
-    if i < bytes.count {
+    if i < bytes.count, bytes[i] == 43 || bytes[i] == 45 {
       let sign: Int64 = bytes[i] == 45 ? -1 : 1
       skip()
       let oh = try number(2)

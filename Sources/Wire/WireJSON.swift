@@ -29,10 +29,7 @@ public enum WireJSON {
     decoder.dateDecodingStrategy = .custom { decoder in
       let container = try decoder.singleValueContainer()
       let text = try container.decode(String.self)
-      guard
-        let date = (try? Date(text, strategy: .iso8601.time(includingFractionalSeconds: true)))
-          ?? (try? Date(text, strategy: .iso8601))
-      else {
+      guard let date = date(text) else {
         throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time: \(text)")
       }
       return date
@@ -50,6 +47,16 @@ public enum WireJSON {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+  }
+
+  /// An RFC 3339 time with a zone, with or without fractional seconds, as requests and payloads
+  /// write them.
+  public static func date(_ text: String) -> Date? {
+    let plain = ISO8601DateFormatter()
+    if let date = plain.date(from: text) { return date }
+    let fractional = ISO8601DateFormatter()
+    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return fractional.date(from: text)
   }
 
   /// The encoding as text.

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import TestSupport
 import Testing
+import Wire
 
 @Suite struct PostgresClientTests {
   @Test func parametersAreNeverSpliced() async throws {
@@ -31,6 +32,26 @@ import Testing
     #expect(try row.decode("d", as: Double.self) == 2.5)
     #expect(throws: PostgresError.self) { try row.decode("n", as: Int.self) }
     #expect(throws: PostgresError.self) { try row.decode("missing", as: Int.self) }
+  }
+
+  /// Any time an RFC 3339 string can name round-trips, years before 1000 and before 1 included
+  /// (a campaign's start_at of `0028-04-05T09:32:40-04:25` once reached PostgreSQL as `28-04-…`,
+  /// which it refused, and the API answered 503).
+  @Test func timestampsOfEveryYearRoundTrip() async throws {
+    let pool = try TestDatabase.pool()
+    defer { pool.close() }
+    for text in [
+      "0028-04-05T09:32:40.250-04:25", "0000-01-01T00:00:00Z", "0001-03-01T12:00:00Z", "0999-12-31T23:59:59.999Z",
+      "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+    ] {
+      let when = try #require(WireJSON.date(text))
+      let rows = try await pool.query(
+        "SELECT $1::timestamptz AS t, to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS BC') AS shown",
+        [when])
+      #expect(try rows[0].decode("t", as: Date.self) == when, "\(text)")
+      let shown = try rows[0].decode("shown", as: String.self)
+      #expect(shown.hasSuffix(text.hasPrefix("0000") ? " BC" : " AD"), "\(text): \(shown)")
+    }
   }
 
   @Test func timestampsFromTheServerParseInEveryForm() async throws {
