@@ -103,7 +103,7 @@ let package = Package(
     // PostgreSQL over libpq: a pool of connections on their own threads, parameterized queries.
     .target(
       name: "Postgres",
-      dependencies: ["CLibpq", "NativeThreads", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CLibpq", "NativeThreads", "Wire", .product(name: "Logging", package: "swift-log")],
       swiftSettings: upcoming),
     // The system of record's core: the schema and its migrations, the Store handle and its one
     // `recordEvent`, plans, tenants and their access, API keys, chips.

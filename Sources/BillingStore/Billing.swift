@@ -142,7 +142,7 @@ extension Store {
           """, [record.id, attempt, key, sub.gateway, record.amountCents]
         )[0].decode("id")
       }
-      let tenant = try connection.query("SELECT name FROM tenants WHERE id = $1", [sub.tenantId])[0].decode(
+      let tenant = try connection.query("SELECT name FROM tenants WHERE id = $1", [sub.tenantID])[0].decode(
         "name", as: String.self)
       return ChargeAttempt(
         paymentID: paymentID, invoiceID: record.id, attempt: attempt, idempotencyKey: key,
@@ -220,7 +220,7 @@ extension Store {
       FOR UPDATE OF s
       """, [charge.invoiceID])[0]
     let subscriptionID: Int64 = try sub.decode("id")
-    let tenantID: Int64 = try sub.decode("tenant_id")
+    let tenantID: TenantID = try sub.decode("tenant_id")
     switch Dunning.step(after: result, attempt: charge.attempt, now: now) {
     case .pay:
       return try Self.markPaid(
@@ -289,7 +289,7 @@ extension Store {
         """, [now, "\(Int(Dunning.suspensionBeforeFree)) seconds"])
       var names: [String] = []
       for row in rows.rows {
-        let tenantID: Int64 = try row.decode("tenant_id")
+        let tenantID: TenantID = try row.decode("tenant_id")
         names.append(
           try connection.query(
             "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
@@ -301,7 +301,7 @@ extension Store {
   }
 
   private static func markPaid(
-    _ connection: PostgresConnection, invoiceID: Int64, subscriptionID: Int64, tenantID: Int64
+    _ connection: PostgresConnection, invoiceID: Int64, subscriptionID: Int64, tenantID: TenantID
   ) throws -> RenewalState {
     // An invoice given up on (the account suspended) is still paid by money that arrives late.
     let invoice = try connection.query(
@@ -350,7 +350,7 @@ extension Store {
   }
 
   private static func suspend(
-    _ connection: PostgresConnection, subscriptionID: Int64, tenantID: Int64, invoiceID: Int64, at now: Date
+    _ connection: PostgresConnection, subscriptionID: Int64, tenantID: TenantID, invoiceID: Int64, at now: Date
   ) throws {
     try connection.query(
       "UPDATE invoices SET status = 'uncollectible', next_attempt_at = NULL, updated_at = now() WHERE id = $1",
@@ -518,11 +518,11 @@ extension Store {
     ).affected
     guard recorded > 0 else { return nil }
     if approved {
-      return try Self.markPaid(connection, invoiceID: invoiceID, subscriptionID: sub.id, tenantID: sub.tenantId)
+      return try Self.markPaid(connection, invoiceID: invoiceID, subscriptionID: sub.id, tenantID: sub.tenantID)
     }
     try connection.query("UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [sub.id])
     try Self.recordEvent(
-      connection, tenantID: sub.tenantId, "billing.payment_failed",
+      connection, tenantID: sub.tenantID, "billing.payment_failed",
       ["invoice": .int(invoiceID), "gateway": .string(gateway)])
     return .waitingForCustomer
   }

@@ -6,7 +6,7 @@ import Store
 /// in the billing cycle.
 public struct Subscription: Codable, Sendable, Equatable {
   public var id: Int64
-  public var tenantId: Int64
+  public var tenantID: TenantID
   public var plan: String
   public var nextPlan: String?
   public var gateway: String

@@ -82,7 +82,7 @@ extension Store {
   /// Creates a draft campaign with its chips and recipients in one transaction; recipients who
   /// opted out of this tenant's messages are stored as skipped, never to be sent to.
   public func createCampaign(
-    tenantID: Int64, name: String, template: String, mediaURL: String?, chipIDs: [Int64], minIntervalMs: Int,
+    tenantID: TenantID, name: String, template: String, mediaURL: String?, chipIDs: [Int64], minIntervalMs: Int,
     maxIntervalMs: Int, rest: CampaignRest? = .human, startAt: Date?, recipients: [CampaignRecipient]
   ) async throws -> Int64 {
     let rows = try Self.recipientsJSON(recipients)
@@ -116,7 +116,8 @@ extension Store {
 
   /// Adds recipients to a campaign that has not ended; numbers already listed are left as they are.
   /// Returns how many were added.
-  public func addRecipients(tenantID: Int64, campaignID: Int64, recipients: [CampaignRecipient]) async throws -> Int {
+  public func addRecipients(tenantID: TenantID, campaignID: Int64, recipients: [CampaignRecipient]) async throws -> Int
+  {
     let rows = try Self.recipientsJSON(recipients)
     return try await pool.transaction { connection in
       let found = try connection.query(
@@ -130,7 +131,7 @@ extension Store {
   }
 
   /// The numbers (E.164) a campaign already lists, so a new upload can reject repeats.
-  public func campaignPhones(tenantID: Int64, campaignID: Int64) async throws -> [String] {
+  public func campaignPhones(tenantID: TenantID, campaignID: Int64) async throws -> [String] {
     try await pool.query(
       """
       SELECT m.phone FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id
@@ -140,7 +141,7 @@ extension Store {
   }
 
   /// The campaign, its chips and its counts; nil when the tenant has no such campaign.
-  public func campaign(tenantID: Int64, id: Int64) async throws -> (CampaignRecord, [Int64], CampaignCounts)? {
+  public func campaign(tenantID: TenantID, id: Int64) async throws -> (CampaignRecord, [Int64], CampaignCounts)? {
     try await pool.withConnection { connection in
       let rows = try connection.query(
         "SELECT \(Self.campaignColumns) FROM campaigns WHERE id = $1 AND tenant_id = $2", [id, tenantID])
@@ -177,7 +178,7 @@ extension Store {
   /// tenant's opt-outs marked skipped.
   @discardableResult
   private static func insertRecipients(
-    _ connection: PostgresConnection, tenantID: Int64, campaignID: Int64, rows: String
+    _ connection: PostgresConnection, tenantID: TenantID, campaignID: Int64, rows: String
   ) throws -> Int {
     let inserted = try connection.query(
       """

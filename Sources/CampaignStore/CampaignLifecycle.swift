@@ -116,7 +116,7 @@ extension Store {
   /// transaction. A manual pause is never undone this way. The launches are for the caller to
   /// enqueue; one lost before it did is found by `unlaunchedCampaigns` and launched by the sweep.
   package static func resume(
-    _ connection: PostgresConnection, tenantID: Int64, pausedFor reason: String
+    _ connection: PostgresConnection, tenantID: TenantID, pausedFor reason: String
   ) throws -> [CampaignLaunch] {
     let launches = try connection.query(
       """

@@ -15,7 +15,7 @@ public struct SenderState: Sendable {
     public var restEvery: Int?
     public var restMinMs: Int
     public var restMaxMs: Int
-    public var tenantId: Int64
+    public var tenantID: TenantID
     public var timezone: String
     public var windowStart: String
     public var windowEnd: String
@@ -119,7 +119,7 @@ extension Store {
       guard let row = campaign.first, try row.decode("status", as: CampaignStatus.self) == .running,
         try row.decode("generation", as: Int.self) == generation
       else { return .stopped }
-      let tenantID: Int64 = try row.decode("tenant_id")
+      let tenantID: TenantID = try row.decode("tenant_id")
       var cursor: Int64 =
         try connection.query(
           "SELECT claim_cursor FROM campaign_chips WHERE campaign_id = $1 AND chip_id = $2", [campaignID, chipID]

@@ -34,7 +34,7 @@ public enum CreditError: Error, CustomStringConvertible, Equatable {
 /// are free). The ledger row of a reservation is the charge once the message is sent.
 extension Store {
   /// Takes one credit for `messageID`; false when the tenant has none left.
-  static func reserveCredit(_ connection: PostgresConnection, tenantID: Int64, messageID: Int64) throws -> Bool {
+  static func reserveCredit(_ connection: PostgresConnection, tenantID: TenantID, messageID: Int64) throws -> Bool {
     let plan = try connection.query(
       "SELECT p.monthly_credits FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1", [tenantID])
     guard let monthly = try plan.first?.decodeIfPresent("monthly_credits", as: Int.self) else { return true }
@@ -82,14 +82,14 @@ extension Store {
         UPDATE credit_accounts SET plan_credits_left = LEAST(plan_credits_granted, plan_credits_left + 1),
           updated_at = now()
         WHERE tenant_id = $1
-        """, [try row.decode("tenant_id", as: Int64.self)])
+        """, [try row.decode("tenant_id", as: TenantID.self)])
     }
   }
 
   /// The tenant's credit row, locked, opened on first use and rolled into a new period (with the
   /// plan's monthly credits, not carried over) once the old one ended. A tenant with a subscription
   /// gets its new period when the renewal is paid, not before.
-  private static func lockedAccount(_ connection: PostgresConnection, tenantID: Int64, monthly: Int) throws -> (
+  private static func lockedAccount(_ connection: PostgresConnection, tenantID: TenantID, monthly: Int) throws -> (
     left: Int, granted: Int
   ) {
     let opened = try connection.query(
@@ -137,7 +137,7 @@ extension Store {
   }
 
   /// Records `credits.low` once a period, when a tenant is down to 10% of what it had.
-  private static func alertIfLow(_ connection: PostgresConnection, tenantID: Int64) throws {
+  private static func alertIfLow(_ connection: PostgresConnection, tenantID: TenantID) throws {
     let rows = try connection.query(
       """
       SELECT a.plan_credits_left + coalesce(sum(p.credits_left), 0)::int AS left_now,
@@ -185,7 +185,7 @@ extension Store {
     return (try await creditBalance(tenantID: tenant.id), launches)
   }
 
-  public func creditBalance(tenantID: Int64) async throws -> CreditBalance {
+  public func creditBalance(tenantID: TenantID) async throws -> CreditBalance {
     let rows = try await pool.query(
       """
       SELECT p.monthly_credits IS NULL AS unlimited,

@@ -66,7 +66,7 @@ extension Store {
   }
 
   /// Whether `phone` opted out of this tenant's messages.
-  public func hasOptedOut(tenantID: Int64, phone: String) async throws -> Bool {
+  public func hasOptedOut(tenantID: TenantID, phone: String) async throws -> Bool {
     try await pool.query("SELECT 1 FROM opt_outs WHERE tenant_id = $1 AND phone = $2", [tenantID, phone]).count > 0
   }
 
@@ -89,7 +89,7 @@ extension Store {
   /// The chip an event is about: WHAGO's own chip id from the session metadata when present,
   /// else the one chip with that session name.
   private static func chip(_ connection: PostgresConnection, session: String, chipID: Int64?) throws
-    -> (id: Int64, tenantID: Int64)?
+    -> (id: Int64, tenantID: TenantID)?
   {
     let rows =
       if let chipID {
@@ -98,6 +98,6 @@ extension Store {
         try connection.query("SELECT id, tenant_id FROM chips WHERE session = $1 LIMIT 2", [session])
       }
     guard rows.count == 1 else { return nil }
-    return (try rows[0].decode("id", as: Int64.self), try rows[0].decode("tenant_id", as: Int64.self))
+    return (try rows[0].decode("id", as: Int64.self), try rows[0].decode("tenant_id", as: TenantID.self))
   }
 }

@@ -110,6 +110,9 @@ extension RecipientList {
       let line = phone.withNinthDigit
       if let earlier = firstRow[line] { return reject(row: row, phone: text, reason: .duplicate(ofRow: earlier)) }
       if alreadyListed.contains(line) { return reject(row: row, phone: text, reason: .alreadyListed) }
+      if let (name, _) = values.first(where: { $0.key.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+        return reject(row: row, phone: text, reason: .nulCharacter(variable: name))
+      }
       var variables: [String: String] = [:]
       for (name, value) in values where !value.trimmed.isEmpty {
         variables[name.trimmed.lowercased()] = value.trimmed

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why one row of a recipient list was refused. The description reads as the `reason` of an API
 /// response: `duplicate of row 3`, `missing variable nome`.
 public enum RecipientRejection: Error, Sendable, Hashable, CustomStringConvertible {
@@ -12,6 +14,8 @@ public enum RecipientRejection: Error, Sendable, Hashable, CustomStringConvertib
   /// A CSV row with values beyond the header's columns: most often a value holding the
   /// separator without quotes, which would shift every value after it.
   case tooManyFields(expected: Int, found: Int)
+  /// A variable (its name or its value) holding a NUL character, which PostgreSQL cannot store.
+  case nulCharacter(variable: String)
 
   public var description: String {
     switch self {
@@ -28,6 +32,8 @@ public enum RecipientRejection: Error, Sendable, Hashable, CustomStringConvertib
     case .tooManyFields(let expected, let found):
       "the row has \(found) values but the header \(expected) columns: put values that contain the "
         + "separator between double quotes"
+    case .nulCharacter(let variable):
+      "the variable \(variable.replacingOccurrences(of: "\u{0}", with: "\\0")) holds a NUL character; remove it"
     }
   }
 }

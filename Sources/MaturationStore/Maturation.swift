@@ -6,7 +6,7 @@ import Wire
 /// A warm-up program as the tick reads it: its tenant's clock and window, and where it stands.
 public struct MaturationProgram: Decodable, Sendable, Equatable {
   public var id: Int64
-  public var tenantId: Int64
+  public var tenantID: TenantID
   public var tenantName: String
   public var status: MaturationStatus
   public var days: Int
@@ -119,7 +119,7 @@ extension Store {
 
   /// pause, resume, stop. Planned messages of a paused or stopped program are skipped when due.
   @discardableResult
-  public func maturationCommand(_ command: MaturationCommand, tenantID: Int64, id: Int64) async throws
+  public func maturationCommand(_ command: MaturationCommand, tenantID: TenantID, id: Int64) async throws
     -> MaturationStatus
   {
     try await pool.transaction { connection in

@@ -40,7 +40,7 @@ public struct MaturationReport: Encodable, Sendable {
 }
 
 extension Store {
-  public func maturationReport(tenantID: Int64, id: Int64) async throws -> MaturationReport? {
+  public func maturationReport(tenantID: TenantID, id: Int64) async throws -> MaturationReport? {
     try await pool.withConnection { connection in
       let rows = try connection.query(
         "SELECT status, days, start_at FROM maturation_programs WHERE id = $1 AND tenant_id = $2", [id, tenantID])

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// A query's answer, copied out of libpq so nothing points into C memory after the call.
 public struct PostgresRows: Sendable {
@@ -19,7 +20,7 @@ public struct PostgresRows: Sendable {
   public subscript(index: Int) -> PostgresRow { PostgresRow(columns: columns, values: cells[index]) }
   public var rows: [PostgresRow] { cells.map { PostgresRow(columns: columns, values: $0) } }
 
-  /// Every row as `T`, its properties matched to columns by name (`tenantId` reads `tenant_id`).
+  /// Every row as `T`, its properties matched to columns by name (`tenantID` reads `tenant_id`, through `WireJSON.wireName`).
   public func decode<T: Decodable>(_ type: T.Type) throws -> [T] {
     try rows.map { try $0.decode(T.self) }
   }
@@ -80,18 +81,7 @@ private struct RowDecoder: Decoder {
     throw PostgresError(.decode, "a row decodes into a struct, not a single value")
   }
 
-  static func column(for key: some CodingKey) -> String {
-    var out = ""
-    for c in key.stringValue {
-      if c.isUppercase {
-        out.append("_")
-        out.append(contentsOf: c.lowercased())
-      } else {
-        out.append(c)
-      }
-    }
-    return out
-  }
+  static func column(for key: some CodingKey) -> String { WireJSON.wireName(key.stringValue) }
 
   struct Container<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let row: PostgresRow

@@ -88,7 +88,7 @@ extension Store {
   /// Makes a key for a tenant (nil: a service key, or an admin key with `admin`). The caller shows
   /// `key` once; it is not kept.
   public func createAPIKey(tenant name: String?, admin: Bool = false, label: String? = nil) async throws -> IssuedKey {
-    var tenantID: Int64?
+    var tenantID: TenantID?
     if let name { tenantID = try await tenant(named: name).id }
     let (key, prefix) = APIKeySecret.generate()
     let rows = try await pool.query(

@@ -66,7 +66,7 @@ extension Store {
   }
 
   /// The tenant's chips, by name.
-  public func chips(tenantID: Int64) async throws -> [Chip] {
+  public func chips(tenantID: TenantID) async throws -> [Chip] {
     try await pool.query("SELECT \(Self.chipColumns) FROM chips WHERE tenant_id = $1 ORDER BY name, id", [tenantID])
       .decode(Chip.self)
   }

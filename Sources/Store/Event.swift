@@ -6,7 +6,7 @@ extension Store {
   /// caller's transaction, so the event exists exactly when its cause committed. With `dedupeKey`
   /// an event of that kind is recorded once per key (`credits.low` once a period).
   package static func recordEvent(
-    _ connection: PostgresConnection, tenantID: Int64, _ kind: String, _ payload: [String: JSONValue],
+    _ connection: PostgresConnection, tenantID: TenantID, _ kind: String, _ payload: [String: JSONValue],
     dedupeKey: String? = nil
   ) throws {
     try connection.query(

@@ -4,7 +4,7 @@ import Postgres
 
 /// A WHAGO customer: whose jobs, chips and campaigns these are, on which plan, sending when.
 public struct Tenant: Codable, Sendable, Equatable {
-  public var id: Int64
+  public var id: TenantID
   public var name: String
   public var plan: String
   public var timezone: String
@@ -17,6 +17,29 @@ public struct Tenant: Codable, Sendable, Equatable {
 
   /// The tenant's name as its queue lanes and buckets know it.
   public var lane: String { name }
+}
+
+/// The one way code refers to a tenant: its row id, typed, so it is never passed where a campaign's,
+/// a chip's or an invoice's id (all `Int64` too) is expected. People and queue lanes use the
+/// tenant's name (`Tenant.name`, `Tenant.lane`); code between the API and the database uses this.
+public struct TenantID: RawRepresentable, Hashable, Sendable, Codable, PostgresEncodable, PostgresDecodable,
+  CustomStringConvertible
+{
+  public var rawValue: Int64
+
+  public init(rawValue: Int64) { self.rawValue = rawValue }
+  public init(_ rawValue: Int64) { self.rawValue = rawValue }
+
+  public var postgresText: String? { String(rawValue) }
+  public init(postgresText text: String) throws(PostgresError) { rawValue = try Int64(postgresText: text) }
+
+  public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(Int64.self) }
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(rawValue)
+  }
+
+  public var description: String { String(rawValue) }
 }
 
 /// Whether a tenant may submit work: suspension (an unpaid renewal) stops its API and its sends.

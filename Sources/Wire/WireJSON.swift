@@ -64,16 +64,20 @@ public enum WireJSON {
     String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
-  /// A Swift property name as its wire name, for error messages and JSON Pointers that name a
-  /// field the way the client wrote it: `periodStart` is `period_start`.
+  /// A Swift property name as its wire or column name, for error messages and JSON Pointers that
+  /// name a field the way the client wrote it, and for rows decoded by column: `periodStart` is
+  /// `period_start`; a run of capitals is one word, so `tenantID` is `tenant_id`.
   public static func wireName(_ name: String) -> String {
     var out = ""
+    var previousWasUpper = false
     for character in name {
       if character.isUppercase {
-        if !out.isEmpty { out.append("_") }
+        if !out.isEmpty && !previousWasUpper { out.append("_") }
         out.append(contentsOf: character.lowercased())
+        previousWasUpper = true
       } else {
         out.append(character)
+        previousWasUpper = false
       }
     }
     return out

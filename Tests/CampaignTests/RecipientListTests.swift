@@ -37,6 +37,20 @@ import Testing
     #expect(list.rejected.map(\.reason) == [.duplicate(ofRow: 1)])
   }
 
+  /// PostgreSQL cannot store NUL: such a row is refused with its number, not the whole request with
+  /// a database error.
+  @Test func aVariableHoldingNULIsRejectedAsARow() throws {
+    let rows = [
+      RecipientRow(phone: "(31) 98888-7777", variables: ["nome": "A\u{0}na"]),
+      RecipientRow(phone: "(31) 97777-6666", variables: ["nome": "Bia", "x\u{0}": "1"]),
+      RecipientRow(phone: "(31) 96666-5555", variables: ["nome": "Caio"]),
+    ]
+    let list = try RecipientList(rows: rows, template: template)
+    #expect(list.accepted.map(\.row) == [3])
+    #expect(list.rejected.map(\.reason) == [.nulCharacter(variable: "nome"), .nulCharacter(variable: "x\u{0}")])
+    #expect(reasons(list)[2] == "the variable x\\0 holds a NUL character; remove it")
+  }
+
   @Test func jsonDecodingIsLenientSoEveryRowIsReported() throws {
     let json = #"""
       [{"phone": 5511999999999, "vars": {"nome": "Ana", "valor": 10.5, "vip": true, "nada": null}},

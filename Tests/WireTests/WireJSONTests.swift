@@ -52,6 +52,8 @@ import Wire
     #expect(WireJSON.wireName("periodStart") == "period_start")
     #expect(WireJSON.wireName("minSendGapMs") == "min_send_gap_ms")
     #expect(WireJSON.wireName("id") == "id")
+    #expect(WireJSON.wireName("tenantID") == "tenant_id")
+    #expect(WireJSON.wireName("gatewaySubscriptionID") == "gateway_subscription_id")
   }
 }
 
