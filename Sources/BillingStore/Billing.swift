@@ -426,7 +426,7 @@ extension Store {
         customer: try row.decode("gateway_customer"), paymentMethod: try row.decode("payment_method"),
         tenant: try row.decode("name"))
       let state = try Self.settle(connection, charge, result: result, now: now)
-      return DeliveryEffect(state == nil ? .recorded : .applied, state)
+      return DeliveryEffect(applying: state)
     }
   }
 }
@@ -458,6 +458,12 @@ public struct DeliveryEffect: Sendable, Equatable {
     self.outcome = outcome
     if case .paid(_, let resumed) = state { self.resumed = resumed } else { self.resumed = [] }
   }
+
+  /// A delivery that reached a renewal: `.applied` with what it changed, or `.recorded` when no
+  /// renewal state changed (nothing of ours matched).
+  init(applying state: RenewalState?) {
+    self.init(state == nil ? .recorded : .applied, state)
+  }
 }
 
 extension Store {
@@ -476,7 +482,7 @@ extension Store {
       let state = try Self.recordGatewaySubscriptionPayment(
         connection, gateway: gateway, gatewaySubscriptionID: gatewaySubscriptionID, paymentID: paymentID,
         approved: approved, declineCode: declineCode)
-      return DeliveryEffect(state == nil ? .recorded : .applied, state)
+      return DeliveryEffect(applying: state)
     }
   }
 

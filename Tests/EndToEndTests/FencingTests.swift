@@ -51,9 +51,10 @@ extension EndToEndTests {
   @Test func aWorkerFrozenPastItsLeaseWhileTypingNeverSendsTwice() async throws {
     try await CampaignRun.with(plan: ["min_send_gap_ms=0", "sends_per_minute=unlimited"], chips: 1) { run in
       let phones = CampaignRun.phones(3)
-      // About 10 s of typing per message (40 characters at 2.5 to 4.5 a second, capped by the pace).
+      // 5 s of typing per message (40 characters at 2.5 to 4.5 a second, capped by the pace's 5 s):
+      // more than twice the 2 s lease, and time enough to freeze the worker while it types.
       let id = try await run.createCampaign(
-        phones: phones, template: "Oi {{nome}}, esta mensagem demora a ser digitada.", pace: (9_000, 9_500))
+        phones: phones, template: "Oi {{nome}}, esta mensagem demora a ser digitada.", pace: (5_000, 5_500))
       let frozen = try run.startWorker()
       #expect(try await run.command(id, "start").status == 200)
       var messageID: Int64 = 0

@@ -11,10 +11,7 @@ import Testing
 /// added to one and not the other fails here, not on a row in production.
 @Suite(.serialized) struct StateColumnTests {
   /// The values a column's CHECK (column IN (...)) constraint allows.
-  func allowed(_ table: String, _ column: String) async throws -> Set<String> {
-    try await TestDatabase.migrate()
-    let pool = try TestDatabase.pool(size: 1)
-    defer { pool.close() }
+  func allowed(_ table: String, _ column: String, in pool: PostgresPool) async throws -> Set<String> {
     let rows = try await pool.query(
       """
       SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
@@ -27,21 +24,26 @@ import Testing
     return Set(definition.matches(of: quoted).map { String(definition[$0.range].dropFirst().prefix { $0 != "'" }) })
   }
 
-  func expectSame<S: PostgresState>(_ type: S.Type, _ table: String, _ column: String) async throws {
-    let schema = try await allowed(table, column)
+  func expectSame<S: PostgresState>(_ type: S.Type, _ table: String, _ column: String, in pool: PostgresPool)
+    async throws
+  {
+    let schema = try await allowed(table, column, in: pool)
     #expect(!schema.isEmpty)
     #expect(Set(S.allCases.map(\.rawValue)) == schema, "\(S.self) against \(table).\(column)")
   }
 
   @Test func everyStateEnumIsItsColumnsCheckList() async throws {
-    try await expectSame(TenantStatus.self, "tenants", "status")
-    try await expectSame(ChipStatus.self, "chips", "status")
-    try await expectSame(CampaignStatus.self, "campaigns", "status")
-    try await expectSame(MessageState.self, "campaign_messages", "state")
-    try await expectSame(SubscriptionStatus.self, "subscriptions", "status")
-    try await expectSame(InvoiceStatus.self, "invoices", "status")
-    try await expectSame(MaturationStatus.self, "maturation_programs", "status")
-    try await expectSame(ExchangeState.self, "maturation_exchanges", "state")
+    try await TestDatabase.migrate()
+    let pool = try TestDatabase.pool(size: 1)
+    defer { pool.close() }
+    try await expectSame(TenantStatus.self, "tenants", "status", in: pool)
+    try await expectSame(ChipStatus.self, "chips", "status", in: pool)
+    try await expectSame(CampaignStatus.self, "campaigns", "status", in: pool)
+    try await expectSame(MessageState.self, "campaign_messages", "state", in: pool)
+    try await expectSame(SubscriptionStatus.self, "subscriptions", "status", in: pool)
+    try await expectSame(InvoiceStatus.self, "invoices", "status", in: pool)
+    try await expectSame(MaturationStatus.self, "maturation_programs", "status", in: pool)
+    try await expectSame(ExchangeState.self, "maturation_exchanges", "state", in: pool)
   }
 
   @Test func aValueOutsideTheEnumFailsToDecodeNamingTheType() throws {

@@ -59,7 +59,7 @@ import Worker
     let worker = Worker(
       configuration: configuration, broker: broker, doorbell: try TestRedis.broker(), catalog: catalog,
       registry: registry, logger: Logger(label: "test.worker"))
-    try await withWorker(worker) {
+    try await InProcessWorker.run(worker) {
       // One attempt allowed, three outages met: it still ends done, on its fourth run.
       try await eventually("the job to finish after the outage") {
         try await broker.job(id: survivor).state == .done
@@ -76,7 +76,7 @@ import Worker
     let second = Worker(
       configuration: configuration, broker: broker, doorbell: try TestRedis.broker(), catalog: catalog,
       registry: plain, logger: Logger(label: "test.worker"))
-    try await withWorker(second) {
+    try await InProcessWorker.run(second) {
       try await eventually("the failing job to be dead") { try await broker.job(id: doomed).state == .dead }
     }
     #expect(doomedRuns.total == 1)
@@ -84,23 +84,5 @@ import Worker
 
   func enqueue(_ broker: Broker, _ catalog: JobCatalog, fail: String) async throws -> String {
     try await broker.enqueue(ProbeJob.spec(.init(fail: fail), catalog: catalog)).id
-  }
-
-  /// Runs `worker` while `body` runs, then shuts it down gracefully and waits for it.
-  func withWorker(_ worker: Worker, _ body: () async throws -> Void) async throws {
-    let group = ServiceGroup(
-      configuration: .init(services: [worker], logger: Logger(label: "test.group")))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-      tasks.addTask { try await group.run() }
-      do {
-        try await body()
-      } catch {
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        throw error
-      }
-      await group.triggerGracefulShutdown()
-      try await tasks.waitForAll()
-    }
   }
 }
