@@ -115,7 +115,7 @@ let package = Package(
         .embedInCode("Migrations/0003_maturation_limits.sql"),
         .embedInCode("Migrations/0004_claim_cursor.sql"), .embedInCode("Migrations/0005_run_fences.sql"),
         .embedInCode("Migrations/0006_campaign_launches.sql"), .embedInCode("Migrations/0007_payment_keys.sql"),
-        .embedInCode("Migrations/0008_exchange_sending.sql"),
+        .embedInCode("Migrations/0008_exchange_sending.sql"), .embedInCode("Migrations/0009_event_feed.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

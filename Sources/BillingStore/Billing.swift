@@ -231,8 +231,8 @@ extension Store {
       try connection.query(
         "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
       try Self.recordEvent(
-        connection, tenantID: tenantID, "billing.payment_failed",
-        ["attempt": JSONValue(charge.attempt), "invoice": .int(charge.invoiceID)])
+        connection, tenantID: tenantID, .billingPaymentFailed, subject: .invoice(charge.invoiceID),
+        ["attempt": JSONValue(charge.attempt), "next_attempt_at": .string(WireJSON.time(next))])
       return .retryAt(next)
     case .wait(let reason):
       try connection.query(
@@ -241,12 +241,11 @@ extension Store {
         "UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [subscriptionID])
       switch reason {
       case .operatorMustLook:
-        try Self.recordEvent(
-          connection, tenantID: tenantID, "billing.charge_error", ["invoice": .int(charge.invoiceID)])
+        try Self.recordEvent(connection, tenantID: tenantID, .billingChargeError, subject: .invoice(charge.invoiceID))
       case .customerMustAct:
         try Self.recordEvent(
-          connection, tenantID: tenantID, "billing.action_required",
-          ["invoice": .int(charge.invoiceID), "attempt": JSONValue(charge.attempt)])
+          connection, tenantID: tenantID, .billingActionRequired, subject: .invoice(charge.invoiceID),
+          ["attempt": JSONValue(charge.attempt)])
       }
       return .waitingForCustomer
     case .suspend:
@@ -285,7 +284,7 @@ extension Store {
         """
         UPDATE subscriptions SET status = 'canceled', canceled_at = $1, updated_at = now()
         WHERE status = 'suspended' AND suspended_at + $2::interval <= $1
-        RETURNING tenant_id
+        RETURNING id, tenant_id
         """, [now, "\(Int(Dunning.suspensionBeforeFree)) seconds"])
       var names: [String] = []
       for row in rows.rows {
@@ -294,7 +293,9 @@ extension Store {
           try connection.query(
             "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
           )[0].decode("name"))
-        try Self.recordEvent(connection, tenantID: tenantID, "billing.downgraded", ["plan": "free"])
+        try Self.recordEvent(
+          connection, tenantID: tenantID, .billingDowngraded, subject: .subscription(try row.decode("id")),
+          ["plan": "free"])
       }
       return names
     }
@@ -322,7 +323,15 @@ extension Store {
         next_plan = NULL, status = 'active', suspended_at = NULL, updated_at = now()
       WHERE id = $1
       """, [subscriptionID, start, end, plan])
+    let wasSuspended = try connection.query(
+      "SELECT status = 'suspended' AS suspended FROM tenants WHERE id = $1 FOR UPDATE", [tenantID]
+    )[0].decode("suspended", as: Bool.self)
     try connection.query("UPDATE tenants SET plan = $2, status = 'active' WHERE id = $1", [tenantID, plan])
+    if wasSuspended {
+      try recordEvent(
+        connection, tenantID: tenantID, .billingReactivated, subject: .subscription(subscriptionID),
+        ["plan": .string(plan)])
+    }
     // Campaigns a suspension paused resume with the payment; their senders are launched by the
     // caller, or by `campaigns.sweep` if that is lost.
     let resumed = try Self.resume(connection, tenantID: tenantID, pausedFor: "tenant_suspended")
@@ -345,7 +354,9 @@ extension Store {
           """, [tenantID, monthly, start])
       }
     }
-    try recordEvent(connection, tenantID: tenantID, "billing.paid", ["invoice": .int(invoiceID)])
+    try recordEvent(
+      connection, tenantID: tenantID, .billingPaid, subject: .invoice(invoiceID),
+      ["plan": .string(plan), "period_end": .string(WireJSON.time(end))])
     return .paid(periodEnd: end, resumed: resumed)
   }
 
@@ -361,7 +372,7 @@ extension Store {
       WHERE id = $1
       """, [subscriptionID, now])
     try connection.query("UPDATE tenants SET status = 'suspended' WHERE id = $1", [tenantID])
-    try recordEvent(connection, tenantID: tenantID, "billing.suspended", ["invoice": .int(invoiceID)])
+    try recordEvent(connection, tenantID: tenantID, .billingSuspended, subject: .invoice(invoiceID))
   }
 }
 
@@ -528,8 +539,8 @@ extension Store {
     }
     try connection.query("UPDATE subscriptions SET status = 'past_due', updated_at = now() WHERE id = $1", [sub.id])
     try Self.recordEvent(
-      connection, tenantID: sub.tenantID, "billing.payment_failed",
-      ["invoice": .int(invoiceID), "gateway": .string(gateway)])
+      connection, tenantID: sub.tenantID, .billingPaymentFailed, subject: .invoice(invoiceID),
+      ["gateway": .string(gateway)])
     return .waitingForCustomer
   }
 }

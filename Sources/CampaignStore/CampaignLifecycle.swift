@@ -75,11 +75,16 @@ extension Store {
           WHERE id = $1
           """, [campaignID])
         (launch, bump) = (true, true)
+        try Self.recordEvent(
+          connection, tenantID: tenantID, .campaignStarted, subject: .campaign(campaignID),
+          ["scheduled": .bool(later)])
       case (.start, .running), (.start, .scheduled), (.resume, .running), (.resume, .scheduled):
         launch = true
       case (.pause, .running), (.pause, .scheduled):
         try connection.query(
           "UPDATE campaigns SET status = 'paused', pause_reason = 'manual' WHERE id = $1", [campaignID])
+        try Self.recordEvent(
+          connection, tenantID: tenantID, .campaignPaused, subject: .campaign(campaignID), ["reason": "manual"])
       case (.pause, .paused), (.cancel, .cancelled):
         break
       case (.resume, .paused):
@@ -90,10 +95,13 @@ extension Store {
           WHERE id = $1
           """, [campaignID])
         (launch, bump) = (true, true)
+        try Self.recordEvent(
+          connection, tenantID: tenantID, .campaignResumed, subject: .campaign(campaignID), ["reason": "manual"])
       case (.cancel, .draft), (.cancel, .scheduled), (.cancel, .running), (.cancel, .paused):
         try connection.query(
           "UPDATE campaigns SET status = 'cancelled', pause_reason = NULL, cancelled_at = now() WHERE id = $1",
           [campaignID])
+        try Self.recordEvent(connection, tenantID: tenantID, .campaignCancelled, subject: .campaign(campaignID))
       default:
         throw CampaignStateError.cannot(command, id: campaignID, status: status)
       }
@@ -133,8 +141,8 @@ extension Store {
     }
     for launch in launches {
       try recordEvent(
-        connection, tenantID: tenantID, "campaign.resumed",
-        ["campaign_id": .int(launch.campaignID), "reason": .string(reason)])
+        connection, tenantID: tenantID, .campaignResumed, subject: .campaign(launch.campaignID),
+        ["reason": .string(reason)])
     }
     return launches
   }

@@ -155,6 +155,22 @@ extension Store {
               AND NOT EXISTS (SELECT 1 FROM campaign_messages WHERE campaign_id = $1 AND state IN ('pending', 'sending'))
             """, [campaignID]
           ).affected
+          if completed > 0 {
+            let counts = try connection.query(
+              """
+              SELECT count(*) FILTER (WHERE state IN ('sent', 'delivered', 'read'))::int AS sent,
+                count(*) FILTER (WHERE state = 'failed')::int AS failed,
+                count(*) FILTER (WHERE state = 'skipped')::int AS skipped
+              FROM campaign_messages WHERE campaign_id = $1
+              """, [campaignID])[0]
+            try Self.recordEvent(
+              connection, tenantID: tenantID, .campaignCompleted, subject: .campaign(campaignID),
+              [
+                "sent": JSONValue(try counts.decode("sent", as: Int.self)),
+                "failed": JSONValue(try counts.decode("failed", as: Int.self)),
+                "skipped": JSONValue(try counts.decode("skipped", as: Int.self)),
+              ])
+          }
           return .finished(completed: completed > 0)
         }
         let id: Int64 = try message.decode("id")
@@ -180,8 +196,7 @@ extension Store {
           try connection.query(
             "UPDATE campaigns SET status = 'paused', pause_reason = 'no_credits' WHERE id = $1", [campaignID])
           try Self.recordEvent(
-            connection, tenantID: tenantID, "campaign.paused",
-            ["campaign_id": .int(campaignID), "reason": "no_credits"])
+            connection, tenantID: tenantID, .campaignPaused, subject: .campaign(campaignID), ["reason": "no_credits"])
           // Not claimed after all: every chip may take it once credits are back.
           try Self.rewindCursors(connection, campaignID: campaignID, below: id)
           return .outOfCredits

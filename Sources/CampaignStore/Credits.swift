@@ -53,7 +53,17 @@ extension Store {
         """
         SELECT id FROM credit_packs WHERE tenant_id = $1 AND credits_left > 0 ORDER BY id LIMIT 1 FOR UPDATE
         """, [tenantID])
-      guard let packID = try pack.first?.decode("id", as: Int64.self) else { return false }
+      guard let packID = try pack.first?.decode("id", as: Int64.self) else {
+        // Once until credits come back: a new period or a new pack makes a new key.
+        let key = try connection.query(
+          """
+          SELECT coalesce(a.period_start::text, '') || '/' ||
+            (SELECT coalesce(max(id), 0) FROM credit_packs WHERE tenant_id = $1)::text AS key
+          FROM tenants t LEFT JOIN credit_accounts a ON a.tenant_id = t.id WHERE t.id = $1
+          """, [tenantID])[0].text("key")
+        try recordEvent(connection, tenantID: tenantID, .creditsExhausted, dedupeKey: key)
+        return false
+      }
       try connection.query("UPDATE credit_packs SET credits_left = credits_left - 1 WHERE id = $1", [packID])
       try connection.query(
         """
@@ -152,7 +162,7 @@ extension Store {
     let base: Int = try row.decode("base")
     guard base > 0, left * 10 <= base else { return }
     try recordEvent(
-      connection, tenantID: tenantID, "credits.low", ["credits_left": JSONValue(left), "of": JSONValue(base)],
+      connection, tenantID: tenantID, .creditsLow, ["credits_left": JSONValue(left), "of": JSONValue(base)],
       dedupeKey: row.text("period"))
     try connection.query("UPDATE credit_accounts SET low_alerted_at = now() WHERE tenant_id = $1", [tenantID])
   }
@@ -180,6 +190,9 @@ extension Store {
         INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason)
         VALUES ($1, $2, 'pack', $3, 'pack_purchase')
         """, [tenant.id, credits, try inserted[0].decode("id", as: Int64.self)])
+      var data: [String: JSONValue] = ["credits": JSONValue(credits)]
+      if let reference { data["reference"] = .string(reference) }
+      try Self.recordEvent(connection, tenantID: tenant.id, .creditsAdded, data)
       return try Self.resume(connection, tenantID: tenant.id, pausedFor: "no_credits")
     }
     return (try await creditBalance(tenantID: tenant.id), launches)

@@ -50,16 +50,14 @@ struct Authenticator: RouterMiddleware {
         .forbidden, "admin-key", "Admin keys open the dashboard",
         detail: "an admin key submits no work; use a tenant key or a service key with Whago-Tenant")
     case .service:
-      guard let named, !named.isEmpty else {
-        throw Problem(
-          .badRequest, "missing-tenant", "Which tenant?",
-          detail: "a service key acts for a tenant: send the header Whago-Tenant: <tenant name>")
-      }
+      context.byService = true
+      // Without Whago-Tenant the request acts for no tenant: routes that need one answer 400
+      // (EnqueuerContext.tenant), the ones that read across tenants read all.
+      guard let named, !named.isEmpty else { return try await next(request, context) }
       guard let access = try await tenants.value(for: named, load: { try await store.tenantAccess(named: named) })
       else { throw Problem.notFound("no tenant '\(named.prefix(64))'; create it with `whago tenant create`") }
       try Self.checkStanding(access)
       context.access = access
-      context.byService = true
     }
     return try await next(request, context)
   }

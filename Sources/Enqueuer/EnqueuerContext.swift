@@ -13,9 +13,18 @@ public struct EnqueuerContext: RequestContext {
     coreContext = .init(source: source)
   }
 
-  /// The tenant, for handlers behind `Authenticator` (which always sets it).
+  /// A service key without `Whago-Tenant`: the request acts for no tenant in particular (only
+  /// routes that read across tenants, such as the event feed, accept it).
+  var isServiceWide: Bool { byService && access == nil }
+
+  /// The tenant, for handlers behind `Authenticator`.
   func tenant() throws(Problem) -> TenantAccess {
-    guard let access else { throw Problem.missingKey }
-    return access
+    if let access { return access }
+    if byService {
+      throw Problem(
+        .badRequest, "missing-tenant", "Which tenant?",
+        detail: "a service key acts for a tenant: send the header Whago-Tenant: <tenant name>")
+    }
+    throw Problem.missingKey
   }
 }

@@ -42,6 +42,7 @@ public enum EnqueuerServer {
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, contracts: contracts), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
+    EventRoutes(store: store).register(on: v1)
     MaturationRoutes(store: store, limits: limits).register(on: v1)
     SubscriptionRoutes(store: store, limits: limits).register(on: v1)
     CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))

@@ -164,10 +164,49 @@ extension Store {
     }
   }
 
+  /// Ends a program that has run its days, with its last day's and its own event.
   public func completeMaturation(id: Int64) async throws {
-    _ = try await pool.query(
-      "UPDATE maturation_programs SET status = 'completed', completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'active'",
-      [id])
+    try await pool.transaction { connection in
+      let rows = try connection.query(
+        """
+        UPDATE maturation_programs SET status = 'completed', completed_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'active' RETURNING tenant_id
+        """, [id])
+      guard let row = rows.first else { return }
+      let tenantID: TenantID = try row.decode("tenant_id")
+      let last = try connection.query(
+        "SELECT coalesce(max(day), 0) AS day FROM maturation_days WHERE program_id = $1", [id]
+      )[0].decode("day", as: Int.self)
+      if last > 0 { try Self.recordDayCompleted(connection, programID: id, tenantID: tenantID, day: last) }
+      let sent = try connection.query(
+        "SELECT count(*)::int AS n FROM maturation_exchanges WHERE program_id = $1 AND state = 'sent'", [id]
+      )[0].decode("n", as: Int.self)
+      try Self.recordEvent(
+        connection, tenantID: tenantID, .maturationCompleted, subject: .maturation(id),
+        ["days": JSONValue(last), "sent": JSONValue(sent)])
+    }
+  }
+
+  /// `maturation.day_completed` for `day`, once: a day is over when the next one is planned or
+  /// the program ends.
+  static func recordDayCompleted(_ connection: PostgresConnection, programID: Int64, tenantID: TenantID, day: Int)
+    throws
+  {
+    let counts = try connection.query(
+      """
+      SELECT d.local_date::text AS local_date, d.quota,
+        count(e.id) FILTER (WHERE e.state = 'sent')::int AS sent
+      FROM maturation_days d LEFT JOIN maturation_exchanges e ON e.program_id = d.program_id AND e.day = d.day
+      WHERE d.program_id = $1 AND d.day = $2 GROUP BY d.local_date, d.quota
+      """, [programID, day])
+    guard let row = counts.first else { return }
+    try recordEvent(
+      connection, tenantID: tenantID, .maturationDayCompleted, subject: .maturation(programID),
+      [
+        "day": JSONValue(day), "local_date": .string(try row.decode("local_date")),
+        "quota": JSONValue(try row.decode("quota", as: Int.self)),
+        "sent": JSONValue(try row.decode("sent", as: Int.self)),
+      ], dedupeKey: "\(programID)/\(day)")
   }
 
   public func maturationChips(programID: Int64) async throws -> [MaturationChip] {
@@ -182,11 +221,17 @@ extension Store {
   /// The day's quota: the one fixed when the day was first planned, or `quota` now.
   public func maturationDay(programID: Int64, day: Int, localDate: String, quota: Int) async throws -> Int {
     try await pool.transaction { connection in
-      try connection.query(
+      let planned = try connection.query(
         """
         INSERT INTO maturation_days (program_id, day, local_date, quota) VALUES ($1, $2, $3::date, $4)
         ON CONFLICT DO NOTHING
         """, [programID, day, localDate, quota])
+      if planned.affected > 0, day > 1 {
+        let tenantID = try connection.query(
+          "SELECT tenant_id FROM maturation_programs WHERE id = $1", [programID]
+        )[0].decode("tenant_id", as: TenantID.self)
+        try Self.recordDayCompleted(connection, programID: programID, tenantID: tenantID, day: day - 1)
+      }
       return try connection.query(
         "SELECT quota FROM maturation_days WHERE program_id = $1 AND day = $2", [programID, day]
       )[0].decode("quota")

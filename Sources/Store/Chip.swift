@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Wire
 
 /// A tenant's WhatsApp number: one session on the tenant's WAHA, and the status sends gate on.
 public struct Chip: Codable, Sendable, Equatable {
@@ -92,17 +93,36 @@ extension Store {
 
   /// Records the status WAHA reported for a chip, and when it stopped working.
   public func recordChipStatus(id: Int64, status: ChipStatus) async throws {
-    _ = try await pool.withConnection { connection in try Self.setChipStatus(connection, id: id, status: status) }
+    try await pool.transaction { connection in try Self.setChipStatus(connection, id: id, status: status) }
   }
 
   /// The one place a chip's status is written (the health check and WAHA's webhooks both come here).
+  /// A change the tenant cares about is an event in the same transaction: working, failed, or
+  /// logged out (asking for a QR code again after it had worked).
   package static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: ChipStatus) throws {
-    try connection.query(
+    let rows = try connection.query(
       """
-      UPDATE chips SET status = $2,
-        status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END,
-        stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
-      WHERE id = $1
+      WITH old AS (SELECT status FROM chips WHERE id = $1 FOR UPDATE)
+      UPDATE chips c SET status = $2,
+        status_changed_at = CASE WHEN c.status = $2 THEN c.status_changed_at ELSE now() END,
+        stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(c.stopped_working_at, now()) END
+      FROM old WHERE c.id = $1
+      RETURNING old.status AS was, c.tenant_id
       """, [id, status])
+    guard let row = rows.first else { return }
+    let was: ChipStatus = try row.decode("was")
+    guard was != status else { return }
+    let type: EventType? =
+      switch status {
+      case .working: .chipWorking
+      case .failed: .chipFailed
+      case .scanQRCode where was == .working: .chipLoggedOut
+      default: nil
+      }
+    if let type {
+      try recordEvent(
+        connection, tenantID: try row.decode("tenant_id"), type, subject: .chip(id),
+        ["status": .string(status.rawValue), "was": .string(was.rawValue)])
+    }
   }
 }

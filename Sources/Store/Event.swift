@@ -1,18 +1,115 @@
+import Foundation
 import Postgres
 import Wire
 
+/// Every kind of event a tenant or WHAGO's backend hears about. openapi.yaml lists the same
+/// values (EventTypeTests holds the two together), so a kind added here is documented there.
+public enum EventType: String, PostgresState, Sendable {
+  case campaignStarted = "campaign.started"
+  /// With `data.reason`: manual, no_credits, tenant_suspended, no_working_chips, outside_window.
+  case campaignPaused = "campaign.paused"
+  case campaignResumed = "campaign.resumed"
+  case campaignCompleted = "campaign.completed"
+  case campaignCancelled = "campaign.cancelled"
+  case chipWorking = "chip.working"
+  case chipFailed = "chip.failed"
+  case chipLoggedOut = "chip.logged_out"
+  case chipUnreachable = "chip.unreachable"
+  case creditsLow = "credits.low"
+  case creditsExhausted = "credits.exhausted"
+  case creditsAdded = "credits.added"
+  case maturationDayCompleted = "maturation.day_completed"
+  case maturationCompleted = "maturation.completed"
+  case billingPaid = "billing.paid"
+  case billingPaymentFailed = "billing.payment_failed"
+  case billingSuspended = "billing.suspended"
+  case billingDowngraded = "billing.downgraded"
+  case billingReactivated = "billing.reactivated"
+  /// A charge the gateway refused for a reason an operator must look at (a bad key, an unknown customer).
+  case billingChargeError = "billing.charge_error"
+  /// The customer must act (3-D Secure, an expired card) before the invoice can be charged.
+  case billingActionRequired = "billing.action_required"
+}
+
+/// What an event is about: the campaign, chip, invoice, subscription or warm-up program, by id.
+public struct EventSubject: Codable, Sendable, Equatable {
+  public enum Kind: String, PostgresState, Sendable {
+    case campaign, chip, invoice, subscription, maturation
+  }
+
+  public var type: Kind
+  public var id: Int64
+
+  public init(_ type: Kind, _ id: Int64) {
+    self.type = type
+    self.id = id
+  }
+
+  public static func campaign(_ id: Int64) -> EventSubject { EventSubject(.campaign, id) }
+  public static func chip(_ id: Int64) -> EventSubject { EventSubject(.chip, id) }
+  public static func invoice(_ id: Int64) -> EventSubject { EventSubject(.invoice, id) }
+  public static func subscription(_ id: Int64) -> EventSubject { EventSubject(.subscription, id) }
+  public static func maturation(_ id: Int64) -> EventSubject { EventSubject(.maturation, id) }
+}
+
+/// One event as the feed and the webhooks carry it.
+public struct Event: Codable, Sendable, Equatable {
+  public var id: Int64
+  public var type: EventType
+  /// The tenant's name.
+  public var tenant: String
+  /// The database's time when the change that caused it happened.
+  public var occurredAt: Date
+  @ExplicitNull public var subject: EventSubject?
+  public var data: JSONValue
+}
+
 extension Store {
-  /// Records something a tenant should hear about (`campaign.paused`, `billing.paid`, …) in the
-  /// caller's transaction, so the event exists exactly when its cause committed. With `dedupeKey`
-  /// an event of that kind is recorded once per key (`credits.low` once a period).
+  /// Records something a tenant should hear about in the caller's transaction, so the event
+  /// exists exactly when its cause committed. With `dedupeKey` an event of that type is recorded
+  /// once per key (`credits.low` once a period).
   package static func recordEvent(
-    _ connection: PostgresConnection, tenantID: TenantID, _ kind: String, _ payload: [String: JSONValue],
-    dedupeKey: String? = nil
+    _ connection: PostgresConnection, tenantID: TenantID, _ type: EventType, subject: EventSubject? = nil,
+    _ data: [String: JSONValue] = [:], dedupeKey: String? = nil
   ) throws {
     try connection.query(
       """
-      INSERT INTO events (tenant_id, kind, payload, dedupe_key) VALUES ($1, $2, $3::jsonb, $4)
+      INSERT INTO events (tenant_id, kind, subject_type, subject_id, payload, dedupe_key)
+      VALUES ($1, $2, $3, $4, $5::jsonb, $6)
       ON CONFLICT DO NOTHING
-      """, [tenantID, kind, JSONValue.object(payload).text(), dedupeKey])
+      """,
+      [
+        tenantID, type, subject?.type, subject?.id, JSONValue.object(data).text(), dedupeKey,
+      ])
+  }
+
+  /// Events after `cursor` (an event id; 0 for the first), oldest first: one tenant's, or every
+  /// tenant's when `tenantID` is nil, of `types` if given. Only events whose transaction is older
+  /// than every transaction still running are returned, so a later page never holds an event
+  /// that belonged before the cursor (ids are taken at insert, not at commit).
+  public func events(tenantID: TenantID?, after cursor: Int64, types: [EventType], limit: Int) async throws -> [Event] {
+    let typeList: String? = types.isEmpty ? nil : types.map(\.rawValue).joined(separator: ",")
+    let rows = try await pool.query(
+      """
+      SELECT e.id, e.kind, t.name AS tenant, e.created_at, e.subject_type, e.subject_id, e.payload::text AS data
+      FROM events e JOIN tenants t ON t.id = e.tenant_id
+      WHERE e.id > $1 AND ($2::bigint IS NULL OR e.tenant_id = $2)
+        AND ($3::text IS NULL OR e.kind = ANY (string_to_array($3, ',')))
+        AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY e.id LIMIT $4
+      """,
+      [
+        cursor, tenantID, typeList, limit,
+      ])
+    return try rows.rows.map { row in
+      let subject: EventSubject? =
+        if let type = try row.decodeIfPresent("subject_type", as: EventSubject.Kind.self) {
+          EventSubject(type, try row.decode("subject_id"))
+        } else { nil }
+      return Event(
+        id: try row.decode("id"), type: try row.decode("kind"), tenant: try row.decode("tenant"),
+        occurredAt: try row.decode("created_at"), subject: subject,
+        data: try JSONValue.parse(Array(try row.decode("data", as: String.self).utf8)))
+    }
   }
 }

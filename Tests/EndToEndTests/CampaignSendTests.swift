@@ -88,6 +88,17 @@ extension EndToEndTests {
       #expect(counts.count == 300)
       #expect(counts.filter { $0.value != 1 }.isEmpty, "sent twice: \(counts.filter { $0.value != 1 })")
       #expect(try await run.campaign(id).counts["sent"] == 300)
+      // The feed tells it once each, whatever the kill did: started, then completed with the counts.
+      var mine: [[String: Any]] = []
+      try await eventually("the campaign's events in the feed") {
+        let feed = try await HTTP.send("GET", run.serve.base + "/v1/events?limit=1000", key: run.key).json()
+        mine = (feed["events"] as? [[String: Any]] ?? []).filter {
+          ($0["subject"] as? [String: Any])?["id"] as? Int == id
+        }
+        return mine.count >= 2
+      }
+      #expect(mine.map { $0["type"] as? String } == ["campaign.started", "campaign.completed"], "\(mine)")
+      #expect((mine.last?["data"] as? [String: Any])?["sent"] as? Int == 300, "\(mine)")
     }
   }
 

@@ -80,6 +80,21 @@ extension EndToEndTests {
       // Both sides of every pair talk: each chip sent and received.
       let chips = try #require(report["chips"] as? [[String: Any]])
       #expect(chips.allSatisfy { ($0["sent"] as? Int ?? 0) > 0 && ($0["received"] as? Int ?? 0) > 0 })
+      // The feed tells each day once, as it ends, then the program's end.
+      var mine: [[String: Any]] = []
+      try await eventually("the program's events in the feed") {
+        let feed = try await HTTP.send(
+          "GET", run.serve.base + "/v1/events?type=maturation.day_completed,maturation.completed", key: run.key
+        ).json()
+        mine = (feed["events"] as? [[String: Any]] ?? []).filter {
+          ($0["subject"] as? [String: Any])?["id"] as? Int == id
+        }
+        return mine.count >= 6
+      }
+      let days = mine.filter { $0["type"] as? String == "maturation.day_completed" }
+      #expect(days.map { ($0["data"] as? [String: Any])?["day"] as? Int } == [1, 2, 3, 4, 5], "\(mine)")
+      #expect(mine.last?["type"] as? String == "maturation.completed", "\(mine)")
+      #expect((mine.last?["data"] as? [String: Any])?["days"] as? Int == 5, "\(mine)")
     }
   }
 }

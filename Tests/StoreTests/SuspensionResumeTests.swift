@@ -60,7 +60,7 @@ import Testing
     #expect(outcome.resumed.map(\.campaignID) == [suspended] && outcome.resumed.map(\.generation) == [4])
     let state = try await f.state()
     #expect(state.tenant == "active" && state.invoice == "paid")
-    #expect(state.events == ["campaign.resumed", "billing.paid"], "\(state.events)")
+    #expect(state.events == ["billing.reactivated", "campaign.resumed", "billing.paid"], "\(state.events)")
     let (resumedStatus, resumedReason, resumedGeneration) = try await status(suspended)
     #expect(resumedStatus == "running" && resumedReason == nil && resumedGeneration == 4)
     let (manualStatus, manualReason, manualGeneration) = try await status(manual)

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Store
+import Wire
+
+/// `GET /v1/events`: what happened, as a feed a client reads forward with a cursor. A tenant key
+/// reads its tenant's events; a service key (WHAGO's backend) reads every tenant's, or one
+/// tenant's with `Whago-Tenant`. Events come in id order, and a page never skips one that commits
+/// late (see `Store.events`), so reading from `next` until the page is short misses nothing.
+struct EventRoutes {
+  let store: Store
+
+  static let defaultLimit = 100
+  static let maxLimit = 1000
+
+  func register(on group: RouterGroup<EnqueuerContext>) {
+    group.get("events") { request, context in try await feed(request, context: context) }
+  }
+
+  struct Page: Encodable {
+    var events: [Event]
+    /// The cursor for the next page: the last event's id, or the one asked for when none came.
+    var next: String
+  }
+
+  func feed(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    // A service key without Whago-Tenant reads every tenant's events.
+    let tenantID: TenantID? = context.isServiceWide ? nil : try context.tenant().tenant.id
+    let query = request.uri.queryParameters
+    var problems: [String] = []
+    var after: Int64 = 0
+    if let text = query["after"].map(String.init) {
+      if let value = Int64(text), value >= 0 {
+        after = value
+      } else {
+        problems.append("after must be a cursor from `next`")
+      }
+    }
+    var limit = Self.defaultLimit
+    if let text = query["limit"].map(String.init) {
+      if let value = Int(text), (1...Self.maxLimit).contains(value) {
+        limit = value
+      } else {
+        problems.append("limit must be a whole number from 1 to \(Self.maxLimit)")
+      }
+    }
+    var types: [EventType] = []
+    for text in query.getAll("type").flatMap({ $0.split(separator: ",") }) {
+      if let type = EventType(rawValue: String(text)) {
+        types.append(type)
+      } else {
+        problems.append(
+          "unknown event type '\(text.prefix(60))'; the types are "
+            + EventType.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+    }
+    guard problems.isEmpty else {
+      throw Problem(
+        .badRequest, "invalid-query", "The query does not validate", detail: problems.joined(separator: "; "))
+    }
+    let events = try await store.events(tenantID: tenantID, after: after, types: types, limit: limit)
+    return try JSONResponse.make(.ok, Page(events: events, next: String(events.last?.id ?? after)))
+  }
+}
