@@ -61,6 +61,14 @@ let package = Package(
       name: "Payments",
       dependencies: ["OutboundHTTP", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: upcoming),
+    // Outbound webhooks: the dispatcher from the event feed and the signed delivery.
+    .target(
+      name: "WebhookJobs",
+      dependencies: [
+        "JobContracts", "JobQueue", "JobCatalog", "Store", "OutboundHTTP", "Wire",
+        .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
     // Jobs about chips (WAHA sessions): the health check.
     .target(
       name: "ChipJobs",
@@ -116,6 +124,7 @@ let package = Package(
         .embedInCode("Migrations/0004_claim_cursor.sql"), .embedInCode("Migrations/0005_run_fences.sql"),
         .embedInCode("Migrations/0006_campaign_launches.sql"), .embedInCode("Migrations/0007_payment_keys.sql"),
         .embedInCode("Migrations/0008_exchange_sending.sql"), .embedInCode("Migrations/0009_event_feed.sql"),
+        .embedInCode("Migrations/0010_webhook_endpoints.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each
@@ -211,7 +220,7 @@ let package = Package(
       name: "whago",
       dependencies: [
         "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "CampaignStore",
-        "BillingStore", "MaturationStore",
+        "BillingStore", "MaturationStore", "WebhookJobs",
         "Enqueuer",
         "WAHASimulator", "ChipJobs", "PaymentsSimulator",
         "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",
@@ -287,7 +296,8 @@ let package = Package(
       name: "WorkerTests",
       dependencies: [
         "JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport", "Postgres", "Wire",
-        .product(name: "Logging", package: "swift-log"),
+        "Store", "CampaignStore", "WebhookJobs", "OutboundHTTP",
+        .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),

@@ -21,6 +21,8 @@ public enum EnqueuerServer {
     public var wahaWebhookSecret: String?
     /// How the payment gateways' webhooks are verified.
     public var gatewayWebhooks = GatewayWebhookConfig()
+    /// Webhook endpoints may be loopback or private addresses (a closed network, tests).
+    public var allowPrivateWebhookURLs = false
     public init() {}
   }
 
@@ -43,6 +45,7 @@ public enum EnqueuerServer {
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
     EventRoutes(store: store).register(on: v1)
+    WebhookEndpointRoutes(store: store, limits: limits).register(on: v1)
     MaturationRoutes(store: store, limits: limits).register(on: v1)
     SubscriptionRoutes(store: store, limits: limits).register(on: v1)
     CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))

@@ -216,6 +216,35 @@ final class RequestReader {
     }
   }
 
+  /// An array of an enum's raw values, without repeats; a value that is not one is reported at
+  /// its own index.
+  func choices<Choice: RawRepresentable & CaseIterable & Hashable>(
+    _ field: String, as: Choice.Type, count: ClosedRange<Int>
+  ) -> [Choice]? where Choice.RawValue == String {
+    let names = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+    switch fields[field] {
+    case nil:
+      return nil
+    case .array(let items)? where count.contains(items.count):
+      var chosen: [Choice] = []
+      for (index, item) in items.enumerated() {
+        let at = "\(JSONPointer.escape(field))/\(index)"
+        guard case .string(let text) = item, let choice = Choice(rawValue: text) else {
+          fail(at, "must be one of \(names)")
+          continue
+        }
+        if chosen.contains(choice) { fail(at, "repeats \(text)") } else { chosen.append(choice) }
+      }
+      return chosen.count == items.count ? chosen : nil
+    case .array(let items)?:
+      fail(field, "must have \(count.lowerBound) to \(count.upperBound) values, has \(items.count)")
+      return nil
+    case let other?:
+      fail(field, "must be an array of \(Choice.self) names, got \(other.kind)")
+      return nil
+    }
+  }
+
   /// An RFC 3339 time with a zone, with or without fractional seconds.
   func date(_ field: String, required: Bool = false) -> Date? {
     switch fields[field] {

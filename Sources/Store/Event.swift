@@ -29,12 +29,15 @@ public enum EventType: String, PostgresState, Sendable {
   case billingChargeError = "billing.charge_error"
   /// The customer must act (3-D Secure, an expired card) before the invoice can be charged.
   case billingActionRequired = "billing.action_required"
+  /// A tenant's webhook endpoint failed every delivery for 3 days and receives nothing more.
+  case webhookEndpointDisabled = "webhook_endpoint.disabled"
 }
 
 /// What an event is about: the campaign, chip, invoice, subscription or warm-up program, by id.
 public struct EventSubject: Codable, Sendable, Equatable {
   public enum Kind: String, PostgresState, Sendable {
     case campaign, chip, invoice, subscription, maturation
+    case webhookEndpoint = "webhook_endpoint"
   }
 
   public var type: Kind

@@ -22,5 +22,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 7, name: "payment_keys", sql: PackageResources._007_payment_keys_sql),
     Migration(version: 8, name: "exchange_sending", sql: PackageResources._008_exchange_sending_sql),
     Migration(version: 9, name: "event_feed", sql: PackageResources._009_event_feed_sql),
+    Migration(version: 10, name: "webhook_endpoints", sql: PackageResources._010_webhook_endpoints_sql),
   ]
 }

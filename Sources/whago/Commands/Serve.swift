@@ -65,6 +65,7 @@ struct Serve: AsyncParsableCommand {
     limits.authCache = authCache.duration
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
+    limits.allowPrivateWebhookURLs = ProcessInfo.processInfo.environment["WHAGO_WEBHOOKS_ALLOW_PRIVATE"] == "1"
     let environment = ProcessInfo.processInfo.environment
     limits.gatewayWebhooks.stripeSecret = environment["WHAGO_STRIPE_WEBHOOK_SECRET"]
     limits.gatewayWebhooks.mercadoPagoSecret = environment["WHAGO_MERCADOPAGO_WEBHOOK_SECRET"]

@@ -17,6 +17,7 @@ import RedisClient
 import ServiceLifecycle
 import Store
 import UnixSignals
+import WebhookJobs
 import Worker
 
 struct Work: AsyncParsableCommand {
@@ -168,6 +169,7 @@ struct Work: AsyncParsableCommand {
       MaturationJobs.register(
         in: &handlers, store: opened, http: client, catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis,
         phrases: phrases, wahaTimeout: wahaTimeout.duration)
+      WebhookJobs.register(in: &handlers, store: opened, http: client, catalog: catalog)
     }
 
     let host = ProcessInfo.processInfo.hostName

@@ -1,0 +1,74 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Store
+import Wire
+
+/// `/v1/webhook-endpoints`: where events are posted, signed. A tenant key registers its tenant's
+/// endpoints; a service key without `Whago-Tenant` registers the service's (every tenant's
+/// events). The signing secret is shown once, in the answer to the registration.
+struct WebhookEndpointRoutes {
+  let store: Store
+  let limits: EnqueuerServer.Limits
+
+  static let fields: Set<String> = ["url", "events"]
+
+  func register(on group: RouterGroup<EnqueuerContext>) {
+    group.post("webhook-endpoints") { request, context in try await create(request, context: context) }
+    group.get("webhook-endpoints") { _, context in try await list(context: context) }
+    group.delete("webhook-endpoints/{id}") { _, context in try await delete(context: context) }
+  }
+
+  /// The tenant the request acts for; nil for the service's own endpoints.
+  func owner(_ context: EnqueuerContext) throws(Problem) -> TenantID? {
+    context.isServiceWide ? nil : try context.tenant().tenant.id
+  }
+
+  struct Created: Encodable {
+    var endpoint: WebhookEndpoint
+    /// Shown this once: it signs every delivery (`Whago-Signature`).
+    var secret: String
+  }
+
+  func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let tenantID = try owner(context)
+    let body = try await RequestReader.body(
+      request, limit: limits.maxBody, fields: Self.fields, noun: "a webhook endpoint")
+    let url = body.string("url", max: 2000) { url in
+      OutboundURLRule.problem(url, allowPrivate: limits.allowPrivateWebhookURLs)
+    }
+    let events = body.choices("events", as: EventType.self, count: 0...EventType.allCases.count)
+    try body.finish()
+    guard var url else { throw Problem.invalid(body.problems) }
+    // Stored with its scheme in lower case (`HTTP://` is `http://`), as the table requires.
+    if var parts = URLComponents(string: url), let scheme = parts.scheme {
+      parts.scheme = scheme.lowercased()
+      url = parts.string ?? url
+    }
+    let (endpoint, secret) = try await store.createWebhookEndpoint(tenantID: tenantID, url: url, events: events ?? [])
+    var response = try JSONResponse.make(.created, Created(endpoint: endpoint, secret: secret))
+    response.headers[.location] = "/v1/webhook-endpoints/\(endpoint.id)"
+    return response
+  }
+
+  struct List: Encodable {
+    var endpoints: [WebhookEndpoint]
+  }
+
+  func list(context: EnqueuerContext) async throws -> Response {
+    try JSONResponse.make(.ok, List(endpoints: try await store.webhookEndpoints(tenantID: try owner(context))))
+  }
+
+  func delete(context: EnqueuerContext) async throws -> Response {
+    let tenantID = try owner(context)
+    guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
+      throw Problem.notFound("no webhook endpoint with that id")
+    }
+    do {
+      try await store.deleteWebhookEndpoint(tenantID: tenantID, id: id)
+    } catch let error as WebhookEndpointError {
+      throw Problem.notFound("\(error)")
+    }
+    return Response(status: .noContent)
+  }
+}
