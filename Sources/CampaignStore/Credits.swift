@@ -218,3 +218,35 @@ extension Store {
       periodEnd: try row.decodeIfPresent("period_end"))
   }
 }
+
+/// One move of a tenant's credits: a period's grant or expiry, a pack bought, a message sent.
+public struct CreditLedgerEntry: Codable, Sendable, Equatable {
+  public var id: Int64
+  public var delta: Int
+  /// `plan` (the month's credits) or `pack`.
+  public var bucket: String
+  /// period_reset, period_expired, pack_purchase, message or adjustment.
+  public var reason: String
+  @ExplicitNull public var creditPackId: Int64?
+  @ExplicitNull public var campaignMessageId: Int64?
+  @ExplicitNull public var periodStart: Date?
+  public var createdAt: Date
+}
+
+extension Store {
+  /// The tenant's credit moves after `cursor` (an entry id; 0 for the first), oldest first.
+  public func creditLedger(tenantID: TenantID, after cursor: Int64, limit: Int) async throws -> [CreditLedgerEntry] {
+    try await pool.query(
+      """
+      SELECT id, delta, bucket, reason, credit_pack_id, campaign_message_id, period_start, created_at
+      FROM credit_ledger WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3
+      """, [tenantID, cursor, limit]
+    ).rows.map { row in
+      CreditLedgerEntry(
+        id: try row.decode("id"), delta: try row.decode("delta"), bucket: try row.decode("bucket"),
+        reason: try row.decode("reason"), creditPackId: try row.decodeIfPresent("credit_pack_id"),
+        campaignMessageId: try row.decodeIfPresent("campaign_message_id"),
+        periodStart: try row.decodeIfPresent("period_start"), createdAt: try row.decode("created_at"))
+    }
+  }
+}

@@ -16,6 +16,61 @@ struct ChipRoutes {
   func register(on group: RouterGroup<EnqueuerContext>) {
     group.post("chips") { request, context in try await create(request, context: context) }
     group.get("chips") { _, context in try await list(context: context) }
+    group.get("chips/{id}") { _, context in try await show(context: context) }
+    group.patch("chips/{id}") { request, context in try await rename(request, context: context) }
+    group.delete("chips/{id}") { _, context in try await delete(context: context) }
+  }
+
+  static func problem(_ error: ChipError) -> Problem {
+    switch error {
+    case .overPlan: Problem(.forbidden, "plan-limit", "The plan's chips are all in use", detail: "\(error)")
+    case .nameTaken, .sessionTaken: Problem(.conflict, "chip-exists", "The chip exists", detail: "\(error)")
+    case .notFound: Problem.notFound("\(error)")
+    case .inUse: Problem(.conflict, "chip-in-use", "The chip is in use", detail: "\(error)")
+    }
+  }
+
+  /// The chip id in the path; anything that cannot be one is a chip that does not exist.
+  func chipID(_ context: EnqueuerContext) throws(Problem) -> Int64 {
+    guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
+      throw Problem.notFound("no chip with that id; list them with GET /v1/chips")
+    }
+    return id
+  }
+
+  func show(context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let id = try chipID(context)
+    guard let chip = try await store.chip(tenantID: access.tenant.id, id: id) else {
+      throw Self.problem(.notFound(id))
+    }
+    return try JSONResponse.make(.ok, ChipView(chip))
+  }
+
+  func rename(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let id = try chipID(context)
+    let body = try await RequestReader.body(request, limit: limits.maxBody, fields: ["name"], noun: "a chip's new name")
+    let name = body.string("name", max: 100)
+    try body.finish()
+    guard let name else { throw Problem.invalid(body.problems) }
+    do {
+      return try JSONResponse.make(
+        .ok, ChipView(try await store.renameChip(tenantID: access.tenant.id, id: id, name: name)))
+    } catch let error as ChipError {
+      throw Self.problem(error)
+    }
+  }
+
+  func delete(context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let id = try chipID(context)
+    do {
+      try await store.deleteChip(tenantID: access.tenant.id, id: id)
+    } catch let error as ChipError {
+      throw Self.problem(error)
+    }
+    return Response(status: .noContent)
   }
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
@@ -46,10 +101,7 @@ struct ChipRoutes {
         tenant: access, name: name, wahaURL: url.hasSuffix("/") ? String(url.dropLast()) : url, session: session,
         wahaAPIKey: key)
     } catch let error as ChipError {
-      switch error {
-      case .overPlan: throw Problem(.forbidden, "plan-limit", "The plan's chips are all in use", detail: "\(error)")
-      case .nameTaken, .sessionTaken: throw Problem(.conflict, "chip-exists", "The chip exists", detail: "\(error)")
-      }
+      throw Self.problem(error)
     }
     var response = try JSONResponse.make(.created, ChipView(chip))
     response.headers[.location] = "/v1/chips/\(chip.id)"

@@ -45,6 +45,7 @@ public enum EnqueuerServer {
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)
     EventRoutes(store: store).register(on: v1)
+    CreditRoutes(store: store).register(on: v1)
     WebhookEndpointRoutes(store: store, limits: limits).register(on: v1)
     MaturationRoutes(store: store, limits: limits).register(on: v1)
     SubscriptionRoutes(store: store, limits: limits).register(on: v1)

@@ -11,9 +11,6 @@ import Wire
 struct EventRoutes {
   let store: Store
 
-  static let defaultLimit = 100
-  static let maxLimit = 1000
-
   func register(on group: RouterGroup<EnqueuerContext>) {
     group.get("events") { request, context in try await feed(request, context: context) }
   }
@@ -29,22 +26,7 @@ struct EventRoutes {
     let tenantID: TenantID? = context.isServiceWide ? nil : try context.tenant().tenant.id
     let query = request.uri.queryParameters
     var problems: [String] = []
-    var after: Int64 = 0
-    if let text = query["after"].map(String.init) {
-      if let value = Int64(text), value >= 0 {
-        after = value
-      } else {
-        problems.append("after must be a cursor from `next`")
-      }
-    }
-    var limit = Self.defaultLimit
-    if let text = query["limit"].map(String.init) {
-      if let value = Int(text), (1...Self.maxLimit).contains(value) {
-        limit = value
-      } else {
-        problems.append("limit must be a whole number from 1 to \(Self.maxLimit)")
-      }
-    }
+    let (after, limit) = PageQuery.read(query, problems: &problems)
     var types: [EventType] = []
     for text in query.getAll("type").flatMap({ $0.split(separator: ",") }) {
       if let type = EventType(rawValue: String(text)) {

@@ -21,6 +21,9 @@ public enum ChipError: Error, CustomStringConvertible, Equatable {
   case nameTaken(String)
   case sessionTaken(String)
   case overPlan(plan: String, limit: Int)
+  case notFound(Int64)
+  /// A campaign or warm-up that has not finished sends through the chip.
+  case inUse(chip: Int64, by: String)
 
   public var description: String {
     switch self {
@@ -29,6 +32,9 @@ public enum ChipError: Error, CustomStringConvertible, Equatable {
       "WAHA session '\(session)' at that address is already registered (one session is one phone)"
     case .overPlan(let plan, let limit):
       "plan '\(plan)' allows \(limit) chip(s) and they are all registered; upgrade the plan or remove a chip"
+    case .notFound(let id): "no chip \(id); list them with GET /v1/chips"
+    case .inUse(let chip, let user):
+      "chip \(chip) sends for \(user), which has not finished; cancel or finish it first, then delete the chip"
     }
   }
 }
@@ -70,6 +76,50 @@ extension Store {
   public func chips(tenantID: TenantID) async throws -> [Chip] {
     try await pool.query("SELECT \(Self.chipColumns) FROM chips WHERE tenant_id = $1 ORDER BY name, id", [tenantID])
       .decode(Chip.self)
+  }
+
+  /// One of the tenant's chips; nil for another tenant's.
+  public func chip(tenantID: TenantID, id: Int64) async throws -> Chip? {
+    try await pool.query("SELECT \(Self.chipColumns) FROM chips WHERE tenant_id = $1 AND id = $2", [tenantID, id])
+      .decode(Chip.self).first
+  }
+
+  /// Renames one of the tenant's chips (names are unique per tenant).
+  public func renameChip(tenantID: TenantID, id: Int64, name: String) async throws -> Chip {
+    let rows: [Chip]
+    do {
+      rows = try await pool.query(
+        "UPDATE chips SET name = $3 WHERE tenant_id = $1 AND id = $2 RETURNING \(Self.chipColumns)",
+        [tenantID, id, name]
+      ).decode(Chip.self)
+    } catch let error as PostgresError where error.isUniqueViolation {
+      throw ChipError.nameTaken(name)
+    }
+    guard let chip = rows.first else { throw ChipError.notFound(id) }
+    return chip
+  }
+
+  /// Deletes one of the tenant's chips, unless a campaign or warm-up that has not finished sends
+  /// through it (the first is named). Finished campaigns keep their messages; the chip is gone
+  /// from them.
+  public func deleteChip(tenantID: TenantID, id: Int64) async throws {
+    try await pool.transaction { connection in
+      guard
+        !(try connection.query("SELECT id FROM chips WHERE tenant_id = $1 AND id = $2 FOR UPDATE", [tenantID, id]))
+          .rows.isEmpty
+      else { throw ChipError.notFound(id) }
+      let users = try connection.query(
+        """
+        SELECT 'campaign ' || c.id AS user FROM campaign_chips cc JOIN campaigns c ON c.id = cc.campaign_id
+        WHERE cc.chip_id = $1 AND c.status IN ('draft', 'scheduled', 'running', 'paused')
+        UNION ALL
+        SELECT 'warm-up ' || m.id FROM maturation_chips mc JOIN maturation_programs m ON m.id = mc.program_id
+        WHERE mc.chip_id = $1 AND m.status IN ('scheduled', 'active', 'paused')
+        LIMIT 1
+        """, [id])
+      if let user = users.first?.text("user") { throw ChipError.inUse(chip: id, by: user) }
+      try connection.query("DELETE FROM chips WHERE id = $1", [id])
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import Wire
 /// private address is refused unless the operator allows it, and each key sees only its own.
 @Suite struct WebhookEndpointTests {
   static func call(
-    _ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String, json: String? = nil
+    _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String, json: String? = nil
   ) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
     var headers: HTTPFields = [.authorization: "Bearer \(key)"]
     if json != nil { headers[.contentType] = "application/json" }
