@@ -90,11 +90,8 @@ struct ChipRoutes {
     let key = body.string("waha_api_key", required: false, max: 500)
     try body.finish()
     guard let name, var url, let session else { throw Problem.invalid(body.problems) }
-    // Stored with its scheme in lower case (`HTTP://` is `http://`), as the chips table requires.
-    if var parts = URLComponents(string: url), let scheme = parts.scheme {
-      parts.scheme = scheme.lowercased()
-      url = parts.string ?? url
-    }
+    // Stored with its scheme in lower case, as the chips table requires.
+    url = OutboundURLRule.lowercasingScheme(url)
     let chip: Chip
     do {
       chip = try await store.createChip(

@@ -17,6 +17,12 @@ public struct EnqueuerContext: RequestContext {
   /// routes that read across tenants, such as the event feed, accept it).
   var isServiceWide: Bool { byService && access == nil }
 
+  /// The tenant the request acts for, or nil for a service key without `Whago-Tenant` (the
+  /// routes that act across tenants or for the service itself).
+  func tenantOrService() throws(Problem) -> TenantID? {
+    isServiceWide ? nil : try tenant().tenant.id
+  }
+
   /// The tenant, for handlers behind `Authenticator`.
   func tenant() throws(Problem) -> TenantAccess {
     if let access { return access }

@@ -23,7 +23,7 @@ struct EventRoutes {
 
   func feed(_ request: Request, context: EnqueuerContext) async throws -> Response {
     // A service key without Whago-Tenant reads every tenant's events.
-    let tenantID: TenantID? = context.isServiceWide ? nil : try context.tenant().tenant.id
+    let tenantID = try context.tenantOrService()
     let query = request.uri.queryParameters
     var problems: [String] = []
     let (after, limit) = PageQuery.read(query, problems: &problems)

@@ -18,6 +18,14 @@ enum OutboundURLRule {
     return nil
   }
 
+  /// `text` with its scheme in lower case (`HTTP://` is `http://`), as the tables that keep URLs
+  /// require.
+  static func lowercasingScheme(_ text: String) -> String {
+    guard var parts = URLComponents(string: text), let scheme = parts.scheme else { return text }
+    parts.scheme = scheme.lowercased()
+    return parts.string ?? text
+  }
+
   static func isPrivate(_ host: String) -> Bool {
     let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
     if bare == "localhost" || bare.hasSuffix(".localhost") { return true }

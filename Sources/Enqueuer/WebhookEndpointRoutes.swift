@@ -19,11 +19,6 @@ struct WebhookEndpointRoutes {
     group.delete("webhook-endpoints/{id}") { _, context in try await delete(context: context) }
   }
 
-  /// The tenant the request acts for; nil for the service's own endpoints.
-  func owner(_ context: EnqueuerContext) throws(Problem) -> TenantID? {
-    context.isServiceWide ? nil : try context.tenant().tenant.id
-  }
-
   struct Created: Encodable {
     var endpoint: WebhookEndpoint
     /// Shown this once: it signs every delivery (`Whago-Signature`).
@@ -31,7 +26,7 @@ struct WebhookEndpointRoutes {
   }
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
-    let tenantID = try owner(context)
+    let tenantID = try context.tenantOrService()
     let body = try await RequestReader.body(
       request, limit: limits.maxBody, fields: Self.fields, noun: "a webhook endpoint")
     let url = body.string("url", max: 2000) { url in
@@ -39,13 +34,9 @@ struct WebhookEndpointRoutes {
     }
     let events = body.choices("events", as: EventType.self, count: 0...EventType.allCases.count)
     try body.finish()
-    guard var url else { throw Problem.invalid(body.problems) }
-    // Stored with its scheme in lower case (`HTTP://` is `http://`), as the table requires.
-    if var parts = URLComponents(string: url), let scheme = parts.scheme {
-      parts.scheme = scheme.lowercased()
-      url = parts.string ?? url
-    }
-    let (endpoint, secret) = try await store.createWebhookEndpoint(tenantID: tenantID, url: url, events: events ?? [])
+    guard let url else { throw Problem.invalid(body.problems) }
+    let (endpoint, secret) = try await store.createWebhookEndpoint(
+      tenantID: tenantID, url: OutboundURLRule.lowercasingScheme(url), events: events ?? [])
     var response = try JSONResponse.make(.created, Created(endpoint: endpoint, secret: secret))
     response.headers[.location] = "/v1/webhook-endpoints/\(endpoint.id)"
     return response
@@ -56,11 +47,12 @@ struct WebhookEndpointRoutes {
   }
 
   func list(context: EnqueuerContext) async throws -> Response {
-    try JSONResponse.make(.ok, List(endpoints: try await store.webhookEndpoints(tenantID: try owner(context))))
+    try JSONResponse.make(
+      .ok, List(endpoints: try await store.webhookEndpoints(tenantID: try context.tenantOrService())))
   }
 
   func delete(context: EnqueuerContext) async throws -> Response {
-    let tenantID = try owner(context)
+    let tenantID = try context.tenantOrService()
     guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
       throw Problem.notFound("no webhook endpoint with that id")
     }

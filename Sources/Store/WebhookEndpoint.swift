@@ -142,7 +142,10 @@ extension Store {
   public func recordWebhookResult(endpointID: Int64, succeeded: Bool) async throws -> Bool {
     try await pool.transaction { connection in
       if succeeded {
-        try connection.query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1", [endpointID])
+        // Written only when a streak ends: a healthy endpoint's deliveries cost no update.
+        try connection.query(
+          "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+          [endpointID])
         return false
       }
       let rows = try connection.query(
