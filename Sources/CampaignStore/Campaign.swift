@@ -150,18 +150,10 @@ extension Store {
       let chips = try connection.query(
         "SELECT chip_id FROM campaign_chips WHERE campaign_id = $1 ORDER BY chip_id", [id]
       ).rows.map { try $0.decode("chip_id", as: Int64.self) }
-      var counts = CampaignCounts()
-      if let progress = try connection.query("SELECT * FROM campaign_progress WHERE campaign_id = $1", [id]).first {
-        counts.total = try progress.decode("total")
-        counts.pending = try progress.decode("pending")
-        counts.sending = try progress.decode("sending")
-        counts.sent = try progress.decode("sent")
-        counts.delivered = try progress.decode("delivered")
-        counts.read = try progress.decode("read")
-        counts.failed = try progress.decode("failed")
-        counts.skipped = try progress.decode("skipped")
+      let counts = try connection.query("SELECT * FROM campaign_progress WHERE campaign_id = $1", [id]).first.map {
+        try CampaignCounts(row: $0)
       }
-      return (record, chips, counts)
+      return (record, chips, counts ?? CampaignCounts())
     }
   }
 

@@ -71,6 +71,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible, CustomDe
 
   public var isBrazilian: Bool { countryCode == Self.brazil }
 
+  /// `55 11 999999999`: the form for a spreadsheet cell. Excel reads `+5511999999999` as a
+  /// formula or a number in scientific notation; a cell that starts with a digit and holds a space
+  /// stays text, and every digit stays visible.
+  public var spreadsheetText: String {
+    if let areaCode { return "\(countryCode) \(areaCode) \(nationalNumber.dropFirst(2))" }
+    return "\(countryCode) \(nationalNumber)"
+  }
+
   /// The Brazilian area code (DDD), or nil for other countries.
   public var areaCode: String? { isBrazilian ? String(nationalNumber.prefix(2)) : nil }
 

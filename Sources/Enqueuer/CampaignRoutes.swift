@@ -47,7 +47,7 @@ struct CampaignRoutes {
 
   func addRecipients(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let id = try campaignID(context)
+    let id = try Self.campaignID(context)
     guard let (campaign, _, _) = try await store.campaign(tenantID: access.tenant.id, id: id) else {
       throw Problem.notFound("no campaign \(id)")
     }
@@ -88,7 +88,7 @@ struct CampaignRoutes {
 
   func show(context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let id = try campaignID(context)
+    let id = try Self.campaignID(context)
     guard let (campaign, chips, counts) = try await store.campaign(tenantID: access.tenant.id, id: id) else {
       throw Problem.notFound("no campaign \(id)")
     }
@@ -99,7 +99,7 @@ struct CampaignRoutes {
   /// the enqueue fails the answer is 503 and asking again (start or resume) repairs it.
   func apply(_ command: CampaignCommand, context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
-    let id = try campaignID(context)
+    let id = try Self.campaignID(context)
     let record: CampaignRecord
     let launch: CampaignLaunch?
     do {
@@ -116,7 +116,7 @@ struct CampaignRoutes {
     return try JSONResponse.make(.ok, CampaignView(campaign, chips: chips, counts: counts))
   }
 
-  private func campaignID(_ context: EnqueuerContext) throws(Problem) -> Int64 {
+  static func campaignID(_ context: EnqueuerContext) throws(Problem) -> Int64 {
     guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
       throw Problem.notFound("no campaign with that id")
     }
@@ -175,6 +175,9 @@ struct CampaignView: Encodable {
   @ExplicitNull var completedAt: String?
   var createdAt: String
   var counts: CampaignCounts
+  /// Delivered (or read) over sent, and read over sent, to four places; null before anything is sent.
+  @ExplicitNull var deliveryRate: Double?
+  @ExplicitNull var readRate: Double?
 
   init(_ c: CampaignRecord, chips: [Int64], counts: CampaignCounts) {
     func time(_ date: Date?) -> String? { date.map { JSONResponse.time($0) } }
@@ -191,5 +194,10 @@ struct CampaignView: Encodable {
     completedAt = time(c.completedAt)
     createdAt = time(c.createdAt) ?? ""
     self.counts = counts
+    func rate(_ part: Int) -> Double? {
+      counts.sent == 0 ? nil : (Double(part) / Double(counts.sent) * 10_000).rounded() / 10_000
+    }
+    deliveryRate = rate(counts.delivered)
+    readRate = rate(counts.read)
   }
 }

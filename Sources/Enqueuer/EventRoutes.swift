@@ -27,20 +27,8 @@ struct EventRoutes {
     let query = request.uri.queryParameters
     var problems: [String] = []
     let (after, limit) = PageQuery.read(query, problems: &problems)
-    var types: [EventType] = []
-    for text in query.getAll("type").flatMap({ $0.split(separator: ",") }) {
-      if let type = EventType(rawValue: String(text)) {
-        types.append(type)
-      } else {
-        problems.append(
-          "unknown event type '\(text.prefix(60))'; the types are "
-            + EventType.allCases.map(\.rawValue).joined(separator: ", "))
-      }
-    }
-    guard problems.isEmpty else {
-      throw Problem(
-        .badRequest, "invalid-query", "The query does not validate", detail: problems.joined(separator: "; "))
-    }
+    let types: [EventType] = PageQuery.choices(query, "type", problems: &problems)
+    guard problems.isEmpty else { throw PageQuery.invalid(problems) }
     let events = try await store.events(tenantID: tenantID, after: after, types: types, limit: limit)
     return try JSONResponse.make(.ok, Page(events: events, next: String(events.last?.id ?? after)))
   }

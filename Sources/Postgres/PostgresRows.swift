@@ -95,6 +95,12 @@ private struct RowDecoder: Decoder {
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+      if let wrapper = T.self as? any ExplicitNullDecodable.Type {
+        func value<Inner: Decodable>(_ inner: Inner.Type) throws -> Inner? {
+          try decodeNil(forKey: key) ? nil : try decode(Inner.self, forKey: key)
+        }
+        return try wrapper.decoding { try value($0) } as! T
+      }
       let column = RowDecoder.column(for: key)
       if let decodable = T.self as? any PostgresDecodable.Type {
         return try row.decode(column, as: decodable) as! T

@@ -31,3 +31,15 @@ extension ExplicitNull: Decodable where Value: Decodable {
     wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)
   }
 }
+
+/// Lets a decoder that reads columns rather than JSON (`PostgresRows`) fill an `ExplicitNull`:
+/// it decodes the wrapped type, or nil for NULL, and the wrapper is built around that.
+public protocol ExplicitNullDecodable {
+  static func decoding(_ decode: (any Decodable.Type) throws -> (any Decodable)?) rethrows -> Self
+}
+
+extension ExplicitNull: ExplicitNullDecodable where Value: Decodable {
+  public static func decoding(_ decode: (any Decodable.Type) throws -> (any Decodable)?) rethrows -> Self {
+    Self(wrappedValue: try decode(Value.self) as? Value)
+  }
+}

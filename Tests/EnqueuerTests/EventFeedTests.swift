@@ -105,7 +105,7 @@ import Wire
       // A tenant key never reads another tenant's; bad queries say what is wrong.
       #expect(try await Self.get(client, "/v1/events", key: aKey, tenant: b).0 == .forbidden)
       for (query, says) in [
-        ("limit=0", "limit must be"), ("after=-1", "after must be"), ("type=chip.exploded", "unknown event type"),
+        ("limit=0", "limit must be"), ("after=-1", "after must be"), ("type=chip.exploded", "unknown type"),
       ] {
         let (status, _, text) = try await Self.get(client, "/v1/events?\(query)", key: aKey)
         #expect(status == .badRequest, "\(query)")
