@@ -110,6 +110,8 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible, CustomDe
   private static let brazil = "55"
   private static let longestInternationalNumber = 15
   private static let shortestNationalNumber = 4
+  /// The shortest number, country code included, that `campaign_messages` and `opt_outs` store.
+  private static let shortestInternationalNumber = 8
 
   private static func isSeparator(_ character: Character) -> Bool {
     character.isWhitespace || ".-()/".contains(character)
@@ -118,7 +120,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible, CustomDe
   /// Digits that start with their country code (after `+`, `00`, or in a chat id).
   private static func international(_ digits: String) throws(PhoneNumberError) -> PhoneNumber {
     guard !digits.hasPrefix("0") else { throw .unknownCountryCode(String(digits.prefix(1))) }
-    guard digits.count <= longestInternationalNumber else { throw .wrongLength(digits: digits.count) }
+    guard (shortestInternationalNumber...longestInternationalNumber).contains(digits.count) else {
+      throw .wrongLength(digits: digits.count)
+    }
     let code = String(digits.prefix(CountryCallingCode.length(of: digits)))
     let national = String(digits.dropFirst(code.count))
     if code == brazil {

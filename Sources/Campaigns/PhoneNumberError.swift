@@ -25,7 +25,7 @@ public enum PhoneNumberError: Error, Sendable, Hashable, CustomStringConvertible
       "the area code (DDD) is missing: write it before the number, as in (11) 99999-9999"
     case .wrongLength(let digits):
       "the number has \(digits) digits: a Brazilian number has 10 or 11 with its area code (DDD), "
-        + "12 or 13 with the country code 55; other countries start with + and have at most 15"
+        + "12 or 13 with the country code 55; other countries start with + and have 8 to 15"
     case .unknownAreaCode(let code):
       "\(code) is not a Brazilian area code (DDD)"
     case .unknownCountryCode(let code):

@@ -52,6 +52,7 @@ public enum EnqueuerServer {
     CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))
       .register(on: v1)
     CampaignResultRoutes(store: store).register(on: v1)
+    OptOutRoutes(store: store, limits: limits).register(on: v1)
     WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
     GatewayWebhookRoutes(
       store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)

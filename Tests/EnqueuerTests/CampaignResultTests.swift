@@ -183,8 +183,8 @@ import Wire
     let chipID =
       if let chip { chip } else {
         try await store.createChip(
-          tenant: access, name: "chip", wahaURL: "http://waha.example.invalid", session: "s-\(tenant)",
-          wahaAPIKey: nil
+          tenant: access, name: "chip-\(UUID().uuidString.prefix(8))", wahaURL: "http://waha.example.invalid",
+          session: "s-\(UUID().uuidString.prefix(8))", wahaAPIKey: nil
         ).id
       }
     let id = try await store.createCampaign(

@@ -15,15 +15,7 @@ import Wire
   static func call(
     _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String, json: String? = nil
   ) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
-    var headers: HTTPFields = [.authorization: "Bearer \(key)"]
-    if json != nil { headers[.contentType] = "application/json" }
-    return try await client.execute(
-      uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }
-    ) { response in
-      let object =
-        (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))) as? [String: Any] ?? [:]
-      return (response.status, object, response.headers)
-    }
+    try await callAPI(client, method, uri, key: key, json: json)
   }
 
   @Test func registerListAndDeleteWithTheSecretShownOnce() async throws {

@@ -1,6 +1,6 @@
 """schemathesis hooks for the contract test (Tests/EnqueuerTests/ContractTests.swift).
 
-Five rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
+Six rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
 
 - a job's `run_at` must be within 366 days of the server's now (a rule of time);
 - `chip_ids` must name chips the tenant has (a rule of the tenant's data, like an unknown id in a
@@ -10,7 +10,11 @@ Five rules of the API cannot be written in JSON Schema, so openapi.yaml states t
 - a campaign's pace has its maximum at least its minimum, for the interval and for the rest (a
   rule between two fields);
 - a `text/csv` recipient list needs a header line with one `phone` column, no column named twice
-  and its quotes closed (a rule of the text format; the schema can only say "a string").
+  and its quotes closed (a rule of the text format; the schema can only say "a string");
+- an opt-out's `phone` must be a number of its country's numbering plan: Brazilian area codes
+  and lengths, a real country calling code (a rule of a numbering plan; the schema's pattern
+  states only the characters). In the body a refusal is a 422 at `/phone`; in the list's query,
+  a 400 whose detail starts with `phone: `.
 
 A schema-valid request refused with 422 for one of these, and only for these (every field error
 in the answer must match), is not a failure of the document. Any other refused valid request
@@ -22,6 +26,12 @@ import re
 import schemathesis
 from schemathesis.openapi.checks import RejectedPositiveData
 
+PHONE = re.compile(
+    r"^(no phone number given|the area code \(DDD\) is missing: .*|the number has \d+ digits: .*"
+    r"|\d+ is not a Brazilian area code \(DDD\)|\+\d+ is not a country calling code"
+    r"|a number with \d digits after the area code .*|the chat is a group, .*)$"
+)
+
 RULES = [
     # `/run_at` of a single submission, `/jobs/N/run_at` of a batch.
     (re.compile(r"^(/jobs/\d+)?/run_at$"), re.compile(r"^must be within 366 days from now$")),
@@ -29,6 +39,7 @@ RULES = [
     (re.compile(r"^/url$"), re.compile(r"^must not point at a loopback, private or link-local address$")),
     (re.compile(r"^/pace/max_interval_ms$"), re.compile(r"^must be at least min_interval_ms \(\d+\)$")),
     (re.compile(r"^/pace/rest_max_ms$"), re.compile(r"^must be at least rest_min_ms \(\d+\)$")),
+    (re.compile(r"^/phone$"), PHONE),
     (
         re.compile(r"^$"),
         re.compile(
@@ -46,10 +57,14 @@ def stated_in_prose(error):
 
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
-    if not isinstance(failure, RejectedPositiveData) or response.status_code != 422:
+    if not isinstance(failure, RejectedPositiveData) or response.status_code not in (400, 422):
         return True
     try:
-        errors = response.json().get("errors") or []
+        body = response.json()
     except Exception:
         return True
+    if response.status_code == 400:
+        detail = body.get("detail") or ""
+        return not (detail.startswith("phone: ") and PHONE.match(detail[len("phone: ") :]))
+    errors = body.get("errors") or []
     return not (errors and all(stated_in_prose(e) for e in errors))
