@@ -6,7 +6,8 @@ public enum CampaignStatus: String, PostgresState, Sendable {
   /// Started with a `start_at` still ahead.
   case scheduled
   case running
-  /// Paused by its tenant or for a reason (`pause_reason`: manual, no_credits, tenant_suspended).
+  /// Paused by its tenant or for a reason (`pause_reason`: manual, no_credits, tenant_suspended,
+  /// no_working_chips).
   case paused
   case completed
   case cancelled

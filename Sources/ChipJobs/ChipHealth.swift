@@ -17,11 +17,15 @@ public struct ChipHealth: JobHandler {
   let http: HTTPClient
   /// Sessions asked at once.
   let parallel: Int
+  /// Checks in a row that cannot reach a chip's WAHA before the tenant hears of it: three minutes
+  /// at the cron's pace, past a restart of WAHA's container.
+  let unreachableAfter: Int
 
-  public init(store: Store, http: HTTPClient, parallel: Int = 16) {
+  public init(store: Store, http: HTTPClient, parallel: Int = 16, unreachableAfter: Int = 3) {
     self.store = store
     self.http = http
     self.parallel = parallel
+    self.unreachableAfter = unreachableAfter
   }
 
   public func run(_ parameters: ChipsHealthJob.Parameters, context: JobContext) async throws {
@@ -44,7 +48,8 @@ public struct ChipHealth: JobHandler {
     context.logger.info("chips checked", metadata: ["chips": "\(checked)", "unreachable": "\(unreachable)"])
   }
 
-  /// Returns whether WAHA answered; a WAHA that is down leaves the last known status in place.
+  /// Returns whether WAHA answered. A WAHA that is down leaves the last known status in place and
+  /// counts one more unreachable check: the third in a row tells the tenant (`chip.unreachable`).
   private func check(_ chip: ChipEndpoint) async throws -> Bool {
     let waha = WAHAClient(baseURL: chip.wahaURL, apiKey: chip.wahaAPIKey, http: http, timeout: .seconds(10))
     let status: ChipStatus
@@ -54,6 +59,7 @@ public struct ChipHealth: JobHandler {
       // No such session, or a key WAHA refuses: the chip cannot send until someone fixes it.
       status = .failed
     } catch {
+      try await store.recordChipUnreachable(id: chip.id, error: "\(error)", threshold: unreachableAfter)
       return false
     }
     try await store.recordChipStatus(id: chip.id, status: status)

@@ -35,7 +35,10 @@ public enum EnqueuerServer {
     let allowed = AllowedMethods()
     router.add(middleware: ProblemMiddleware(logger: logger, allowed: allowed))
     router.add(middleware: MetricsMiddleware())
-    OperationsRoutes(broker: broker, store: store, metrics: metrics).register(on: router)
+    OperationsRoutes(
+      broker: broker, store: store, metrics: metrics,
+      scraped: ScrapeTimeMetrics(broker: broker, store: store, registry: metrics)
+    ).register(on: router)
     DashboardRoutes(broker: broker, store: store, authCache: limits.authCache).register(on: router)
     let v1 = router.group("v1").add(
       middleware: Authenticator(

@@ -10,6 +10,7 @@ struct OperationsRoutes {
   let broker: Broker
   let store: Store
   let metrics: PrometheusCollectorRegistry
+  let scraped: ScrapeTimeMetrics
 
   func register(on router: Router<EnqueuerContext>) {
     router.get("healthz") { _, _ in
@@ -17,6 +18,7 @@ struct OperationsRoutes {
     }
     router.get("readyz") { _, _ in try await readiness() }
     router.get("metrics") { _, _ -> Response in
+      await scraped.refresh()
       var buffer: [UInt8] = []
       metrics.emit(into: &buffer)
       return Response(

@@ -148,12 +148,19 @@ extension Store {
 
   /// The one place a chip's status is written (the health check and WAHA's webhooks both come here).
   /// A change the tenant cares about is an event in the same transaction: working, failed, or
-  /// logged out (asking for a QR code again after it had worked).
+  /// logged out (asking for a QR code again after it had worked). WAHA answered, so the count of
+  /// unreachable checks starts over.
+  ///
+  /// Campaigns follow their chips in the same transaction: when the last WORKING chip of a
+  /// running campaign stops working, the campaign pauses (`no_working_chips`) instead of waiting
+  /// with every sender asleep; when one of its chips works again, it resumes at a new generation,
+  /// which `campaigns.sweep` launches within a minute. A campaign paused for another reason
+  /// (manual, credits, suspension) is left alone.
   package static func setChipStatus(_ connection: PostgresConnection, id: Int64, status: ChipStatus) throws {
     let rows = try connection.query(
       """
       WITH old AS (SELECT status FROM chips WHERE id = $1 FOR UPDATE)
-      UPDATE chips c SET status = $2,
+      UPDATE chips c SET status = $2, unreachable_checks = 0,
         status_changed_at = CASE WHEN c.status = $2 THEN c.status_changed_at ELSE now() END,
         stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(c.stopped_working_at, now()) END
       FROM old WHERE c.id = $1
@@ -162,6 +169,7 @@ extension Store {
     guard let row = rows.first else { return }
     let was: ChipStatus = try row.decode("was")
     guard was != status else { return }
+    let tenantID: TenantID = try row.decode("tenant_id")
     let type: EventType? =
       switch status {
       case .working: .chipWorking
@@ -171,8 +179,80 @@ extension Store {
       }
     if let type {
       try recordEvent(
-        connection, tenantID: try row.decode("tenant_id"), type, subject: .chip(id),
+        connection, tenantID: tenantID, type, subject: .chip(id),
         ["status": .string(status.rawValue), "was": .string(was.rawValue)])
+    }
+    if status == .working {
+      let resumed = try connection.query(
+        """
+        UPDATE campaigns c SET status = 'running', pause_reason = NULL, generation = generation + 1
+        WHERE c.status = 'paused' AND c.pause_reason = 'no_working_chips'
+          AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = $1)
+        RETURNING c.id
+        """, [id])
+      for campaign in resumed.rows {
+        try recordEvent(
+          connection, tenantID: tenantID, .campaignResumed, subject: .campaign(try campaign.decode("id")),
+          ["reason": "no_working_chips", "chip_id": .int(id)])
+      }
+    } else if was == .working {
+      let paused = try connection.query(
+        """
+        UPDATE campaigns c SET status = 'paused', pause_reason = 'no_working_chips'
+        WHERE c.status = 'running' AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = $1)
+          AND NOT EXISTS (
+            SELECT 1 FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
+            WHERE cc.campaign_id = c.id AND h.status = 'WORKING')
+        RETURNING c.id
+        """, [id])
+      for campaign in paused.rows {
+        try recordEvent(
+          connection, tenantID: tenantID, .campaignPaused, subject: .campaign(try campaign.decode("id")),
+          ["reason": "no_working_chips", "chip_id": .int(id)])
+      }
+    }
+  }
+
+  /// Records a health check that could not reach the chip's WAHA (its status stays as it was).
+  /// At the `threshold`-th in a row, and only then, `chip.unreachable` tells the tenant. Returns
+  /// the count.
+  @discardableResult
+  public func recordChipUnreachable(id: Int64, error: String, threshold: Int = 3) async throws -> Int {
+    try await pool.transaction { connection in
+      guard
+        let row = try connection.query(
+          "UPDATE chips SET unreachable_checks = unreachable_checks + 1 WHERE id = $1 RETURNING unreachable_checks, tenant_id",
+          [id]
+        ).first
+      else { return 0 }
+      let checks: Int = try row.decode("unreachable_checks")
+      if checks == threshold {
+        try Self.recordEvent(
+          connection, tenantID: try row.decode("tenant_id"), .chipUnreachable, subject: .chip(id),
+          ["checks": .int(Int64(checks)), "error": .string(String(error.prefix(300)))])
+      }
+      return checks
+    }
+  }
+}
+
+/// How many chips one tenant has in one status.
+public struct ChipCount: Sendable, Equatable {
+  public var tenant: String
+  public var status: ChipStatus
+  public var count: Int
+}
+
+extension Store {
+  /// Chips by tenant and status, for the metrics an operator alerts on (chips failing per tenant).
+  public func chipCounts() async throws -> [ChipCount] {
+    try await pool.query(
+      """
+      SELECT t.name AS tenant, c.status, count(*)::int AS count
+      FROM chips c JOIN tenants t ON t.id = c.tenant_id GROUP BY t.name, c.status
+      """
+    ).rows.map {
+      ChipCount(tenant: try $0.decode("tenant"), status: try $0.decode("status"), count: try $0.decode("count"))
     }
   }
 }

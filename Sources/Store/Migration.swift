@@ -23,5 +23,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 8, name: "exchange_sending", sql: PackageResources._008_exchange_sending_sql),
     Migration(version: 9, name: "event_feed", sql: PackageResources._009_event_feed_sql),
     Migration(version: 10, name: "webhook_endpoints", sql: PackageResources._010_webhook_endpoints_sql),
+    Migration(version: 11, name: "chip_reachability", sql: PackageResources._011_chip_reachability_sql),
   ]
 }

@@ -70,6 +70,24 @@ extension WorkerProcessTests {
       }
       try await check()
       #expect(try await status("a") == ("WORKING", false))
+
+      // The down chip's WAHA has not answered two checks; the third in a row tells the tenant,
+      // once, and the status stays the last one known.
+      func unreachable() async throws -> (checks: Int, events: Int) {
+        let row = try await pool.query(
+          """
+          SELECT unreachable_checks AS checks,
+            (SELECT count(*)::int FROM events WHERE kind = 'chip.unreachable' AND subject_id = $1) AS events
+          FROM chips WHERE id = $1
+          """, [chip["down"]!])[0]
+        return (try row.decode("checks"), try row.decode("events"))
+      }
+      #expect(try await unreachable() == (2, 0))
+      try await check()
+      #expect(try await unreachable() == (3, 1))
+      try await check()
+      #expect(try await unreachable() == (4, 1))
+      #expect(try await status("down") == ("UNKNOWN", false))
     }
   }
 }

@@ -16,8 +16,9 @@ import Wire
 import Worker
 
 /// Outbound webhooks end to end in this process: events written by the store, dispatched from the
-/// feed, delivered by the real worker to a receiver that fails the way receivers do.
-@Suite struct OutboundWebhookTests {
+/// feed, delivered by the real worker to a receiver that fails the way receivers do. Serialized:
+/// its tests dispatch from the one feed cursor, so one's dispatcher would take the other's events.
+@Suite(.serialized) struct OutboundWebhookTests {
   /// Answers each event's attempts 500, 500, then too late (past the sender's timeout), then 200,
   /// and keeps every request it got.
   final class FlakyReceiver: Sendable {
