@@ -104,15 +104,32 @@ extension Store {
       [
         cursor, tenantID, typeList, limit,
       ])
-    return try rows.rows.map { row in
-      let subject: EventSubject? =
-        if let type = try row.decodeIfPresent("subject_type", as: EventSubject.Kind.self) {
-          EventSubject(type, try row.decode("subject_id"))
-        } else { nil }
-      return Event(
-        id: try row.decode("id"), type: try row.decode("kind"), tenant: try row.decode("tenant"),
-        occurredAt: try row.decode("created_at"), subject: subject,
-        data: try JSONValue.parse(Array(try row.decode("data", as: String.self).utf8)))
-    }
+    return try rows.rows.map(Self.event)
+  }
+
+  /// The newest events first, for people looking (the dashboard): of the tenant named `tenant`
+  /// (every tenant's when nil), of `types` if given. Unlike the feed it shows an event as soon as
+  /// it commits, so it is no cursor to resume from.
+  public func recentEvents(tenant: String?, types: [EventType], limit: Int) async throws -> [Event] {
+    let typeList: String? = types.isEmpty ? nil : types.map(\.rawValue).joined(separator: ",")
+    return try await pool.query(
+      """
+      SELECT e.id, e.kind, t.name AS tenant, e.created_at, e.subject_type, e.subject_id, e.payload::text AS data
+      FROM events e JOIN tenants t ON t.id = e.tenant_id
+      WHERE ($1::text IS NULL OR t.name = $1) AND ($2::text IS NULL OR e.kind = ANY (string_to_array($2, ',')))
+      ORDER BY e.id DESC LIMIT $3
+      """, [tenant, typeList, limit]
+    ).rows.map(Self.event)
+  }
+
+  private static func event(_ row: PostgresRow) throws -> Event {
+    let subject: EventSubject? =
+      if let type = try row.decodeIfPresent("subject_type", as: EventSubject.Kind.self) {
+        EventSubject(type, try row.decode("subject_id"))
+      } else { nil }
+    return Event(
+      id: try row.decode("id"), type: try row.decode("kind"), tenant: try row.decode("tenant"),
+      occurredAt: try row.decode("created_at"), subject: subject,
+      data: try JSONValue.parse(Array(try row.decode("data", as: String.self).utf8)))
   }
 }

@@ -73,6 +73,18 @@ extension Store {
     ).rows.map(Self.endpoint)
   }
 
+  /// Every live endpoint of every tenant and the service's, those failing or disabled first: what
+  /// an operator checks when deliveries pile up.
+  public func allWebhookEndpoints(limit: Int = 500) async throws -> [WebhookEndpoint] {
+    try await pool.query(
+      """
+      SELECT \(Self.webhookColumns) FROM webhook_endpoints w LEFT JOIN tenants t ON t.id = w.tenant_id
+      WHERE w.deleted_at IS NULL
+      ORDER BY (w.disabled_at IS NULL), (w.failing_since IS NULL), w.id LIMIT $1
+      """, [limit]
+    ).rows.map(Self.endpoint)
+  }
+
   /// Deletes an endpoint of the tenant (or the service's): deliveries already queued for it stop.
   public func deleteWebhookEndpoint(tenantID: TenantID?, id: Int64) async throws {
     let deleted = try await pool.query(

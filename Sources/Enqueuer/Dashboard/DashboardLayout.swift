@@ -5,7 +5,8 @@ enum DashboardLayout {
     let nav =
       signedIn
       ? """
-      <nav><a href="/dashboard">Overview</a> <a href="/dashboard/dead">Dead letters</a> \
+      <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> \
+      <a href="/dashboard/dead">Dead letters</a> \
       <a href="/dashboard/logout" id="logout">Log out</a></nav>
       """ : ""
     let message = flash.map { "<p id=\"flash\" class=\"flash\" role=\"status\">\(html($0))</p>" } ?? ""

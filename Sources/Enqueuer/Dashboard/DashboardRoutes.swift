@@ -46,6 +46,7 @@ struct DashboardRoutes {
         status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
         body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.encoder.encode(overview))))
     }
+    admin.get("events") { request, _ in try await events(request) }
     admin.get("dead") { request, _ in try await deadList(request) }
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
@@ -63,6 +64,22 @@ struct DashboardRoutes {
         status: .forbidden)
     }
     return DashboardResponse.redirect(to: "/dashboard", setCookie: AdminGate.loginCookie(key, request: request))
+  }
+
+  func events(_ request: Request) async throws -> Response {
+    let filter = EventsPage.Filter(FormFields(request.uri.query))
+    let events = try await store.recentEvents(
+      tenant: filter.tenant, types: filter.type.map { [$0] } ?? [], limit: EventsPage.limit)
+    let endpoints = try await store.allWebhookEndpoints()
+    // Dead deliveries, on whichever queue the catalog puts them ("webhooks" in ours).
+    var dead = 0
+    for queue in try await broker.stats() where queue.dead > 0 {
+      dead += try await broker.deadLetters(
+        queue: queue.queue, filter: DeadLetterFilter(type: "webhook.deliver"), limit: Self.maxIDs
+      ).count
+    }
+    return DashboardResponse.page(
+      EventsPage.render(filter: filter, events: events, endpoints: endpoints, deadDeliveries: dead))
   }
 
   func deadList(_ request: Request) async throws -> Response {
