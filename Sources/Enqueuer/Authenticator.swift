@@ -35,7 +35,7 @@ struct Authenticator: RouterMiddleware {
           .forbidden, "tenant-key-scope", "A tenant key acts only for its tenant",
           detail: "this key belongs to one tenant; drop the Whago-Tenant header (service keys use it)")
       }
-      try Self.checkStanding(access)
+      try Self.checkStanding(access, request: request)
       guard access.plan.hasAPIAccess else {
         throw Problem(
           .forbidden, "no-api-access", "The plan has no API access",
@@ -56,7 +56,7 @@ struct Authenticator: RouterMiddleware {
       guard let named, !named.isEmpty else { return try await next(request, context) }
       guard let access = try await tenants.value(for: named, load: { try await store.tenantAccess(named: named) })
       else { throw Problem.notFound("no tenant '\(named.prefix(64))'; create it with `whago tenant create`") }
-      try Self.checkStanding(access)
+      try Self.checkStanding(access, request: request)
       context.access = access
     }
     return try await next(request, context)
@@ -75,12 +75,20 @@ struct Authenticator: RouterMiddleware {
     return String(decoding: key.prefix(while: { $0 != 32 }), as: UTF8.self)
   }
 
-  static func checkStanding(_ access: TenantAccess) throws(Problem) {
-    guard access.tenant.status == .active else {
-      throw Problem(
-        .forbidden, "tenant-suspended", "The tenant is suspended",
-        detail: "tenant '\(access.tenant.name)' is \(access.tenant.status); settle its subscription to submit work")
-    }
+  /// A suspended tenant is read-only, as WHAGO's PRD has it: it still reads everything (GET,
+  /// HEAD) and reaches its billing (`/v1/subscription…`) to settle it; nothing else, so nothing is
+  /// sent, created or changed until it pays.
+  static func checkStanding(_ access: TenantAccess, request: Request) throws(Problem) {
+    guard access.tenant.status != .active else { return }
+    if request.method == .get || request.method == .head { return }
+    let path = request.uri.path
+    if path == "/v1/subscription" || path.hasPrefix("/v1/subscription/") { return }
+    throw Problem(
+      .forbidden, "tenant-suspended", "The tenant is suspended",
+      detail:
+        "tenant '\(access.tenant.name)' is \(access.tenant.status) for non-payment and is read-only: GET requests "
+        + "and /v1/subscription still work; settle the subscription (GET /v1/subscription shows the open invoice) "
+        + "to send and change things again")
   }
 
   static func takeRequestToken(broker: Broker, tenant: String, perHour: Int) async throws {
