@@ -108,12 +108,23 @@ extension Store {
 
   /// Moves a tenant to another plan; its limits follow from the next request or token.
   @discardableResult
-  public func setPlan(tenant name: String, plan: String) async throws -> Tenant {
+  public func setPlan(tenant name: String, plan: String) async throws -> PlanChange {
     _ = try await self.plan(named: plan)
-    let rows = try await pool.query(
-      "UPDATE tenants SET plan = $2 WHERE name = $1 RETURNING \(Self.tenantColumns)", [name, plan])
-    guard let row = rows.first else { throw TenantError.notFound(name) }
-    return try row.decode(Tenant.self)
+    return try await pool.transaction { connection in
+      let rows = try connection.query(
+        "UPDATE tenants SET plan = $2 WHERE name = $1 RETURNING \(Self.tenantColumns)", [name, plan])
+      guard let row = rows.first else { throw TenantError.notFound(name) }
+      let tenant = try row.decode(Tenant.self)
+      // A subscriber renews on its subscription's plan: change that too, or the next renewal
+      // would quietly put the tenant back. A downgrade it had scheduled is replaced by this.
+      let subscription = try connection.query(
+        """
+        UPDATE subscriptions SET plan = $2, next_plan = NULL, updated_at = now()
+        WHERE tenant_id = $1 AND status <> 'canceled' RETURNING id
+        """, [tenant.id, plan]
+      ).first.map { try $0.decode("id", as: Int64.self) }
+      return PlanChange(tenant: tenant, subscriptionID: subscription)
+    }
   }
 
   /// Sets the tenant's sending window, checked as `SendingWindow` reads it.
@@ -148,6 +159,13 @@ extension Store {
 }
 
 /// A tenant and the plan it is on, read together for one request.
+/// A tenant moved to another plan by an operator, and the subscription that now renews on it.
+public struct PlanChange: Sendable, Equatable {
+  public var tenant: Tenant
+  /// Nil when the tenant has no live subscription (it is not billed).
+  public var subscriptionID: Int64?
+}
+
 public struct TenantAccess: Sendable, Equatable {
   public var tenant: Tenant
   public var plan: Plan

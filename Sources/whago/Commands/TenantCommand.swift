@@ -25,15 +25,20 @@ struct TenantCommand: AsyncParsableCommand {
 
   struct SetPlan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      commandName: "set-plan", abstract: "Move a tenant to another plan; its limits change from the next request.")
+      commandName: "set-plan",
+      abstract:
+        "Move a tenant to another plan; its limits change from the next request, and a subscriber renews on it.")
     @OptionGroup var global: GlobalOptions
     @Argument var name: String
     @Argument var plan: String
 
     func run() async throws {
       try await global.withStore { store in
-        let tenant = try await store.setPlan(tenant: name, plan: plan)
-        print("tenant \(tenant.name) is now on plan \(tenant.plan)")
+        let change = try await store.setPlan(tenant: name, plan: plan)
+        let billing =
+          change.subscriptionID.map { "; subscription \($0) renews on it from its next period" }
+          ?? " (no subscription: not billed)"
+        print("tenant \(change.tenant.name) is now on plan \(change.tenant.plan)\(billing)")
       }
     }
   }
