@@ -126,6 +126,7 @@ let package = Package(
         .embedInCode("Migrations/0008_exchange_sending.sql"), .embedInCode("Migrations/0009_event_feed.sql"),
         .embedInCode("Migrations/0010_webhook_endpoints.sql"),
         .embedInCode("Migrations/0011_chip_reachability.sql"),
+        .embedInCode("Migrations/0012_subscription_cancellation.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

@@ -9,7 +9,8 @@ import Worker
 
 /// `billing.sweep`, on a cron schedule: enqueues one `billing.renew` per subscription due (keyed
 /// by subscription, period and attempt, so overlapping sweeps add nothing), suspends accounts whose
-/// dunning days passed without a payment, and moves those suspended for 7 days to the free plan.
+/// dunning days passed without a payment, moves those suspended for 7 days to the free plan, and
+/// ends cancelled subscriptions whose period is over (the free plan too).
 public struct BillingSweep: JobHandler {
   public typealias Contract = BillingSweepJob
 
@@ -29,11 +30,12 @@ public struct BillingSweep: JobHandler {
       })
     let suspended = try await store.suspendOverdue(now: now)
     let downgraded = try await store.downgradeSuspended(now: now)
+    let ended = try await store.endCanceledSubscriptions(now: now)
     context.logger.info(
       "billing swept",
       metadata: [
         "due": "\(due.count)", "enqueued": "\(results.filter { !$0.duplicate }.count)",
-        "suspended": "\(suspended.count)", "downgraded": "\(downgraded.count)",
+        "suspended": "\(suspended.count)", "downgraded": "\(downgraded.count)", "cancellations ended": "\(ended.count)",
       ])
   }
 }

@@ -71,7 +71,8 @@ extension Store {
           AS attempt
       FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id
       LEFT JOIN invoices i ON i.subscription_id = s.id AND i.period_start = s.current_period_end
-      WHERE s.status IN ('active', 'past_due') AND s.payment_method IS NOT NULL AND s.current_period_end <= $1
+      WHERE s.status IN ('active', 'past_due') AND NOT s.cancel_at_period_end AND s.payment_method IS NOT NULL
+        AND s.current_period_end <= $1
         AND (i.id IS NULL OR (i.status = 'open' AND i.next_attempt_at <= $1))
       ORDER BY s.current_period_end
       """, [now]
@@ -90,7 +91,7 @@ extension Store {
         let sub = try connection.query(
           "SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE id = $1 FOR UPDATE", [subscriptionID]
         ).decode(Subscription.self).first,
-        sub.status.renews, let method = sub.paymentMethod,
+        sub.status.renews, !sub.cancelAtPeriodEnd, let method = sub.paymentMethod,
         abs(sub.currentPeriodEnd.timeIntervalSince(periodStart)) < 0.001
       else { return nil }
       let plan = sub.nextPlan ?? sub.plan
@@ -276,6 +277,36 @@ extension Store {
     }
   }
 
+  /// Cancelled subscriptions whose period has ended: the subscription ends and the tenant drops to
+  /// the free plan (`billing.downgraded`, reason canceled). One cancelled while past due ends at
+  /// the next sweep, its open invoice no longer collected. Returns the tenants concerned.
+  public func endCanceledSubscriptions(now: Date) async throws -> [String] {
+    try await pool.transaction { connection in
+      let rows = try connection.query(
+        """
+        UPDATE subscriptions SET status = 'canceled', canceled_at = $1, updated_at = now()
+        WHERE cancel_at_period_end AND status IN ('active', 'past_due') AND current_period_end <= $1
+        RETURNING id, tenant_id
+        """, [now])
+      var names: [String] = []
+      for row in rows.rows {
+        let tenantID: TenantID = try row.decode("tenant_id")
+        let subscriptionID: Int64 = try row.decode("id")
+        try connection.query(
+          "UPDATE invoices SET status = 'void', next_attempt_at = NULL, updated_at = now() WHERE subscription_id = $1 AND status = 'open'",
+          [subscriptionID])
+        names.append(
+          try connection.query(
+            "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
+          )[0].decode("name"))
+        try Self.recordEvent(
+          connection, tenantID: tenantID, .billingDowngraded, subject: .subscription(subscriptionID),
+          ["plan": "free", "reason": "canceled"])
+      }
+      return names
+    }
+  }
+
   /// Suspended for 7 days: the tenant drops to the free plan (its limits apply from the next
   /// token taken) and the subscription ends. Returns the tenants concerned.
   public func downgradeSuspended(now: Date) async throws -> [String] {
@@ -295,7 +326,7 @@ extension Store {
           )[0].decode("name"))
         try Self.recordEvent(
           connection, tenantID: tenantID, .billingDowngraded, subject: .subscription(try row.decode("id")),
-          ["plan": "free"])
+          ["plan": "free", "reason": "unpaid"])
       }
       return names
     }

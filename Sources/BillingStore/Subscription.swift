@@ -18,6 +18,8 @@ public struct Subscription: Codable, Sendable, Equatable {
   public var status: SubscriptionStatus
   public var suspendedAt: Date?
   public var canceledAt: Date?
+  /// Cancelled by the tenant: no renewal is charged, and the subscription ends with its period.
+  public var cancelAtPeriodEnd: Bool
 }
 
 /// One period's bill and the attempts to collect it.
@@ -49,12 +51,16 @@ public enum SubscriptionError: Error, CustomStringConvertible, Equatable {
   case badGateway(String)
   case exists(String)
   case none(String)
+  /// The subscription already ended (canceled): there is nothing to cancel or resume.
+  case ended(String)
 
   public var description: String {
     switch self {
     case .badGateway(let name): "unknown gateway '\(name)'; use stripe, mercadopago or paypal"
     case .exists(let tenant): "tenant '\(tenant)' already has a subscription; see `whago subscription show \(tenant)`"
     case .none(let tenant): "tenant '\(tenant)' has no subscription; create one with `whago subscription create`"
+    case .ended(let tenant):
+      "tenant '\(tenant)''s subscription has ended; it is on the free plan and may subscribe again"
     }
   }
 }
@@ -62,7 +68,7 @@ public enum SubscriptionError: Error, CustomStringConvertible, Equatable {
 extension Store {
   static let subscriptionColumns =
     "id, tenant_id, plan, next_plan, gateway, gateway_customer, payment_method, gateway_subscription_id, "
-    + "current_period_start, current_period_end, status, suspended_at, canceled_at"
+    + "current_period_start, current_period_end, status, suspended_at, canceled_at, cancel_at_period_end"
 
   /// Starts billing a tenant on `plan` (which it is moved to now): the first renewal charges at
   /// `periodEnd` (default: a month from now).
@@ -90,13 +96,37 @@ extension Store {
     }
   }
 
+  /// Cancels the tenant's subscription at its period's end (`cancel: true`), or undoes that before
+  /// the period ends (`cancel: false`). Nothing is charged after a cancellation; the plan stays
+  /// until `current_period_end`, then `endCanceledSubscriptions` moves the tenant to free.
+  public func setCancelAtPeriodEnd(tenant name: String, cancel: Bool) async throws -> Subscription {
+    let tenant = try await self.tenant(named: name)
+    return try await pool.transaction { connection in
+      guard
+        let live = try connection.query(
+          """
+          UPDATE subscriptions SET cancel_at_period_end = $2, updated_at = now()
+          WHERE tenant_id = $1 AND status <> 'canceled' RETURNING \(Self.subscriptionColumns)
+          """, [tenant.id, cancel]
+        ).decode(Subscription.self).first
+      else {
+        let any = try connection.query("SELECT 1 FROM subscriptions WHERE tenant_id = $1", [tenant.id]).count > 0
+        throw any ? SubscriptionError.ended(name) : SubscriptionError.none(name)
+      }
+      return live
+    }
+  }
+
   /// The tenant's subscription with its latest invoices and payments, newest first.
   public func subscription(tenant name: String) async throws -> (Subscription, [InvoiceRecord], [PaymentRecord]) {
     let tenant = try await self.tenant(named: name)
     return try await pool.withConnection { connection in
       guard
         let subscription = try connection.query(
-          "SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE tenant_id = $1", [tenant.id]
+          """
+          SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE tenant_id = $1
+          ORDER BY (status <> 'canceled') DESC, id DESC LIMIT 1
+          """, [tenant.id]
         ).decode(Subscription.self).first
       else { throw SubscriptionError.none(name) }
       let invoices = try connection.query(

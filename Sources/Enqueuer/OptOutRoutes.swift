@@ -43,8 +43,10 @@ struct OptOutRoutes {
     let (after, limit) = PageQuery.read(query, problems: &problems)
     var phone: String?
     if let text = query["phone"] {
+      // A `+` after the first character is a space, as HTML forms encode it: `(11)+98888-7777`.
+      let form = text.first.map { String($0) + text.dropFirst().replacingOccurrences(of: "+", with: " ") } ?? ""
       do {
-        phone = try Self.number(String(text))
+        phone = try Self.number(form)
       } catch {
         problems.append("phone: \(error)")
       }

@@ -6,8 +6,9 @@ import JobCatalog
 import Store
 import Wire
 
-/// `/v1/subscription`: WHAGO's backend (a service key) starts billing a tenant; the tenant or the
-/// backend reads where it stands. Tenant keys cannot create one: that would pick a plan unpaid.
+/// `/v1/subscription`: WHAGO's backend (a service key) starts billing a tenant (again, once an
+/// earlier subscription ended); the tenant or the backend reads where it stands, cancels at the
+/// period's end, or takes the cancellation back. Tenant keys cannot create one: that would pick a plan unpaid.
 struct SubscriptionRoutes {
   let store: Store
   let limits: EnqueuerServer.Limits
@@ -17,6 +18,23 @@ struct SubscriptionRoutes {
   func register(on group: RouterGroup<EnqueuerContext>) {
     group.post("subscription") { request, context in try await create(request, context: context) }
     group.get("subscription") { _, context in try await show(context: context) }
+    group.post("subscription/cancel") { _, context in try await cancel(true, context: context) }
+    group.post("subscription/resume") { _, context in try await cancel(false, context: context) }
+  }
+
+  /// `POST /v1/subscription/cancel`: the plan lasts until the period ends, nothing more is
+  /// charged, then the free plan. `POST /v1/subscription/resume` undoes that before the end.
+  func cancel(_ cancel: Bool, context: EnqueuerContext) async throws -> Response {
+    let tenant = try context.tenant().tenant.name
+    do {
+      _ = try await store.setCancelAtPeriodEnd(tenant: tenant, cancel: cancel)
+    } catch let error as SubscriptionError {
+      if case .ended = error {
+        throw Problem(.conflict, "subscription-ended", "The subscription has ended", detail: "\(error)")
+      }
+      throw Problem.notFound("\(error)")
+    }
+    return try await view(tenant, status: .ok)
   }
 
   func create(_ request: Request, context: EnqueuerContext) async throws -> Response {
@@ -83,12 +101,15 @@ struct SubscriptionRoutes {
       var status: SubscriptionStatus
       var currentPeriodStart: String
       var currentPeriodEnd: String
+      /// Cancelled: nothing more is charged and the free plan follows `current_period_end`.
+      var cancelAtPeriodEnd: Bool
       var invoices: [Invoice]
     }
     let body = View(
       plan: subscription.plan, gateway: subscription.gateway, status: subscription.status,
       currentPeriodStart: iso.string(from: subscription.currentPeriodStart),
       currentPeriodEnd: iso.string(from: subscription.currentPeriodEnd),
+      cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
       invoices: invoices.map { invoice in
         View.Invoice(
           id: invoice.id, plan: invoice.plan, periodStart: iso.string(from: invoice.periodStart),

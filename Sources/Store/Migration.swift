@@ -24,5 +24,7 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 9, name: "event_feed", sql: PackageResources._009_event_feed_sql),
     Migration(version: 10, name: "webhook_endpoints", sql: PackageResources._010_webhook_endpoints_sql),
     Migration(version: 11, name: "chip_reachability", sql: PackageResources._011_chip_reachability_sql),
+    Migration(
+      version: 12, name: "subscription_cancellation", sql: PackageResources._012_subscription_cancellation_sql),
   ]
 }

@@ -6,7 +6,7 @@ import Store
 struct SubscriptionCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "subscription", abstract: "Start billing a tenant through a gateway, or show where it stands.",
-    subcommands: [Create.self, Show.self])
+    subcommands: [Create.self, Show.self, Cancel.self, Resume.self])
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +50,38 @@ struct SubscriptionCommand: AsyncParsableCommand {
         print(
           "subscription \(subscription.id): \(tenant) on \(subscription.plan) through \(subscription.gateway), "
             + "next renewal \(ISO8601DateFormatter().string(from: subscription.currentPeriodEnd))")
+      }
+    }
+  }
+
+  struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Cancel at the period's end: nothing more is charged, the plan lasts until then, then free.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var tenant: String
+
+    func run() async throws {
+      try await global.withStore { store in
+        let subscription = try await store.setCancelAtPeriodEnd(tenant: tenant, cancel: true)
+        print(
+          "subscription \(subscription.id) of \(tenant) is cancelled: \(subscription.plan) until "
+            + "\(subscription.currentPeriodEnd.ISO8601Format()), then free (undo: whago subscription resume \(tenant))")
+      }
+    }
+  }
+
+  struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Take back a cancellation before the period ends: renewals are charged again.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var tenant: String
+
+    func run() async throws {
+      try await global.withStore { store in
+        let subscription = try await store.setCancelAtPeriodEnd(tenant: tenant, cancel: false)
+        print(
+          "subscription \(subscription.id) of \(tenant) renews on \(subscription.plan) at "
+            + subscription.currentPeriodEnd.ISO8601Format())
       }
     }
   }
