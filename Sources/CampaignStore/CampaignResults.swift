@@ -37,6 +37,9 @@ public struct CampaignFilter: Sendable, Equatable {
 }
 
 extension CampaignCounts {
+  /// The columns of `campaign_progress`, one per count.
+  static let columns = ["total", "pending", "sending", "sent", "delivered", "read", "failed", "skipped"]
+
   /// The per-state counts of `row`, as `campaign_progress` names them.
   init(row: PostgresRow) throws {
     self.init()
@@ -57,8 +60,8 @@ extension Store {
     + "delivered_at, read_at, failed_at"
 
   /// The tenant's campaigns in id order after `cursor`, each with its chips and counts. The counts come from
-  /// one index range per campaign (`campaign_messages_state_idx`), so a page costs its own
-  /// campaigns' rows, not the tenant's history.
+  /// `campaign_progress` restricted to each campaign (one index range of
+  /// `campaign_messages_state_idx`), so a page costs its own campaigns' rows, not the tenant's history.
   public func campaigns(
     tenantID: TenantID, filter: CampaignFilter, after cursor: Int64, limit: Int
   ) async throws -> [(CampaignRecord, [Int64], CampaignCounts)] {
@@ -66,19 +69,10 @@ extension Store {
     return try await pool.withConnection { connection in
       let page = try connection.query(
         """
-        SELECT \(Self.campaignColumns), p.total, p.pending, p.sending, p.sent, p.delivered, p.read, p.failed, p.skipped
+        SELECT \(Self.campaignColumns),
+          \(CampaignCounts.columns.map { "coalesce(p.\($0), 0) AS \($0)" }.joined(separator: ", "))
         FROM campaigns c
-        CROSS JOIN LATERAL (
-          SELECT count(*) AS total,
-                 count(*) FILTER (WHERE state = 'pending') AS pending,
-                 count(*) FILTER (WHERE state = 'sending') AS sending,
-                 count(*) FILTER (WHERE state IN ('sent', 'delivered', 'read')) AS sent,
-                 count(*) FILTER (WHERE state IN ('delivered', 'read')) AS delivered,
-                 count(*) FILTER (WHERE state = 'read') AS read,
-                 count(*) FILTER (WHERE state = 'failed') AS failed,
-                 count(*) FILTER (WHERE state = 'skipped') AS skipped
-          FROM campaign_messages WHERE campaign_id = c.id
-        ) p
+        LEFT JOIN LATERAL (SELECT * FROM campaign_progress WHERE campaign_id = c.id) p ON true
         WHERE c.tenant_id = $1 AND c.id > $2
           AND (cardinality($3::text[]) = 0 OR c.status = ANY($3::text[]))
           AND ($4::timestamptz IS NULL OR c.created_at >= $4)
