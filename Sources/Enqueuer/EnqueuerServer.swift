@@ -37,7 +37,7 @@ public enum EnqueuerServer {
     router.add(middleware: MetricsMiddleware())
     OperationsRoutes(
       broker: broker, store: store, metrics: metrics,
-      scraped: ScrapeTimeMetrics(broker: broker, store: store, registry: metrics)
+      scraped: ScrapeTimeMetrics(broker: broker, store: store, registry: metrics), logger: logger
     ).register(on: router)
     DashboardRoutes(broker: broker, store: store, authCache: limits.authCache).register(on: router)
     let v1 = router.group("v1").add(

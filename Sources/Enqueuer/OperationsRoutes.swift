@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobQueue
+import Logging
 import Postgres
 import Prometheus
 import Store
@@ -11,6 +12,7 @@ struct OperationsRoutes {
   let store: Store
   let metrics: PrometheusCollectorRegistry
   let scraped: ScrapeTimeMetrics
+  let logger: Logger
 
   func register(on router: Router<EnqueuerContext>) {
     router.get("healthz") { _, _ in
@@ -32,7 +34,9 @@ struct OperationsRoutes {
     }
   }
 
-  /// 200 when Redis and PostgreSQL both answer, else 503 naming the one that does not.
+  /// 200 when Redis and PostgreSQL both answer, else 503 naming the one that does not. The answer
+  /// is public (load balancers ask it), so it says only "unavailable"; why goes to the log, where
+  /// addresses and driver messages are for operators only.
   func readiness() async throws -> Response {
     struct Readiness: Encodable {
       var redis: String
@@ -43,7 +47,8 @@ struct OperationsRoutes {
         _ = try await broker.redisTime()
         return "ok"
       } catch {
-        return "unavailable: \(error)"
+        logger.warning("not ready: Redis does not answer", metadata: ["error": "\(error)"])
+        return "unavailable"
       }
     }()
     async let postgres: String = {
@@ -51,7 +56,8 @@ struct OperationsRoutes {
         try await store.pool.query("SELECT 1")
         return "ok"
       } catch {
-        return "unavailable: \(error)"
+        logger.warning("not ready: PostgreSQL does not answer", metadata: ["error": "\(error)"])
+        return "unavailable"
       }
     }()
     let result = Readiness(redis: await redis, postgres: await postgres)

@@ -1,4 +1,8 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import JobQueue
+import RedisClient
 import TestSupport
 import Testing
 
@@ -46,6 +50,23 @@ extension EnqueuerSuite {
         #expect(try await HTTP.send("GET", f.url("/v1/jobs/%20%20"), key: f.tenantKey).status == 404)
         // The server is still there after all of it.
         #expect(try await HTTP.send("GET", f.url("/healthz")).status == 200)
+      }
+    }
+
+    /// Anyone may ask /readyz: a Redis that does not answer is "unavailable", without the driver's
+    /// message (addresses, paths) that the log gets instead.
+    @Test func readinessSaysWhatIsDownButNotWhere() async throws {
+      let closed = try ClosedPort()
+      defer { closed.close() }
+      var options = RedisClient.Options()
+      options.commandTimeout = .seconds(2)
+      let down = Broker(redis: RedisClient(url: try RedisURL("redis://127.0.0.1:\(closed.port)/0"), options: options))
+      try await withInProcessEnqueuer(broker: down) { client in
+        let (status, body) = try await client.execute(uri: "/readyz", method: .get) {
+          ($0.status, String(buffer: $0.body))
+        }
+        #expect(status == .serviceUnavailable)
+        #expect(body == #"{"postgres":"ok","redis":"unavailable"}"#, "\(body)")
       }
     }
 

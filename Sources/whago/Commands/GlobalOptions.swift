@@ -9,12 +9,32 @@ import Store
 
 /// Options every command shares. Each flag has an environment variable of the same name
 /// (`--redis-url` / `WHAGO_REDIS_URL`), so deployments configure by environment and people by flags.
+///
+/// The two URLs carry passwords, so their environment values are read when used, never made the
+/// options' defaults: ArgumentParser prints a default in `--help`, and `WHAGO_DATABASE_URL=… whago
+/// serve --help` would show the password to anyone looking over a shoulder or at a CI log.
 struct GlobalOptions: ParsableArguments {
-  @Option(help: "Redis URL: redis://[:password@]host:port/db or unix:///path.sock. Env: WHAGO_REDIS_URL.")
-  var redisURL: String = ProcessInfo.processInfo.environment["WHAGO_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+  @Option(
+    name: .customLong("redis-url"),
+    help:
+      "Redis URL: redis://[:password@]host:port/db or unix:///path.sock (default: WHAGO_REDIS_URL, else redis://127.0.0.1:6379/0)."
+  )
+  var redisURLOption: String?
 
-  @Option(help: "PostgreSQL URL: postgres://user:password@host:port/database. Env: WHAGO_DATABASE_URL.")
-  var databaseURL: String = ProcessInfo.processInfo.environment["WHAGO_DATABASE_URL"] ?? ""
+  @Option(
+    name: .customLong("database-url"),
+    help: "PostgreSQL URL: postgres://user:password@host:port/database (default: WHAGO_DATABASE_URL).")
+  var databaseURLOption: String?
+
+  /// `--redis-url`, else `WHAGO_REDIS_URL`, else the local default.
+  var redisURL: String {
+    redisURLOption ?? ProcessInfo.processInfo.environment["WHAGO_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+  }
+
+  /// `--database-url`, else `WHAGO_DATABASE_URL`, else empty (no database).
+  var databaseURL: String {
+    databaseURLOption ?? ProcessInfo.processInfo.environment["WHAGO_DATABASE_URL"] ?? ""
+  }
 
   @Option(help: "The jobs/ folder holding catalog.json. Env: WHAGO_JOBS_DIR.")
   var jobsDir: String?
