@@ -133,6 +133,20 @@ struct Tally: Encodable {
     var row: Int
     var phone: String
     var reason: String
+
+    /// The phone as given, cut to `maxEcho` characters and saying so: a refused value is never
+    /// echoed whole, or an 80,000-character "phone" would make the answer as large as the upload.
+    init(row: Int, phone: String, reason: String) {
+      self.row = row
+      let count = phone.unicodeScalars.count
+      self.phone =
+        count <= Self.maxEcho
+        ? phone
+        : String(String.UnicodeScalarView(phone.unicodeScalars.prefix(Self.maxEcho))) + "… (\(count) characters, cut)"
+      self.reason = reason
+    }
+
+    static let maxEcho = 64
   }
 
   var accepted: Int

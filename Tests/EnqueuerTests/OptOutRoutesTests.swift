@@ -70,6 +70,13 @@ import Testing
       let (noPhone, _, _) = try await callAPI(client, .post, "/v1/opt-outs", key: aKey, csv: "numero\n+5511900000004\n")
       #expect(noPhone == .unprocessableContent)
 
+      // A refused value is never echoed whole: the answer stays small whatever the upload.
+      let huge = String(repeating: "9", count: 80_000)
+      let (cut, hugeTally, _) = try await callAPI(client, .post, "/v1/opt-outs", key: aKey, csv: "phone\n\(huge)\n")
+      let echoed = try #require((hugeTally["rejected"] as? [[String: Any]])?.first?["phone"] as? String)
+      #expect(
+        cut == .ok && echoed == String(repeating: "9", count: 64) + "… (80000 characters, cut)", "\(echoed.count)")
+
       // Listed a page at a time, or by number; the other tenant sees none of them.
       let (_, page, _) = try await callAPI(client, .get, "/v1/opt-outs?limit=2", key: aKey)
       let listed = try #require(page["opt_outs"] as? [[String: Any]])
