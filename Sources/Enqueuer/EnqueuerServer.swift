@@ -42,8 +42,8 @@ public enum EnqueuerServer {
     DashboardRoutes(broker: broker, store: store, authCache: limits.authCache).register(on: router)
     let v1 = router.group("v1").add(
       middleware: Authenticator(
-        store: store, broker: broker, principals: KeyCache(lifetime: limits.authCache),
-        tenants: KeyCache(lifetime: limits.authCache)))
+        store: store, broker: broker, principals: .found(lifetime: limits.authCache),
+        tenants: .found(lifetime: limits.authCache)))
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, contracts: contracts), limits: limits)
       .register(on: v1)
     ChipRoutes(store: store, limits: limits).register(on: v1)

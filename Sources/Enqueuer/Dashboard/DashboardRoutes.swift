@@ -21,7 +21,7 @@ struct DashboardRoutes {
   init(broker: Broker, store: Store, authCache: Duration) {
     self.broker = broker
     self.store = store
-    gate = AdminGate(store: store, principals: KeyCache(lifetime: authCache))
+    gate = AdminGate(store: store, principals: .found(lifetime: authCache))
   }
 
   func register(on router: Router<EnqueuerContext>) {
