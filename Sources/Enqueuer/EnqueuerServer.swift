@@ -23,6 +23,9 @@ public enum EnqueuerServer {
     public var gatewayWebhooks = GatewayWebhookConfig()
     /// Webhook endpoints may be loopback or private addresses (a closed network, tests).
     public var allowPrivateWebhookURLs = false
+    /// A connection that sends nothing for this long is closed: without it (Hummingbird's default)
+    /// a client holds a connection, and its memory, for as long as it likes.
+    public var idleTimeout: Duration = .seconds(60)
     public init() {}
   }
 
@@ -61,8 +64,10 @@ public enum EnqueuerServer {
       store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)
     ).register(on: router)
     allowed.load(router.routes)
+    let (seconds, attoseconds) = limits.idleTimeout.components
+    let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     return Application(
-      router: router,
+      router: router, server: .http1(configuration: .init(idleTimeout: idle)),
       configuration: .init(address: .hostname(host, port: port), serverName: "whago"),
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)

@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
   )
   var authCache: DurationArgument = DurationArgument(.seconds(5))
 
+  @Option(help: "Close a connection that sends nothing for this long (e.g. 60s).")
+  var idleTimeout: DurationArgument = DurationArgument(.seconds(60))
+
   @Option(help: "Largest request body of one submission, in bytes.")
   var maxBody: Int = 1 << 20
 
@@ -51,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+    guard idleTimeout.duration >= .milliseconds(100) else {
+      throw ValidationError("--idle-timeout must be at least 100ms")
+    }
   }
 
   func run() async throws {
@@ -63,6 +69,7 @@ struct Serve: AsyncParsableCommand {
     let redis = try global.client(quiet: false)
     var limits = EnqueuerServer.Limits()
     limits.authCache = authCache.duration
+    limits.idleTimeout = idleTimeout.duration
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
     limits.allowPrivateWebhookURLs = ProcessInfo.processInfo.environment["WHAGO_WEBHOOKS_ALLOW_PRIVATE"] == "1"
