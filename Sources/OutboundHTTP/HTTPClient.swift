@@ -12,6 +12,10 @@ public final class HTTPClient: Sendable {
     public var connectionsPerHost = 16
     public var connectTimeout: Duration = .seconds(5)
     public var userAgent = "whago-jobs"
+    /// The longest answer body taken: past it the transfer is cut and fails with
+    /// `.responseTooLarge`, so a hostile or broken server cannot stream a worker out of memory.
+    /// WAHA's and the gateways' answers are kilobytes; a media download is not read through here.
+    public var maxResponseBytes = 8 << 20
     public init() {}
   }
 
@@ -50,6 +54,10 @@ final class Transfer: @unchecked Sendable {
   let request: OutboundRequest
   let continuation: CheckedContinuation<Result<OutboundResponse, HTTPClientError>, Never>
   var body: [UInt8] = []
+  /// The most body bytes taken; set when the transfer starts.
+  var maxBody = Int.max
+  /// The body passed `maxBody` and the transfer was cut.
+  var tooLarge = false
   var headerLines: [String] = []
   var easy: UnsafeMutableRawPointer?
   var headerList: UnsafeMutablePointer<curl_slist>?

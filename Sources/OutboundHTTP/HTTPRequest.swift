@@ -59,6 +59,9 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
     case closed
     /// The request could not be built (a bad URL, say).
     case invalidRequest
+    /// The answer was longer than the client takes (`HTTPClient.Options.maxResponseBytes`); the
+    /// transfer was cut there. The server did act on the request.
+    case responseTooLarge
   }
 
   public let kind: Kind
@@ -72,6 +75,7 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
     case .transfer: "the exchange with \(url) broke: \(detail)"
     case .closed: "the HTTP client is closed"
     case .invalidRequest: "invalid request to \(url): \(detail)"
+    case .responseTooLarge: "the answer from \(url) is too large: \(detail)"
     }
   }
 

@@ -111,6 +111,7 @@ final class TransferLoop: @unchecked Sendable {
       return HTTPClientError(kind: .invalidRequest, url: safeURL, detail: "curl_easy_init failed")
     }
     transfer.easy = easy
+    transfer.maxBody = options.maxResponseBytes
     let me = Unmanaged.passUnretained(transfer).toOpaque()
     var ok = whago_curl_setopt_ptr(easy, CURLOPT_URL, transfer.keep(request.url)) == CURLE_OK
     ok = ok && whago_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1) == CURLE_OK
@@ -127,6 +128,11 @@ final class TransferLoop: @unchecked Sendable {
         { data, size, count, user in
           guard let data, let user else { return 0 }
           let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+          guard transfer.body.count + size * count <= transfer.maxBody else {
+            // Fewer bytes taken than given: libcurl stops the transfer with CURLE_WRITE_ERROR.
+            transfer.tooLarge = true
+            return 0
+          }
           transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
           return size * count
         }) == CURLE_OK
@@ -174,6 +180,11 @@ final class TransferLoop: @unchecked Sendable {
 
   private func finish(_ transfer: Transfer, code: CURLcode) -> Result<OutboundResponse, HTTPClientError> {
     let url = HTTPClientError.safe(transfer.request.url)
+    if transfer.tooLarge {
+      return .failure(
+        HTTPClientError(
+          kind: .responseTooLarge, url: url, detail: "more than \(transfer.maxBody) bytes; cut there"))
+    }
     guard code == CURLE_OK else {
       let detail = String(cString: curl_easy_strerror(code))
       switch code {

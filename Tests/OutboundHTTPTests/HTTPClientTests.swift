@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import OutboundHTTP
 import ServiceLifecycle
 import TestSupport
@@ -21,6 +22,16 @@ import Testing
     }
     router.get("status/:code") { _, context in
       Response(status: .init(code: Int(context.parameters.get("code") ?? "") ?? 500))
+    }
+    // 64 MiB, streamed in 64 KiB chunks: a server that would fill a worker's memory.
+    router.get("endless") { _, _ in
+      Response(
+        status: .ok,
+        body: ResponseBody { writer in
+          let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 << 10)
+          for _ in 0..<1024 { try await writer.write(chunk) }
+          try await writer.finish(nil)
+        })
     }
     router.get("slow") { _, _ in
       try await Task.sleep(for: .seconds(3))
@@ -44,6 +55,23 @@ import Testing
 
   @Sendable static func echoBody(_ request: Request, body: String) -> String {
     "\(request.method.rawValue) \(request.headers[.init("X-Test")!] ?? "-") \(body)"
+  }
+
+  @Test func anAnswerPastTheLimitIsCutAndSaysSo() async throws {
+    try await withServer { base in
+      var options = HTTPClient.Options()
+      options.maxResponseBytes = 1 << 20
+      let client = HTTPClient(options: options)
+      defer { client.close() }
+      do {
+        let reply = try await client.send(OutboundRequest(url: base + "/endless"))
+        Issue.record("a 64 MiB answer came through whole: \(reply.body.count) bytes")
+      } catch let error as HTTPClientError {
+        #expect(error.kind == .responseTooLarge && "\(error)".contains("more than 1048576 bytes"), "\(error)")
+      }
+      // Under the limit, answers are whole.
+      #expect(try await client.send(OutboundRequest(url: base + "/echo")).status == 200)
+    }
   }
 
   @Test func methodsHeadersBodiesAndStatuses() async throws {
