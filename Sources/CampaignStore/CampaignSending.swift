@@ -126,9 +126,15 @@ extension Store {
         ).first?.decode("claim_cursor") ?? 0
       if try row.decode("tenant_status", as: String.self) == "suspended" {
         // An account suspended for non-payment sends nothing; its campaigns wait to be resumed.
-        try connection.query(
+        let paused = try connection.query(
           "UPDATE campaigns SET status = 'paused', pause_reason = 'tenant_suspended' WHERE id = $1 AND status = 'running'",
-          [campaignID])
+          [campaignID]
+        ).affected
+        if paused > 0 {
+          try Self.recordEvent(
+            connection, tenantID: tenantID, .campaignPaused, subject: .campaign(campaignID),
+            ["reason": "tenant_suspended"])
+        }
         return .stopped
       }
       while true {

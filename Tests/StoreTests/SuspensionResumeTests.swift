@@ -17,6 +17,39 @@ import Testing
 /// `campaign.start` is enqueued by whoever recorded the payment or, if that process died first, by
 /// `campaigns.sweep`. A campaign paused by hand stays paused.
 @Suite struct SuspensionResumeTests {
+  /// The sender's next claim finds the tenant suspended: the campaign pauses, with the event the
+  /// tenant and WHAGO's backend hear it by, once.
+  @Test func aRunningCampaignOfASuspendedTenantPausesAtItsNextClaimWithAnEvent() async throws {
+    try await TestDatabase.migrate()
+    let pool = try TestDatabase.pool(size: 1)
+    defer { pool.close() }
+    let store = Store(pool: pool)
+    let name = try await TestDatabase.tenant(plan: "enterprise", "suspendclaim")
+    let access = try #require(try await store.tenantAccess(named: name))
+    let chip = try await store.createChip(
+      tenant: access, name: "c", wahaURL: "http://waha.example.invalid", session: "s-\(name)", wahaAPIKey: nil)
+    let id = try await store.createCampaign(
+      tenantID: access.tenant.id, name: "c", template: "oi", mediaURL: nil, chipIDs: [chip.id], minIntervalMs: 0,
+      maxIntervalMs: 0, startAt: nil, recipients: [CampaignRecipient(phone: "+5511987654321", variables: [:])])
+    let (_, launch) = try await store.command(.start, campaignID: id, tenant: access)
+    let generation = try #require(launch).generation
+    try await pool.query("UPDATE tenants SET status = 'suspended' WHERE id = $1", [access.tenant.id])
+    for _ in 0..<2 {
+      let claim = try await store.claimMessage(
+        campaignID: id, chipID: chip.id, generation: generation, owner: "test", render: { _ in "oi" })
+      #expect(claim == .stopped)
+    }
+    let record = try #require(try await store.campaign(tenantID: access.tenant.id, id: id)).0
+    #expect(record.status == .paused && record.pauseReason == "tenant_suspended")
+    let reasons = try await pool.query(
+      """
+      SELECT payload->>'reason' AS reason FROM events
+      WHERE kind = 'campaign.paused' AND subject_type = 'campaign' AND subject_id = $1
+      """, [id]
+    ).rows.map { try $0.decode("reason", as: String.self) }
+    #expect(reasons == ["tenant_suspended"])
+  }
+
   @Test func aPaymentThatLiftsASuspensionResumesTheCampaignsItPausedAndTheSweepLaunchesThem() async throws {
     let f = try await GatewayOutcomeTests.Fixture.start()
     defer { f.pool.close() }
