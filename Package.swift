@@ -127,6 +127,7 @@ let package = Package(
         .embedInCode("Migrations/0010_webhook_endpoints.sql"),
         .embedInCode("Migrations/0011_chip_reachability.sql"),
         .embedInCode("Migrations/0012_subscription_cancellation.sql"),
+        .embedInCode("Migrations/0013_plan_changes.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each
@@ -264,7 +265,8 @@ let package = Package(
       name: "EnqueuerTests",
       dependencies: [
         "CampaignStore",
-        "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store", "JobCatalog", "Wire", "Campaigns",
+        "BillingStore", "JobContracts", "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store",
+        "JobCatalog", "Wire", "Campaigns",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

@@ -26,59 +26,13 @@ public struct BillingRenew: JobHandler {
     let now = try await clock.now(on: context.broker)
     let periodStart = Date(timeIntervalSince1970: Double(parameters.periodStart) / 1000)
     guard
-      var charge = try await store.prepareCharge(
+      let charge = try await store.prepareCharge(
         subscriptionID: parameters.subscriptionId, periodStart: periodStart, now: now)
     else {
       context.logger.info("nothing to charge", metadata: ["subscription": "\(parameters.subscriptionId)"])
       return
     }
-    var result: ChargeResult?
-    if charge.amountCents == 0 {
-      result = .succeeded(paymentID: "free")
-    } else {
-      guard let gateway = gateways.gateway(charge.gateway) else {
-        throw PermanentFailure(BillingGateways.missing(charge.gateway))
-      }
-      do {
-        if let use = charge.keyUse, use.needsLookUp(window: gateways.keyWindow) {
-          // The gateway may have forgotten the key, or keeps replaying a non-outcome under it:
-          // its records say whether the charge happened. Its search can lag a new charge, so ask
-          // only once the key has been idle a while.
-          let settle = min(gateways.keyWindow, 120)
-          guard use.idle >= settle else {
-            throw PaymentError.transient(
-              "the charge under \(charge.idempotencyKey) is looked up \(Int(settle)) s after its last use")
-          }
-          if let found = try await gateway.lookUp(request(charge)) {
-            context.logger.info(
-              "charge found at the gateway",
-              metadata: ["invoice": "\(charge.invoiceID)", "attempt": "\(charge.attempt)"])
-            result = ChargeResult(found)
-          } else {
-            charge = try await store.renewKey(charge)
-            context.logger.info(
-              "no charge under the old key: charging under a new one",
-              metadata: ["invoice": "\(charge.invoiceID)", "attempt": "\(charge.attempt)"])
-          }
-        }
-        if result == nil {
-          try await store.noteKeySent(charge)
-          result = ChargeResult(try await gateway.charge(request(charge)))
-        }
-      } catch let error as PaymentError {
-        switch error {
-        case .transient:
-          // The same payment row, the same key, on the queue's next attempt.
-          throw error
-        case .uncertain:
-          try await store.noteKeyUnsettled(charge)
-          throw error
-        case .rejected(let message):
-          result = .error(message)
-        }
-      }
-    }
-    guard let result else { return }
+    let result = try await GatewayCharge(store: store, gateways: gateways).run(charge, logger: context.logger)
     let state = try await store.recordCharge(charge, result: result, now: now)
     context.logger.info(
       "renewal charged",
@@ -92,24 +46,5 @@ public struct BillingRenew: JobHandler {
       try await CampaignLauncher(broker: context.broker, catalog: catalog).launch(resumed.map(\.launch))
       if !resumed.isEmpty { context.logger.info("campaigns resumed", metadata: ["campaigns": "\(resumed.count)"]) }
     }
-  }
-
-  func request(_ charge: ChargeAttempt) -> ChargeRequest {
-    ChargeRequest(
-      invoiceID: charge.invoiceID, amountCents: charge.amountCents, currency: charge.currency,
-      customer: charge.customer, paymentMethod: charge.paymentMethod, idempotencyKey: charge.idempotencyKey,
-      description: "WHAGO invoice \(charge.invoiceID)")
-  }
-}
-
-extension ChargeResult {
-  init(_ outcome: ChargeOutcome) {
-    self =
-      switch outcome {
-      case .succeeded(let id): .succeeded(paymentID: id)
-      case .declined(let id, let code, let advice, let hard):
-        .declined(paymentID: id, code: code, advice: advice, hard: hard)
-      case .requiresAction(let id): .requiresAction(paymentID: id)
-      }
   }
 }

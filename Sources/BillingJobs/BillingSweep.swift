@@ -9,7 +9,8 @@ import Worker
 
 /// `billing.sweep`, on a cron schedule: enqueues one `billing.renew` per subscription due (keyed
 /// by subscription, period and attempt, so overlapping sweeps add nothing), suspends accounts whose
-/// dunning days passed without a payment, moves those suspended for 7 days to the free plan, and
+/// dunning days passed without a payment, charges upgrades whose charge was never enqueued (and
+/// voids those left unconfirmed for a day), moves those suspended for 7 days to the free plan, and
 /// ends cancelled subscriptions whose period is over (the free plan too).
 public struct BillingSweep: JobHandler {
   public typealias Contract = BillingSweepJob
@@ -26,8 +27,19 @@ public struct BillingSweep: JobHandler {
         let period = Int64((renewal.periodStart.timeIntervalSince1970 * 1000).rounded())
         return try BillingRenewJob.spec(
           .init(subscriptionId: renewal.subscriptionID, periodStart: period), catalog: catalog,
-          key: "billing:renew:\(renewal.subscriptionID):\(period):\(renewal.attempt)", tenant: renewal.tenant)
+          key: BillingRenewJob.key(
+            subscriptionID: renewal.subscriptionID, periodStart: period, attempt: renewal.attempt),
+          tenant: renewal.tenant)
       })
+    let upgrades = try await store.unchargedUpgrades(now: now)
+    _ = try await context.broker.enqueue(
+      upgrades.map { upgrade in
+        try BillingProrateJob.spec(
+          .init(invoiceId: upgrade.invoiceID), catalog: catalog,
+          key: BillingProrateJob.key(invoiceID: upgrade.invoiceID),
+          tenant: upgrade.tenant)
+      })
+    let expired = try await store.expireUnpaidUpgrades(now: now)
     let suspended = try await store.suspendOverdue(now: now)
     let downgraded = try await store.downgradeSuspended(now: now)
     let ended = try await store.endCanceledSubscriptions(now: now)
@@ -35,6 +47,7 @@ public struct BillingSweep: JobHandler {
       "billing swept",
       metadata: [
         "due": "\(due.count)", "enqueued": "\(results.filter { !$0.duplicate }.count)",
+        "upgrades charged again": "\(upgrades.count)", "upgrades expired": "\(expired)",
         "suspended": "\(suspended.count)", "downgraded": "\(downgraded.count)", "cancellations ended": "\(ended.count)",
       ])
   }

@@ -70,7 +70,7 @@ extension Store {
         1 + coalesce((SELECT count(*) FROM payments p WHERE p.invoice_id = i.id AND p.outcome <> 'pending'), 0)::int
           AS attempt
       FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id
-      LEFT JOIN invoices i ON i.subscription_id = s.id AND i.period_start = s.current_period_end
+      LEFT JOIN invoices i ON i.subscription_id = s.id AND i.kind = 'renewal' AND i.period_start = s.current_period_end
       WHERE s.status IN ('active', 'past_due') AND NOT s.cancel_at_period_end AND s.payment_method IS NOT NULL
         AND s.current_period_end <= $1
         AND (i.id IS NULL OR (i.status = 'open' AND i.next_attempt_at <= $1))
@@ -99,12 +99,12 @@ extension Store {
         """
         INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents, next_attempt_at)
         SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents, $4 FROM plans WHERE name = $2
-        ON CONFLICT (subscription_id, period_start) DO NOTHING
+        ON CONFLICT (subscription_id, period_start) WHERE kind = 'renewal' DO NOTHING
         """, [subscriptionID, plan, periodStart, now])
       let invoice = try connection.query(
         """
-        SELECT id, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at, currency
-        FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE
+        SELECT id, kind, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at, currency
+        FROM invoices WHERE subscription_id = $1 AND kind = 'renewal' AND period_start = $2 FOR UPDATE
         """, [subscriptionID, periodStart])[0]
       let record = try invoice.decode(InvoiceRecord.self)
       guard record.status == .open else { return nil }
@@ -217,11 +217,15 @@ extension Store {
     guard settled > 0 else { return nil }
     let sub = try connection.query(
       """
-      SELECT s.id, s.tenant_id FROM subscriptions s JOIN invoices i ON i.subscription_id = s.id WHERE i.id = $1
-      FOR UPDATE OF s
+      SELECT s.id, s.tenant_id, i.kind FROM subscriptions s JOIN invoices i ON i.subscription_id = s.id
+      WHERE i.id = $1 FOR UPDATE OF s
       """, [charge.invoiceID])[0]
     let subscriptionID: Int64 = try sub.decode("id")
     let tenantID: TenantID = try sub.decode("tenant_id")
+    if try sub.decode("kind", as: String.self) == "proration" {
+      return try settleUpgrade(
+        connection, charge, result: result, subscriptionID: subscriptionID, tenantID: tenantID)
+    }
     switch Dunning.step(after: result, attempt: charge.attempt, now: now) {
     case .pay:
       return try Self.markPaid(
@@ -263,7 +267,8 @@ extension Store {
       let rows = try connection.query(
         """
         SELECT s.id, s.tenant_id, i.id AS invoice_id, t.name FROM subscriptions s
-        JOIN invoices i ON i.subscription_id = s.id AND i.period_start = s.current_period_end AND i.status = 'open'
+        JOIN invoices i ON i.subscription_id = s.id AND i.kind = 'renewal' AND i.period_start = s.current_period_end
+          AND i.status = 'open'
         JOIN tenants t ON t.id = s.tenant_id
         WHERE s.status = 'past_due' AND i.next_attempt_at IS NULL AND i.period_start + $2::interval <= $1
         FOR UPDATE OF s
@@ -545,10 +550,13 @@ extension Store {
       """
       INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents)
       SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents FROM plans WHERE name = $2
-      ON CONFLICT (subscription_id, period_start) DO NOTHING
+      ON CONFLICT (subscription_id, period_start) WHERE kind = 'renewal' DO NOTHING
       """, [sub.id, plan, sub.currentPeriodEnd])
     let invoice = try connection.query(
-      "SELECT id, amount_cents, status FROM invoices WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE",
+      """
+      SELECT id, amount_cents, status FROM invoices WHERE subscription_id = $1 AND kind = 'renewal' AND period_start = $2
+      FOR UPDATE
+      """,
       [sub.id, sub.currentPeriodEnd])[0]
     let invoiceID: Int64 = try invoice.decode("id")
     let recorded = try connection.query(

@@ -16,6 +16,8 @@ public enum RenewalState: Sendable, Equatable {
   case retryAt(Date)
   case waitingForCustomer
   case suspended
+  /// An upgrade's charge was declined: its invoice is void and the plan stays as it was.
+  case refused
 }
 
 /// WHAGO's dunning: three attempts in all, the second a day after the first, the third two days

@@ -25,6 +25,8 @@ public struct Subscription: Codable, Sendable, Equatable {
 /// One period's bill and the attempts to collect it.
 public struct InvoiceRecord: Codable, Sendable, Equatable {
   public var id: Int64
+  /// `renewal` (a period) or `proration` (an upgrade's difference for the rest of a period).
+  public var kind: String
   public var plan: String
   public var periodStart: Date
   public var periodEnd: Date
@@ -131,8 +133,8 @@ extension Store {
       else { throw SubscriptionError.none(name) }
       let invoices = try connection.query(
         """
-        SELECT id, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at FROM invoices
-        WHERE subscription_id = $1 ORDER BY period_start DESC LIMIT 12
+        SELECT id, kind, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at FROM invoices
+        WHERE subscription_id = $1 ORDER BY period_start DESC, id DESC LIMIT 12
         """, [subscription.id]
       ).decode(InvoiceRecord.self)
       let payments = try connection.query(

@@ -26,6 +26,8 @@ public enum EnqueuerServer {
     /// A connection that sends nothing for this long is closed: without it (Hummingbird's default)
     /// a client holds a connection, and its memory, for as long as it likes.
     public var idleTimeout: Duration = .seconds(60)
+    /// The billing clock plan changes are quoted on: Redis time, or the workers' faster one in tests.
+    public var clock: ScheduleClock = .redis
     public init() {}
   }
 
@@ -54,7 +56,7 @@ public enum EnqueuerServer {
     CreditRoutes(store: store).register(on: v1)
     WebhookEndpointRoutes(store: store, limits: limits).register(on: v1)
     MaturationRoutes(store: store, limits: limits).register(on: v1)
-    SubscriptionRoutes(store: store, limits: limits).register(on: v1)
+    SubscriptionRoutes(store: store, broker: broker, catalog: catalog, limits: limits).register(on: v1)
     CampaignRoutes(store: store, limits: limits, launcher: CampaignLauncher(broker: broker, catalog: catalog))
       .register(on: v1)
     CampaignResultRoutes(store: store).register(on: v1)

@@ -3,14 +3,20 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobCatalog
+import JobContracts
+import JobQueue
 import Store
 import Wire
 
 /// `/v1/subscription`: WHAGO's backend (a service key) starts billing a tenant (again, once an
 /// earlier subscription ended); the tenant or the backend reads where it stands, cancels at the
-/// period's end, or takes the cancellation back. Tenant keys cannot create one: that would pick a plan unpaid.
+/// period's end, or takes the cancellation back, changes the plan (an upgrade charged now, pro
+/// rata; a downgrade at the renewal) or the card. Tenant keys cannot create one: that would pick a
+/// plan unpaid.
 struct SubscriptionRoutes {
   let store: Store
+  let broker: Broker
+  let catalog: JobCatalog
   let limits: EnqueuerServer.Limits
 
   static let fields: Set<String> = ["plan", "gateway", "customer", "payment_method", "period_end"]
@@ -20,6 +26,92 @@ struct SubscriptionRoutes {
     group.get("subscription") { _, context in try await show(context: context) }
     group.post("subscription/cancel") { _, context in try await cancel(true, context: context) }
     group.post("subscription/resume") { _, context in try await cancel(false, context: context) }
+    group.post("subscription/change") { request, context in try await change(request, context: context) }
+    group.put("subscription/payment-method") { request, context in
+      try await paymentMethod(request, context: context)
+    }
+  }
+
+  /// `POST /v1/subscription/change {plan}`: what will be charged and when. An upgrade answers 202
+  /// with the pro-rata amount charged now (`billing.prorate`; the plan applies once it is paid,
+  /// event `billing.plan_changed`); a downgrade answers 200 with the new price charged at the
+  /// renewal, which applies it.
+  func change(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let tenant = try context.tenant().tenant.name
+    let body = try await RequestReader.body(request, limit: limits.maxBody, fields: ["plan"], noun: "a plan change")
+    let plan = body.string("plan", max: 255)
+    try body.finish()
+    guard let plan else { throw Problem.invalid(body.problems) }
+    let quote: PlanChangeQuote
+    do {
+      quote = try await store.changePlan(tenant: tenant, to: plan, now: try await limits.clock.now(on: broker))
+    } catch let error as PlanError {
+      throw Problem.invalid([.init(pointer: "/plan", detail: "\(error)")])
+    } catch let error as PlanChangeError {
+      throw Problem(.conflict, "plan-change-refused", "The plan cannot change now", detail: "\(error)")
+    } catch let error as SubscriptionError {
+      throw Self.problem(error)
+    }
+    if let invoice = quote.invoiceID {
+      // Asked again while it is charged: the same key, so nothing is added.
+      _ = try await broker.enqueue([
+        try BillingProrateJob.spec(
+          .init(invoiceId: invoice), catalog: catalog, key: BillingProrateJob.key(invoiceID: invoice), tenant: tenant)
+      ])
+    }
+    struct View: Encodable {
+      var change: PlanChangeQuote.Kind
+      var from: String
+      var to: String
+      var amountCents: Int
+      var chargeAt: String
+      var invoiceId: Int64?
+      /// The new plan is in force now.
+      var applied: Bool
+    }
+    return try JSONResponse.make(
+      quote.invoiceID == nil ? .ok : .accepted,
+      View(
+        change: quote.kind, from: quote.from, to: quote.to, amountCents: quote.amountCents,
+        chargeAt: ISO8601DateFormatter().string(from: quote.chargeAt), invoiceId: quote.invoiceID,
+        applied: quote.applied))
+  }
+
+  /// `PUT /v1/subscription/payment-method {payment_method}`: the card the next attempt uses. A
+  /// past-due subscription is charged again with it at once (the renewal job the sweep would add).
+  func paymentMethod(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let tenant = try context.tenant().tenant.name
+    let body = try await RequestReader.body(
+      request, limit: limits.maxBody, fields: ["payment_method"], noun: "a payment method")
+    let method = body.string("payment_method", max: 255)
+    try body.finish()
+    guard let method else { throw Problem.invalid(body.problems) }
+    let retry: DueRenewal?
+    do {
+      (_, retry) = try await store.setPaymentMethod(
+        tenant: tenant, method: method, now: try await limits.clock.now(on: broker))
+    } catch let error as PlanChangeError {
+      throw Problem(.conflict, "payment-method-refused", "The card cannot change here", detail: "\(error)")
+    } catch let error as SubscriptionError {
+      throw Self.problem(error)
+    }
+    if let retry {
+      let period = Int64((retry.periodStart.timeIntervalSince1970 * 1000).rounded())
+      _ = try await broker.enqueue([
+        try BillingRenewJob.spec(
+          .init(subscriptionId: retry.subscriptionID, periodStart: period), catalog: catalog,
+          key: BillingRenewJob.key(subscriptionID: retry.subscriptionID, periodStart: period, attempt: retry.attempt),
+          tenant: tenant)
+      ])
+    }
+    return try await view(tenant, status: .ok)
+  }
+
+  static func problem(_ error: SubscriptionError) -> Problem {
+    if case .ended = error {
+      return Problem(.conflict, "subscription-ended", "The subscription has ended", detail: "\(error)")
+    }
+    return Problem.notFound("\(error)")
   }
 
   /// `POST /v1/subscription/cancel`: the plan lasts until the period ends, nothing more is
@@ -29,10 +121,7 @@ struct SubscriptionRoutes {
     do {
       _ = try await store.setCancelAtPeriodEnd(tenant: tenant, cancel: cancel)
     } catch let error as SubscriptionError {
-      if case .ended = error {
-        throw Problem(.conflict, "subscription-ended", "The subscription has ended", detail: "\(error)")
-      }
-      throw Problem.notFound("\(error)")
+      throw Self.problem(error)
     }
     return try await view(tenant, status: .ok)
   }
@@ -84,6 +173,7 @@ struct SubscriptionRoutes {
     struct View: Encodable {
       struct Invoice: Encodable {
         var id: Int64
+        var kind: String
         var plan: String
         var periodStart: String
         var amountCents: Int
@@ -97,6 +187,8 @@ struct SubscriptionRoutes {
         var declineCode: String?
       }
       var plan: String
+      /// A downgrade that the next renewal charges and applies.
+      var nextPlan: String?
       var gateway: String
       var status: SubscriptionStatus
       var currentPeriodStart: String
@@ -106,13 +198,14 @@ struct SubscriptionRoutes {
       var invoices: [Invoice]
     }
     let body = View(
-      plan: subscription.plan, gateway: subscription.gateway, status: subscription.status,
+      plan: subscription.plan, nextPlan: subscription.nextPlan, gateway: subscription.gateway,
+      status: subscription.status,
       currentPeriodStart: iso.string(from: subscription.currentPeriodStart),
       currentPeriodEnd: iso.string(from: subscription.currentPeriodEnd),
       cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
       invoices: invoices.map { invoice in
         View.Invoice(
-          id: invoice.id, plan: invoice.plan, periodStart: iso.string(from: invoice.periodStart),
+          id: invoice.id, kind: invoice.kind, plan: invoice.plan, periodStart: iso.string(from: invoice.periodStart),
           amountCents: invoice.amountCents, status: invoice.status, nextAttemptAt: time(invoice.nextAttemptAt),
           attempts: payments.filter { $0.invoiceId == invoice.id }.sorted { $0.attempt < $1.attempt }.map {
             View.Attempt(attempt: $0.attempt, outcome: $0.outcome, declineCode: $0.declineCode)

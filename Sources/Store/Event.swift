@@ -25,6 +25,9 @@ public enum EventType: String, PostgresState, Sendable {
   case billingSuspended = "billing.suspended"
   case billingDowngraded = "billing.downgraded"
   case billingReactivated = "billing.reactivated"
+  /// The plan changed in the middle of a period (an upgrade, once paid), with `data.from`, `data.to`
+  /// and `data.amount_cents` charged for the rest of the period.
+  case billingPlanChanged = "billing.plan_changed"
   /// A charge the gateway refused for a reason an operator must look at (a bad key, an unknown customer).
   case billingChargeError = "billing.charge_error"
   /// The customer must act (3-D Secure, an expired card) before the invoice can be charged.

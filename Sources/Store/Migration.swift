@@ -26,5 +26,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 11, name: "chip_reachability", sql: PackageResources._011_chip_reachability_sql),
     Migration(
       version: 12, name: "subscription_cancellation", sql: PackageResources._012_subscription_cancellation_sql),
+    Migration(version: 13, name: "plan_changes", sql: PackageResources._013_plan_changes_sql),
   ]
 }

@@ -1,10 +1,12 @@
 """schemathesis hooks for the contract test (Tests/EnqueuerTests/ContractTests.swift).
 
-Six rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
+Seven rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
 
 - a job's `run_at` must be within 366 days of the server's now (a rule of time);
 - `chip_ids` must name chips the tenant has (a rule of the tenant's data, like an unknown id in a
   path, which the check already accepts as 404);
+- a plan change's `plan` must name one of the plans (a rule of the operators' data: plans are
+  rows an operator adds with `whago plan set`, so no enum in the document can list them);
 - a webhook endpoint's `url` may not be a loopback, private or link-local address (a rule of
   addresses, which a pattern would state only for some spellings of them);
 - a campaign's pace has its maximum at least its minimum, for the interval and for the rest (a
@@ -36,6 +38,7 @@ RULES = [
     # `/run_at` of a single submission, `/jobs/N/run_at` of a batch.
     (re.compile(r"^(/jobs/\d+)?/run_at$"), re.compile(r"^must be within 366 days from now$")),
     (re.compile(r"^/chip_ids$"), re.compile(r"^no chips? [\d, ]+ among the tenant's; list them with GET /v1/chips$")),
+    (re.compile(r"^/plan$"), re.compile(r"^no plan '.*'; plans: .*$")),
     (re.compile(r"^/url$"), re.compile(r"^must not point at a loopback, private or link-local address$")),
     (re.compile(r"^/pace/max_interval_ms$"), re.compile(r"^must be at least min_interval_ms \(\d+\)$")),
     (re.compile(r"^/pace/rest_max_ms$"), re.compile(r"^must be at least rest_min_ms \(\d+\)$")),
