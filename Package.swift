@@ -128,6 +128,7 @@ let package = Package(
         .embedInCode("Migrations/0011_chip_reachability.sql"),
         .embedInCode("Migrations/0012_subscription_cancellation.sql"),
         .embedInCode("Migrations/0013_plan_changes.sql"),
+        .embedInCode("Migrations/0014_read_only_chips.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

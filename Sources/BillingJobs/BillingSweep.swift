@@ -23,21 +23,15 @@ public struct BillingSweep: JobHandler {
     let now = try await clock.now(on: context.broker)
     let due = try await store.dueRenewals(now: now)
     let results = try await context.broker.enqueue(
-      due.map { renewal in
-        let period = Int64((renewal.periodStart.timeIntervalSince1970 * 1000).rounded())
-        return try BillingRenewJob.spec(
-          .init(subscriptionId: renewal.subscriptionID, periodStart: period), catalog: catalog,
-          key: BillingRenewJob.key(
-            subscriptionID: renewal.subscriptionID, periodStart: period, attempt: renewal.attempt),
-          tenant: renewal.tenant)
+      due.map {
+        try BillingRenewJob.spec(
+          subscriptionID: $0.subscriptionID, periodStart: $0.periodStart, attempt: $0.attempt, tenant: $0.tenant,
+          catalog: catalog)
       })
     let upgrades = try await store.unchargedUpgrades(now: now)
     _ = try await context.broker.enqueue(
       upgrades.map { upgrade in
-        try BillingProrateJob.spec(
-          .init(invoiceId: upgrade.invoiceID), catalog: catalog,
-          key: BillingProrateJob.key(invoiceID: upgrade.invoiceID),
-          tenant: upgrade.tenant)
+        try BillingProrateJob.spec(invoiceID: upgrade.invoiceID, tenant: upgrade.tenant, catalog: catalog)
       })
     let expired = try await store.expireUnpaidUpgrades(now: now)
     let suspended = try await store.suspendOverdue(now: now)

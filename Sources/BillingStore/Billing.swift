@@ -304,6 +304,7 @@ extension Store {
           try connection.query(
             "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
           )[0].decode("name"))
+        try Self.enforceChipLimit(connection, tenantID: tenantID)
         try Self.recordEvent(
           connection, tenantID: tenantID, .billingDowngraded, subject: .subscription(subscriptionID),
           ["plan": "free", "reason": "canceled"])
@@ -329,6 +330,7 @@ extension Store {
           try connection.query(
             "UPDATE tenants SET plan = 'free', status = 'active' WHERE id = $1 RETURNING name", [tenantID]
           )[0].decode("name"))
+        try Self.enforceChipLimit(connection, tenantID: tenantID)
         try Self.recordEvent(
           connection, tenantID: tenantID, .billingDowngraded, subject: .subscription(try row.decode("id")),
           ["plan": "free", "reason": "unpaid"])
@@ -363,6 +365,7 @@ extension Store {
       "SELECT status = 'suspended' AS suspended FROM tenants WHERE id = $1 FOR UPDATE", [tenantID]
     )[0].decode("suspended", as: Bool.self)
     try connection.query("UPDATE tenants SET plan = $2, status = 'active' WHERE id = $1", [tenantID, plan])
+    try Self.enforceChipLimit(connection, tenantID: tenantID)
     if wasSuspended {
       try recordEvent(
         connection, tenantID: tenantID, .billingReactivated, subject: .subscription(subscriptionID),

@@ -38,6 +38,8 @@ public enum PlanChangeError: Error, CustomStringConvertible, Equatable {
   case renewalDue(String)
   /// Billed by the gateway (a Mercado Pago preapproval, a PayPal subscription): we cannot charge a difference.
   case gatewayBilled(String)
+  /// `keep_chips` names chips the tenant does not have.
+  case unknownChips([Int64])
 
   public var description: String {
     switch self {
@@ -51,6 +53,8 @@ public enum PlanChangeError: Error, CustomStringConvertible, Equatable {
       "tenant '\(tenant)''s period has ended and its renewal is being charged; change the plan once it is paid"
     case .gatewayBilled(let tenant):
       "tenant '\(tenant)''s subscription is billed by its gateway, which holds its plan and card: change them there, or start a new subscription"
+    case .unknownChips(let ids):
+      "no chip \(ids.map(String.init).joined(separator: ", ")) among the tenant's; list them with GET /v1/chips"
     }
   }
 }
@@ -61,10 +65,25 @@ extension Store {
   /// cheaper one becomes `next_plan`, which the next renewal charges and applies; the current plan
   /// drops a pending downgrade. Asking again for an upgrade being charged answers the same quote
   /// (the caller enqueues its charge again under the same key, which adds nothing).
-  public func changePlan(tenant name: String, to plan: String, now: Date) async throws -> PlanChangeQuote {
+  ///
+  /// `keepChips`, when given, is the tenant's order of the chips to keep writable should a plan
+  /// allow fewer than it has (see `enforceChipLimit`); it is kept whatever the change.
+  public func changePlan(tenant name: String, to plan: String, keepChips: [Int64]? = nil, now: Date) async throws
+    -> PlanChangeQuote
+  {
     let target = try await self.plan(named: plan)
     let tenant = try await self.tenant(named: name)
     return try await pool.transaction { connection in
+      if let keepChips {
+        let list = "{" + keepChips.map(String.init).joined(separator: ",") + "}"
+        let owned = Set(
+          try connection.query(
+            "SELECT id FROM chips WHERE tenant_id = $1 AND id = ANY($2::bigint[])", [tenant.id, list]
+          ).rows.map { try $0.decode("id", as: Int64.self) })
+        let unknown = keepChips.filter { !owned.contains($0) }
+        guard unknown.isEmpty else { throw PlanChangeError.unknownChips(unknown) }
+        try connection.query("UPDATE tenants SET keep_chips = $2::bigint[] WHERE id = $1", [tenant.id, list])
+      }
       guard
         let sub = try connection.query(
           """
@@ -286,6 +305,7 @@ extension Store {
     try connection.query(
       "UPDATE subscriptions SET plan = $2, next_plan = NULL, updated_at = now() WHERE id = $1", [subscriptionID, to])
     try connection.query("UPDATE tenants SET plan = $2 WHERE id = $1", [tenantID, to])
+    try enforceChipLimit(connection, tenantID: tenantID)
     let monthly = try connection.query("SELECT monthly_credits FROM plans WHERE name = $1", [to])[0]
       .decodeIfPresent("monthly_credits", as: Int.self)
     if let monthly,

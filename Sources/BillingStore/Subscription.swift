@@ -84,6 +84,7 @@ extension Store {
     do {
       return try await pool.transaction { connection in
         try connection.query("UPDATE tenants SET plan = $2 WHERE id = $1", [tenant.id, plan])
+        try Self.enforceChipLimit(connection, tenantID: tenant.id)
         return try connection.query(
           """
           INSERT INTO subscriptions (tenant_id, plan, gateway, gateway_customer, payment_method, gateway_subscription_id,

@@ -52,7 +52,8 @@ public struct CampaignSend: JobHandler {
     if !window.contains(now) {
       throw Snooze(for: .milliseconds(Int64(window.nextStart(after: now).timeIntervalSince(now) * 1000) + 1))
     }
-    guard state.chip.status == .working else { throw Snooze(for: chipRecheck) }
+    // Not WORKING, or read-only over the plan's chip limit: its messages go to the others.
+    guard state.chip.status == .working, !state.chip.readOnly else { throw Snooze(for: chipRecheck) }
 
     let waha = WAHAClient(baseURL: state.chip.wahaUrl, apiKey: state.chip.wahaApiKey, http: http, timeout: wahaTimeout)
     let session = state.chip.session

@@ -28,6 +28,8 @@ public struct SenderState: Sendable {
     public var session: String
     public var wahaApiKey: String?
     public var status: ChipStatus
+    /// Over the plan's chip limit: it sends nothing until a plan allows it again.
+    public var readOnly: Bool
     /// Messages this chip sent for the campaign so far.
     public var sent: Int
   }
@@ -86,7 +88,7 @@ extension Store {
         """, [campaignID])
       let chips = try connection.query(
         """
-        SELECT h.waha_url, h.session, h.waha_api_key, h.status, cc.sent
+        SELECT h.waha_url, h.session, h.waha_api_key, h.status, h.read_only_since IS NOT NULL AS read_only, cc.sent
         FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
         WHERE cc.campaign_id = $1 AND cc.chip_id = $2
         """, [campaignID, chipID])

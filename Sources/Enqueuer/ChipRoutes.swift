@@ -123,6 +123,8 @@ struct ChipView: Encodable {
   var statusChangedAt: String
   @ExplicitNull var stoppedWorkingAt: String?
   var createdAt: String
+  /// Over the plan's chip limit since then: it sends nothing until a plan allows it again.
+  @ExplicitNull var readOnlySince: String?
 
   init(_ chip: Chip) {
     id = chip.id
@@ -134,6 +136,7 @@ struct ChipView: Encodable {
     statusChangedAt = JSONResponse.time(chip.statusChangedAt)
     stoppedWorkingAt = chip.stoppedWorkingAt.map { JSONResponse.time($0) }
     createdAt = JSONResponse.time(chip.createdAt)
+    readOnlySince = chip.readOnlySince.map { JSONResponse.time($0) }
   }
 }
 

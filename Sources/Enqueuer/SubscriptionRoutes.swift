@@ -32,21 +32,28 @@ struct SubscriptionRoutes {
     }
   }
 
-  /// `POST /v1/subscription/change {plan}`: what will be charged and when. An upgrade answers 202
+  /// `POST /v1/subscription/change {plan, keep_chips?}`: what will be charged and when. An upgrade answers 202
   /// with the pro-rata amount charged now (`billing.prorate`; the plan applies once it is paid,
   /// event `billing.plan_changed`); a downgrade answers 200 with the new price charged at the
   /// renewal, which applies it.
   func change(_ request: Request, context: EnqueuerContext) async throws -> Response {
     let tenant = try context.tenant().tenant.name
-    let body = try await RequestReader.body(request, limit: limits.maxBody, fields: ["plan"], noun: "a plan change")
+    let body = try await RequestReader.body(
+      request, limit: limits.maxBody, fields: ["plan", "keep_chips"], noun: "a plan change")
     let plan = body.string("plan", max: 255)
+    let keep = body.ints(
+      "keep_chips", count: 0...100, each: 1...Int64.max, expected: "0 to 100 of the tenant's chip ids, in order",
+      eachExpected: "an id (≥ 1)")
     try body.finish()
     guard let plan else { throw Problem.invalid(body.problems) }
     let quote: PlanChangeQuote
     do {
-      quote = try await store.changePlan(tenant: tenant, to: plan, now: try await limits.clock.now(on: broker))
+      quote = try await store.changePlan(
+        tenant: tenant, to: plan, keepChips: keep, now: try await limits.clock.now(on: broker))
     } catch let error as PlanError {
       throw Problem.invalid([.init(pointer: "/plan", detail: "\(error)")])
+    } catch PlanChangeError.unknownChips(let ids) {
+      throw Problem.invalid([.init(pointer: "/keep_chips", detail: "\(PlanChangeError.unknownChips(ids))")])
     } catch let error as PlanChangeError {
       throw Problem(.conflict, "plan-change-refused", "The plan cannot change now", detail: "\(error)")
     } catch let error as SubscriptionError {
@@ -54,10 +61,7 @@ struct SubscriptionRoutes {
     }
     if let invoice = quote.invoiceID {
       // Asked again while it is charged: the same key, so nothing is added.
-      _ = try await broker.enqueue([
-        try BillingProrateJob.spec(
-          .init(invoiceId: invoice), catalog: catalog, key: BillingProrateJob.key(invoiceID: invoice), tenant: tenant)
-      ])
+      _ = try await broker.enqueue(try BillingProrateJob.spec(invoiceID: invoice, tenant: tenant, catalog: catalog))
     }
     struct View: Encodable {
       var change: PlanChangeQuote.Kind
@@ -96,13 +100,10 @@ struct SubscriptionRoutes {
       throw Self.problem(error)
     }
     if let retry {
-      let period = Int64((retry.periodStart.timeIntervalSince1970 * 1000).rounded())
-      _ = try await broker.enqueue([
+      _ = try await broker.enqueue(
         try BillingRenewJob.spec(
-          .init(subscriptionId: retry.subscriptionID, periodStart: period), catalog: catalog,
-          key: BillingRenewJob.key(subscriptionID: retry.subscriptionID, periodStart: period, attempt: retry.attempt),
-          tenant: tenant)
-      ])
+          subscriptionID: retry.subscriptionID, periodStart: retry.periodStart, attempt: retry.attempt, tenant: tenant,
+          catalog: catalog))
     }
     return try await view(tenant, status: .ok)
   }

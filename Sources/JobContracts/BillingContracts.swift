@@ -1,3 +1,7 @@
+import Foundation
+import JobCatalog
+import JobQueue
+
 /// `billing.sweep` (cron): enqueues the renewals due, suspends and downgrades overdue accounts.
 public enum BillingSweepJob: JobContract {
   public static let type = "billing.sweep"
@@ -22,6 +26,17 @@ public enum BillingRenewJob: JobContract {
   public static func key(subscriptionID: Int64, periodStart: Int64, attempt: Int) -> String {
     "billing:renew:\(subscriptionID):\(periodStart):\(attempt)"
   }
+
+  /// The renewal of `attempt` for the period starting at `periodStart`, under its unique key: what
+  /// the sweep and a card change both enqueue, so the second adds nothing.
+  public static func spec(
+    subscriptionID: Int64, periodStart: Date, attempt: Int, tenant: String, catalog: JobCatalog
+  ) throws -> JobSpec {
+    let period = Int64((periodStart.timeIntervalSince1970 * 1000).rounded())
+    return try spec(
+      .init(subscriptionId: subscriptionID, periodStart: period), catalog: catalog,
+      key: key(subscriptionID: subscriptionID, periodStart: period, attempt: attempt), tenant: tenant)
+  }
 }
 
 /// `billing.prorate`: charges an upgrade's pro-rata invoice; its payment puts the new plan in force.
@@ -34,4 +49,10 @@ public enum BillingProrateJob: JobContract {
 
   /// The job's unique key: one charge per invoice, however often it is asked for.
   public static func key(invoiceID: Int64) -> String { "billing:prorate:\(invoiceID)" }
+
+  /// The charge of upgrade invoice `invoiceID`, under its unique key (the route, the CLI and the
+  /// sweep all enqueue this one).
+  public static func spec(invoiceID: Int64, tenant: String, catalog: JobCatalog) throws -> JobSpec {
+    try spec(.init(invoiceId: invoiceID), catalog: catalog, key: key(invoiceID: invoiceID), tenant: tenant)
+  }
 }

@@ -92,6 +92,14 @@ public struct MaturationExchange: JobHandler {
         programID: program.id, localDate: localDate, reason: "outside_window", chipID: from.id, detail: "ran late")
       return
     }
+    guard !from.readOnly else {
+      try await store.finishExchange(
+        id: exchange.id, state: .skipped, wahaMessageID: nil, error: "chip read-only (over the plan's chip limit)")
+      try await store.recordMaturationSkip(
+        programID: program.id, localDate: localDate, reason: "chip_read_only", chipID: from.id,
+        detail: "over the plan's chip limit")
+      return
+    }
     guard from.status == .working else {
       try await store.finishExchange(
         id: exchange.id, state: .skipped, wahaMessageID: nil, error: "chip not WORKING (\(from.status))")

@@ -75,12 +75,12 @@ public struct MaturationTick: JobHandler {
     guard done < quota else { return 0 }
 
     let chips = try await store.maturationChips(programID: program.id)
-    for chip in chips where chip.status != .working {
+    for chip in chips where chip.status != .working || chip.readOnly {
       try await store.recordMaturationSkip(
-        programID: program.id, localDate: localDate, reason: "chip_not_working", chipID: chip.id,
-        detail: chip.status.rawValue)
+        programID: program.id, localDate: localDate, reason: chip.readOnly ? "chip_read_only" : "chip_not_working",
+        chipID: chip.id, detail: chip.readOnly ? "over the plan's chip limit" : chip.status.rawValue)
     }
-    let working = chips.filter { $0.status == .working }.map(\.id)
+    let working = chips.filter { $0.status == .working && !$0.readOnly }.map(\.id)
     guard working.count >= 2 else {
       try await store.recordMaturationSkip(
         programID: program.id, localDate: localDate, reason: "not_enough_working_chips", chipID: nil,

@@ -28,6 +28,8 @@ public struct MaturationChip: Decodable, Sendable, Equatable {
   public var session: String
   public var wahaApiKey: String?
   public var chatId: String?
+  /// Over the plan's chip limit: it takes no part until a plan allows it again.
+  public var readOnly: Bool
 }
 
 /// One planned warm-up message, to insert.
@@ -212,7 +214,7 @@ extension Store {
   public func maturationChips(programID: Int64) async throws -> [MaturationChip] {
     try await pool.query(
       """
-      SELECT c.id, c.status, c.waha_url, c.session, c.waha_api_key, c.chat_id
+      SELECT c.id, c.status, c.waha_url, c.session, c.waha_api_key, c.chat_id, c.read_only_since IS NOT NULL AS read_only
       FROM maturation_chips m JOIN chips c ON c.id = m.chip_id WHERE m.program_id = $1 ORDER BY c.id
       """, [programID]
     ).decode(MaturationChip.self)

@@ -15,6 +15,8 @@ public struct Chip: Codable, Sendable, Equatable {
   public var statusChangedAt: Date
   public var stoppedWorkingAt: Date?
   public var createdAt: Date
+  /// Since when it sends nothing because the plan allows fewer chips (nil: it sends).
+  public var readOnlySince: Date?
 }
 
 public enum ChipError: Error, CustomStringConvertible, Equatable {
@@ -42,7 +44,7 @@ public enum ChipError: Error, CustomStringConvertible, Equatable {
 extension Store {
   static let chipColumns =
     "id, name, waha_url, session, waha_api_key IS NOT NULL AS has_waha_api_key, status, status_changed_at, "
-    + "stopped_working_at, created_at"
+    + "stopped_working_at, created_at, read_only_since"
 
   /// Registers a chip within the plan's chip limit. The tenant row is locked for the count and the
   /// insert, so two registrations at once cannot both take the last place.
@@ -188,6 +190,7 @@ extension Store {
         UPDATE campaigns c SET status = 'running', pause_reason = NULL, generation = generation + 1
         WHERE c.status = 'paused' AND c.pause_reason = 'no_working_chips'
           AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = $1)
+          AND NOT EXISTS (SELECT 1 FROM chips WHERE id = $1 AND read_only_since IS NOT NULL)
         RETURNING c.id
         """, [id])
       for campaign in resumed.rows {
@@ -202,7 +205,7 @@ extension Store {
         WHERE c.status = 'running' AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = $1)
           AND NOT EXISTS (
             SELECT 1 FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
-            WHERE cc.campaign_id = c.id AND h.status = 'WORKING')
+            WHERE cc.campaign_id = c.id AND h.status = 'WORKING' AND h.read_only_since IS NULL)
         RETURNING c.id
         """, [id])
       for campaign in paused.rows {

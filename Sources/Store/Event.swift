@@ -15,6 +15,11 @@ public enum EventType: String, PostgresState, Sendable {
   case chipFailed = "chip.failed"
   case chipLoggedOut = "chip.logged_out"
   case chipUnreachable = "chip.unreachable"
+  /// The plan allows fewer chips than the tenant has: this one sends nothing until a plan allows it
+  /// again (`data.plan`, `data.limit`).
+  case chipReadOnly = "chip.read_only"
+  /// A plan allows the chip again: it sends as before (`data.plan`).
+  case chipWritable = "chip.writable"
   case creditsLow = "credits.low"
   case creditsExhausted = "credits.exhausted"
   case creditsAdded = "credits.added"

@@ -123,6 +123,7 @@ extension Store {
         WHERE tenant_id = $1 AND status <> 'canceled' RETURNING id
         """, [tenant.id, plan]
       ).first.map { try $0.decode("id", as: Int64.self) }
+      try Self.enforceChipLimit(connection, tenantID: tenant.id)
       return PlanChange(tenant: tenant, subscriptionID: subscription)
     }
   }

@@ -131,6 +131,22 @@ final class BillingRun: Sendable {
     return tenant
   }
 
+  /// Runs a `whago` command as this run's workers see the world: its catalog (so jobs go to its
+  /// queue) and its schedule clock (so "now" is the days the renewals see). Throws on failure.
+  @discardableResult
+  func whago(_ arguments: [String]) async throws -> String {
+    let result = try await Whago.run(
+      arguments, redis: try TestRedis.url.description,
+      environment: [
+        "WHAGO_DATABASE_URL": try TestDatabase.urlText, "WHAGO_JOBS_DIR": catalog.directory,
+        "WHAGO_SCHEDULE_CLOCK": workerEnvironment["WHAGO_SCHEDULE_CLOCK"] ?? "",
+      ])
+    guard result.status == 0 else {
+      throw TestSetupError("whago \(arguments.joined(separator: " ")) failed: \(result.output)")
+    }
+    return result.output
+  }
+
   /// Every charge the simulator made (once per idempotency key): the witness.
   func charges() async throws -> [[String: Any]] {
     let reply = try await HTTP.send("GET", simBase + "/_sim/charges")

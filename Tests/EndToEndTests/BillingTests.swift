@@ -199,4 +199,57 @@ extension EndToEndTests {
       #expect(abs((bucket.refillPerSecond ?? -1) - 0.1) < 0.0001, "bucket refills \(bucket.refillPerSecond ?? -1)/s")
     }
   }
+
+  /// An upgrade in the middle of a period, charged through the payments simulator while the
+  /// gateway holds its answer past the worker's timeout and the worker is killed: the pro-rata
+  /// amount is charged once (the simulator's log), the plan and its credits apply once, and asking
+  /// again charges nothing more.
+  @Test func anUpgradeIsChargedProRataOnceThroughATimeoutAndAKill() async throws {
+    let start = try await TestDatabase.nextHour()
+    try await BillingRun.with(start: start, speed: 60, sweepCron: "0 * * * * *") { run in
+      let periodEnd = start.addingTimeInterval(20 * Self.day - 3600)
+      let tenant = try await run.subscribe(
+        plan: "business", gateway: "stripe", paymentMethod: "pm_card_timeoutAfterCharge", periodEnd: periodEnd)
+      // Ten days into a 30-day period.
+      try await run.pool.query(
+        """
+        UPDATE subscriptions SET current_period_start = $2
+        WHERE tenant_id = (SELECT id FROM tenants WHERE name = $1)
+        """, [tenant, start.addingTimeInterval(-10 * Self.day)])
+      let quoted = try await run.whago(["subscription", "change", tenant, "--plan", "enterprise"])
+      // (29 700 - 9 700) x 20 / 30 = 13 333,33 centavos.
+      #expect(quoted.contains("R$ 133.33 charged now"), "\(quoted)")
+      let doomed = try run.startWorker()
+      try await eventually("the upgrade to be charged", within: .seconds(60)) {
+        try await run.charges(customer: "cus_\(tenant)").count == 1
+      }
+      doomed.signal(SIGKILL)
+      try await doomed.waitForExit()
+      // Asked again while it is being charged: the same invoice, nothing more.
+      let again = try await run.whago(["subscription", "change", tenant, "--plan", "enterprise"])
+      #expect(again.contains("R$ 133.33 charged now"), "\(again)")
+      try run.startWorker()
+      try await eventually("the upgrade to apply", within: .seconds(60)) {
+        try await run.state(tenant).plan == "enterprise"
+      }
+      let charges = try await run.charges(customer: "cus_\(tenant)")
+      #expect(charges.count == 1, "charged \(charges.count) times")
+      #expect(charges.first?["amount"] as? Int == 13_333 && charges.first?["outcome"] as? String == "succeeded")
+      let payments = try await run.pool.query(
+        """
+        SELECT p.outcome, i.kind, i.status FROM payments p JOIN invoices i ON i.id = p.invoice_id
+        JOIN subscriptions s ON s.id = i.subscription_id JOIN tenants t ON t.id = s.tenant_id WHERE t.name = $1
+        """, [tenant])
+      #expect(payments.count == 1, "one invoice, one attempt, one key")
+      #expect(try payments[0].decode("kind", as: String.self) == "proration")
+      #expect(try payments[0].decode("status", as: String.self) == "paid")
+      let state = try await run.state(tenant)
+      #expect(state.subscription == "active" && abs(state.periodEnd.timeIntervalSince(periodEnd)) < 0.001)
+      #expect(try await run.events(tenant).filter { $0 == "billing.plan_changed" }.count == 1)
+      // Paid and applied: asking for it again changes nothing and charges nothing.
+      let settled = try await run.whago(["subscription", "change", tenant, "--plan", "enterprise"])
+      #expect(settled.contains("stays on enterprise"), "\(settled)")
+      #expect(try await run.charges(customer: "cus_\(tenant)").count == 1)
+    }
+  }
 }

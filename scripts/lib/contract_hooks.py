@@ -3,8 +3,8 @@
 Seven rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
 
 - a job's `run_at` must be within 366 days of the server's now (a rule of time);
-- `chip_ids` must name chips the tenant has (a rule of the tenant's data, like an unknown id in a
-  path, which the check already accepts as 404);
+- `chip_ids` (and a plan change's `keep_chips`) must name chips the tenant has (a rule of the
+  tenant's data, like an unknown id in a path, which the check already accepts as 404);
 - a plan change's `plan` must name one of the plans (a rule of the operators' data: plans are
   rows an operator adds with `whago plan set`, so no enum in the document can list them);
 - a webhook endpoint's `url` may not be a loopback, private or link-local address (a rule of
@@ -37,7 +37,7 @@ PHONE = re.compile(
 RULES = [
     # `/run_at` of a single submission, `/jobs/N/run_at` of a batch.
     (re.compile(r"^(/jobs/\d+)?/run_at$"), re.compile(r"^must be within 366 days from now$")),
-    (re.compile(r"^/chip_ids$"), re.compile(r"^no chips? [\d, ]+ among the tenant's; list them with GET /v1/chips$")),
+    (re.compile(r"^/(chip_ids|keep_chips)$"), re.compile(r"^no chips? [\d, ]+ among the tenant's; list them with GET /v1/chips$")),
     (re.compile(r"^/plan$"), re.compile(r"^no plan '.*'; plans: .*$")),
     (re.compile(r"^/url$"), re.compile(r"^must not point at a loopback, private or link-local address$")),
     (re.compile(r"^/pace/max_interval_ms$"), re.compile(r"^must be at least min_interval_ms \(\d+\)$")),

@@ -47,11 +47,7 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Largest request body of one submission, in bytes.")
   var maxBody: Int = 1 << 20
 
-  @Option(
-    help: ArgumentHelp(
-      "Quote plan changes on a faster clock, as workers read it, for tests and demos: anchor=<Redis ms>,start=<ISO 8601>,speed=<x>. Env: WHAGO_SCHEDULE_CLOCK.",
-      visibility: .hidden))
-  var scheduleClock: String = ProcessInfo.processInfo.environment["WHAGO_SCHEDULE_CLOCK"] ?? ""
+  @OptionGroup var schedule: ScheduleClockOptions
 
   /// Read from the environment only, so the secret never shows in `ps` or in `--help`.
   var wahaWebhookSecret: String? { ProcessInfo.processInfo.environment["WHAGO_WAHA_WEBHOOK_SECRET"] }
@@ -60,9 +56,6 @@ struct Serve: AsyncParsableCommand {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
-    if !scheduleClock.isEmpty, ScheduleClock(scheduleClock) == nil {
-      throw ValidationError("--schedule-clock must read anchor=<Redis ms>,start=<ISO 8601>,speed=<x>")
-    }
     guard idleTimeout.duration >= .milliseconds(100) else {
       throw ValidationError("--idle-timeout must be at least 100ms")
     }
@@ -79,7 +72,7 @@ struct Serve: AsyncParsableCommand {
     var limits = EnqueuerServer.Limits()
     limits.authCache = authCache.duration
     limits.idleTimeout = idleTimeout.duration
-    limits.clock = ScheduleClock(scheduleClock) ?? .redis
+    limits.clock = schedule.clock
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
     limits.allowPrivateWebhookURLs = ProcessInfo.processInfo.environment["WHAGO_WEBHOOKS_ALLOW_PRIVATE"] == "1"

@@ -1,12 +1,14 @@
 import ArgumentParser
 import BillingStore
 import Foundation
+import JobContracts
+import JobQueue
 import Store
 
 struct SubscriptionCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "subscription", abstract: "Start billing a tenant through a gateway, or show where it stands.",
-    subcommands: [Create.self, Show.self, Cancel.self, Resume.self])
+    subcommands: [Create.self, Show.self, Cancel.self, Resume.self, Change.self, PaymentMethod.self])
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,6 +88,89 @@ struct SubscriptionCommand: AsyncParsableCommand {
     }
   }
 
+  struct Change: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Change a tenant's plan: an upgrade is charged now, pro rata; a downgrade applies at the renewal.",
+      discussion: """
+        An upgrade prints the amount and enqueues billing.prorate, which charges it once; the plan
+        applies when it is paid (see `whago subscription show`). Asking again charges nothing more.
+        Naming the current plan takes back a pending downgrade.
+        """)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var schedule: ScheduleClockOptions
+    @Argument var tenant: String
+    @Option(help: "The plan to move to (see `whago plan show`).") var plan: String
+    @Option(
+      help: "Chip ids to keep sending, in order, should the plan allow fewer (e.g. 12,7); the others go read-only.")
+    var keepChips: String?
+
+    func validate() throws {
+      if let keepChips, keepIDs == nil {
+        throw ValidationError("--keep-chips must be chip ids separated by commas, e.g. 12,7 (got '\(keepChips)')")
+      }
+    }
+
+    var keepIDs: [Int64]? {
+      guard let keepChips else { return nil }
+      let ids = keepChips.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+      return ids.allSatisfy { ($0 ?? 0) > 0 } ? ids.compactMap { $0 } : nil
+    }
+
+    func run() async throws {
+      let broker = Broker(redis: try global.client())
+      let catalog = try global.catalog()
+      try await global.withStore { store in
+        let quote = try await store.changePlan(
+          tenant: tenant, to: plan, keepChips: keepIDs, now: try await schedule.clock.now(on: broker))
+        let amount = "R$ \(String(format: "%.2f", Double(quote.amountCents) / 100))"
+        let at = quote.chargeAt.ISO8601Format()
+        switch quote.kind {
+        case .upgrade:
+          guard let invoice = quote.invoiceID else {
+            print("\(tenant) is on \(quote.to) now (\(quote.from) cost as much: nothing to charge)")
+            return
+          }
+          _ = try await broker.enqueue(try BillingProrateJob.spec(invoiceID: invoice, tenant: tenant, catalog: catalog))
+          print(
+            "\(tenant): upgrade \(quote.from) -> \(quote.to), \(amount) charged now (invoice \(invoice)); "
+              + "the plan applies once it is paid")
+        case .downgrade:
+          print("\(tenant): \(quote.from) until \(at), then \(quote.to) at \(amount) a month")
+        case .unchanged:
+          print("\(tenant) stays on \(quote.to); no change pending")
+        }
+      }
+    }
+  }
+
+  struct PaymentMethod: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "payment-method",
+      abstract: "Change the card a tenant's subscription is charged with; a past-due one is charged again at once.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var schedule: ScheduleClockOptions
+    @Argument var tenant: String
+    @Argument(help: "The saved card or vaulted source at the subscription's gateway.") var paymentMethod: String
+
+    func run() async throws {
+      let broker = Broker(redis: try global.client())
+      let catalog = try global.catalog()
+      try await global.withStore { store in
+        let (subscription, retry) = try await store.setPaymentMethod(
+          tenant: tenant, method: paymentMethod, now: try await schedule.clock.now(on: broker))
+        guard let retry else {
+          print("\(tenant)'s next charge uses \(paymentMethod) (\(subscription.status))")
+          return
+        }
+        _ = try await broker.enqueue(
+          try BillingRenewJob.spec(
+            subscriptionID: retry.subscriptionID, periodStart: retry.periodStart, attempt: retry.attempt,
+            tenant: tenant, catalog: catalog))
+        print("\(tenant) is past due: attempt \(retry.attempt) of \(Dunning.attempts) charges \(paymentMethod) now")
+      }
+    }
+  }
+
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "A tenant's subscription, invoices and payments.")
     @OptionGroup var global: GlobalOptions
@@ -111,7 +196,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
             + "\(iso.string(from: subscription.currentPeriodEnd))")
         for invoice in invoices {
           print(
-            "  invoice \(invoice.id) \(iso.string(from: invoice.periodStart)) \(invoice.plan) "
+            "  invoice \(invoice.id) \(invoice.kind) \(iso.string(from: invoice.periodStart)) \(invoice.plan) "
               + "R$ \(String(format: "%.2f", Double(invoice.amountCents) / 100)) \(invoice.status)"
               + (invoice.nextAttemptAt.map { ", next attempt \(iso.string(from: $0))" } ?? ""))
           for payment in payments where payment.invoiceId == invoice.id {
