@@ -41,6 +41,17 @@ public struct BillingGateways: Sendable {
 
   func gateway(_ name: String) -> (any PaymentGateway)? { gateways[name] }
 
+  /// What `gateway` says of a subscription it bills by itself; nil for a gateway without such
+  /// subscriptions (Stripe's are ours to charge).
+  func subscriptionStatus(gateway name: String, id: String) async throws -> GatewaySubscriptionStatus? {
+    switch gateways[name] {
+    case let mercadoPago as MercadoPagoGateway: try await mercadoPago.preapprovalStatus(id: id)
+    case let payPal as PayPalGateway: try await payPal.subscriptionStatus(id: id)
+    case nil: throw GatewayNotConfigured(detail: Self.missing(name))
+    default: nil
+    }
+  }
+
   static func missing(_ name: String) -> String {
     switch name {
     case "stripe": "no Stripe credentials: set WHAGO_STRIPE_SECRET_KEY (and WHAGO_STRIPE_API_URL for a simulator)"
@@ -51,4 +62,9 @@ public struct BillingGateways: Sendable {
     default: "unknown gateway \(name)"
     }
   }
+}
+
+struct GatewayNotConfigured: Error, CustomStringConvertible {
+  var detail: String
+  var description: String { detail }
 }

@@ -13,5 +13,6 @@ public enum BillingJobs {
     registry.register(BillingSweep(store: store, catalog: catalog, clock: clock))
     registry.register(BillingRenew(store: store, gateways: gateways, catalog: catalog, clock: clock))
     registry.register(BillingProrate(store: store, gateways: gateways, clock: clock))
+    registry.register(BillingReconcile(store: store, gateways: gateways))
   }
 }

@@ -27,7 +27,9 @@ public struct GatewayWebhookConfig: Sendable {
 /// `POST /v1/webhooks/stripe|mercadopago|paypal`: each verified by its gateway's own scheme
 /// before anything changes (a missing, wrong or stale signature answers 401 and changes nothing),
 /// then recorded once per event id. A charge outcome reported by a webhook settles the invoice's
-/// pending payment, as when a charge timed out after the gateway made it.
+/// pending payment, as when a charge timed out after the gateway made it; a subscription the
+/// gateway bills and has ended (Mercado Pago `subscription_preapproval` read as paused or
+/// cancelled, PayPal BILLING.SUBSCRIPTION.CANCELLED|SUSPENDED|EXPIRED) is cancelled at its period's end.
 struct GatewayWebhookRoutes {
   let store: Store
   let config: GatewayWebhookConfig
@@ -102,6 +104,25 @@ struct GatewayWebhookRoutes {
     let delivery = GatewayDelivery(source: "mercadopago", eventID: eventID, type: type)
     // Recorded with its effect below, in one transaction; this look only saves asking Mercado Pago again.
     if try await store.alreadyDelivered(delivery) { return Self.ok("duplicate") }
+    if type == "subscription_preapproval", let dataID, let api = config.mercadoPagoAPI {
+      // A subscription paused or cancelled at Mercado Pago; its status is read there, not trusted
+      // from the notification.
+      let status: GatewaySubscriptionStatus
+      do {
+        status = try await api.preapprovalStatus(id: dataID)
+      } catch {
+        throw Problem(
+          .serviceUnavailable, "gateway-unavailable", "Mercado Pago could not be asked about the subscription",
+          detail: "\(error); Mercado Pago delivers the notification again")
+      }
+      guard case .ended(let word) = status else {
+        return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
+      }
+      return Self.ok(
+        try await store.endGatewaySubscription(
+          gateway: "mercadopago", gatewaySubscriptionID: dataID, status: word, delivery: delivery
+        ).rawValue)
+    }
     guard type == "payment", let dataID, let api = config.mercadoPagoAPI else {
       return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
     }
@@ -160,6 +181,16 @@ struct GatewayWebhookRoutes {
     let delivery = GatewayDelivery(source: "paypal", eventID: id, type: type)
     // PayPal subscriptions bill themselves; their payments arrive as events about the subscription.
     let resource = event["resource"] as? [String: Any] ?? [:]
+    if let type,
+      ["BILLING.SUBSCRIPTION.CANCELLED", "BILLING.SUBSCRIPTION.SUSPENDED", "BILLING.SUBSCRIPTION.EXPIRED"]
+        .contains(type), let subscription = resource["id"] as? String
+    {
+      let status = resource["status"] as? String ?? String(type.dropFirst("BILLING.SUBSCRIPTION.".count))
+      return Self.ok(
+        try await store.endGatewaySubscription(
+          gateway: "paypal", gatewaySubscriptionID: subscription, status: status, delivery: delivery
+        ).rawValue)
+    }
     let outcome: (subscription: String, payment: String, approved: Bool)? =
       switch type {
       case "PAYMENT.SALE.COMPLETED":

@@ -8,6 +8,13 @@ public enum BillingSweepJob: JobContract {
   public typealias Parameters = NoParameters
 }
 
+/// `billing.reconcile` (cron, daily): asks the gateways about the subscriptions they bill by
+/// themselves, in case the webhook that said one ended was lost.
+public enum BillingReconcileJob: JobContract {
+  public static let type = "billing.reconcile"
+  public typealias Parameters = NoParameters
+}
+
 /// `billing.renew`: charges one subscription for one period.
 public enum BillingRenewJob: JobContract {
   public static let type = "billing.renew"

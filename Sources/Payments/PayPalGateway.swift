@@ -5,8 +5,8 @@ import OutboundHTTP
 /// approve, PayPal authorizes and captures inside the create call, so one request is the charge.
 public struct PayPalGateway: PaymentGateway {
   public var gateway: Gateway { .paypal }
-  private let accessToken: PayPalAccessToken
-  private let transport: GatewayTransport
+  let accessToken: PayPalAccessToken
+  let transport: GatewayTransport
 
   public init(
     baseURL: String, clientID: String, clientSecret: String, http: HTTPClient, timeout: Duration = .seconds(30)

@@ -3,7 +3,9 @@ import Hummingbird
 import Payments
 import Wire
 
-/// Mercado Pago subscriptions, kept small: `POST /preapproval` creates one, authorized at once, and
+/// Mercado Pago subscriptions, kept small: `POST /preapproval` creates one, authorized at once,
+/// `GET /preapproval/{id}` reads it, `PUT /preapproval/{id} {status}` pauses or cancels it (and
+/// announces it, `type=subscription_preapproval`), and
 /// `POST /_sim/mercadopago/preapproval/{id}/charge {"outcome":"approved"|"rejected"}` plays Mercado
 /// Pago charging it by itself. That charge is logged, stored as a payment (external_reference = the
 /// preapproval id) for `GET /v1/payments/{id}`, and, when the simulator has a webhook URL and a
@@ -23,6 +25,12 @@ struct MercadoPagoPreapproval {
 
   func register(on router: Router<some RequestContext>) {
     router.post("preapproval") { request, _ in try await create(request).response() }
+    router.get("preapproval/:id") { request, context in
+      try await show(context.parameters.get("id") ?? "", request).response()
+    }
+    router.put("preapproval/:id") { request, context in
+      try await update(context.parameters.get("id") ?? "", request).response()
+    }
     router.post("_sim/mercadopago/preapproval/:id/charge") { request, context in
       try await charge(context.parameters.get("id") ?? "", request).response()
     }
@@ -50,6 +58,39 @@ struct MercadoPagoPreapproval {
     return GatewayReply(code: 201, body: json)
   }
 
+  /// `GET /preapproval/{id}`.
+  private func show(_ id: String, _ request: Request) async throws -> GatewayReply {
+    guard constantTimeEqual(Incoming.bearer(request), accessToken) else { throw MercadoPagoErrors.unauthorized }
+    guard let preapproval = book.preapproval(id) else { throw Self.notFound(id) }
+    return GatewayReply(code: 200, body: preapproval.json)
+  }
+
+  /// `PUT /preapproval/{id} {"status": "paused"|"cancelled"|"authorized"}`: the customer (or the
+  /// seller) pauses, cancels or reactivates it, and Mercado Pago announces the change with a
+  /// `subscription_preapproval` notification, signed as payments' are.
+  private func update(_ id: String, _ request: Request) async throws -> GatewayReply {
+    guard constantTimeEqual(Incoming.bearer(request), accessToken) else { throw MercadoPagoErrors.unauthorized }
+    let body = try await Incoming.object(request, invalid: MercadoPagoErrors.badRequest)
+    guard var preapproval = book.preapproval(id) else { throw Self.notFound(id) }
+    guard let status = body["status"]?.string, ["authorized", "paused", "cancelled"].contains(status) else {
+      throw MercadoPagoErrors.badRequest("status must be authorized, paused or cancelled")
+    }
+    if case .object(var fields) = preapproval.json {
+      fields["status"] = .string(status)
+      fields["last_modified"] = .string(Date().ISO8601Format())
+      preapproval.json = .object(fields)
+    }
+    book.store(preapproval)
+    if let url = settings.current.webhookURL, let secret = webhookSecret {
+      announce(dataID: id, type: "subscription_preapproval", action: "updated", to: (url, secret))
+    }
+    return GatewayReply(code: 200, body: preapproval.json)
+  }
+
+  static func notFound(_ id: String) -> GatewayReply {
+    MercadoPagoErrors.error(404, "not_found", "The preapproval with id \(id) does not exist")
+  }
+
   private func charge(_ id: String, _ request: Request) async throws -> GatewayReply {
     let body = try await Incoming.object(request, invalid: ControlRoutes.invalidOne)
     guard let preapproval = book.preapproval(id) else { throw ControlRoutes.invalidOne("no preapproval \(id)") }
@@ -74,24 +115,25 @@ struct MercadoPagoPreapproval {
         gateway: "mercadopago", customer: preapproval.payerEmail, amount: preapproval.amountCents,
         idempotency_key: nil, outcome: approved ? "succeeded" : "declined", payment_id: String(paymentID),
         reference: preapproval.id, description: preapproval.json["reason"]?.string, time: nowMilliseconds()))
-    if let url = settings.current.webhookURL, let secret = webhookSecret { announce(paymentID, to: (url, secret)) }
+    if let url = settings.current.webhookURL, let secret = webhookSecret {
+      announce(dataID: String(paymentID), type: "payment", action: "payment.created", to: (url, secret))
+    }
     return GatewayReply(code: 201, body: payment)
   }
 
-  /// The `payment` notification for `paymentID`, signed with the webhook secret.
-  private func announce(_ paymentID: Int64, to webhook: (url: String, secret: String)) {
-    let dataID = String(paymentID)
+  /// A notification of `type` about `dataID`, signed with the webhook secret.
+  private func announce(dataID: String, type: String, action: String, to webhook: (url: String, secret: String)) {
     let requestID = UUID().uuidString.lowercased()
     let signature = MercadoPagoSignature.sign(
       dataID: dataID, requestID: requestID, secret: webhook.secret, timestamp: Date())
     let body: JSONValue = [
-      "action": "payment.created", "api_version": "v1", "type": "payment", "data": ["id": .string(dataID)],
+      "action": .string(action), "api_version": "v1", "type": .string(type), "data": ["id": .string(dataID)],
       "date_created": .string(Date().ISO8601Format()), "id": .int(book.nextPaymentID()), "live_mode": false,
     ]
     let separator = webhook.url.contains("?") ? "&" : "?"
     poster.post(
-      webhook.url + separator + "data.id=\(dataID)&type=payment",
+      webhook.url + separator + "data.id=\(dataID)&type=\(type)",
       headers: [("Content-Type", "application/json"), ("x-signature", signature), ("x-request-id", requestID)],
-      body: Array(body.encoded()), what: "mercadopago payment.created")
+      body: Array(body.encoded()), what: "mercadopago \(action)")
   }
 }

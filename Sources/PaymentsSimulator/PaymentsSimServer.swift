@@ -51,11 +51,13 @@ public enum PaymentsSimServer {
       accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, poster: poster,
       settings: settings, webhookSecret: configuration.mercadoPagoWebhookSecret
     ).register(on: router)
+    let payPalTokens = PayPalTokens()
     PayPalRoutes(
-      clientID: configuration.paypalClientID, clientSecret: configuration.paypalClientSecret, tokens: PayPalTokens(),
+      clientID: configuration.paypalClientID, clientSecret: configuration.paypalClientSecret, tokens: payPalTokens,
       signer: PayPalSigner(secret: configuration.paypalClientSecret, webhookID: configuration.paypalWebhookID),
       flow: flow
     ).register(on: router)
+    PayPalSubscriptions(tokens: payPalTokens).register(on: router)
 
     let app = Application(
       router: router,

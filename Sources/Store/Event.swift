@@ -30,6 +30,9 @@ public enum EventType: String, PostgresState, Sendable {
   case billingSuspended = "billing.suspended"
   case billingDowngraded = "billing.downgraded"
   case billingReactivated = "billing.reactivated"
+  /// The gateway ended a subscription it bills by itself (`data.reason` gateway, `data.gateway`,
+  /// `data.gateway_status`): nothing more is charged, and the free plan follows `data.ends_at`.
+  case billingCancelled = "billing.cancelled"
   /// The plan changed in the middle of a period (an upgrade, once paid), with `data.from`, `data.to`
   /// and `data.amount_cents` charged for the rest of the period.
   case billingPlanChanged = "billing.plan_changed"

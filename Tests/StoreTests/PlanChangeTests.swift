@@ -11,13 +11,21 @@ import Testing
 @Suite struct PlanChangeTests {
   static let day: TimeInterval = 86_400
 
+  /// The moment these tests act at: PostgreSQL's now plus 400 days. The end-to-end billing runs
+  /// beside them sweep every subscription on schedule clocks that run days (never a year) ahead;
+  /// periods and upgrades set this far out are never due on those clocks, so no other test's
+  /// sweep charges, renews or voids what these tests check.
+  static func isolatedNow() async throws -> Date {
+    try await TestDatabase.now().addingTimeInterval(400 * day)
+  }
+
   /// A business subscription 10 days into a 30-day period (less an hour), 2 000 of its 5 000
   /// credits spent.
   static func subscribed(_ store: Store, _ pool: PostgresPool, label: String = #function) async throws -> (
     tenant: String, subscription: Int64, now: Date, periodEnd: Date
   ) {
     let tenant = try await TestDatabase.tenant(plan: "free", label)
-    let now = try await TestDatabase.now()
+    let now = try await Self.isolatedNow()
     let periodEnd = now.addingTimeInterval(20 * day - 3600)
     let sub = try await store.createSubscription(
       tenant: tenant, plan: "business", gateway: "stripe", customer: "cus_\(tenant)", paymentMethod: "pm_card_visa",
@@ -132,7 +140,7 @@ import Testing
     defer { pool.close() }
     let store = Store(pool: pool)
     let tenant = try await TestDatabase.tenant(plan: "free")
-    let now = try await TestDatabase.now()
+    let now = try await Self.isolatedNow()
     let periodEnd = now.addingTimeInterval(3600)
     let sub = try await store.createSubscription(
       tenant: tenant, plan: "enterprise", gateway: "stripe", customer: "cus_\(tenant)", paymentMethod: "pm_card_visa",
@@ -168,7 +176,7 @@ import Testing
     defer { pool.close() }
     let store = Store(pool: pool)
     let tenant = try await TestDatabase.tenant(plan: "free")
-    let now = try await TestDatabase.now()
+    let now = try await Self.isolatedNow()
     let periodEnd = now.addingTimeInterval(3600)
     let sub = try await store.createSubscription(
       tenant: tenant, plan: "business", gateway: "stripe", customer: "cus_\(tenant)", paymentMethod: "pm_card_visa",
@@ -209,7 +217,7 @@ import Testing
     defer { pool.close() }
     let store = Store(pool: pool)
     let tenant = try await TestDatabase.tenant(plan: "free")
-    let now = try await TestDatabase.now()
+    let now = try await Self.isolatedNow()
     _ = try await store.createSubscription(
       tenant: tenant, plan: "business", gateway: "mercadopago", customer: "payer@example.com", paymentMethod: nil,
       gatewaySubscriptionID: "preapproval_\(tenant)", periodEnd: now.addingTimeInterval(3600))

@@ -18,7 +18,8 @@ import Wire
     defer { pool.close() }
     let store = Store(pool: pool)
     let tenant = try await TestDatabase.tenant(plan: "free", "readonly")
-    let now = try await TestDatabase.now()
+    // Out of reach of the end-to-end runs' sweeps (see `PlanChangeTests.isolatedNow`).
+    let now = try await PlanChangeTests.isolatedNow()
     let periodEnd = now.addingTimeInterval(3600)
     let subscription = try await store.createSubscription(
       tenant: tenant, plan: "enterprise", gateway: "stripe", customer: "cus_\(tenant)", paymentMethod: "pm_card_visa",
