@@ -19,7 +19,9 @@ struct SubscriptionRoutes {
   let catalog: JobCatalog
   let limits: EnqueuerServer.Limits
 
-  static let fields: Set<String> = ["plan", "gateway", "customer", "payment_method", "period_end"]
+  static let fields: Set<String> = [
+    "plan", "gateway", "customer", "payment_method", "gateway_subscription_id", "period_end",
+  ]
 
   func register(on group: RouterGroup<EnqueuerContext>) {
     group.post("subscription") { request, context in try await create(request, context: context) }
@@ -139,14 +141,25 @@ struct SubscriptionRoutes {
     let plan = body.string("plan", max: 255)
     let gateway = body.string("gateway", max: 255)
     let customer = body.string("customer", max: 255)
-    let method = body.string("payment_method", max: 255)
+    // We charge a saved card, or the gateway charges its own subscription: one of the two.
+    let method = body.string("payment_method", required: false, max: 255)
+    let gatewaySubscription = body.string("gateway_subscription_id", required: false, max: 255)
+    switch (body.has("payment_method"), body.has("gateway_subscription_id")) {
+    case (false, false):
+      body.fail("", "give payment_method (we charge it) or gateway_subscription_id (the gateway charges it)")
+    case (true, true):
+      body.fail("gateway_subscription_id", "give payment_method or gateway_subscription_id, not both")
+    default: break
+    }
     let periodEnd = body.date("period_end")
     try body.finish()
-    guard let plan, let gateway, let customer, let method else { throw Problem.invalid(body.problems) }
+    guard let plan, let gateway, let customer, (method == nil) != (gatewaySubscription == nil) else {
+      throw Problem.invalid(body.problems)
+    }
     do {
       _ = try await store.createSubscription(
         tenant: access.tenant.name, plan: plan, gateway: gateway, customer: customer, paymentMethod: method,
-        periodEnd: periodEnd)
+        gatewaySubscriptionID: gatewaySubscription, periodEnd: periodEnd)
     } catch SubscriptionError.exists(let name) {
       throw Problem(
         .conflict, "subscription-exists", "The tenant has a subscription", detail: "\(SubscriptionError.exists(name))")

@@ -8,6 +8,9 @@ public enum GatewaySubscriptionStatus: Sendable, Equatable {
   case live(String)
   /// It charges nothing more: cancelled, paused, suspended or expired (the gateway's word).
   case ended(String)
+  /// The gateway has no subscription by this id (404): asking again will not change that, so an
+  /// operator has to look at the id we hold, not the queue at the gateway.
+  case unknown
 
   /// Mercado Pago's preapproval statuses: `pending`, `authorized`, `paused`, `cancelled`.
   public static func mercadoPago(_ status: String) -> Self {
@@ -33,6 +36,7 @@ extension MercadoPagoGateway {
       "GET", "/preapproval/\(safe)",
       headers: [("Authorization", "Bearer \(accessToken)"), ("Accept", "application/json")], body: nil)
     let response = try await transport.send(outbound)
+    if response.status == 404 { return .unknown }
     guard (200..<300).contains(response.status) else {
       throw transport.failure(response, outbound, detail: "looking up preapproval \(safe)")
     }
@@ -52,6 +56,7 @@ extension PayPalGateway {
         "GET", "/v1/billing/subscriptions/\(safe)",
         headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")], body: nil)
     }
+    if response.status == 404 { return .unknown }
     guard (200..<300).contains(response.status) else {
       throw transport.failure(response, outbound, detail: "looking up subscription \(safe)")
     }

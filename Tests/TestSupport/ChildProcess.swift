@@ -24,7 +24,20 @@ public final class ChildProcess: @unchecked Sendable {
   }
 
   public var pid: Int32 { process.processIdentifier }
-  public var isRunning: Bool { process.isRunning }
+  public var isRunning: Bool { process.isRunning && exitStatus() == nil }
+
+  /// The child's exit status if it has exited, asked of the kernel without reaping it (Foundation
+  /// still reaps it). Foundation's `Process` on Linux learns of an exit only when a socket the
+  /// child inherited closes, and a sibling spawned at the same moment can inherit that socket too
+  /// (swift-corelibs-foundation#4795): `isRunning` then stays true until the sibling exits, which
+  /// stalled CLI calls for minutes while a suite started servers in parallel.
+  private func exitStatus() -> Int32? {
+    var info = siginfo_t()
+    guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+      info._sifields._sigchld.si_pid == pid
+    else { return nil }
+    return info._sifields._sigchld.si_status
+  }
 
   public func signal(_ signal: Int32) {
     kill(process.processIdentifier, signal)
@@ -33,8 +46,13 @@ public final class ChildProcess: @unchecked Sendable {
   /// Waits for the process to exit and returns its status, or throws after `limit`.
   @discardableResult
   public func waitForExit(within limit: Duration = .seconds(30)) async throws -> Int32 {
-    try await eventually("process \(pid) to exit", within: limit, every: .milliseconds(20)) { !process.isRunning }
-    return process.terminationStatus
+    try await eventually("process \(pid) to exit", within: limit, every: .milliseconds(20)) { !isRunning }
+    while true {
+      // Foundation may be reaping it at this very moment: then its own status is soon there.
+      if !process.isRunning { return process.terminationStatus }
+      if let status = exitStatus() { return status }
+      try await Task.sleep(for: .milliseconds(5))
+    }
   }
 
   public var output: String {
