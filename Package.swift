@@ -129,6 +129,7 @@ let package = Package(
         .embedInCode("Migrations/0012_subscription_cancellation.sql"),
         .embedInCode("Migrations/0013_plan_changes.sql"),
         .embedInCode("Migrations/0014_read_only_chips.sql"),
+        .embedInCode("Migrations/0015_credit_purchases.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each
@@ -267,7 +268,7 @@ let package = Package(
       dependencies: [
         "CampaignStore",
         "BillingStore", "JobContracts", "JobQueue", "RedisClient", "Postgres", "TestSupport", "Enqueuer", "Store",
-        "JobCatalog", "Wire", "Campaigns",
+        "JobCatalog", "Wire", "Campaigns", "Payments", "OutboundHTTP",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

@@ -14,5 +14,6 @@ public enum BillingJobs {
     registry.register(BillingRenew(store: store, gateways: gateways, catalog: catalog, clock: clock))
     registry.register(BillingProrate(store: store, gateways: gateways, clock: clock))
     registry.register(BillingReconcile(store: store, gateways: gateways))
+    registry.register(CreditPurchaseCharge(store: store, gateways: gateways, catalog: catalog))
   }
 }

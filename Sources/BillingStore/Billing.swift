@@ -504,6 +504,11 @@ public struct DeliveryEffect: Sendable, Equatable {
   public var outcome: DeliveryOutcome
   public var resumed: [CampaignLaunch]
 
+  init(_ outcome: DeliveryOutcome, resumed: [CampaignLaunch]) {
+    self.outcome = outcome
+    self.resumed = resumed
+  }
+
   init(_ outcome: DeliveryOutcome, _ state: RenewalState? = nil) {
     self.outcome = outcome
     if case .paid(_, let resumed) = state { self.resumed = resumed } else { self.resumed = [] }

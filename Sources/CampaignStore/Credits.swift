@@ -175,27 +175,43 @@ extension Store {
     guard credits > 0 else { throw CreditError.badAmount(credits) }
     let tenant = try await self.tenant(named: name)
     let launches = try await pool.transaction { connection in
-      let inserted: PostgresRows
-      do {
-        inserted = try connection.query(
-          """
-          INSERT INTO credit_packs (tenant_id, credits, credits_left, price_cents, external_ref)
-          VALUES ($1, $2, $2, $3, $4) RETURNING id
-          """, [tenant.id, credits, priceCents, reference])
-      } catch let error as PostgresError where error.isUniqueViolation {
-        throw CreditError.duplicateReference(reference ?? "")
-      }
-      try connection.query(
-        """
-        INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason)
-        VALUES ($1, $2, 'pack', $3, 'pack_purchase')
-        """, [tenant.id, credits, try inserted[0].decode("id", as: Int64.self)])
-      var data: [String: JSONValue] = ["credits": JSONValue(credits)]
-      if let reference { data["reference"] = .string(reference) }
-      try Self.recordEvent(connection, tenantID: tenant.id, .creditsAdded, data)
-      return try Self.resume(connection, tenantID: tenant.id, pausedFor: "no_credits")
+      try Self.grantPack(
+        connection, tenantID: tenant.id, credits: credits, priceCents: priceCents, reference: reference
+      ).resumed
     }
     return (try await creditBalance(tenantID: tenant.id), launches)
+  }
+
+  /// A pack's credits, in the caller's transaction: the pack, its ledger row and `credits.added`
+  /// (with `extra` in its data), and the campaigns paused for want of credits resumed. Throws
+  /// `duplicateReference` for a reference already granted, so a purchase is credited once.
+  package static func grantPack(
+    _ connection: PostgresConnection, tenantID: TenantID, credits: Int, priceCents: Int, reference: String?,
+    extra: [String: JSONValue] = [:]
+  ) throws -> (packID: Int64, resumed: [CampaignLaunch]) {
+    guard credits > 0 else { throw CreditError.badAmount(credits) }
+    if let reference,
+      try !connection.query("SELECT 1 FROM credit_packs WHERE external_ref = $1", [reference]).isEmpty
+    {
+      throw CreditError.duplicateReference(reference)
+    }
+    // The unique external_ref still guards a race between two transactions.
+    let packID: Int64 = try connection.query(
+      """
+      INSERT INTO credit_packs (tenant_id, credits, credits_left, price_cents, external_ref)
+      VALUES ($1, $2, $2, $3, $4) RETURNING id
+      """, [tenantID, credits, priceCents, reference]
+    )[0].decode("id")
+    try connection.query(
+      """
+      INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason)
+      VALUES ($1, $2, 'pack', $3, 'pack_purchase')
+      """, [tenantID, credits, packID])
+    var data = extra
+    data["credits"] = JSONValue(credits)
+    if let reference { data["reference"] = .string(reference) }
+    try Self.recordEvent(connection, tenantID: tenantID, .creditsAdded, data)
+    return (packID, try Self.resume(connection, tenantID: tenantID, pausedFor: "no_credits"))
   }
 
   public func creditBalance(tenantID: TenantID) async throws -> CreditBalance {

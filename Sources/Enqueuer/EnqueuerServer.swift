@@ -54,6 +54,7 @@ public enum EnqueuerServer {
     ChipRoutes(store: store, limits: limits).register(on: v1)
     EventRoutes(store: store).register(on: v1)
     CreditRoutes(store: store).register(on: v1)
+    CreditPurchaseRoutes(store: store, broker: broker, catalog: catalog, limits: limits).register(on: v1)
     WebhookEndpointRoutes(store: store, limits: limits).register(on: v1)
     MaturationRoutes(store: store, limits: limits).register(on: v1)
     SubscriptionRoutes(store: store, broker: broker, catalog: catalog, limits: limits).register(on: v1)

@@ -29,7 +29,8 @@ public struct GatewayWebhookConfig: Sendable {
 /// then recorded once per event id. A charge outcome reported by a webhook settles the invoice's
 /// pending payment, as when a charge timed out after the gateway made it; a subscription the
 /// gateway bills and has ended (Mercado Pago `subscription_preapproval` read as paused or
-/// cancelled, PayPal BILLING.SUBSCRIPTION.CANCELLED|SUSPENDED|EXPIRED) is cancelled at its period's end.
+/// cancelled, PayPal BILLING.SUBSCRIPTION.CANCELLED|SUSPENDED|EXPIRED) is cancelled at its period's end;
+/// a credit pack's Mercado Pago payment (`purchase-<id>`) paid grants its credits once, expired ends it.
 struct GatewayWebhookRoutes {
   let store: Store
   let config: GatewayWebhookConfig
@@ -133,6 +134,15 @@ struct GatewayWebhookRoutes {
       throw Problem(
         .serviceUnavailable, "gateway-unavailable", "Mercado Pago could not be asked about the payment",
         detail: "\(error); Mercado Pago delivers the notification again")
+    }
+    if let reference = payment.externalReference, reference.hasPrefix("purchase-"),
+      let purchase = Int64(reference.dropFirst("purchase-".count))
+    {
+      // A credit pack: a PIX code paid or expired, or a card charge whose answer was lost.
+      return try await answer(
+        store.settleCreditPurchasePayment(
+          purchaseID: purchase, gatewayPaymentID: payment.id, status: payment.status, detail: payment.statusDetail,
+          delivery: delivery))
     }
     guard payment.status == "approved" || payment.status == "rejected" else {
       return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)

@@ -63,3 +63,20 @@ public enum BillingProrateJob: JobContract {
     try spec(.init(invoiceId: invoiceID), catalog: catalog, key: key(invoiceID: invoiceID), tenant: tenant)
   }
 }
+
+/// `credits.purchase`: charges a credit pack bought by card, once, under the purchase's own key;
+/// paid grants its credits.
+public enum CreditPurchaseJob: JobContract {
+  public static let type = "credits.purchase"
+  public struct Parameters: Codable, Sendable, Equatable {
+    public var purchaseId: Int64
+    public init(purchaseId: Int64) { self.purchaseId = purchaseId }
+  }
+
+  /// The job's unique key: one charge per purchase, however often the request is repeated.
+  public static func key(purchaseID: Int64) -> String { "credits:purchase:\(purchaseID)" }
+
+  public static func spec(purchaseID: Int64, tenant: String, catalog: JobCatalog) throws -> JobSpec {
+    try spec(.init(purchaseId: purchaseID), catalog: catalog, key: key(purchaseID: purchaseID), tenant: tenant)
+  }
+}

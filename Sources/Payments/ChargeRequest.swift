@@ -16,11 +16,18 @@ public struct ChargeRequest: Sendable, Equatable {
   public var idempotencyKey: String
   /// What the customer sees on the statement or receipt.
   public var description: String
+  /// How the gateway's dashboard names what was paid: `invoice-<id>`, or `purchase-<id>` for a
+  /// credit pack (then `invoiceID` is the purchase's id, and no invoice metadata is sent).
+  public var reference: String
+
+  /// Whether this charges an invoice (renewal or upgrade) rather than a purchase.
+  public var isInvoice: Bool { reference == "invoice-\(invoiceID)" }
 
   public init(
     invoiceID: Int64, amountCents: Int, currency: String = "BRL", customer: String, paymentMethod: String,
-    idempotencyKey: String, description: String
+    idempotencyKey: String, description: String, reference: String? = nil
   ) {
+    self.reference = reference ?? "invoice-\(invoiceID)"
     self.invoiceID = invoiceID
     self.amountCents = amountCents
     self.currency = currency
@@ -40,7 +47,7 @@ public struct ChargeRequest: Sendable, Equatable {
     }
     if customer.isEmpty { problems.append("customer is empty") }
     if paymentMethod.isEmpty { problems.append("payment method is empty") }
-    if !problems.isEmpty { throw .rejected("invoice \(invoiceID): " + problems.joined(separator: "; ")) }
+    if !problems.isEmpty { throw .rejected("\(reference): " + problems.joined(separator: "; ")) }
   }
 }
 

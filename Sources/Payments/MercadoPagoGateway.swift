@@ -25,9 +25,11 @@ public struct MercadoPagoGateway: PaymentGateway {
       transactionAmount: Money.decimal(cents: request.amountCents), description: request.description,
       paymentMethodId: method.count == 2 ? method[0] : nil, token: method.last ?? request.paymentMethod,
       installments: 1, payer: .init(type: "customer", id: request.customer),
-      externalReference: "invoice-\(request.invoiceID)",
+      externalReference: request.reference,
       // The key names the attempt, so a late webhook settles this attempt and no later one.
-      metadata: ["invoice_id": String(request.invoiceID), "idempotency_key": request.idempotencyKey])
+      metadata: request.isInvoice
+        ? ["invoice_id": String(request.invoiceID), "idempotency_key": request.idempotencyKey]
+        : ["idempotency_key": request.idempotencyKey])
     let outbound = transport.request(
       "POST", "/v1/payments",
       headers: [
@@ -45,13 +47,13 @@ public struct MercadoPagoGateway: PaymentGateway {
   /// Searches the payments of the invoice (`external_reference`) for the one made under the key
   /// (our metadata), rather than trusting the key to be remembered.
   public func lookUp(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome? {
-    let reference = FormEncoding.escape("invoice-\(request.invoiceID)")
+    let reference = FormEncoding.escape(request.reference)
     let outbound = transport.request(
       "GET", "/v1/payments/search?external_reference=\(reference)&sort=date_created&criteria=desc&limit=50",
       headers: [("Authorization", "Bearer \(accessToken)"), ("Accept", "application/json")], body: nil)
     let response = try await transport.send(outbound)
     guard (200..<300).contains(response.status) else {
-      throw transport.failure(response, outbound, detail: "searching payments of invoice \(request.invoiceID)")
+      throw transport.failure(response, outbound, detail: "searching payments of \(request.reference)")
     }
     guard let found = GatewayJSON.decode(MercadoPagoAnswer.SearchResult.self, response) else {
       throw .transient("Mercado Pago answered the payment search with an unexpected body")

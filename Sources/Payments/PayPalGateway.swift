@@ -24,7 +24,7 @@ public struct PayPalGateway: PaymentGateway {
         intent: "CAPTURE",
         purchaseUnits: [
           .init(
-            referenceId: "invoice-\(request.invoiceID)", customId: request.customer, description: request.description,
+            referenceId: request.reference, customId: request.customer, description: request.description,
             amount: .init(
               currencyCode: request.currency.uppercased(), value: Money.decimalString(cents: request.amountCents)))
         ],

@@ -16,18 +16,20 @@ public struct StripeGateway: PaymentGateway {
 
   public func charge(_ request: ChargeRequest) async throws(PaymentError) -> ChargeOutcome {
     try request.validate()
-    let form = FormEncoding.encode([
-      ("amount", String(request.amountCents)),
-      ("currency", request.currency.lowercased()),
-      ("customer", request.customer),
-      ("payment_method", request.paymentMethod),
-      ("off_session", "true"),
-      ("confirm", "true"),
-      ("metadata[invoice]", String(request.invoiceID)),
-      // Names the attempt, so a late webhook settles this attempt and no later one.
-      ("metadata[idempotency_key]", request.idempotencyKey),
-      ("description", request.description),
-    ])
+    let form = FormEncoding.encode(
+      [
+        ("amount", String(request.amountCents)),
+        ("currency", request.currency.lowercased()),
+        ("customer", request.customer),
+        ("payment_method", request.paymentMethod),
+        ("off_session", "true"),
+        ("confirm", "true"),
+        // Names the attempt, so a late webhook settles this attempt and no later one.
+        ("metadata[idempotency_key]", request.idempotencyKey),
+        ("description", request.description),
+      ]
+        + (request.isInvoice
+          ? [("metadata[invoice]", String(request.invoiceID))] : [("metadata[purchase]", request.reference)]))
     let outbound = transport.request(
       "POST", "/v1/payment_intents",
       headers: [

@@ -17,11 +17,7 @@ struct MercadoPagoPreapproval {
   let book: MercadoPagoBook
   let log: ChargeLog
   let flow: ChargeFlow
-  let poster: WebhookPoster
-  /// Where webhooks go (`webhook_url`, settable through `/_sim/config`).
-  let settings: LiveSettings
-  /// Signs the webhooks; nil: none are sent.
-  let webhookSecret: String?
+  let notifier: MercadoPagoNotifier
 
   func register(on router: Router<some RequestContext>) {
     router.post("preapproval") { request, _ in try await create(request).response() }
@@ -81,9 +77,7 @@ struct MercadoPagoPreapproval {
       preapproval.json = .object(fields)
     }
     book.store(preapproval)
-    if let url = settings.current.webhookURL, let secret = webhookSecret {
-      announce(dataID: id, type: "subscription_preapproval", action: "updated", to: (url, secret))
-    }
+    notifier.announce(dataID: id, type: "subscription_preapproval", action: "updated")
     return GatewayReply(code: 200, body: preapproval.json)
   }
 
@@ -115,25 +109,7 @@ struct MercadoPagoPreapproval {
         gateway: "mercadopago", customer: preapproval.payerEmail, amount: preapproval.amountCents,
         idempotency_key: nil, outcome: approved ? "succeeded" : "declined", payment_id: String(paymentID),
         reference: preapproval.id, description: preapproval.json["reason"]?.string, time: nowMilliseconds()))
-    if let url = settings.current.webhookURL, let secret = webhookSecret {
-      announce(dataID: String(paymentID), type: "payment", action: "payment.created", to: (url, secret))
-    }
+    notifier.announce(dataID: String(paymentID), type: "payment", action: "payment.created")
     return GatewayReply(code: 201, body: payment)
-  }
-
-  /// A notification of `type` about `dataID`, signed with the webhook secret.
-  private func announce(dataID: String, type: String, action: String, to webhook: (url: String, secret: String)) {
-    let requestID = UUID().uuidString.lowercased()
-    let signature = MercadoPagoSignature.sign(
-      dataID: dataID, requestID: requestID, secret: webhook.secret, timestamp: Date())
-    let body: JSONValue = [
-      "action": .string(action), "api_version": "v1", "type": .string(type), "data": ["id": .string(dataID)],
-      "date_created": .string(Date().ISO8601Format()), "id": .int(book.nextPaymentID()), "live_mode": false,
-    ]
-    let separator = webhook.url.contains("?") ? "&" : "?"
-    poster.post(
-      webhook.url + separator + "data.id=\(dataID)&type=\(type)",
-      headers: [("Content-Type", "application/json"), ("x-signature", signature), ("x-request-id", requestID)],
-      body: Array(body.encoded()), what: "mercadopago \(action)")
   }
 }

@@ -51,6 +51,9 @@ struct MercadoPagoRoutes {
     guard let amount = body["transaction_amount"]?.number, amount > 0 else {
       throw MercadoPagoErrors.badRequest("transaction_amount attribute can't be null and must be positive")
     }
+    if body["payment_method_id"]?.string == "pix" {
+      return try await MercadoPagoPix.create(key: key, amount: amount, body: body, flow: flow, book: book)
+    }
     guard let token = body["token"]?.string, !token.isEmpty else {
       throw MercadoPagoErrors.badRequest("token attribute can't be null (a card token of the saved card)")
     }

@@ -46,10 +46,12 @@ public enum PaymentsSimServer {
     router.get("ping") { _, _ in GatewayReply(code: 200, body: ["message": "pong"]).response() }
     ControlRoutes(settings: settings, log: log).register(on: router)
     StripeRoutes(secretKey: configuration.stripeKey, flow: flow, intents: StripeIntents()).register(on: router)
+    let notifier = MercadoPagoNotifier(
+      book: book, poster: poster, settings: settings, webhookSecret: configuration.mercadoPagoWebhookSecret)
     MercadoPagoRoutes(accessToken: configuration.mercadoPagoToken, flow: flow, book: book).register(on: router)
+    MercadoPagoPix(book: book, log: log, notifier: notifier).register(on: router)
     MercadoPagoPreapproval(
-      accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, poster: poster,
-      settings: settings, webhookSecret: configuration.mercadoPagoWebhookSecret
+      accessToken: configuration.mercadoPagoToken, book: book, log: log, flow: flow, notifier: notifier
     ).register(on: router)
     let payPalTokens = PayPalTokens()
     PayPalRoutes(

@@ -137,7 +137,8 @@ struct StripeRoutes {
       reply: reply,
       record: ChargeRecord(
         gateway: "stripe", customer: customer, amount: amount, idempotency_key: key, outcome: outcome,
-        payment_id: id, reference: form["metadata[invoice]"], description: form["description"],
+        payment_id: id, reference: form["metadata[invoice]"] ?? form["metadata[purchase]"],
+        description: form["description"],
         time: nowMilliseconds()),
       hold: scenario == .succeedThenHold)
   }

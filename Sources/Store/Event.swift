@@ -3,7 +3,7 @@ import Postgres
 import Wire
 
 /// Every kind of event a tenant or WHAGO's backend hears about. openapi.yaml lists the same
-/// values (EventTypeTests holds the two together), so a kind added here is documented there.
+/// values (EventTypeDocumentTests holds the two together), so a kind added here is documented there.
 public enum EventType: String, PostgresState, Sendable {
   case campaignStarted = "campaign.started"
   /// With `data.reason`: manual, no_credits, tenant_suspended, no_working_chips, outside_window.
@@ -22,7 +22,11 @@ public enum EventType: String, PostgresState, Sendable {
   case chipWritable = "chip.writable"
   case creditsLow = "credits.low"
   case creditsExhausted = "credits.exhausted"
+  /// With `data.credits` and `data.reference`; a bought pack adds `data.pack` and `data.purchase_id`.
   case creditsAdded = "credits.added"
+  /// A credit pack purchase ended unpaid (`data.purchase_id`, `data.pack`, `data.status` failed or
+  /// expired, `data.reason`): nothing was granted.
+  case creditsPurchaseFailed = "credits.purchase_failed"
   case maturationDayCompleted = "maturation.day_completed"
   case maturationCompleted = "maturation.completed"
   case billingPaid = "billing.paid"

@@ -28,5 +28,6 @@ public struct Migration: Sendable, Equatable {
       version: 12, name: "subscription_cancellation", sql: PackageResources._012_subscription_cancellation_sql),
     Migration(version: 13, name: "plan_changes", sql: PackageResources._013_plan_changes_sql),
     Migration(version: 14, name: "read_only_chips", sql: PackageResources._014_read_only_chips_sql),
+    Migration(version: 15, name: "credit_purchases", sql: PackageResources._015_credit_purchases_sql),
   ]
 }

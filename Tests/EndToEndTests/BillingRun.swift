@@ -35,7 +35,10 @@ final class BillingRun: Sendable {
     let queue = TestRedis.queue(label)
     let catalog = try TestCatalog(
       try CampaignRun.catalogJSON(
-        queue: queue, types: ["billing.sweep", "billing.renew", "billing.prorate", "billing.reconcile", "diag.noop"],
+        queue: queue,
+        types: [
+          "billing.sweep", "billing.renew", "billing.prorate", "billing.reconcile", "credits.purchase", "diag.noop",
+        ],
         edit: { original in
           var catalog = original
           catalog["schedules"] = [

@@ -7,9 +7,10 @@ import HummingbirdTesting
 /// status, the body as a JSON object (empty when it is not one) and the headers.
 func callAPI(
   _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String, tenant: String? = nil,
-  json: String? = nil, csv: String? = nil
+  json: String? = nil, csv: String? = nil, headers extra: [String: String] = [:]
 ) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
   var headers: HTTPFields = [.authorization: "Bearer \(key)"]
+  for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
   if let tenant { headers[HTTPField.Name("Whago-Tenant")!] = tenant }
   if json != nil { headers[.contentType] = "application/json" }
   if csv != nil { headers[.contentType] = "text/csv; charset=utf-8" }

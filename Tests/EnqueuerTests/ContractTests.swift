@@ -25,7 +25,15 @@ extension EnqueuerSuite {
       // by the exact error it answers; see the file.
       let hooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/lib/contract_hooks.py").path
-      try await EnqueuerFixture.with(plan: plan) { f in
+      // PIX codes for credit packs are asked of Mercado Pago while the request waits: its simulator.
+      let (sim, simPort) = try await Whago.server(["sim", "payments", "--latency", "0ms"], label: "payments-sim")
+      defer { sim.signal(SIGKILL) }
+      try await EnqueuerFixture.with(
+        plan: plan,
+        environment: [
+          "WHAGO_MERCADOPAGO_API_URL": "http://127.0.0.1:\(simPort)", "WHAGO_MERCADOPAGO_ACCESS_TOKEN": "TEST-sim",
+        ]
+      ) { f in
         let workDir = NSTemporaryDirectory() + "whago-st-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: workDir) }

@@ -44,6 +44,8 @@ import Testing
     try await expectSame(InvoiceStatus.self, "invoices", "status", in: pool)
     try await expectSame(MaturationStatus.self, "maturation_programs", "status", in: pool)
     try await expectSame(ExchangeState.self, "maturation_exchanges", "state", in: pool)
+    try await expectSame(CreditPurchaseStatus.self, "credit_purchases", "status", in: pool)
+    try await expectSame(CreditPurchaseMethod.self, "credit_purchases", "method", in: pool)
   }
 
   @Test func aValueOutsideTheEnumFailsToDecodeNamingTheType() throws {

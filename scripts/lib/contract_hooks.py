@@ -1,12 +1,16 @@
 """schemathesis hooks for the contract test (Tests/EnqueuerTests/ContractTests.swift).
 
-Seven rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
+Eight rules of the API cannot be written in JSON Schema, so openapi.yaml states them in prose:
 
 - a job's `run_at` must be within 366 days of the server's now (a rule of time);
 - `chip_ids` (and a plan change's `keep_chips`) must name chips the tenant has (a rule of the
   tenant's data, like an unknown id in a path, which the check already accepts as 404);
 - a plan change's `plan` must name one of the plans (a rule of the operators' data: plans are
-  rows an operator adds with `whago plan set`, so no enum in the document can list them);
+  rows an operator adds with `whago plan set`, so no enum in the document can list them), and a
+  credit purchase's `pack` one of the packs on sale, for the same reason;
+- a credit purchase by PIX goes through mercadopago and names the payer's e-mail, and one by card
+  names the customer and card unless the tenant's subscription at that gateway has them (rules
+  between fields and of the tenant's data);
 - a webhook endpoint's `url` may not be a loopback, private or link-local address (a rule of
   addresses, which a pattern would state only for some spellings of them);
 - a campaign's pace has its maximum at least its minimum, for the interval and for the rest (a
@@ -39,6 +43,16 @@ RULES = [
     (re.compile(r"^(/jobs/\d+)?/run_at$"), re.compile(r"^must be within 366 days from now$")),
     (re.compile(r"^/(chip_ids|keep_chips)$"), re.compile(r"^no chips? [\d, ]+ among the tenant's; list them with GET /v1/chips$")),
     (re.compile(r"^/plan$"), re.compile(r"^no plan '.*'; plans: .*$")),
+    (re.compile(r"^/pack$"), re.compile(r"^no credit pack '.*'; packs on sale: .*$")),
+    (re.compile(r"^/payment_method$"), re.compile(r"^PIX is paid through mercadopago only$")),
+    (
+        re.compile(r"^/payer_email$"),
+        re.compile(r"^(missing: the payer's e-mail, which Mercado Pago requires for PIX|only for PIX .*)$"),
+    ),
+    (
+        re.compile(r"^/(customer|payment_method)$"),
+        re.compile(r"^no card on file at \w+ for this tenant: send customer and payment_method, or pay by PIX$"),
+    ),
     (re.compile(r"^/url$"), re.compile(r"^must not point at a loopback, private or link-local address$")),
     (re.compile(r"^/pace/max_interval_ms$"), re.compile(r"^must be at least min_interval_ms \(\d+\)$")),
     (re.compile(r"^/pace/rest_max_ms$"), re.compile(r"^must be at least rest_min_ms \(\d+\)$")),

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import Payments
+import Wire
+
+/// PIX through Mercado Pago's `POST /v1/payments` (`payment_method_id: pix`, `payer.email`): a
+/// pending payment (`pending_waiting_transfer`) with its code in
+/// `point_of_interaction.transaction_data` (`qr_code`, `qr_code_base64`, `ticket_url`) and
+/// `date_of_expiration`. Tests play the buyer and the clock:
+/// `POST /_sim/mercadopago/payments/{id}/pay` approves it (logged as the charge) and
+/// `POST /_sim/mercadopago/payments/{id}/expire` cancels it (`status_detail: expired`); each is
+/// announced by a signed `payment` notification, as Mercado Pago does.
+struct MercadoPagoPix {
+  let book: MercadoPagoBook
+  let log: ChargeLog
+  let notifier: MercadoPagoNotifier
+
+  func register(on router: Router<some RequestContext>) {
+    router.post("_sim/mercadopago/payments/:id/pay") { _, context in
+      try settle(context.parameters.get("id") ?? "", paid: true).response()
+    }
+    router.post("_sim/mercadopago/payments/:id/expire") { _, context in
+      try settle(context.parameters.get("id") ?? "", paid: false).response()
+    }
+  }
+
+  static func create(key: String, amount: Double, body: JSONValue, flow: ChargeFlow, book: MercadoPagoBook)
+    async throws -> GatewayReply
+  {
+    guard let email = body["payer"]?["email"]?.string, email.contains("@") else {
+      throw MercadoPagoErrors.badRequest("payer.email is required for pix")
+    }
+    return try await flow.run(
+      .mercadopago, key: key, fingerprint: "", compareParameters: false,
+      errors: .init(
+        mismatch: { _ in MercadoPagoErrors.badRequest("idempotency key reused") },
+        inProgress: { _ in
+          MercadoPagoErrors.error(409, "conflict", "a request with this X-Idempotency-Key is still being processed")
+        })
+    ) {
+      let id = book.nextPaymentID()
+      var payment = MercadoPagoRoutes.payment(
+        id: id, status: "pending", statusDetail: "pending_waiting_transfer", amount: amount, body: body)
+      let expires = body["date_of_expiration"]?.string ?? Date().addingTimeInterval(86_400).ISO8601Format()
+      let code = "00020126580014br.gov.bcb.pix0136sim-\(id)520400005303986540\(String(format: "%.2f", amount))6304SIM"
+      if case .object(var fields) = payment {
+        fields["payment_method_id"] = "pix"
+        fields["payment_type_id"] = "bank_transfer"
+        fields["date_of_expiration"] = .string(expires)
+        fields["point_of_interaction"] = [
+          "type": "PIX",
+          "transaction_data": [
+            "qr_code": .string(code), "qr_code_base64": .string(Data(code.utf8).base64EncodedString()),
+            "ticket_url": .string("https://www.mercadopago.com.br/payments/\(id)/ticket"),
+          ],
+        ]
+        payment = .object(fields)
+      }
+      book.store(payment: payment, id: id)
+      return .init(
+        reply: GatewayReply(code: 201, body: payment),
+        record: ChargeRecord(
+          gateway: "mercadopago", customer: email, amount: Int((amount * 100).rounded()), idempotency_key: key,
+          outcome: "pending", payment_id: String(id), reference: body["external_reference"]?.string,
+          description: body["description"]?.string, time: nowMilliseconds()))
+    }
+  }
+
+  /// The buyer pays the code, or it expires; a payment already settled is refused (409).
+  private func settle(_ idText: String, paid: Bool) throws -> GatewayReply {
+    guard let id = Int64(idText), case .object(var fields)? = book.payment(id),
+      fields["payment_method_id"]?.string == "pix"
+    else { throw ControlRoutes.invalidOne("no PIX payment \(idText)") }
+    guard fields["status"]?.string == "pending" else {
+      throw GatewayReply(
+        code: 409, body: ["error": .string("PIX payment \(id) is \(fields["status"]?.string ?? "settled") already")])
+    }
+    let now = Date().ISO8601Format()
+    fields["status"] = .string(paid ? "approved" : "cancelled")
+    fields["status_detail"] = .string(paid ? "accredited" : "expired")
+    fields["date_approved"] = paid ? .string(now) : .null
+    fields["date_last_updated"] = .string(now)
+    book.store(payment: .object(fields), id: id)
+    if paid {
+      log.append(
+        ChargeRecord(
+          gateway: "mercadopago", customer: fields["payer"]?["email"]?.string ?? "",
+          amount: Int(((fields["transaction_amount"]?.number ?? 0) * 100).rounded()), idempotency_key: nil,
+          outcome: "succeeded", payment_id: String(id), reference: fields["external_reference"]?.string,
+          description: fields["description"]?.string, time: nowMilliseconds()))
+    }
+    notifier.announce(dataID: String(id), type: "payment", action: "payment.updated")
+    return GatewayReply(code: 200, body: .object(fields))
+  }
+}

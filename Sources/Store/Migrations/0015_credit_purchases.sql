@@ -1,0 +1,46 @@
+-- whago-jobs schema, version 15: credit packs bought through the gateways.
+--
+-- The packs on sale (seeded by `whago migrate` from jobs/plans.json, edited by operators later)
+-- and each purchase of one. A purchase carries its own gateway idempotency key, written before the
+-- gateway is called, so a retried request or job charges under the same key; the client's
+-- Idempotency-Key (request_key) makes a repeated POST answer the same purchase. Its credits are
+-- granted once: credit_pack_id is set in the transaction that inserts the pack, and the pack's
+-- external_ref (purchase-<id>) is unique.
+CREATE TABLE credit_pack_offers (
+  id          text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,31}$'),
+  credits     int NOT NULL CHECK (credits > 0),
+  price_cents int NOT NULL CHECK (price_cents > 0),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE credit_purchases (
+  id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tenant_id          bigint NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  pack               text NOT NULL,               -- the offer's id, as a snapshot with its credits and price
+  credits            int NOT NULL CHECK (credits > 0),
+  amount_cents       int NOT NULL CHECK (amount_cents > 0),
+  currency           text NOT NULL DEFAULT 'BRL' CHECK (currency ~ '^[A-Z]{3}$'),
+  gateway            text NOT NULL CHECK (gateway IN ('stripe', 'mercadopago', 'paypal')),
+  method             text NOT NULL CHECK (method IN ('card', 'pix')),
+  customer           text NOT NULL,               -- the gateway's customer (a card) or the payer's e-mail (PIX)
+  payment_method     text,                        -- the saved card (NULL for PIX)
+  idempotency_key    text NOT NULL UNIQUE CHECK (char_length(idempotency_key) BETWEEN 1 AND 255),
+  request_key        text CHECK (char_length(request_key) BETWEEN 1 AND 255),
+  status             text NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'awaiting_payment', 'paid', 'failed', 'expired')),
+  gateway_payment_id text,
+  failure            text,
+  pix_qr_code        text,
+  pix_qr_code_base64 text,
+  expires_at         timestamptz,
+  credit_pack_id     bigint UNIQUE REFERENCES credit_packs (id),
+  paid_at            timestamptz,
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  updated_at         timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (tenant_id, request_key),
+  CONSTRAINT credit_purchases_card CHECK ((method = 'card') = (payment_method IS NOT NULL)),
+  CONSTRAINT credit_purchases_pix CHECK (method <> 'pix' OR gateway = 'mercadopago'),
+  CONSTRAINT credit_purchases_paid CHECK ((status = 'paid') = (credit_pack_id IS NOT NULL AND paid_at IS NOT NULL))
+);
+CREATE INDEX credit_purchases_payment_idx ON credit_purchases (gateway, gateway_payment_id)
+  WHERE gateway_payment_id IS NOT NULL;

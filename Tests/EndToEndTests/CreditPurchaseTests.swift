@@ -1,0 +1,115 @@
+import Foundation
+import JobQueue
+import Payments
+import Postgres
+import TestSupport
+import Testing
+
+extension EndToEndTests {
+  /// Credit packs bought through the gateways: by card, charged once by `credits.purchase`; by PIX,
+  /// credited when Mercado Pago's signed notification says the code was paid, once however often
+  /// it is delivered; an expired PIX code grants nothing. The simulator's charge log is the
+  /// witness: one charge per paid purchase.
+  @Test func creditPacksArePaidOnceByCardOrByPixAndAnExpiredPixGrantsNothing() async throws {
+    let start = try await TestDatabase.nextHour()
+    let secret = "mp-\(UUID().uuidString)"
+    try await BillingRun.with(
+      start: start, speed: 1, sweepCron: "0 0 0 1 1 *", simArguments: ["--mercadopago-webhook-secret", secret]
+    ) { run in
+      try run.startWorker()
+      try await ServeProcess.with(environment: [
+        "WHAGO_JOBS_DIR": run.catalog.directory, "WHAGO_MERCADOPAGO_WEBHOOK_SECRET": secret,
+        "WHAGO_MERCADOPAGO_API_URL": run.simBase, "WHAGO_MERCADOPAGO_ACCESS_TOKEN": "TEST-sim",
+      ]) { serve in
+        let configured = try await HTTP.send(
+          "POST", run.simBase + "/_sim/config", headers: ["Content-Type": "application/json"],
+          body: Data(#"{"webhook_url":"\#(serve.base)/v1/webhooks/mercadopago"}"#.utf8))
+        #expect(configured.status == 200, "\(configured.text)")
+        let tenant = try await TestDatabase.tenant(plan: "free")
+        let key = try await TestDatabase.apiKey(tenant: nil)
+        func buy(_ body: [String: Any], requestKey: String) async throws -> [String: Any] {
+          let reply = try await HTTP.send(
+            "POST", serve.base + "/v1/credits/purchases", key: key, tenant: tenant, json: body,
+            headers: ["Idempotency-Key": requestKey])
+          #expect([201, 202].contains(reply.status), "\(reply.text)")
+          return try reply.json()
+        }
+        func purchase(_ id: Int) async throws -> [String: Any] {
+          try await HTTP.send("GET", serve.base + "/v1/credits/purchases/\(id)", key: key, tenant: tenant).json()
+        }
+        func status(_ id: Int) async throws -> String? { try await purchase(id)["status"] as? String }
+        func packCredits() async throws -> Int? {
+          let credits = try await HTTP.send("GET", serve.base + "/v1/credits", key: key, tenant: tenant).json()
+          return (credits["balance"] as? [String: Any])?["pack_credits_left"] as? Int
+        }
+
+        // By card: charged by the worker, 5,000 credits.
+        let card = try await buy(
+          ["pack": "5k", "gateway": "stripe", "customer": "cus_\(tenant)", "payment_method": "pm_card_visa"],
+          requestKey: "card-\(tenant)")
+        let cardID = try #require(card["id"] as? Int)
+        try await eventually("the card purchase to be paid", within: .seconds(60)) {
+          try await status(cardID) == "paid"
+        }
+        #expect(try await packCredits() == 5000)
+
+        // By PIX: paid at Mercado Pago, announced, credited once.
+        let pix = try await buy(
+          ["pack": "1k", "gateway": "mercadopago", "payment_method": "pix", "payer_email": "dono@example.com"],
+          requestKey: "pix-\(tenant)")
+        let pixID = try #require(pix["id"] as? Int)
+        let payment = try #require(pix["gateway_payment_id"] as? String)
+        #expect(pix["status"] as? String == "awaiting_payment")
+        #expect(try await packCredits() == 5000, "nothing before it is paid")
+        let paid = try await HTTP.send("POST", run.simBase + "/_sim/mercadopago/payments/\(payment)/pay", key: nil)
+        #expect(paid.status == 200, "\(paid.text)")
+        try await eventually("the PIX purchase to be paid", within: .seconds(30)) { try await status(pixID) == "paid" }
+        #expect(try await packCredits() == 6000)
+        // The same news again, as a new delivery and as the same one: nothing more.
+        let requestID = "again-\(tenant)"
+        func deliver() async throws -> String {
+          let reply = try await HTTP.send(
+            "POST", serve.base + "/v1/webhooks/mercadopago?data.id=\(payment)&type=payment",
+            headers: [
+              "Content-Type": "application/json", "x-request-id": requestID,
+              "x-signature": MercadoPagoSignature.sign(
+                dataID: payment, requestID: requestID, secret: secret, timestamp: Date()),
+            ],
+            body: Data(#"{"action":"payment.updated","type":"payment","data":{"id":"\#(payment)"}}"#.utf8))
+          #expect(reply.status == 200, "\(reply.text)")
+          return try reply.json()["result"] as? String ?? ""
+        }
+        #expect(try await deliver() == "recorded")
+        #expect(try await deliver() == "duplicate")
+        #expect(try await packCredits() == 6000)
+
+        // A PIX code left unpaid expires: nothing granted, and WHAGO hears why.
+        let unpaid = try await buy(
+          ["pack": "10k", "gateway": "mercadopago", "payment_method": "pix", "payer_email": "dono@example.com"],
+          requestKey: "expired-\(tenant)")
+        let unpaidID = try #require(unpaid["id"] as? Int)
+        let unpaidPayment = try #require(unpaid["gateway_payment_id"] as? String)
+        let expired = try await HTTP.send(
+          "POST", run.simBase + "/_sim/mercadopago/payments/\(unpaidPayment)/expire", key: nil)
+        #expect(expired.status == 200, "\(expired.text)")
+        try await eventually("the PIX purchase to expire", within: .seconds(30)) {
+          try await status(unpaidID) == "expired"
+        }
+        #expect(try await packCredits() == 6000)
+        let events = try await run.events(tenant)
+        #expect(events.filter { $0 == "credits.added" }.count == 2, "\(events)")
+        #expect(events.filter { $0 == "credits.purchase_failed" }.count == 1, "\(events)")
+
+        // The witness: one charge per paid purchase, none for the expired one.
+        let references = Set([cardID, pixID, unpaidID].map { "purchase-\($0)" })
+        let taken = try await run.charges().filter {
+          references.contains($0["reference"] as? String ?? "") && $0["outcome"] as? String == "succeeded"
+        }
+        #expect(taken.count == 2, "\(taken)")
+        #expect(
+          Set(taken.compactMap { $0["reference"] as? String }) == ["purchase-\(cardID)", "purchase-\(pixID)"])
+        #expect(taken.compactMap { $0["amount"] as? Int }.sorted() == [3000, 12000])
+      }
+    }
+  }
+}
