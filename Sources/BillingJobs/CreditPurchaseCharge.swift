@@ -1,4 +1,5 @@
 import BillingStore
+import CampaignJobs
 import Foundation
 import JobCatalog
 import JobContracts

@@ -16,6 +16,10 @@ public enum CreditPurchaseStatus: String, PostgresState, Sendable {
   case failed
   /// The PIX code expired unpaid: nothing granted.
   case expired
+  /// Paid, then refunded: its unspent credits were removed.
+  case refunded
+  /// Paid, then disputed by the buyer's bank: its unspent credits were removed.
+  case chargedBack = "charged_back"
 }
 
 /// How a purchase is paid: a saved card, charged at once, or a PIX code (Mercado Pago) the buyer pays.
@@ -46,6 +50,10 @@ public struct CreditPurchase: Sendable, Equatable, Codable {
   @ExplicitNull public var pix: Pix?
   public var createdAt: Date
   @ExplicitNull public var paidAt: Date?
+  /// After a refund or chargeback: the pack's credits removed, and those already spent (reported
+  /// to the operator, not clawed back).
+  @ExplicitNull public var creditsRemoved: Int?
+  @ExplicitNull public var creditsSpent: Int?
 }
 
 /// What a new purchase asks for. `requestKey` is the client's Idempotency-Key: the same key
@@ -109,7 +117,7 @@ public enum CreditPurchaseError: Error, CustomStringConvertible, Equatable {
 extension Store {
   static let purchaseColumns = """
     id, pack, credits, amount_cents, currency, gateway, method, status, gateway_payment_id, failure,
-    pix_qr_code, pix_qr_code_base64, expires_at, created_at, paid_at
+    pix_qr_code, pix_qr_code_base64, expires_at, created_at, paid_at, credits_removed, credits_spent
     """
 
   static func purchase(_ row: PostgresRow) throws -> CreditPurchase {
@@ -123,7 +131,9 @@ extension Store {
         CreditPurchase.Pix(
           qrCode: $0, qrCodeBase64: try row.decodeIfPresent("pix_qr_code_base64") ?? "",
           expiresAt: try row.decodeIfPresent("expires_at"))
-      }, createdAt: try row.decode("created_at"), paidAt: try row.decodeIfPresent("paid_at"))
+      }, createdAt: try row.decode("created_at"), paidAt: try row.decodeIfPresent("paid_at"),
+      creditsRemoved: try row.decodeIfPresent("credits_removed"), creditsSpent: try row.decodeIfPresent("credits_spent")
+    )
   }
 
   /// Creates a purchase of `pack` at its price now, or answers the one already made under the same
@@ -178,6 +188,14 @@ extension Store {
     try await pool.query(
       "SELECT \(Self.purchaseColumns) FROM credit_purchases WHERE id = $1 AND tenant_id = $2", [id, tenantID]
     ).first.map(Self.purchase)
+  }
+
+  /// The tenant's purchases, newest first.
+  public func creditPurchases(tenantID: TenantID, limit: Int = 100) async throws -> [CreditPurchase] {
+    try await pool.query(
+      "SELECT \(Self.purchaseColumns) FROM credit_purchases WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
+      [tenantID, limit]
+    ).rows.map(Self.purchase)
   }
 
   /// The card charge a pending card purchase still needs; nil once it is settled.
@@ -252,6 +270,8 @@ extension Store {
         case "approved": .paid(paymentID: gatewayPaymentID)
         case "rejected": .failed("declined" + (detail.map { ": \($0)" } ?? ""))
         case "cancelled", "expired": .expired
+        case "refunded": .reversed(.refunded)
+        case "charged_back": .reversed(.chargedBack)
         default: nil
         }
       guard let outcome else { return DeliveryEffect(.recorded) }
@@ -264,6 +284,7 @@ extension Store {
     case paid(paymentID: String)
     case failed(String)
     case expired
+    case reversed(CreditPurchaseStatus)
   }
 
   /// Applies `outcome` to the purchase, locked; returns whether it changed and the campaigns resumed.
@@ -278,7 +299,14 @@ extension Store {
     let status: CreditPurchaseStatus = try row.decode("status")
     let tenantID: TenantID = try row.decode("tenant_id")
     let pack: String = try row.decode("pack")
-    if status == .paid { return (false, []) }
+    if case .reversed(let how) = outcome {
+      guard status == .paid else { return (false, []) }
+      try Self.reverse(connection, purchaseID: purchaseID, tenantID: tenantID, pack: pack, as: how)
+      return (true, [])
+    }
+    if status != .pending && status != .awaitingPayment && status != .failed && status != .expired {
+      return (false, [])
+    }
     let (next, reason): (CreditPurchaseStatus, String)
     switch outcome {
     case .paid(let paymentID):
@@ -294,6 +322,7 @@ extension Store {
       return (true, granted.resumed)
     case .failed(let why): (next, reason) = (.failed, why)
     case .expired: (next, reason) = (.expired, "the PIX code expired unpaid")
+    case .reversed: return (false, [])
     }
     // Only an open purchase ends this way; a later payment can still pay a failed or expired one.
     guard status == .pending || status == .awaitingPayment else { return (false, []) }
@@ -307,5 +336,58 @@ extension Store {
         "reason": .string(reason),
       ])
     return (true, [])
+  }
+
+  /// A paid purchase refunded or charged back, looked up by the gateway's payment (a Stripe
+  /// PaymentIntent): recorded with the delivery in one transaction; a payment that is no purchase
+  /// of ours (an invoice's) is only recorded.
+  public func reverseCreditPurchase(
+    gateway: String, gatewayPaymentID: String, as how: CreditPurchaseStatus, delivery: GatewayDelivery
+  ) async throws -> DeliveryEffect {
+    try await pool.transaction { connection in
+      guard try Self.firstDelivery(connection, delivery) else { return DeliveryEffect(.duplicate) }
+      let found = try connection.query(
+        "SELECT id FROM credit_purchases WHERE gateway = $1 AND gateway_payment_id = $2", [gateway, gatewayPaymentID])
+      guard let id = try found.first?.decode("id", as: Int64.self) else { return DeliveryEffect(.recorded) }
+      let (changed, _) = try Self.settlePurchase(connection, purchaseID: id, .reversed(how))
+      return DeliveryEffect(changed ? .applied : .recorded, resumed: [])
+    }
+  }
+
+  /// Removes what is left of the purchase's pack (a negative `pack_reversal` ledger row) and marks
+  /// the pack reversed, so no message refund puts a credit back; what was spent already is kept
+  /// in the purchase and the event (`credits.reversed`) for an operator, never clawed back.
+  static func reverse(
+    _ connection: PostgresConnection, purchaseID: Int64, tenantID: TenantID, pack: String,
+    as how: CreditPurchaseStatus
+  ) throws {
+    let row = try connection.query(
+      """
+      SELECT p.id, p.credits, p.credits_left FROM credit_packs p JOIN credit_purchases c ON c.credit_pack_id = p.id
+      WHERE c.id = $1 FOR UPDATE OF p
+      """, [purchaseID])[0]
+    let packID: Int64 = try row.decode("id")
+    let removed: Int = try row.decode("credits_left")
+    let spent = try row.decode("credits", as: Int.self) - removed
+    try connection.query(
+      "UPDATE credit_packs SET credits_left = 0, reversed_at = now() WHERE id = $1", [packID])
+    if removed > 0 {
+      try connection.query(
+        """
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, credit_pack_id, reason, note)
+        VALUES ($1, $2, 'pack', $3, 'pack_reversal', $4)
+        """, [tenantID, -removed, packID, "purchase \(purchaseID) \(how.rawValue)"])
+    }
+    try connection.query(
+      """
+      UPDATE credit_purchases SET status = $2, credits_removed = $3, credits_spent = $4, updated_at = now()
+      WHERE id = $1
+      """, [purchaseID, how, removed, spent])
+    try Self.recordEvent(
+      connection, tenantID: tenantID, .creditsReversed,
+      [
+        "purchase_id": .int(purchaseID), "pack": .string(pack), "reason": .string(how.rawValue),
+        "removed": JSONValue(removed), "already_spent": JSONValue(spent),
+      ])
   }
 }

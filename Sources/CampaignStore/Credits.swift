@@ -85,7 +85,9 @@ extension Store {
     guard let row = rows.first else { return }
     if let pack = try row.decodeIfPresent("credit_pack_id", as: Int64.self) {
       try connection.query(
-        "UPDATE credit_packs SET credits_left = LEAST(credits, credits_left + 1) WHERE id = $1", [pack])
+        // A reversed pack (refunded, charged back) takes nothing back.
+        "UPDATE credit_packs SET credits_left = LEAST(credits, credits_left + 1) WHERE id = $1 AND reversed_at IS NULL",
+        [pack])
     } else {
       try connection.query(
         """
@@ -241,7 +243,7 @@ public struct CreditLedgerEntry: Codable, Sendable, Equatable {
   public var delta: Int
   /// `plan` (the month's credits) or `pack`.
   public var bucket: String
-  /// period_reset, period_expired, pack_purchase, message or adjustment.
+  /// period_reset, period_expired, pack_purchase, pack_reversal (a refund or chargeback), message or adjustment.
   public var reason: String
   @ExplicitNull public var creditPackId: Int64?
   @ExplicitNull public var campaignMessageId: Int64?

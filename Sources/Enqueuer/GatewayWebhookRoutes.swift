@@ -30,7 +30,9 @@ public struct GatewayWebhookConfig: Sendable {
 /// pending payment, as when a charge timed out after the gateway made it; a subscription the
 /// gateway bills and has ended (Mercado Pago `subscription_preapproval` read as paused or
 /// cancelled, PayPal BILLING.SUBSCRIPTION.CANCELLED|SUSPENDED|EXPIRED) is cancelled at its period's end;
-/// a credit pack's Mercado Pago payment (`purchase-<id>`) paid grants its credits once, expired ends it.
+/// a credit pack's Mercado Pago payment (`purchase-<id>`) paid grants its credits once, expired ends it,
+/// refunded or charged back (there, or Stripe's charge.refunded and charge.dispute.created) takes
+/// its unspent credits away.
 struct GatewayWebhookRoutes {
   let store: Store
   let config: GatewayWebhookConfig
@@ -63,6 +65,21 @@ struct GatewayWebhookRoutes {
     let invoice = (metadata?["invoice"] as? String).flatMap { Int64($0) }
     let attemptKey = metadata?["idempotency_key"] as? String
     let intent = object["id"] as? String
+    if type == "charge.refunded" || type == "charge.dispute.created",
+      let paymentIntent = object["payment_intent"] as? String
+    {
+      // A credit pack refunded in full, or disputed: its unspent credits go. A partial refund is
+      // recorded for an operator; an invoice's payment is only recorded.
+      guard type == "charge.dispute.created" || object["refunded"] as? Bool == true else {
+        Logger(label: "whago.webhooks").warning(
+          "partial Stripe refund recorded; credits unchanged", metadata: ["payment_intent": "\(paymentIntent)"])
+        return Self.ok(try await store.recordGatewayDelivery(delivery).rawValue)
+      }
+      return try await answer(
+        store.reverseCreditPurchase(
+          gateway: "stripe", gatewayPaymentID: paymentIntent,
+          as: type == "charge.refunded" ? .refunded : .chargedBack, delivery: delivery))
+    }
     let result: ChargeResult
     switch (type, invoice) {
     case ("payment_intent.succeeded", .some):

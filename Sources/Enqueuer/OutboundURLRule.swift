@@ -6,8 +6,18 @@ import Foundation
 /// (`WHAGO_WEBHOOKS_ALLOW_PRIVATE=1`, for a closed network or tests). Host names are checked as
 /// written; one that resolves to a private address is the operator's to firewall.
 enum OutboundURLRule {
+  nonisolated(unsafe) static let shape =
+    /[Hh][Tt][Tt][Pp][Ss]?:\/\/[A-Za-z0-9.\-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&'()*+,;=:@\/\-]*)?(\?[A-Za-z0-9._~%!$&'()*+,;=:@\/?\-]*)?/
+
   /// Why `text` may not be used, or nil.
   static func problem(_ text: String, allowPrivate: Bool) -> String? {
+    // The shape openapi.yaml documents, checked as written: a host of letters, digits, dots and
+    // hyphens (no IPv6 literal, no stray character a lenient parser would keep), a port, a path
+    // and a query.
+    guard text.wholeMatch(of: shape) != nil else {
+      return
+        "must be an http(s) URL: a host of letters, digits, dots and hyphens, then an optional port, path and query"
+    }
     guard let parts = URLComponents(string: text), let scheme = parts.scheme?.lowercased(),
       scheme == "http" || scheme == "https", let host = parts.host?.lowercased(), !host.isEmpty,
       parts.user == nil, parts.password == nil, parts.fragment == nil

@@ -8,8 +8,9 @@ import Wire
 /// `point_of_interaction.transaction_data` (`qr_code`, `qr_code_base64`, `ticket_url`) and
 /// `date_of_expiration`. Tests play the buyer and the clock:
 /// `POST /_sim/mercadopago/payments/{id}/pay` approves it (logged as the charge) and
-/// `POST /_sim/mercadopago/payments/{id}/expire` cancels it (`status_detail: expired`); each is
-/// announced by a signed `payment` notification, as Mercado Pago does.
+/// `POST /_sim/mercadopago/payments/{id}/expire` cancels it (`status_detail: expired`). Any approved
+/// payment (PIX or card) can then be `…/refund`ed (`refunded`) or `…/chargeback`ed (`charged_back`).
+/// Each change is announced by a signed `payment` notification, as Mercado Pago does.
 struct MercadoPagoPix {
   let book: MercadoPagoBook
   let log: ChargeLog
@@ -21,6 +22,12 @@ struct MercadoPagoPix {
     }
     router.post("_sim/mercadopago/payments/:id/expire") { _, context in
       try settle(context.parameters.get("id") ?? "", paid: false).response()
+    }
+    router.post("_sim/mercadopago/payments/:id/refund") { _, context in
+      try reverse(context.parameters.get("id") ?? "", to: "refunded", detail: "refunded").response()
+    }
+    router.post("_sim/mercadopago/payments/:id/chargeback") { _, context in
+      try reverse(context.parameters.get("id") ?? "", to: "charged_back", detail: "settled").response()
     }
   }
 
@@ -89,6 +96,24 @@ struct MercadoPagoPix {
           outcome: "succeeded", payment_id: String(id), reference: fields["external_reference"]?.string,
           description: fields["description"]?.string, time: nowMilliseconds()))
     }
+    notifier.announce(dataID: String(id), type: "payment", action: "payment.updated")
+    return GatewayReply(code: 200, body: .object(fields))
+  }
+
+  /// An approved payment refunded by the seller or charged back by the buyer's bank.
+  private func reverse(_ idText: String, to status: String, detail: String) throws -> GatewayReply {
+    guard let id = Int64(idText), case .object(var fields)? = book.payment(id) else {
+      throw ControlRoutes.invalidOne("no payment \(idText)")
+    }
+    guard fields["status"]?.string == "approved" else {
+      throw GatewayReply(
+        code: 409,
+        body: ["error": .string("payment \(id) is \(fields["status"]?.string ?? "not approved"), not approved")])
+    }
+    fields["status"] = .string(status)
+    fields["status_detail"] = .string(detail)
+    fields["date_last_updated"] = .string(Date().ISO8601Format())
+    book.store(payment: .object(fields), id: id)
     notifier.announce(dataID: String(id), type: "payment", action: "payment.updated")
     return GatewayReply(code: 200, body: .object(fields))
   }

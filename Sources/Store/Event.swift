@@ -27,6 +27,9 @@ public enum EventType: String, PostgresState, Sendable {
   /// A credit pack purchase ended unpaid (`data.purchase_id`, `data.pack`, `data.status` failed or
   /// expired, `data.reason`): nothing was granted.
   case creditsPurchaseFailed = "credits.purchase_failed"
+  /// A bought pack was refunded or charged back (`data.reason`): its unspent credits were removed
+  /// (`data.removed`); `data.already_spent` were spent before and are for an operator to settle.
+  case creditsReversed = "credits.reversed"
   case maturationDayCompleted = "maturation.day_completed"
   case maturationCompleted = "maturation.completed"
   case billingPaid = "billing.paid"

@@ -9,16 +9,19 @@ extension EndToEndTests {
   /// Credit packs bought through the gateways: by card, charged once by `credits.purchase`; by PIX,
   /// credited when Mercado Pago's signed notification says the code was paid, once however often
   /// it is delivered; an expired PIX code grants nothing. The simulator's charge log is the
-  /// witness: one charge per paid purchase.
-  @Test func creditPacksArePaidOnceByCardOrByPixAndAnExpiredPixGrantsNothing() async throws {
+  /// witness: one charge per paid purchase. A refund (Mercado Pago) or a chargeback (Stripe) takes
+  /// the pack's unspent credits away and reports the spent ones.
+  @Test func creditPacksArePaidOnceByCardOrPixAndReversedByRefundOrChargeback() async throws {
     let start = try await TestDatabase.nextHour()
     let secret = "mp-\(UUID().uuidString)"
+    let stripeSecret = "whsec_\(UUID().uuidString.prefix(12))"
     try await BillingRun.with(
       start: start, speed: 1, sweepCron: "0 0 0 1 1 *", simArguments: ["--mercadopago-webhook-secret", secret]
     ) { run in
       try run.startWorker()
       try await ServeProcess.with(environment: [
         "WHAGO_JOBS_DIR": run.catalog.directory, "WHAGO_MERCADOPAGO_WEBHOOK_SECRET": secret,
+        "WHAGO_STRIPE_WEBHOOK_SECRET": stripeSecret,
         "WHAGO_MERCADOPAGO_API_URL": run.simBase, "WHAGO_MERCADOPAGO_ACCESS_TOKEN": "TEST-sim",
       ]) { serve in
         let configured = try await HTTP.send(
@@ -109,6 +112,55 @@ extension EndToEndTests {
         #expect(
           Set(taken.compactMap { $0["reference"] as? String }) == ["purchase-\(cardID)", "purchase-\(pixID)"])
         #expect(taken.compactMap { $0["amount"] as? Int }.sorted() == [3000, 12000])
+
+        // The PIX pack refunded at Mercado Pago: its 1,000 credits go.
+        let refunded = try await HTTP.send(
+          "POST", run.simBase + "/_sim/mercadopago/payments/\(payment)/refund", key: nil)
+        #expect(refunded.status == 200, "\(refunded.text)")
+        try await eventually("the PIX purchase to be refunded", within: .seconds(30)) {
+          try await status(pixID) == "refunded"
+        }
+        #expect(try await packCredits() == 5000)
+        let refundedView = try await purchase(pixID)
+        #expect(refundedView["credits_removed"] as? Int == 1000 && refundedView["credits_spent"] as? Int == 0)
+
+        // The card pack, 300 of its credits spent (as messages would), charged back at Stripe:
+        // the 4,700 left go, the 300 are reported, not clawed back; the same event again changes nothing.
+        try await run.pool.query(
+          "UPDATE credit_packs SET credits_left = credits_left - 300 WHERE external_ref = $1", ["purchase-\(cardID)"])
+        let intent = try #require(try await purchase(cardID)["gateway_payment_id"] as? String)
+        let dispute = Data(
+          #"{"id":"evt_dp_\#(tenant)","type":"charge.dispute.created","data":{"object":{"id":"dp_\#(tenant)","object":"dispute","payment_intent":"\#(intent)","reason":"fraudulent"}}}"#
+            .utf8)
+        func disputed() async throws -> String {
+          let reply = try await HTTP.send(
+            "POST", serve.base + "/v1/webhooks/stripe",
+            headers: [
+              "Content-Type": "application/json",
+              "Stripe-Signature": StripeSignature.sign(body: dispute, secret: stripeSecret, timestamp: Date()),
+            ], body: dispute)
+          #expect(reply.status == 200, "\(reply.text)")
+          return try reply.json()["result"] as? String ?? ""
+        }
+        #expect(try await disputed() == "applied")
+        #expect(try await disputed() == "duplicate")
+        let chargedBack = try await purchase(cardID)
+        #expect(chargedBack["status"] as? String == "charged_back")
+        #expect(chargedBack["credits_removed"] as? Int == 4700 && chargedBack["credits_spent"] as? Int == 300)
+        #expect(try await packCredits() == 0)
+        let reversals = try await run.pool.query(
+          """
+          SELECT l.delta FROM credit_ledger l JOIN tenants t ON t.id = l.tenant_id
+          WHERE t.name = $1 AND l.reason = 'pack_reversal' ORDER BY l.id
+          """, [tenant]
+        ).rows.map { try $0.decode("delta", as: Int.self) }
+        #expect(reversals == [-1000, -4700])
+        #expect(try await run.events(tenant).filter { $0 == "credits.reversed" }.count == 2)
+        // What the operator on call reads.
+        let listed = try await TestDatabase.whago(["credits", "purchases", tenant])
+        #expect(listed.contains("#\(cardID) 5k 5000 credits R$ 120,00 stripe card charged_back"), "\(listed)")
+        #expect(listed.contains("removed 4700, spent before 300"), "\(listed)")
+        #expect(listed.contains("#\(unpaidID) 10k 10000 credits R$ 200,00 mercadopago pix expired"), "\(listed)")
       }
     }
   }

@@ -10,13 +10,15 @@ import Testing
 /// Each state enum is the CHECK list of its column, read back from the migrated schema: a state
 /// added to one and not the other fails here, not on a row in production.
 @Suite(.serialized) struct StateColumnTests {
-  /// The values a column's CHECK (column IN (...)) constraint allows.
+  /// The values a column's own CHECK (column IN (...)) allows: the one PostgreSQL names
+  /// `<table>_<column>_check`, not the table's checks that relate it to other columns.
   func allowed(_ table: String, _ column: String, in pool: PostgresPool) async throws -> Set<String> {
     let rows = try await pool.query(
       """
       SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
       WHERE c.conrelid = $1::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE $2
-      """, [table, "%(\(column) = ANY%"])
+        AND c.conname = $3
+      """, [table, "%(\(column) = ANY%", "\(table)_\(column)_check"])
     #expect(rows.count == 1, "one CHECK on \(table).\(column)")
     let definition: String = try rows[0].decode("def")
     // CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))

@@ -5,7 +5,7 @@ enum DashboardLayout {
     let nav =
       signedIn
       ? """
-      <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> \
+      <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> <a href="/dashboard/billing">Billing</a> \
       <a href="/dashboard/dead">Dead letters</a> \
       <a href="/dashboard/logout" id="logout">Log out</a></nav>
       """ : ""

@@ -1,3 +1,5 @@
+import BillingStore
+import CampaignStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -47,6 +49,7 @@ struct DashboardRoutes {
         body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.encoder.encode(overview))))
     }
     admin.get("events") { request, _ in try await events(request) }
+    admin.get("billing") { request, _ in try await billing(request) }
     admin.get("dead") { request, _ in try await deadList(request) }
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
@@ -80,6 +83,23 @@ struct DashboardRoutes {
     }
     return DashboardResponse.page(
       EventsPage.render(filter: filter, events: events, endpoints: endpoints, deadDeliveries: dead))
+  }
+
+  func billing(_ request: Request) async throws -> Response {
+    guard let name = FormFields(request.uri.query)["tenant"], !name.isEmpty else {
+      return DashboardResponse.page(
+        BillingPage.overview(
+          trouble: try await store.subscriptionsInTrouble(), purchases: try await store.recentCreditPurchases()))
+    }
+    guard let access = try await store.tenantAccess(named: name) else {
+      return DashboardResponse.page(BillingPage.missing(name), status: .notFound)
+    }
+    let subscription = try? await store.subscription(tenant: name)
+    return DashboardResponse.page(
+      BillingPage.tenant(
+        .init(
+          name: name, subscription: subscription, balance: try await store.creditBalance(tenantID: access.tenant.id),
+          purchases: try await store.creditPurchases(tenantID: access.tenant.id))))
   }
 
   func deadList(_ request: Request) async throws -> Response {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BillingStore
 import CampaignJobs
 import CampaignStore
 import Foundation
@@ -9,8 +10,46 @@ import Wire
 
 struct CreditsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "credits", abstract: "Show a tenant's credits, add a bought pack.",
-    subcommands: [Show.self, Add.self])
+    commandName: "credits", abstract: "Show a tenant's credits and the packs it bought, add a pack.",
+    subcommands: [Show.self, Add.self, Purchases.self])
+
+  struct Purchases: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "A tenant's credit pack purchases, newest first.",
+      discussion: """
+        Each with its status (pending, awaiting_payment, paid, failed, expired, refunded,
+        charged_back). A refunded or charged-back pack shows the credits removed and those spent
+        before it, which are not clawed back: settle those with the tenant.
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Argument var tenant: String
+    @Option(help: "How many to show.") var limit = 50
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+      try await global.withStore { store in
+        let id = try await store.tenant(named: tenant).id
+        let purchases = try await store.creditPurchases(tenantID: id, limit: max(1, min(limit, 1000)))
+        if json {
+          print(String(decoding: try WireJSON.encoder.encode(purchases), as: UTF8.self))
+          return
+        }
+        if purchases.isEmpty { print("\(tenant) bought no credit packs") }
+        let time = ISO8601DateFormatter()
+        for p in purchases {
+          var line =
+            "#\(p.id) \(p.pack) \(p.credits) credits R$ \(p.amountCents / 100),\(String(format: "%02d", p.amountCents % 100)) "
+            + "\(p.gateway) \(p.method) \(p.status) created \(time.string(from: p.createdAt))"
+          if let paid = p.paidAt { line += " paid \(time.string(from: paid))" }
+          if let removed = p.creditsRemoved, let spent = p.creditsSpent {
+            line += " removed \(removed), spent before \(spent)"
+          }
+          if let failure = p.failure { line += " (\(failure))" }
+          print(line)
+        }
+      }
+    }
+  }
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "A tenant's plan credits this period and its packs.")
