@@ -8,13 +8,13 @@ import Wire
 public enum CreditPurchaseStatus: String, PostgresState, Sendable {
   /// Just asked for: its card charge (or its PIX code) is being made.
   case pending
-  /// A PIX code waits to be paid until `expires_at`.
+  /// A PIX code or a boleto waits to be paid until `expires_at`.
   case awaitingPayment = "awaiting_payment"
   /// Paid, and its credits granted (once).
   case paid
   /// The card was declined, or the gateway refused the charge.
   case failed
-  /// The PIX code expired unpaid: nothing granted.
+  /// The PIX code or boleto expired unpaid: nothing granted.
   case expired
   /// Paid, then refunded: its unspent credits were removed.
   case refunded
@@ -22,9 +22,10 @@ public enum CreditPurchaseStatus: String, PostgresState, Sendable {
   case chargedBack = "charged_back"
 }
 
-/// How a purchase is paid: a saved card, charged at once, or a PIX code (Mercado Pago) the buyer pays.
+/// How a purchase is paid: a saved card, charged at once, or a PIX code or a boleto (Mercado Pago)
+/// the buyer pays later.
 public enum CreditPurchaseMethod: String, PostgresState, Sendable {
-  case card, pix
+  case card, pix, boleto
 }
 
 /// A credit pack bought through a gateway.
@@ -34,6 +35,14 @@ public struct CreditPurchase: Sendable, Equatable, Codable {
     public var qrCode: String
     /// The QR code as a base64 PNG (`qr_code_base64`).
     public var qrCodeBase64: String
+    public var expiresAt: Date?
+  }
+
+  public struct Boleto: Sendable, Equatable, Codable {
+    /// The slip to print or pay online (`transaction_details.external_resource_url`).
+    public var url: String
+    /// The digits a banking app reads (`barcode.content`).
+    public var barcode: String
     public var expiresAt: Date?
   }
 
@@ -48,6 +57,7 @@ public struct CreditPurchase: Sendable, Equatable, Codable {
   @ExplicitNull public var gatewayPaymentId: String?
   @ExplicitNull public var failure: String?
   @ExplicitNull public var pix: Pix?
+  @ExplicitNull public var boleto: Boleto?
   public var createdAt: Date
   @ExplicitNull public var paidAt: Date?
   /// After a refund or chargeback: the pack's credits removed, and those already spent (reported
@@ -94,7 +104,7 @@ public struct CreditPurchaseCharge: Sendable, Equatable {
   public var pack: String
 }
 
-/// The PIX payment of a purchase, as the route asks Mercado Pago for it.
+/// The PIX code or boleto of a purchase, as the route asks Mercado Pago for it.
 public struct CreditPurchasePixRequest: Sendable, Equatable {
   public var purchaseID: Int64
   public var amountCents: Int
@@ -117,11 +127,13 @@ public enum CreditPurchaseError: Error, CustomStringConvertible, Equatable {
 extension Store {
   static let purchaseColumns = """
     id, pack, credits, amount_cents, currency, gateway, method, status, gateway_payment_id, failure,
-    pix_qr_code, pix_qr_code_base64, expires_at, created_at, paid_at, credits_removed, credits_spent
+    pix_qr_code, pix_qr_code_base64, boleto_url, boleto_barcode, expires_at, created_at, paid_at, credits_removed,
+    credits_spent
     """
 
   static func purchase(_ row: PostgresRow) throws -> CreditPurchase {
     let qr: String? = try row.decodeIfPresent("pix_qr_code")
+    let slip: String? = try row.decodeIfPresent("boleto_url")
     return CreditPurchase(
       id: try row.decode("id"), pack: try row.decode("pack"), credits: try row.decode("credits"),
       amountCents: try row.decode("amount_cents"), currency: try row.decode("currency"),
@@ -130,6 +142,11 @@ extension Store {
       pix: try qr.map {
         CreditPurchase.Pix(
           qrCode: $0, qrCodeBase64: try row.decodeIfPresent("pix_qr_code_base64") ?? "",
+          expiresAt: try row.decodeIfPresent("expires_at"))
+      },
+      boleto: try slip.map {
+        CreditPurchase.Boleto(
+          url: $0, barcode: try row.decodeIfPresent("boleto_barcode") ?? "",
           expiresAt: try row.decodeIfPresent("expires_at"))
       }, createdAt: try row.decode("created_at"), paidAt: try row.decodeIfPresent("paid_at"),
       creditsRemoved: try row.decodeIfPresent("credits_removed"), creditsSpent: try row.decodeIfPresent("credits_spent")
@@ -215,12 +232,12 @@ extension Store {
     }
   }
 
-  /// The PIX payment a pending PIX purchase still needs (the same key every time it is asked).
-  public func pendingPixRequest(purchaseID: Int64) async throws -> CreditPurchasePixRequest? {
+  /// The PIX code or boleto a pending purchase still needs (the same key every time it is asked).
+  public func pendingPayerRequest(purchaseID: Int64) async throws -> CreditPurchasePixRequest? {
     try await pool.query(
       """
       SELECT id, amount_cents, customer, idempotency_key, pack FROM credit_purchases
-      WHERE id = $1 AND method = 'pix' AND status = 'pending'
+      WHERE id = $1 AND method IN ('pix', 'boleto') AND status = 'pending'
       """, [purchaseID]
     ).first.map { row in
       CreditPurchasePixRequest(
@@ -240,6 +257,18 @@ extension Store {
         pix_qr_code_base64 = $4, expires_at = $5, updated_at = now()
       WHERE id = $1 AND status = 'pending'
       """, [purchaseID, gatewayPaymentID, qrCode, qrCodeBase64, expiresAt])
+  }
+
+  /// The boleto Mercado Pago registered: the purchase waits for its payment.
+  public func recordBoleto(
+    purchaseID: Int64, gatewayPaymentID: String, url: String, barcode: String, expiresAt: Date?
+  ) async throws {
+    try await pool.query(
+      """
+      UPDATE credit_purchases SET status = 'awaiting_payment', gateway_payment_id = $2, boleto_url = $3,
+        boleto_barcode = $4, expires_at = $5, updated_at = now()
+      WHERE id = $1 AND status = 'pending'
+      """, [purchaseID, gatewayPaymentID, url, barcode, expiresAt])
   }
 
   /// The card charge's outcome. Paid grants the pack's credits once; anything else fails the
@@ -321,7 +350,7 @@ extension Store {
         """, [purchaseID, granted.packID, paymentID])
       return (true, granted.resumed)
     case .failed(let why): (next, reason) = (.failed, why)
-    case .expired: (next, reason) = (.expired, "the PIX code expired unpaid")
+    case .expired: (next, reason) = (.expired, "it expired unpaid")
     case .reversed: return (false, [])
     }
     // Only an open purchase ends this way; a later payment can still pay a failed or expired one.

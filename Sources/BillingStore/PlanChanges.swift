@@ -221,12 +221,14 @@ extension Store {
 
   /// Upgrades left unpaid for a day (the customer never confirmed the charge): voided, so the
   /// tenant may ask again. A payment that still arrives applies the upgrade (see `settleUpgrade`).
-  public func expireUnpaidUpgrades(now: Date) async throws -> Int {
+  /// `subscriptionID` narrows it to one subscription; the sweep passes none.
+  public func expireUnpaidUpgrades(now: Date, subscriptionID: Int64? = nil) async throws -> Int {
     try await pool.query(
       """
       UPDATE invoices SET status = 'void', next_attempt_at = NULL, updated_at = now()
       WHERE kind = 'proration' AND status = 'open' AND period_start + interval '1 day' <= $1::timestamptz
-      """, [now]
+        AND ($2::bigint IS NULL OR subscription_id = $2)
+      """, [now, subscriptionID]
     ).affected
   }
 

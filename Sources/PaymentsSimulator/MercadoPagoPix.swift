@@ -6,7 +6,9 @@ import Wire
 /// PIX through Mercado Pago's `POST /v1/payments` (`payment_method_id: pix`, `payer.email`): a
 /// pending payment (`pending_waiting_transfer`) with its code in
 /// `point_of_interaction.transaction_data` (`qr_code`, `qr_code_base64`, `ticket_url`) and
-/// `date_of_expiration`. Tests play the buyer and the clock:
+/// `date_of_expiration`. A boleto (`payment_method_id: bolbradesco`, the payer's name, CPF and
+/// address required) is pending (`pending_waiting_payment`) with its slip in
+/// `transaction_details.external_resource_url` and `barcode.content`. Tests play the buyer and the clock:
 /// `POST /_sim/mercadopago/payments/{id}/pay` approves it (logged as the charge) and
 /// `POST /_sim/mercadopago/payments/{id}/expire` cancels it (`status_detail: expired`). Any approved
 /// payment (PIX or card) can then be `…/refund`ed (`refunded`) or `…/chargeback`ed (`charged_back`).
@@ -73,14 +75,64 @@ struct MercadoPagoPix {
     }
   }
 
-  /// The buyer pays the code, or it expires; a payment already settled is refused (409).
+  static func createBoleto(key: String, amount: Double, body: JSONValue, flow: ChargeFlow, book: MercadoPagoBook)
+    async throws -> GatewayReply
+  {
+    let payer = body["payer"]
+    var missing: [String] = []
+    for field in ["email", "first_name", "last_name"] where (payer?[field]?.string ?? "").isEmpty {
+      missing.append("payer.\(field)")
+    }
+    let cpf = payer?["identification"]?["number"]?.string ?? ""
+    if cpf.count != 11 || !cpf.allSatisfy(\.isNumber) { missing.append("payer.identification.number (a CPF)") }
+    for field in ["zip_code", "street_name", "street_number", "neighborhood", "city", "federal_unit"]
+    where (payer?["address"]?[field]?.string ?? "").isEmpty {
+      missing.append("payer.address.\(field)")
+    }
+    guard missing.isEmpty else {
+      throw MercadoPagoErrors.badRequest("a boleto needs \(missing.joined(separator: ", "))")
+    }
+    return try await flow.run(
+      .mercadopago, key: key, fingerprint: "", compareParameters: false,
+      errors: .init(
+        mismatch: { _ in MercadoPagoErrors.badRequest("idempotency key reused") },
+        inProgress: { _ in
+          MercadoPagoErrors.error(409, "conflict", "a request with this X-Idempotency-Key is still being processed")
+        })
+    ) {
+      let id = book.nextPaymentID()
+      var payment = MercadoPagoRoutes.payment(
+        id: id, status: "pending", statusDetail: "pending_waiting_payment", amount: amount, body: body)
+      let expires = body["date_of_expiration"]?.string ?? Date().addingTimeInterval(3 * 86_400).ISO8601Format()
+      if case .object(var fields) = payment {
+        fields["payment_method_id"] = "bolbradesco"
+        fields["payment_type_id"] = "ticket"
+        fields["date_of_expiration"] = .string(expires)
+        fields["transaction_details"] = [
+          "external_resource_url": .string("https://www.mercadopago.com.br/payments/\(id)/ticket?caller_id=sim")
+        ]
+        fields["barcode"] = ["content": .string("2379\(String(format: "%040lld", id))")]
+        payment = .object(fields)
+      }
+      book.store(payment: payment, id: id)
+      return .init(
+        reply: GatewayReply(code: 201, body: payment),
+        record: ChargeRecord(
+          gateway: "mercadopago", customer: payer?["email"]?.string ?? "", amount: Int((amount * 100).rounded()),
+          idempotency_key: key, outcome: "pending", payment_id: String(id),
+          reference: body["external_reference"]?.string, description: body["description"]?.string,
+          time: nowMilliseconds()))
+    }
+  }
+
+  /// The buyer pays the code or the slip, or it expires; a payment already settled is refused (409).
   private func settle(_ idText: String, paid: Bool) throws -> GatewayReply {
     guard let id = Int64(idText), case .object(var fields)? = book.payment(id),
-      fields["payment_method_id"]?.string == "pix"
-    else { throw ControlRoutes.invalidOne("no PIX payment \(idText)") }
+      ["pix", "bolbradesco"].contains(fields["payment_method_id"]?.string ?? "")
+    else { throw ControlRoutes.invalidOne("no PIX or boleto payment \(idText)") }
     guard fields["status"]?.string == "pending" else {
       throw GatewayReply(
-        code: 409, body: ["error": .string("PIX payment \(id) is \(fields["status"]?.string ?? "settled") already")])
+        code: 409, body: ["error": .string("payment \(id) is \(fields["status"]?.string ?? "settled") already")])
     }
     let now = Date().ISO8601Format()
     fields["status"] = .string(paid ? "approved" : "cancelled")

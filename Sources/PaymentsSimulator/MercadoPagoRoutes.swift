@@ -54,6 +54,9 @@ struct MercadoPagoRoutes {
     if body["payment_method_id"]?.string == "pix" {
       return try await MercadoPagoPix.create(key: key, amount: amount, body: body, flow: flow, book: book)
     }
+    if body["payment_method_id"]?.string == "bolbradesco" {
+      return try await MercadoPagoPix.createBoleto(key: key, amount: amount, body: body, flow: flow, book: book)
+    }
     guard let token = body["token"]?.string, !token.isEmpty else {
       throw MercadoPagoErrors.badRequest("token attribute can't be null (a card token of the saved card)")
     }

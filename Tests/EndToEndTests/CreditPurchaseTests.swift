@@ -6,9 +6,9 @@ import TestSupport
 import Testing
 
 extension EndToEndTests {
-  /// Credit packs bought through the gateways: by card, charged once by `credits.purchase`; by PIX,
-  /// credited when Mercado Pago's signed notification says the code was paid, once however often
-  /// it is delivered; an expired PIX code grants nothing. The simulator's charge log is the
+  /// Credit packs bought through the gateways: by card, charged once by `credits.purchase`; by PIX
+  /// or boleto, credited when Mercado Pago's signed notification says it was paid, once however
+  /// often it is delivered; an expired PIX code grants nothing. The simulator's charge log is the
   /// witness: one charge per paid purchase. A refund (Mercado Pago) or a chargeback (Stripe) takes
   /// the pack's unspent credits away and reports the spent ones.
   @Test func creditPacksArePaidOnceByCardOrPixAndReversedByRefundOrChargeback() async throws {
@@ -86,6 +86,26 @@ extension EndToEndTests {
         #expect(try await deliver() == "duplicate")
         #expect(try await packCredits() == 6000)
 
+        // A boleto paid at the bank: 10,000 more, once.
+        let slip = try await buy(
+          [
+            "pack": "10k", "gateway": "mercadopago", "payment_method": "boleto",
+            "payer": [
+              "email": "dono@example.com", "first_name": "Ana", "last_name": "Souza", "cpf": "11144477735",
+              "address": [
+                "zip_code": "01310100", "street_name": "Av. Paulista", "street_number": "1000",
+                "neighborhood": "Bela Vista", "city": "São Paulo", "federal_unit": "SP",
+              ],
+            ],
+          ], requestKey: "boleto-\(tenant)")
+        let slipID = try #require(slip["id"] as? Int)
+        let slipPayment = try #require(slip["gateway_payment_id"] as? String)
+        let slipPaid = try await HTTP.send(
+          "POST", run.simBase + "/_sim/mercadopago/payments/\(slipPayment)/pay", key: nil)
+        #expect(slipPaid.status == 200, "\(slipPaid.text)")
+        try await eventually("the boleto to be paid", within: .seconds(30)) { try await status(slipID) == "paid" }
+        #expect(try await packCredits() == 16000)
+
         // A PIX code left unpaid expires: nothing granted, and WHAGO hears why.
         let unpaid = try await buy(
           ["pack": "10k", "gateway": "mercadopago", "payment_method": "pix", "payer_email": "dono@example.com"],
@@ -98,20 +118,21 @@ extension EndToEndTests {
         try await eventually("the PIX purchase to expire", within: .seconds(30)) {
           try await status(unpaidID) == "expired"
         }
-        #expect(try await packCredits() == 6000)
+        #expect(try await packCredits() == 16000)
         let events = try await run.events(tenant)
-        #expect(events.filter { $0 == "credits.added" }.count == 2, "\(events)")
+        #expect(events.filter { $0 == "credits.added" }.count == 3, "\(events)")
         #expect(events.filter { $0 == "credits.purchase_failed" }.count == 1, "\(events)")
 
         // The witness: one charge per paid purchase, none for the expired one.
-        let references = Set([cardID, pixID, unpaidID].map { "purchase-\($0)" })
+        let references = Set([cardID, pixID, slipID, unpaidID].map { "purchase-\($0)" })
         let taken = try await run.charges().filter {
           references.contains($0["reference"] as? String ?? "") && $0["outcome"] as? String == "succeeded"
         }
-        #expect(taken.count == 2, "\(taken)")
+        #expect(taken.count == 3, "\(taken)")
         #expect(
-          Set(taken.compactMap { $0["reference"] as? String }) == ["purchase-\(cardID)", "purchase-\(pixID)"])
-        #expect(taken.compactMap { $0["amount"] as? Int }.sorted() == [3000, 12000])
+          Set(taken.compactMap { $0["reference"] as? String })
+            == ["purchase-\(cardID)", "purchase-\(pixID)", "purchase-\(slipID)"])
+        #expect(taken.compactMap { $0["amount"] as? Int }.sorted() == [3000, 12000, 20000])
 
         // The PIX pack refunded at Mercado Pago: its 1,000 credits go.
         let refunded = try await HTTP.send(
@@ -120,7 +141,7 @@ extension EndToEndTests {
         try await eventually("the PIX purchase to be refunded", within: .seconds(30)) {
           try await status(pixID) == "refunded"
         }
-        #expect(try await packCredits() == 5000)
+        #expect(try await packCredits() == 15000)
         let refundedView = try await purchase(pixID)
         #expect(refundedView["credits_removed"] as? Int == 1000 && refundedView["credits_spent"] as? Int == 0)
 
@@ -147,7 +168,7 @@ extension EndToEndTests {
         let chargedBack = try await purchase(cardID)
         #expect(chargedBack["status"] as? String == "charged_back")
         #expect(chargedBack["credits_removed"] as? Int == 4700 && chargedBack["credits_spent"] as? Int == 300)
-        #expect(try await packCredits() == 0)
+        #expect(try await packCredits() == 10000)
         let reversals = try await run.pool.query(
           """
           SELECT l.delta FROM credit_ledger l JOIN tenants t ON t.id = l.tenant_id

@@ -15,8 +15,8 @@ import TestSupport
 import Testing
 
 /// `POST /v1/credits/purchases`, in process, against a real Mercado Pago simulator for the PIX
-/// code: what is refused and where, a card purchase queued once under its key, a PIX code
-/// answered once per Idempotency-Key.
+/// code and the boleto: what is refused and where, a card purchase queued once under its key, a
+/// PIX code answered once per Idempotency-Key, a boleto slip for a payer whose CPF checks.
 @Suite struct CreditPurchaseRouteTests {
   @Test func purchasesAreCheckedQueuedOnceAndAnswerAPixCode() async throws {
     try await TestDatabase.migrate()
@@ -77,6 +77,20 @@ import Testing
       #expect(repeated == .ok && sameCode["id"] as? Int == code["id"] as? Int)
       #expect((sameCode["pix"] as? [String: Any])?["qr_code"] as? String == qr)
 
+      // By boleto: the payer's CPF must check; the slip comes back.
+      func boleto(cpf: String) -> String {
+        #"{"pack":"10k","gateway":"mercadopago","payment_method":"boleto","payer":{"email":"dono@example.com","first_name":"Ana","last_name":"Souza","cpf":"\#(cpf)","address":{"zip_code":"01310100","street_name":"Av. Paulista","street_number":"1000","neighborhood":"Bela Vista","city":"São Paulo","federal_unit":"SP"}}}"#
+      }
+      let (badCPF, badCPFBody) = try await buy(boleto(cpf: "52998224724"))
+      #expect(badCPF == .unprocessableContent && pointers(badCPFBody) == ["/payer/cpf"], "\(badCPFBody)")
+      let (noPayer, noPayerBody) = try await buy(#"{"pack":"1k","gateway":"mercadopago","payment_method":"boleto"}"#)
+      #expect(noPayer == .unprocessableContent && pointers(noPayerBody) == ["/payer"])
+      let (slipMade, slip) = try await buy(boleto(cpf: "52998224725"), key: key + "-boleto")
+      #expect(slipMade == .created, "\(slip)")
+      #expect(slip["method"] as? String == "boleto" && slip["status"] as? String == "awaiting_payment")
+      let slipURL = (slip["boleto"] as? [String: Any])?["url"] as? String
+      #expect(slipURL?.hasPrefix("https://") == true && (slip["boleto"] as? [String: Any])?["barcode"] is String)
+
       let (shown, view, _) = try await callAPI(
         client, .get, "/v1/credits/purchases/\(id)", key: serviceKey, tenant: tenant)
       #expect(shown == .ok && view["status"] as? String == "pending")
@@ -95,6 +109,7 @@ import Testing
     let charges =
       try JSONSerialization.jsonObject(
         with: try await HTTP.send("GET", "http://127.0.0.1:\(simPort)/_sim/charges").body) as? [[String: Any]] ?? []
-    #expect(charges.filter { ($0["reference"] as? String)?.hasPrefix("purchase-") == true }.count == 1)
+    // The PIX code and the boleto asked once each at Mercado Pago, whatever the repeats.
+    #expect(charges.filter { ($0["reference"] as? String)?.hasPrefix("purchase-") == true }.count == 2)
   }
 }

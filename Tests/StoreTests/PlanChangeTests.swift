@@ -112,7 +112,7 @@ import Testing
     let pool = try TestDatabase.pool(size: 1)
     defer { pool.close() }
     let store = Store(pool: pool)
-    let (tenant, _, now, _) = try await Self.subscribed(store, pool)
+    let (tenant, subscription, now, _) = try await Self.subscribed(store, pool)
 
     let first = try #require(try await store.changePlan(tenant: tenant, to: "enterprise", now: now).invoiceID)
     let charge = try #require(try await store.prepareUpgradeCharge(invoiceID: first))
@@ -129,8 +129,10 @@ import Testing
     // A new request is a new invoice; one left unpaid a day is voided by the sweep.
     let second = try #require(try await store.changePlan(tenant: tenant, to: "enterprise", now: now).invoiceID)
     #expect(second != first)
-    #expect(try await store.expireUnpaidUpgrades(now: now.addingTimeInterval(3600)) == 0)
-    #expect(try await store.expireUnpaidUpgrades(now: now.addingTimeInterval(Self.day)) == 1)
+    // Scoped to this subscription: the other tests' upgrades, open at the same moment, are theirs.
+    #expect(try await store.expireUnpaidUpgrades(now: now.addingTimeInterval(3600), subscriptionID: subscription) == 0)
+    #expect(
+      try await store.expireUnpaidUpgrades(now: now.addingTimeInterval(Self.day), subscriptionID: subscription) == 1)
     #expect(try await store.prepareUpgradeCharge(invoiceID: second) == nil)
   }
 

@@ -8,9 +8,10 @@ Eight rules of the API cannot be written in JSON Schema, so openapi.yaml states 
 - a plan change's `plan` must name one of the plans (a rule of the operators' data: plans are
   rows an operator adds with `whago plan set`, so no enum in the document can list them), and a
   credit purchase's `pack` one of the packs on sale, for the same reason;
-- a credit purchase by PIX goes through mercadopago and names the payer's e-mail, and one by card
-  names the customer and card unless the tenant's subscription at that gateway has them (rules
-  between fields and of the tenant's data);
+- a credit purchase by PIX or boleto goes through mercadopago and names the payer (an e-mail for
+  PIX; for a boleto name, address and a CPF whose check digits check), and one by card names the
+  customer and card unless the tenant's subscription at that gateway has them (rules between
+  fields, of arithmetic and of the tenant's data);
 - a webhook endpoint's `url` may not be a loopback, private or link-local address (a rule of
   addresses, which a pattern would state only for some spellings of them);
 - a campaign's pace has its maximum at least its minimum, for the interval and for the rest (a
@@ -44,7 +45,12 @@ RULES = [
     (re.compile(r"^/(chip_ids|keep_chips)$"), re.compile(r"^no chips? [\d, ]+ among the tenant's; list them with GET /v1/chips$")),
     (re.compile(r"^/plan$"), re.compile(r"^no plan '.*'; plans: .*$")),
     (re.compile(r"^/pack$"), re.compile(r"^no credit pack '.*'; packs on sale: .*$")),
-    (re.compile(r"^/payment_method$"), re.compile(r"^PIX is paid through mercadopago only$")),
+    (re.compile(r"^/payment_method$"), re.compile(r"^PIX and boleto are paid through mercadopago only$")),
+    (
+        re.compile(r"^/payer$"),
+        re.compile(r"^(missing: the payer's email, first_name, last_name, cpf and address, for the boleto|only for a boleto .*)$"),
+    ),
+    (re.compile(r"^/payer/cpf$"), re.compile(r"^must be a valid CPF: 11 digits with its two check digits$")),
     (
         re.compile(r"^/payer_email$"),
         re.compile(r"^(missing: the payer's e-mail, which Mercado Pago requires for PIX|only for PIX .*)$"),

@@ -23,9 +23,9 @@ CREATE TABLE credit_purchases (
   amount_cents       int NOT NULL CHECK (amount_cents > 0),
   currency           text NOT NULL DEFAULT 'BRL' CHECK (currency ~ '^[A-Z]{3}$'),
   gateway            text NOT NULL CHECK (gateway IN ('stripe', 'mercadopago', 'paypal')),
-  method             text NOT NULL CHECK (method IN ('card', 'pix')),
-  customer           text NOT NULL,               -- the gateway's customer (a card) or the payer's e-mail (PIX)
-  payment_method     text,                        -- the saved card (NULL for PIX)
+  method             text NOT NULL CHECK (method IN ('card', 'pix', 'boleto')),
+  customer           text NOT NULL,               -- the gateway's customer (a card) or the payer's e-mail
+  payment_method     text,                        -- the saved card (NULL for PIX and boleto)
   idempotency_key    text NOT NULL UNIQUE CHECK (char_length(idempotency_key) BETWEEN 1 AND 255),
   request_key        text CHECK (char_length(request_key) BETWEEN 1 AND 255),
   status             text NOT NULL DEFAULT 'pending'
@@ -35,6 +35,8 @@ CREATE TABLE credit_purchases (
   failure            text,
   pix_qr_code        text,
   pix_qr_code_base64 text,
+  boleto_url         text,                        -- the slip to print or pay online
+  boleto_barcode     text,
   expires_at         timestamptz,
   credit_pack_id     bigint UNIQUE REFERENCES credit_packs (id),
   credits_removed    int CHECK (credits_removed >= 0),        -- by a reversal: the pack's unspent credits
@@ -44,7 +46,7 @@ CREATE TABLE credit_purchases (
   updated_at         timestamptz NOT NULL DEFAULT now(),
   UNIQUE (tenant_id, request_key),
   CONSTRAINT credit_purchases_card CHECK ((method = 'card') = (payment_method IS NOT NULL)),
-  CONSTRAINT credit_purchases_pix CHECK (method <> 'pix' OR gateway = 'mercadopago'),
+  CONSTRAINT credit_purchases_pix CHECK (method = 'card' OR gateway = 'mercadopago'),
   CONSTRAINT credit_purchases_paid
     CHECK ((status IN ('paid', 'refunded', 'charged_back')) = (credit_pack_id IS NOT NULL AND paid_at IS NOT NULL)),
   CONSTRAINT credit_purchases_reversed
