@@ -90,35 +90,20 @@ extension MercadoPagoGateway {
     guard amountCents > 0, !idempotencyKey.isEmpty else {
       throw .rejected("\(reference): a boleto needs a positive amount and a key")
     }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     let body = Body(
       transactionAmount: Money.decimal(cents: amountCents), description: description,
       payer: .init(
         email: payer.email, firstName: payer.firstName, lastName: payer.lastName,
         identification: .init(number: payer.cpf), address: payer.address),
-      externalReference: reference, dateOfExpiration: formatter.string(from: expiresAt),
+      externalReference: reference, dateOfExpiration: Self.expiry(expiresAt),
       metadata: ["idempotency_key": idempotencyKey])
-    let outbound = transport.request(
-      "POST", "/v1/payments",
-      headers: [
-        ("Authorization", "Bearer \(accessToken)"), ("X-Idempotency-Key", idempotencyKey),
-        ("Content-Type", "application/json"), ("Accept", "application/json"),
-      ], body: try GatewayJSON.encode(body))
-    let response = try await transport.send(outbound)
-    guard (200..<300).contains(response.status) else {
-      let error = GatewayJSON.decode(MercadoPagoAnswer.ErrorBody.self, response)
-      throw transport.failure(
-        response, outbound, detail: error.map { [$0.error, $0.message].compactMap { $0 }.joined(separator: ": ") })
-    }
-    guard let answer = GatewayJSON.decode(Answer.self, response),
+    guard let answer = try await createPending(body, idempotencyKey: idempotencyKey, as: Answer.self),
       let url = answer.transactionDetails?.externalResourceUrl
     else {
       throw .transient("Mercado Pago answered the boleto of \(reference) without its slip")
     }
     return BoletoSlip(
       paymentID: String(answer.id), url: url, barcode: answer.barcode?.content ?? "",
-      expiresAt: answer.dateOfExpiration.flatMap { formatter.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }
-        ?? expiresAt)
+      expiresAt: Self.expiry(answer.dateOfExpiration) ?? expiresAt)
   }
 }

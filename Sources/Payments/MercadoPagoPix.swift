@@ -66,33 +66,17 @@ extension MercadoPagoGateway {
     guard request.amountCents > 0, !request.payerEmail.isEmpty, !request.idempotencyKey.isEmpty else {
       throw .rejected("\(request.reference): a PIX payment needs a positive amount, the payer's e-mail and a key")
     }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     let body = Body(
       transactionAmount: Money.decimal(cents: request.amountCents), description: request.description,
       payer: .init(email: request.payerEmail), externalReference: request.reference,
-      dateOfExpiration: formatter.string(from: request.expiresAt),
-      metadata: ["idempotency_key": request.idempotencyKey])
-    let outbound = transport.request(
-      "POST", "/v1/payments",
-      headers: [
-        ("Authorization", "Bearer \(accessToken)"), ("X-Idempotency-Key", request.idempotencyKey),
-        ("Content-Type", "application/json"), ("Accept", "application/json"),
-      ], body: try GatewayJSON.encode(body))
-    let response = try await transport.send(outbound)
-    guard (200..<300).contains(response.status) else {
-      let error = GatewayJSON.decode(MercadoPagoAnswer.ErrorBody.self, response)
-      throw transport.failure(
-        response, outbound, detail: error.map { [$0.error, $0.message].compactMap { $0 }.joined(separator: ": ") })
-    }
-    guard let answer = GatewayJSON.decode(Answer.self, response),
+      dateOfExpiration: Self.expiry(request.expiresAt), metadata: ["idempotency_key": request.idempotencyKey])
+    guard let answer = try await createPending(body, idempotencyKey: request.idempotencyKey, as: Answer.self),
       let data = answer.pointOfInteraction?.transactionData, let code = data.qrCode, !code.isEmpty
     else {
       throw .transient("Mercado Pago answered the PIX payment of \(request.reference) without a QR code")
     }
     return PixCode(
       paymentID: String(answer.id), qrCode: code, qrCodeBase64: data.qrCodeBase64 ?? "",
-      expiresAt: answer.dateOfExpiration.flatMap { formatter.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }
-        ?? request.expiresAt)
+      expiresAt: Self.expiry(answer.dateOfExpiration) ?? request.expiresAt)
   }
 }

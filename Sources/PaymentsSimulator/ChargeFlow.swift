@@ -14,9 +14,9 @@ struct ChargeFlow: Sendable {
   }
 
   /// How a gateway answers the key problems, in its own shape.
-  struct KeyErrors {
-    var mismatch: (String) -> GatewayReply
-    var inProgress: (String) -> GatewayReply
+  struct KeyErrors: Sendable {
+    var mismatch: @Sendable (String) -> GatewayReply
+    var inProgress: @Sendable (String) -> GatewayReply
   }
 
   let keys: IdempotencyKeys

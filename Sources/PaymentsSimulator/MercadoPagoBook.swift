@@ -55,5 +55,10 @@ enum MercadoPagoErrors {
 
   static let unauthorized = error(401, "unauthorized", "invalid access token")
 
+  /// How Mercado Pago answers a reused or busy X-Idempotency-Key.
+  static let keys = ChargeFlow.KeyErrors(
+    mismatch: { _ in badRequest("idempotency key reused") },
+    inProgress: { _ in error(409, "conflict", "a request with this X-Idempotency-Key is still being processed") })
+
   static func badRequest(_ message: String) -> GatewayReply { error(400, "bad_request", message) }
 }

@@ -39,37 +39,49 @@ struct MercadoPagoPix {
     guard let email = body["payer"]?["email"]?.string, email.contains("@") else {
       throw MercadoPagoErrors.badRequest("payer.email is required for pix")
     }
-    return try await flow.run(
-      .mercadopago, key: key, fingerprint: "", compareParameters: false,
-      errors: .init(
-        mismatch: { _ in MercadoPagoErrors.badRequest("idempotency key reused") },
-        inProgress: { _ in
-          MercadoPagoErrors.error(409, "conflict", "a request with this X-Idempotency-Key is still being processed")
-        })
-    ) {
-      let id = book.nextPaymentID()
-      var payment = MercadoPagoRoutes.payment(
-        id: id, status: "pending", statusDetail: "pending_waiting_transfer", amount: amount, body: body)
-      let expires = body["date_of_expiration"]?.string ?? Date().addingTimeInterval(86_400).ISO8601Format()
+    return try await pending(
+      key: key, amount: amount, body: body, flow: flow, book: book, detail: "pending_waiting_transfer",
+      method: ("pix", "bank_transfer"), lifetime: 86_400, payer: email
+    ) { id in
       let code = "00020126580014br.gov.bcb.pix0136sim-\(id)520400005303986540\(String(format: "%.2f", amount))6304SIM"
-      if case .object(var fields) = payment {
-        fields["payment_method_id"] = "pix"
-        fields["payment_type_id"] = "bank_transfer"
-        fields["date_of_expiration"] = .string(expires)
-        fields["point_of_interaction"] = [
+      return [
+        "point_of_interaction": [
           "type": "PIX",
           "transaction_data": [
             "qr_code": .string(code), "qr_code_base64": .string(Data(code.utf8).base64EncodedString()),
             "ticket_url": .string("https://www.mercadopago.com.br/payments/\(id)/ticket"),
           ],
         ]
+      ]
+    }
+  }
+
+  /// A payment the buyer completes later, made once per key and logged as pending: `fields` adds
+  /// what its method shows the buyer (the PIX code, the boleto's slip).
+  static func pending(
+    key: String, amount: Double, body: JSONValue, flow: ChargeFlow, book: MercadoPagoBook, detail: String,
+    method: (id: String, type: String), lifetime: TimeInterval, payer: String,
+    fields extra: (Int64) -> [String: JSONValue]
+  ) async throws -> GatewayReply {
+    try await flow.run(
+      .mercadopago, key: key, fingerprint: "", compareParameters: false, errors: MercadoPagoErrors.keys
+    ) {
+      let id = book.nextPaymentID()
+      var payment = MercadoPagoRoutes.payment(
+        id: id, status: "pending", statusDetail: detail, amount: amount, body: body)
+      if case .object(var fields) = payment {
+        fields["payment_method_id"] = .string(method.id)
+        fields["payment_type_id"] = .string(method.type)
+        fields["date_of_expiration"] =
+          body["date_of_expiration"] ?? .string(Date().addingTimeInterval(lifetime).ISO8601Format())
+        fields.merge(extra(id)) { _, new in new }
         payment = .object(fields)
       }
       book.store(payment: payment, id: id)
       return .init(
         reply: GatewayReply(code: 201, body: payment),
         record: ChargeRecord(
-          gateway: "mercadopago", customer: email, amount: Int((amount * 100).rounded()), idempotency_key: key,
+          gateway: "mercadopago", customer: payer, amount: Int((amount * 100).rounded()), idempotency_key: key,
           outcome: "pending", payment_id: String(id), reference: body["external_reference"]?.string,
           description: body["description"]?.string, time: nowMilliseconds()))
     }
@@ -92,36 +104,16 @@ struct MercadoPagoPix {
     guard missing.isEmpty else {
       throw MercadoPagoErrors.badRequest("a boleto needs \(missing.joined(separator: ", "))")
     }
-    return try await flow.run(
-      .mercadopago, key: key, fingerprint: "", compareParameters: false,
-      errors: .init(
-        mismatch: { _ in MercadoPagoErrors.badRequest("idempotency key reused") },
-        inProgress: { _ in
-          MercadoPagoErrors.error(409, "conflict", "a request with this X-Idempotency-Key is still being processed")
-        })
-    ) {
-      let id = book.nextPaymentID()
-      var payment = MercadoPagoRoutes.payment(
-        id: id, status: "pending", statusDetail: "pending_waiting_payment", amount: amount, body: body)
-      let expires = body["date_of_expiration"]?.string ?? Date().addingTimeInterval(3 * 86_400).ISO8601Format()
-      if case .object(var fields) = payment {
-        fields["payment_method_id"] = "bolbradesco"
-        fields["payment_type_id"] = "ticket"
-        fields["date_of_expiration"] = .string(expires)
-        fields["transaction_details"] = [
+    return try await pending(
+      key: key, amount: amount, body: body, flow: flow, book: book, detail: "pending_waiting_payment",
+      method: ("bolbradesco", "ticket"), lifetime: 3 * 86_400, payer: payer?["email"]?.string ?? ""
+    ) { id in
+      [
+        "transaction_details": [
           "external_resource_url": .string("https://www.mercadopago.com.br/payments/\(id)/ticket?caller_id=sim")
-        ]
-        fields["barcode"] = ["content": .string("2379\(String(format: "%040lld", id))")]
-        payment = .object(fields)
-      }
-      book.store(payment: payment, id: id)
-      return .init(
-        reply: GatewayReply(code: 201, body: payment),
-        record: ChargeRecord(
-          gateway: "mercadopago", customer: payer?["email"]?.string ?? "", amount: Int((amount * 100).rounded()),
-          idempotency_key: key, outcome: "pending", payment_id: String(id),
-          reference: body["external_reference"]?.string, description: body["description"]?.string,
-          time: nowMilliseconds()))
+        ],
+        "barcode": ["content": .string("2379\(String(format: "%040lld", id))")],
+      ]
     }
   }
 

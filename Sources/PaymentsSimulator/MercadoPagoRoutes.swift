@@ -64,12 +64,7 @@ struct MercadoPagoRoutes {
       throw MercadoPagoErrors.badRequest("payer.id (with payer.type customer) or payer.email is required")
     }
     return try await flow.run(
-      .mercadopago, key: key, fingerprint: "", compareParameters: false,
-      errors: .init(
-        mismatch: { _ in MercadoPagoErrors.badRequest("idempotency key reused") },
-        inProgress: { _ in
-          MercadoPagoErrors.error(409, "conflict", "a request with this X-Idempotency-Key is still being processed")
-        })
+      .mercadopago, key: key, fingerprint: "", compareParameters: false, errors: MercadoPagoErrors.keys
     ) {
       let scenario = MercadoPagoCards.scenario(token)
       let id = book.nextPaymentID()

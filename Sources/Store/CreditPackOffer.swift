@@ -39,14 +39,7 @@ extension Store {
 /// The default packs in jobs/plans.json (`credit_packs`), seeded by `whago migrate`.
 public enum DefaultCreditPacks {
   public static func load(directory: String) throws -> [CreditPackOffer] {
-    let url = URL(fileURLWithPath: directory).appendingPathComponent("plans.json")
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw PlanError.badDefaults("cannot read \(url.path): \(error.localizedDescription)")
-    }
-    return try parse(data)
+    try parse(try DefaultPlans.file(directory: directory))
   }
 
   static func parse(_ data: Data) throws -> [CreditPackOffer] {

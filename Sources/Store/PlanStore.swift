@@ -56,14 +56,17 @@ extension Store {
 /// The default plans in jobs/plans.json, seeded by `whago migrate`.
 public enum DefaultPlans {
   public static func load(directory: String) throws -> [Plan] {
+    try parse(try file(directory: directory))
+  }
+
+  /// jobs/plans.json's bytes (plans and credit packs).
+  static func file(directory: String) throws -> Data {
     let url = URL(fileURLWithPath: directory).appendingPathComponent("plans.json")
-    let data: Data
     do {
-      data = try Data(contentsOf: url)
+      return try Data(contentsOf: url)
     } catch {
       throw PlanError.badDefaults("cannot read \(url.path): \(error.localizedDescription)")
     }
-    return try parse(data)
   }
 
   static func parse(_ data: Data) throws -> [Plan] {
