@@ -9,8 +9,8 @@ import Worker
 
 /// `billing.sweep`, on a cron schedule: enqueues one `billing.renew` per subscription due (keyed
 /// by subscription, period and attempt, so overlapping sweeps add nothing), suspends accounts whose
-/// dunning days passed without a payment, charges upgrades whose charge was never enqueued (and
-/// voids those left unconfirmed for a day), moves those suspended for 7 days to the free plan, and
+/// dunning days passed without a payment, charges upgrades and credit packs whose charge was never
+/// enqueued (and voids upgrades left unconfirmed for a day), moves those suspended for 7 days to the free plan, and
 /// ends cancelled subscriptions whose period is over (the free plan too).
 public struct BillingSweep: JobHandler {
   public typealias Contract = BillingSweepJob
@@ -33,6 +33,9 @@ public struct BillingSweep: JobHandler {
       upgrades.map { upgrade in
         try BillingProrateJob.spec(invoiceID: upgrade.invoiceID, tenant: upgrade.tenant, catalog: catalog)
       })
+    let purchases = try await store.unchargedCardPurchases()
+    _ = try await context.broker.enqueue(
+      purchases.map { try CreditPurchaseJob.spec(purchaseID: $0.purchaseID, tenant: $0.tenant, catalog: catalog) })
     let expired = try await store.expireUnpaidUpgrades(now: now)
     let suspended = try await store.suspendOverdue(now: now)
     let downgraded = try await store.downgradeSuspended(now: now)
@@ -42,6 +45,7 @@ public struct BillingSweep: JobHandler {
       metadata: [
         "due": "\(due.count)", "enqueued": "\(results.filter { !$0.duplicate }.count)",
         "upgrades charged again": "\(upgrades.count)", "upgrades expired": "\(expired)",
+        "credit purchases charged again": "\(purchases.count)",
         "suspended": "\(suspended.count)", "downgraded": "\(downgraded.count)", "cancellations ended": "\(ended.count)",
       ])
   }

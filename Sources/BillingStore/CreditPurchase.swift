@@ -215,6 +215,19 @@ extension Store {
     ).rows.map(Self.purchase)
   }
 
+  /// Card purchases still pending a minute after they were made (by PostgreSQL's clock, which
+  /// stamped them): their `credits.purchase` job was never enqueued (the request failed after the
+  /// row was written) or was lost. The sweep enqueues them again, under their unique key.
+  public func unchargedCardPurchases(limit: Int = 1000) async throws -> [(purchaseID: Int64, tenant: String)] {
+    try await pool.query(
+      """
+      SELECT p.id, t.name FROM credit_purchases p JOIN tenants t ON t.id = p.tenant_id
+      WHERE p.method = 'card' AND p.status = 'pending' AND p.created_at <= now() - interval '1 minute'
+      ORDER BY p.id LIMIT $1
+      """, [limit]
+    ).rows.map { (try $0.decode("id"), try $0.decode("name")) }
+  }
+
   /// The card charge a pending card purchase still needs; nil once it is settled.
   public func pendingCardCharge(purchaseID: Int64) async throws -> CreditPurchaseCharge? {
     try await pool.query(

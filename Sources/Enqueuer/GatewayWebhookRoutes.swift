@@ -80,6 +80,18 @@ struct GatewayWebhookRoutes {
           gateway: "stripe", gatewayPaymentID: paymentIntent,
           as: type == "charge.refunded" ? .refunded : .chargedBack, delivery: delivery))
     }
+    if let reference = metadata?["purchase"] as? String, reference.hasPrefix("purchase-"),
+      let purchase = Int64(reference.dropFirst("purchase-".count)), let intent,
+      type == "payment_intent.succeeded" || type == "payment_intent.payment_failed"
+    {
+      // A credit pack's card charge whose answer the job may have lost.
+      let error = object["last_payment_error"] as? [String: Any]
+      return try await answer(
+        store.settleCreditPurchasePayment(
+          purchaseID: purchase, gatewayPaymentID: intent,
+          status: type == "payment_intent.succeeded" ? "approved" : "rejected",
+          detail: error?["decline_code"] as? String ?? error?["code"] as? String, delivery: delivery))
+    }
     let result: ChargeResult
     switch (type, invoice) {
     case ("payment_intent.succeeded", .some):
