@@ -91,23 +91,31 @@ extension Store {
         let sub = try connection.query(
           "SELECT \(Self.subscriptionColumns) FROM subscriptions WHERE id = $1 FOR UPDATE", [subscriptionID]
         ).decode(Subscription.self).first,
-        sub.status.renews, !sub.cancelAtPeriodEnd, let method = sub.paymentMethod,
+        sub.status.renews || sub.status == .suspended, !sub.cancelAtPeriodEnd, let method = sub.paymentMethod,
         abs(sub.currentPeriodEnd.timeIntervalSince(periodStart)) < 0.001
       else { return nil }
+      // A suspended account is charged only for the invoice it gave up on, when a new card asked
+      // for it (`setPaymentMethod` set its next attempt); never a new period.
+      let recovering = sub.status == .suspended
       let plan = sub.nextPlan ?? sub.plan
-      try connection.query(
-        """
-        INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents, next_attempt_at)
-        SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents, $4 FROM plans WHERE name = $2
-        ON CONFLICT (subscription_id, period_start) WHERE kind = 'renewal' DO NOTHING
-        """, [subscriptionID, plan, periodStart, now])
-      let invoice = try connection.query(
-        """
-        SELECT id, kind, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at, currency
-        FROM invoices WHERE subscription_id = $1 AND kind = 'renewal' AND period_start = $2 FOR UPDATE
-        """, [subscriptionID, periodStart])[0]
+      if !recovering {
+        try connection.query(
+          """
+          INSERT INTO invoices (subscription_id, plan, period_start, period_end, amount_cents, next_attempt_at)
+          SELECT $1, $2, $3::timestamptz, $3::timestamptz + interval '1 month', price_cents, $4 FROM plans WHERE name = $2
+          ON CONFLICT (subscription_id, period_start) WHERE kind = 'renewal' DO NOTHING
+          """, [subscriptionID, plan, periodStart, now])
+      }
+      guard
+        let invoice = try connection.query(
+          """
+          SELECT id, kind, plan, period_start, period_end, amount_cents, status, next_attempt_at, paid_at, currency
+          FROM invoices WHERE subscription_id = $1 AND kind = 'renewal' AND period_start = $2 FOR UPDATE
+          """, [subscriptionID, periodStart]
+        ).first
+      else { return nil }
       let record = try invoice.decode(InvoiceRecord.self)
-      guard record.status == .open else { return nil }
+      guard record.status == (recovering ? .uncollectible : .open) else { return nil }
       let last = try connection.query(
         """
         SELECT id, attempt, idempotency_key, outcome, key_unsettled,
@@ -131,9 +139,9 @@ extension Store {
         }
       } else {
         let previous = try last?.decode("attempt", as: Int.self) ?? 0
-        guard previous < Dunning.attempts, let due = record.nextAttemptAt, due <= now.addingTimeInterval(0.001) else {
-          return nil
-        }
+        guard previous < Dunning.attempts || recovering, let due = record.nextAttemptAt,
+          due <= now.addingTimeInterval(0.001)
+        else { return nil }
         attempt = previous + 1
         key = "whago-invoice-\(record.id)-attempt-\(attempt)"
         paymentID = try connection.query(
@@ -225,6 +233,22 @@ extension Store {
     if try sub.decode("kind", as: String.self) == "proration" {
       return try settleUpgrade(
         connection, charge, result: result, subscriptionID: subscriptionID, tenantID: tenantID)
+    }
+    let givenUp = try connection.query(
+      "SELECT status = 'uncollectible' AS given_up FROM invoices WHERE id = $1", [charge.invoiceID]
+    )[0].decode("given_up", as: Bool.self)
+    if givenUp {
+      if case .succeeded = result {
+        return try Self.markPaid(
+          connection, invoiceID: charge.invoiceID, subscriptionID: subscriptionID, tenantID: tenantID)
+      }
+      // A suspended account's new card was refused too: it stays suspended, waiting for another.
+      try connection.query(
+        "UPDATE invoices SET next_attempt_at = NULL, updated_at = now() WHERE id = $1", [charge.invoiceID])
+      try Self.recordEvent(
+        connection, tenantID: tenantID, .billingPaymentFailed, subject: .invoice(charge.invoiceID),
+        ["attempt": JSONValue(charge.attempt), "kind": "recovery"])
+      return .suspended
     }
     switch Dunning.step(after: result, attempt: charge.attempt, now: now) {
     case .pay:

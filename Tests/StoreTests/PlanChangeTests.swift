@@ -213,6 +213,53 @@ import Testing
     #expect(try await store.subscription(tenant: tenant).0.status == .active)
   }
 
+  /// Suspended after its three attempts: a new card asks for the unpaid invoice once more, at
+  /// once. Refused, the account stays suspended (not past due); paid, it is active again.
+  @Test func aSuspendedAccountsNewCardPaysTheInvoiceItGaveUpOn() async throws {
+    try await TestDatabase.migrate()
+    let pool = try TestDatabase.pool(size: 1)
+    defer { pool.close() }
+    let store = Store(pool: pool)
+    let tenant = try await TestDatabase.tenant(plan: "free")
+    let now = try await Self.isolatedNow()
+    let periodEnd = now.addingTimeInterval(3600)
+    let sub = try await store.createSubscription(
+      tenant: tenant, plan: "business", gateway: "stripe", customer: "cus_\(tenant)",
+      paymentMethod: "pm_card_chargeDeclined", periodEnd: periodEnd)
+    let declined = ChargeResult.declined(paymentID: nil, code: "insufficient_funds", advice: nil, hard: false)
+    var at = periodEnd.addingTimeInterval(60)
+    for _ in 1...3 {
+      let attempt = try #require(try await store.prepareCharge(subscriptionID: sub.id, periodStart: periodEnd, now: at))
+      if case .retryAt(let next) = try await store.recordCharge(attempt, result: declined, now: at) { at = next }
+    }
+    #expect(try await store.tenant(named: tenant).status == .suspended)
+    #expect(try await store.prepareCharge(subscriptionID: sub.id, periodStart: periodEnd, now: at) == nil)
+
+    // A new card, refused too: still suspended, not past due.
+    let (_, retry) = try await store.setPaymentMethod(tenant: tenant, method: "pm_card_visa_debit", now: at)
+    #expect(try #require(retry).attempt == 4)
+    let fourth = try #require(try await store.prepareCharge(subscriptionID: sub.id, periodStart: periodEnd, now: at))
+    #expect(fourth.attempt == 4 && fourth.paymentMethod == "pm_card_visa_debit")
+    #expect(try await store.recordCharge(fourth, result: declined, now: at) == .suspended)
+    #expect(try await store.subscription(tenant: tenant).0.status == .suspended)
+    #expect(try await store.prepareCharge(subscriptionID: sub.id, periodStart: periodEnd, now: at) == nil, "once")
+
+    // Another card, paid: active again, the invoice it gave up on paid.
+    let (_, again) = try await store.setPaymentMethod(tenant: tenant, method: "pm_card_visa", now: at)
+    let fifth = try #require(try await store.prepareCharge(subscriptionID: sub.id, periodStart: periodEnd, now: at))
+    #expect(try #require(again).attempt == 5 && fifth.attempt == 5)
+    guard case .paid = try await store.recordCharge(fifth, result: .succeeded(paymentID: "pi_back"), now: at) else {
+      Issue.record("the new card's charge did not pay the invoice")
+      return
+    }
+    let (back, invoices, _) = try await store.subscription(tenant: tenant)
+    #expect(back.status == .active && invoices.first?.status == .paid)
+    #expect(try await store.tenant(named: tenant).status == .active)
+    #expect(try await Self.events(pool, tenant: tenant, kind: "billing.reactivated").count == 1)
+    let failed = try await Self.events(pool, tenant: tenant, kind: "billing.payment_failed")
+    #expect(failed.contains { $0.contains("recovery") }, "\(failed)")
+  }
+
   @Test func aGatewayBilledSubscriptionChangesThere() async throws {
     try await TestDatabase.migrate()
     let pool = try TestDatabase.pool(size: 1)
