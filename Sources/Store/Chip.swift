@@ -185,34 +185,9 @@ extension Store {
         ["status": .string(status.rawValue), "was": .string(was.rawValue)])
     }
     if status == .working {
-      let resumed = try connection.query(
-        """
-        UPDATE campaigns c SET status = 'running', pause_reason = NULL, generation = generation + 1
-        WHERE c.status = 'paused' AND c.pause_reason = 'no_working_chips'
-          AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = $1)
-          AND NOT EXISTS (SELECT 1 FROM chips WHERE id = $1 AND read_only_since IS NOT NULL)
-        RETURNING c.id
-        """, [id])
-      for campaign in resumed.rows {
-        try recordEvent(
-          connection, tenantID: tenantID, .campaignResumed, subject: .campaign(try campaign.decode("id")),
-          ["reason": "no_working_chips", "chip_id": .int(id)])
-      }
+      try resumeCampaignsWithWorkingChips(connection, tenantID: tenantID, chips: [id], data: ["chip_id": .int(id)])
     } else if was == .working {
-      let paused = try connection.query(
-        """
-        UPDATE campaigns c SET status = 'paused', pause_reason = 'no_working_chips'
-        WHERE c.status = 'running' AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = $1)
-          AND NOT EXISTS (
-            SELECT 1 FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
-            WHERE cc.campaign_id = c.id AND h.status = 'WORKING' AND h.read_only_since IS NULL)
-        RETURNING c.id
-        """, [id])
-      for campaign in paused.rows {
-        try recordEvent(
-          connection, tenantID: tenantID, .campaignPaused, subject: .campaign(try campaign.decode("id")),
-          ["reason": "no_working_chips", "chip_id": .int(id)])
-      }
+      try pauseCampaignsWithoutWorkingChips(connection, tenantID: tenantID, chips: [id], data: ["chip_id": .int(id)])
     }
   }
 

@@ -43,36 +43,7 @@ extension Store {
       }
     }
     guard !changed.rows.isEmpty else { return }
-    func array(_ ids: [Int64]) -> String { "{" + ids.map(String.init).joined(separator: ",") + "}" }
-    let paused = try connection.query(
-      """
-      UPDATE campaigns c SET status = 'paused', pause_reason = 'no_working_chips'
-      WHERE c.tenant_id = $1 AND c.status = 'running'
-        AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = ANY($2::bigint[]))
-        AND NOT EXISTS (
-          SELECT 1 FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
-          WHERE cc.campaign_id = c.id AND h.status = 'WORKING' AND h.read_only_since IS NULL)
-      RETURNING c.id
-      """, [tenantID, array(readOnly)])
-    for campaign in paused.rows {
-      try recordEvent(
-        connection, tenantID: tenantID, .campaignPaused, subject: .campaign(try campaign.decode("id")),
-        ["reason": "no_working_chips"])
-    }
-    let resumed = try connection.query(
-      """
-      UPDATE campaigns c SET status = 'running', pause_reason = NULL, generation = generation + 1
-      WHERE c.tenant_id = $1 AND c.status = 'paused' AND c.pause_reason = 'no_working_chips'
-        AND c.id IN (SELECT campaign_id FROM campaign_chips WHERE chip_id = ANY($2::bigint[]))
-        AND EXISTS (
-          SELECT 1 FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
-          WHERE cc.campaign_id = c.id AND h.status = 'WORKING' AND h.read_only_since IS NULL)
-      RETURNING c.id
-      """, [tenantID, array(writable)])
-    for campaign in resumed.rows {
-      try recordEvent(
-        connection, tenantID: tenantID, .campaignResumed, subject: .campaign(try campaign.decode("id")),
-        ["reason": "no_working_chips"])
-    }
+    try pauseCampaignsWithoutWorkingChips(connection, tenantID: tenantID, chips: readOnly)
+    try resumeCampaignsWithWorkingChips(connection, tenantID: tenantID, chips: writable)
   }
 }
