@@ -105,7 +105,7 @@ public struct CreditPurchaseCharge: Sendable, Equatable {
 }
 
 /// The PIX code or boleto of a purchase, as the route asks Mercado Pago for it.
-public struct CreditPurchasePixRequest: Sendable, Equatable {
+public struct CreditPurchasePayerRequest: Sendable, Equatable {
   public var purchaseID: Int64
   public var amountCents: Int
   public var payerEmail: String
@@ -246,14 +246,14 @@ extension Store {
   }
 
   /// The PIX code or boleto a pending purchase still needs (the same key every time it is asked).
-  public func pendingPayerRequest(purchaseID: Int64) async throws -> CreditPurchasePixRequest? {
+  public func pendingPayerRequest(purchaseID: Int64) async throws -> CreditPurchasePayerRequest? {
     try await pool.query(
       """
       SELECT id, amount_cents, customer, idempotency_key, pack FROM credit_purchases
       WHERE id = $1 AND method IN ('pix', 'boleto') AND status = 'pending'
       """, [purchaseID]
     ).first.map { row in
-      CreditPurchasePixRequest(
+      CreditPurchasePayerRequest(
         purchaseID: try row.decode("id"), amountCents: try row.decode("amount_cents"),
         payerEmail: try row.decode("customer"), idempotencyKey: try row.decode("idempotency_key"),
         pack: try row.decode("pack"))

@@ -52,10 +52,7 @@ struct CreditPurchaseRoutes {
     let customer = body.string("customer", required: false, max: 255)
     let email = body.string(
       "payer_email", required: false, max: 254, expected: "the payer's e-mail",
-      check: { email in
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty ? nil : "must be an e-mail address"
-      })
+      check: Self.emailProblem)
     let pix = method == "pix"
     let boleto = method == "boleto"
     if pix || boleto, let gateway, gateway != .mercadopago {
@@ -100,14 +97,18 @@ struct CreditPurchaseRoutes {
       throw Problem.invalid([.init(pointer: "/pack", detail: "\(error)")])
     }
     var purchase = created.0
-    if pix {
+    // The purchase's own method, not the body's: a repeated key answers the purchase it first made.
+    switch purchase.method {
+    case .pix:
       purchase = try await pixCode(purchase, tenantID: access.tenant.id)
-    } else if let payer {
-      purchase = try await boletoSlip(purchase, payer: payer, tenantID: access.tenant.id)
-    } else if purchase.status == .pending {
+    case .boleto:
+      if let payer { purchase = try await boletoSlip(purchase, payer: payer, tenantID: access.tenant.id) }
+    case .card where purchase.status == .pending:
       // Asked again while it is charged: the same job key, so nothing is added.
       _ = try await broker.enqueue(
         try CreditPurchaseJob.spec(purchaseID: purchase.id, tenant: access.tenant.name, catalog: catalog))
+    case .card:
+      break
     }
     let status: HTTPResponse.Status =
       switch purchase.status {
@@ -150,10 +151,7 @@ struct CreditPurchaseRoutes {
     }
     let email = payer.string(
       "email", max: 254, expected: "the payer's e-mail",
-      check: { email in
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty ? nil : "must be an e-mail address"
-      })
+      check: Self.emailProblem)
     let first = payer.string("first_name", max: 100)
     let last = payer.string("last_name", max: 100)
     let cpf = payer.string(
@@ -198,6 +196,13 @@ struct CreditPurchaseRoutes {
       purchaseID: purchase.id, gatewayPaymentID: slip.paymentID, url: slip.url, barcode: slip.barcode,
       expiresAt: slip.expiresAt)
     return try await store.creditPurchase(id: purchase.id, tenantID: tenantID) ?? purchase
+  }
+
+  /// What is wrong with an e-mail address, as openapi.yaml's pattern has it: one `@` between two
+  /// non-empty parts.
+  static func emailProblem(_ email: String) -> String? {
+    let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+    return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty ? nil : "must be an e-mail address"
   }
 
   static func mercadoPago(_ limits: EnqueuerServer.Limits) throws -> MercadoPagoGateway {
