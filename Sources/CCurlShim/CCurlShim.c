@@ -27,3 +27,12 @@ CURLMcode whago_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long v
 CURLcode whago_curl_msg_result(CURLMsg *message) {
   return message->data.result;
 }
+
+CURLcode whago_curl_setopt_opensocket(
+    CURL *handle, curl_socket_t (*callback)(void *, curlsocktype, struct curl_sockaddr *)) {
+  return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
+const struct sockaddr *whago_curl_sockaddr_address(const struct curl_sockaddr *address) {
+  return &address->addr;
+}

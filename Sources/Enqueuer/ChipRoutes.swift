@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobCatalog
+import OutboundHTTP
 import Store
 import Wire
 
@@ -81,7 +82,8 @@ struct ChipRoutes {
       guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
         scheme == "http" || scheme == "https", parts.host?.isEmpty == false, parts.user == nil, parts.query == nil
       else { return "must be the WAHA base address, http(s)://host:port, without credentials or query" }
-      return nil
+      // Workers send this chip's messages there, with headers the tenant chose.
+      return limits.outbound.refusal(host: parts.host ?? "").map { "must not point at our own network: \($0)" }
     }
     let session = body.string("session", max: 100) { session in
       session.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }

@@ -5,6 +5,7 @@ import JobContracts
 import JobQueue
 import Logging
 import NIOCore
+import OutboundHTTP
 import Prometheus
 import Store
 
@@ -21,8 +22,10 @@ public enum EnqueuerServer {
     public var wahaWebhookSecret: String?
     /// How the payment gateways' webhooks are verified.
     public var gatewayWebhooks = GatewayWebhookConfig()
-    /// Webhook endpoints may be loopback or private addresses (a closed network, tests).
-    public var allowPrivateWebhookURLs = false
+    /// Which internal addresses a tenant's WAHA and webhook URLs may name (`WHAGO_OUTBOUND_ALLOW`);
+    /// by default none. Workers check the address they connect to as well; this refuses at the door
+    /// what is refused there anyway.
+    public var outbound = AddressPolicy()
     /// A connection that sends nothing for this long is closed: without it (Hummingbird's default)
     /// a client holds a connection, and its memory, for as long as it likes.
     public var idleTimeout: Duration = .seconds(60)

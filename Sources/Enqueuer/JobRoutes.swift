@@ -27,7 +27,8 @@ struct JobRoutes {
     let value = try JSONValue.body(try await RequestReader.bytes(request, limit: limits.maxBody).readableBytesView)
     let spec: JobSpec
     switch submission.parse(
-      value, at: "", tenant: access.tenant.lane, headerKey: request.headers[.idempotencyKey], allowKeyField: false)
+      value, at: "", tenant: access.tenant.lane, byOperator: context.byService,
+      headerKey: request.headers[.idempotencyKey], allowKeyField: false)
     {
     case .invalid(let errors): throw Problem.invalid(errors)
     case .valid(let parsed): spec = parsed
@@ -65,7 +66,8 @@ struct JobRoutes {
     specs.reserveCapacity(items.count)
     for (index, item) in items.enumerated() {
       switch submission.parse(
-        item, at: "/jobs/\(index)", tenant: access.tenant.lane, headerKey: nil, allowKeyField: true)
+        item, at: "/jobs/\(index)", tenant: access.tenant.lane, byOperator: context.byService, headerKey: nil,
+        allowKeyField: true)
       {
       case .invalid(let itemErrors): errors += itemErrors
       case .valid(let spec): specs.append(spec)

@@ -20,7 +20,7 @@ struct JobSubmission {
 
   let catalog: JobCatalog
   let contracts: PayloadContracts
-  /// For each submittable type, why an empty payload does not fit it (nil: it fits).
+  /// For each type, why an empty payload does not fit it (nil: it fits).
   let emptyPayloadErrors: [String: PayloadError?]
 
   init(catalog: JobCatalog, contracts: PayloadContracts) {
@@ -39,8 +39,9 @@ struct JobSubmission {
   }
 
   /// The job to enqueue for `tenant`, or the list of what is wrong with it.
+  /// `byOperator`: the request came with a service key, which may submit operators' types.
   func parse(
-    _ value: JSONValue, at base: String, tenant: String, headerKey: String?, allowKeyField: Bool
+    _ value: JSONValue, at base: String, tenant: String, byOperator: Bool, headerKey: String?, allowKeyField: Bool
   ) -> Parsed {
     let job = RequestReader(
       value, at: base, fields: allowKeyField ? Self.batchFields : Self.singleFields, noun: "a job")
@@ -49,9 +50,16 @@ struct JobSubmission {
     var policy: JobCatalog.JobPolicy?
     _ = job.string("type", max: 200, expected: "a job type, e.g. \"diag.noop\"") { type in
       guard let found = try? catalog.policy(for: type) else {
-        return "unknown job type '\(type.prefix(80))'; submittable types: \(submittableTypes)"
+        return "unknown job type '\(type.prefix(80))'; \(submittableTypes(byOperator: byOperator))"
       }
-      guard found.submittable else { return "job type '\(type)' is internal and cannot be submitted over HTTP" }
+      switch found.submitters {
+      case .nobody: return "job type '\(type)' is internal and cannot be submitted over HTTP"
+      case .operators where !byOperator:
+        return
+          "job type '\(type)' is for operators: submit it with a service key and Whago-Tenant; "
+          + submittableTypes(byOperator: false)
+      case .operators, .tenants: break
+      }
       policy = found
       return nil
     }
@@ -79,11 +87,15 @@ struct JobSubmission {
       }
     }
 
-    let queue =
-      job.string("queue", required: false, max: 200) { name in
-        catalog.queues[name] != nil
-          ? nil : "unknown queue '\(name.prefix(64))'; queues: \(catalog.queueNames.sorted().joined(separator: ", "))"
-      } ?? policy?.queue ?? ""
+    // A type runs only on its own queue: a tenant's job must not take slots meant for billing.
+    _ = job.string("queue", required: false, max: 200) { name in
+      if let policy, name == policy.queue { return nil }
+      guard catalog.queues[name] != nil else {
+        return "unknown queue '\(name.prefix(64))'; leave queue out: a job runs on its type's queue"
+      }
+      return policy.map { "\($0.type) runs on queue '\($0.queue)' only; leave queue out" }
+    }
+    let queue = policy?.queue ?? ""
 
     var when = JobSpec.When.now
     if job.has("delay_ms") && job.has("run_at") {
@@ -127,7 +139,13 @@ struct JobSubmission {
     "api/\(tenant.utf8.count)/\(tenant)/\(key)"
   }
 
-  var submittableTypes: String {
-    catalog.jobs.values.filter(\.submittable).map(\.type).sorted().joined(separator: ", ")
+  /// The types this caller may submit, for messages.
+  func submittableTypes(byOperator: Bool) -> String {
+    let types = catalog.jobs.values.filter {
+      $0.submitters == .tenants || ($0.submitters == .operators && byOperator)
+    }.map(\.type).sorted()
+    return types.isEmpty
+      ? "tenant keys submit no job types; campaigns and chips have their own routes"
+      : "submittable types: \(types.joined(separator: ", "))"
   }
 }

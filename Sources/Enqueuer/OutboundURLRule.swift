@@ -1,16 +1,16 @@
 import Foundation
+import OutboundHTTP
 
 /// Where the service may be told to send requests on a tenant's behalf: http(s), a host, no
-/// credentials or fragment, and no loopback, private, link-local or unspecified address (a tenant
-/// must not aim our requests at our own network), unless the operator allows them
-/// (`WHAGO_WEBHOOKS_ALLOW_PRIVATE=1`, for a closed network or tests). Host names are checked as
-/// written; one that resolves to a private address is the operator's to firewall.
+/// credentials or fragment, and no loopback, private, link-local or unspecified address written
+/// into it unless the operator allows that network (`WHAGO_OUTBOUND_ALLOW`). A host name is
+/// judged where it matters, by the workers, on the address it resolves to when they connect.
 enum OutboundURLRule {
   nonisolated(unsafe) static let shape =
     /[Hh][Tt][Tt][Pp][Ss]?:\/\/[A-Za-z0-9.\-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&'()*+,;=:@\/\-]*)?(\?[A-Za-z0-9._~%!$&'()*+,;=:@\/?\-]*)?/
 
   /// Why `text` may not be used, or nil.
-  static func problem(_ text: String, allowPrivate: Bool) -> String? {
+  static func problem(_ text: String, policy: AddressPolicy) -> String? {
     // The shape openapi.yaml documents, checked as written: a host of letters, digits, dots and
     // hyphens (no IPv6 literal, no stray character a lenient parser would keep), a port, a path
     // and a query.
@@ -22,10 +22,7 @@ enum OutboundURLRule {
       scheme == "http" || scheme == "https", let host = parts.host?.lowercased(), !host.isEmpty,
       parts.user == nil, parts.password == nil, parts.fragment == nil
     else { return "must be an http(s) URL with a host, without credentials or a fragment" }
-    if !allowPrivate && isPrivate(host) {
-      return "must not point at a loopback, private or link-local address"
-    }
-    return nil
+    return policy.refusal(host: host).map { "must not point at our own network: \($0)" }
   }
 
   /// `text` with its scheme in lower case (`HTTP://` is `http://`), as the tables that keep URLs
@@ -34,21 +31,5 @@ enum OutboundURLRule {
     guard var parts = URLComponents(string: text), let scheme = parts.scheme else { return text }
     parts.scheme = scheme.lowercased()
     return parts.string ?? text
-  }
-
-  static func isPrivate(_ host: String) -> Bool {
-    let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-    if bare == "localhost" || bare.hasSuffix(".localhost") { return true }
-    let octets = bare.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
-    if octets.count == 4, octets.allSatisfy({ $0 != nil }) {
-      let o = octets.map { $0! }
-      return o[0] == 127 || o[0] == 10 || o[0] == 0 || (o[0] == 172 && (16...31).contains(o[1]))
-        || (o[0] == 192 && o[1] == 168) || (o[0] == 169 && o[1] == 254) || (o[0] == 100 && (64...127).contains(o[1]))
-    }
-    if bare.contains(":") {
-      return bare == "::1" || bare == "::" || bare.hasPrefix("fc") || bare.hasPrefix("fd") || bare.hasPrefix("fe80")
-        || bare.hasPrefix("::ffff:")
-    }
-    return false
   }
 }

@@ -51,6 +51,21 @@ struct ProblemMiddleware: RouterMiddleware {
       throw Problem(
         .serviceUnavailable, "database-unavailable", "The database is unavailable",
         detail: "PostgreSQL did not answer; retry shortly.", retryAfter: 1)
+    } catch let error as PostgresError where error.refusesTheData {
+      // Input that got past the checks at the door and that the database's constraints caught:
+      // the client's to fix, so a 4xx, never a 503 it would retry forever. The value is not
+      // echoed (it may be large or personal); the constraint says which rule it broke.
+      logger.warning(
+        "the database refused a request's data", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+      let rule = error.constraint.map { " (constraint \($0))" } ?? ""
+      if error.isUniqueViolation {
+        throw Problem(
+          .conflict, "conflict", "It exists already",
+          detail: "a record with the same unique values exists\(rule); read it, or change what names it")
+      }
+      throw Problem(
+        .unprocessableContent, "invalid-data", "The database refused a value",
+        detail: "a value in the request breaks a rule of the data\(rule); check the fields against /openapi.yaml")
     } catch {
       logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
       throw Problem(

@@ -30,7 +30,7 @@ struct WebhookEndpointRoutes {
     let body = try await RequestReader.body(
       request, limit: limits.maxBody, fields: Self.fields, noun: "a webhook endpoint")
     let url = body.string("url", max: 2000) { url in
-      OutboundURLRule.problem(url, allowPrivate: limits.allowPrivateWebhookURLs)
+      OutboundURLRule.problem(url, policy: limits.outbound)
     }
     let events = body.choices("events", as: EventType.self, count: 0...EventType.allCases.count)
     try body.finish()

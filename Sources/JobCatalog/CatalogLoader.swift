@@ -66,7 +66,7 @@ extension JobCatalog {
         timeout: .milliseconds(j.timeoutMs ?? d?.timeoutMs ?? 300_000),
         crashLimit: j.crashLimit ?? d?.crashLimit ?? 3,
         idempotencyWindow: .milliseconds(j.idempotencyWindowMs ?? d?.idempotencyWindowMs ?? 86_400_000),
-        submittable: j.submittable ?? d?.submittable ?? false,
+        submitters: try submitters(j.submit, type: type, source: source),
         limits: try (j.limits ?? []).map { limit throws(CatalogError) in
           do {
             return try LimitTemplate(bucket: limit.bucket, capacity: limit.capacity, perSecond: limit.perSecond)
@@ -74,6 +74,12 @@ extension JobCatalog {
             throw .invalid(path: source, reason: "job \(type): \(error)")
           }
         })
+      if j.submittable != nil || d?.submittable != nil {
+        throw .invalid(
+          path: source,
+          reason:
+            "job \(type): \"submittable\" was replaced by \"submit\": \"operators\" (service keys) or \"tenants\"")
+      }
       guard policy.maxAttempts >= 1, policy.crashLimit >= 1, policy.timeout > .zero else {
         throw .invalid(path: source, reason: "job \(type): attempts, crash limit and timeout must be positive")
       }
@@ -104,6 +110,17 @@ extension JobCatalog {
     return JobCatalog(queues: queues, jobs: jobs, schedules: schedules, source: source)
   }
 
+  private static func submitters(
+    _ text: String?, type: String, source: String
+  ) throws(CatalogError) -> JobCatalog.Submitters {
+    guard let text else { return .nobody }
+    guard let found = JobCatalog.Submitters(rawValue: text), found != .nobody else {
+      throw .invalid(
+        path: source, reason: "job \(type): submit must be \"operators\" or \"tenants\" (leave it out for neither)")
+    }
+    return found
+  }
+
   private static func checkName(_ name: String) throws {
     try JobSpec(type: "x", queue: name).validateQueueName()
   }
@@ -131,6 +148,8 @@ private struct CatalogFile: Decodable {
     var timeoutMs: Int64?
     var crashLimit: Int?
     var idempotencyWindowMs: Int64?
+    var submit: String?
+    /// Replaced by `submit`; read only to refuse a catalog that still uses it.
     var submittable: Bool?
     var limits: [LimitFile]?
   }
@@ -145,6 +164,7 @@ private struct CatalogFile: Decodable {
     var timeoutMs: Int64?
     var crashLimit: Int?
     var idempotencyWindowMs: Int64?
+    /// Replaced by `submit`; read only to refuse a catalog that still uses it.
     var submittable: Bool?
   }
   struct ScheduleFile: Decodable {

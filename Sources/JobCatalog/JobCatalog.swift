@@ -19,10 +19,21 @@ public struct JobCatalog: Sendable {
     public var timeout: Duration
     public var crashLimit: Int
     public var idempotencyWindow: Duration
-    /// May tenants submit this type over HTTP?
-    public var submittable: Bool
+    /// Who may submit this type over HTTP, always onto `queue`.
+    public var submitters: Submitters
     /// Token buckets every run takes from before it starts (all or none).
     public var limits: [LimitTemplate] = []
+  }
+
+  /// Who may submit a job type over HTTP. Work a tenant could misuse (sleeping in a worker slot,
+  /// filling the dead set) is for operators, so that no tenant can hold up another's renewals.
+  public enum Submitters: String, Sendable, Equatable {
+    /// Only the system enqueues it.
+    case nobody
+    /// Service keys (WHAGO's backend, operators), acting for a tenant.
+    case operators
+    /// Tenant keys as well as service keys.
+    case tenants
   }
 
   /// A recurring schedule: every slot of `cron` (in `timeZone`) enqueues `job` once.

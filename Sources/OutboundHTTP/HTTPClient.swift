@@ -16,6 +16,9 @@ public final class HTTPClient: Sendable {
     /// `.responseTooLarge`, so a hostile or broken server cannot stream a worker out of memory.
     /// WAHA's and the gateways' answers are kilobytes; a media download is not read through here.
     public var maxResponseBytes = 8 << 20
+    /// Which addresses connections may reach, checked on the address actually connected to;
+    /// nil reaches any (for the destinations operators configure, like payment gateways).
+    public var addressPolicy: AddressPolicy?
     public init() {}
   }
 
@@ -58,6 +61,10 @@ final class Transfer: @unchecked Sendable {
   var maxBody = Int.max
   /// The body passed `maxBody` and the transfer was cut.
   var tooLarge = false
+  /// What connections may reach; nil: anywhere.
+  var addressPolicy: AddressPolicy?
+  /// The address a connection was refused for, by `addressPolicy`.
+  var refusedAddress: [UInt8]?
   var headerLines: [String] = []
   var easy: UnsafeMutableRawPointer?
   var headerList: UnsafeMutablePointer<curl_slist>?

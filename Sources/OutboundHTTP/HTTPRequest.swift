@@ -62,6 +62,9 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
     /// The answer was longer than the client takes (`HTTPClient.Options.maxResponseBytes`); the
     /// transfer was cut there. The server did act on the request.
     case responseTooLarge
+    /// The address the host resolved to is internal and not allowed (`HTTPClient.Options.addressPolicy`);
+    /// nothing was sent.
+    case forbiddenAddress
   }
 
   public let kind: Kind
@@ -76,6 +79,7 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
     case .closed: "the HTTP client is closed"
     case .invalidRequest: "invalid request to \(url): \(detail)"
     case .responseTooLarge: "the answer from \(url) is too large: \(detail)"
+    case .forbiddenAddress: "refused to connect to \(url): \(detail)"
     }
   }
 

@@ -150,6 +150,11 @@ final class TransferLoop: @unchecked Sendable {
           return size * count
         }) == CURLE_OK
     ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me) == CURLE_OK
+    if let policy = options.addressPolicy {
+      transfer.addressPolicy = policy
+      ok = ok && whago_curl_setopt_opensocket(easy, Self.openSocket) == CURLE_OK
+      ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_OPENSOCKETDATA, me) == CURLE_OK
+    }
 
     let method = request.method.uppercased()
     if let body = request.body {
@@ -178,8 +183,42 @@ final class TransferLoop: @unchecked Sendable {
     return nil
   }
 
+  /// Opens a connection's socket unless the address policy refuses where it goes; a refusal
+  /// fails the connection (CURLE_COULDNT_CONNECT) before a byte is sent.
+  private static let openSocket:
+    @convention(c) (UnsafeMutableRawPointer?, curlsocktype, UnsafeMutablePointer<curl_sockaddr>?)
+      -> curl_socket_t = { user, _, address in
+        guard let user, let address else { return CURL_SOCKET_BAD }
+        let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+        let family = address.pointee.family
+        let raw = UnsafeRawPointer(whago_curl_sockaddr_address(address)!)
+        var bytes: [UInt8]?
+        if family == AF_INET {
+          var inet = raw.loadUnaligned(as: sockaddr_in.self).sin_addr
+          bytes = withUnsafeBytes(of: &inet) { Array($0) }
+        } else if family == AF_INET6 {
+          var inet6 = raw.loadUnaligned(as: sockaddr_in6.self).sin6_addr
+          bytes = withUnsafeBytes(of: &inet6) { Array($0) }
+        }
+        if let bytes, let policy = transfer.addressPolicy, !policy.permits(bytes) {
+          transfer.refusedAddress = bytes
+          return CURL_SOCKET_BAD
+        }
+        return socket(family, address.pointee.socktype, address.pointee.protocol)
+      }
+
   private func finish(_ transfer: Transfer, code: CURLcode) -> Result<OutboundResponse, HTTPClientError> {
     let url = HTTPClientError.safe(transfer.request.url)
+    // Refused only if no address was left to try: with several (::1 and 127.0.0.1), one allowed
+    // may have answered.
+    if code != CURLE_OK, let refused = transfer.refusedAddress {
+      return .failure(
+        HTTPClientError(
+          kind: .forbiddenAddress, url: url,
+          detail:
+            "\(AddressRange.text(of: refused)) is a loopback, private or link-local address; operators allow "
+            + "their own networks with \(AddressPolicy.environmentVariable)"))
+    }
     if transfer.tooLarge {
       return .failure(
         HTTPClientError(

@@ -33,6 +33,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
   public var isForeignKeyViolation: Bool { sqlState == "23503" }
   public var isCheckViolation: Bool { sqlState == "23514" }
 
+  /// The statement was refused for the data it carried: an integrity rule (class 23: unique,
+  /// foreign key, check, not null) or a data exception (class 22: a NUL in text, a number out of
+  /// range, a string too long). Sending the same again fails the same way.
+  public var refusesTheData: Bool {
+    kind == .server && (sqlState?.hasPrefix("23") == true || sqlState?.hasPrefix("22") == true)
+  }
+
   /// Failures a retry can cure: a restart, a failover, a serialization conflict.
   public var isTransient: Bool {
     switch kind {

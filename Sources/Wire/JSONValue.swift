@@ -103,15 +103,24 @@ public enum JSONValue: Codable, Sendable, Equatable {
       case "c": self = .bool(number.boolValue)
       case "d", "f":
         // 54.0 is an integer to JSON Schema (and so to the API's document): read it as one.
-        // Past 2^53 a double no longer holds every integer: JSONSerialization on Linux gives a
-        // 19-digit negative integer as a double but keeps its exact value beside it, so read that.
+        // JSONSerialization on Linux gives long negative literals as exact decimals: within
+        // Int64 they are integers to the last digit; beyond it (-9223372036854775809) they are
+        // no integer we can hold, where int64Value would quietly clamp them into range.
+        if let decimal = number as? NSDecimalNumber {
+          self = Int64(decimal.stringValue).map(JSONValue.int) ?? .double(number.doubleValue)
+          return
+        }
         let value = number.doubleValue
-        if value.rounded() == value, value >= -0x1p63, value < 0x1p63 {
-          let exact = number.int64Value
-          self = .int(Double(exact) == value ? exact : Int64(value))
+        if value.rounded() == value, value > -0x1p63, value < 0x1p63 {
+          self = .int(Int64(value))
         } else {
           self = .double(value)
         }
+      case "Q", "L":
+        // Unsigned: from 2^63 up, int64Value would wrap 9223372036854775808 to a negative number
+        // that passes for a valid one. Past Int64 it is a double, as JSON has it.
+        let unsigned = number.uint64Value
+        self = unsigned > UInt64(Int64.max) ? .double(number.doubleValue) : .int(Int64(unsigned))
       default: self = .int(number.int64Value)
       }
     case let array as [Any]: self = .array(array.map(JSONValue.init(serialized:)))

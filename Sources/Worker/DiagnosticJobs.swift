@@ -43,8 +43,22 @@ public enum DiagnosticJobs {
   /// Logs its payload; with `"witness": true` it also counts its own runs in Redis, so tests can
   /// prove each job ran exactly once.
   public struct Echo: JobHandler {
+    /// How long the witness keys outlive their last write: long enough for any test or chaos run
+    /// to read them, short enough that witness jobs cannot grow Redis for good.
+    static let witnessLifetimeSeconds = "86400"
+
+    // KEYS[1] -> whago:{q}:witness   ARGV[1] -> job id, ARGV[2] -> lifetime (s)
+    // Counts one run of the job.
+    static let countScript = RedisScript(
+      "diag.echo.count",
+      """
+      redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+      redis.call('EXPIRE', KEYS[1], ARGV[2])
+      return 1
+      """)
+
     // KEYS[1] -> whago:{q}:witness:tokens   KEYS[2] -> whago:{q}:witness:early
-    // ARGV[1] -> job id, ARGV[2] -> when its tokens existed (Redis ms)
+    // ARGV[1] -> job id, ARGV[2] -> when its tokens existed (Redis ms), ARGV[3] -> lifetime (s)
     // Records the token time, and counts a run that started before it.
     static let stampScript = RedisScript(
       "diag.echo.stamp",
@@ -52,17 +66,23 @@ public enum DiagnosticJobs {
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
       redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-      if now < tonumber(ARGV[2]) then redis.call('INCR', KEYS[2]) end
+      redis.call('EXPIRE', KEYS[1], ARGV[3])
+      if now < tonumber(ARGV[2]) then
+        redis.call('INCR', KEYS[2])
+        redis.call('EXPIRE', KEYS[2], ARGV[3])
+      end
       return now
       """)
     public typealias Contract = DiagEchoJob
     public func run(_ parameters: DiagEchoJob.Parameters, context: JobContext) async throws {
       if parameters.witness == true {
         let keys = QueueKeys(queue: context.queue)
-        try await context.broker.redis.send("HINCRBY", keys.witness, context.id, "1")
+        _ = try await context.broker.redis.evaluate(
+          Self.countScript, keys: [keys.witness], arguments: [context.id, Self.witnessLifetimeSeconds])
         if let tokensAt = context.tokensAt {
           _ = try await context.broker.redis.evaluate(
-            Self.stampScript, keys: [keys.witnessTokens, keys.witnessEarly], arguments: [context.id, String(tokensAt)])
+            Self.stampScript, keys: [keys.witnessTokens, keys.witnessEarly],
+            arguments: [context.id, String(tokensAt), Self.witnessLifetimeSeconds])
         }
       }
       if let message = parameters.message {

@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 import TestSupport
 import Testing
 
@@ -54,6 +55,38 @@ extension EnqueuerSuite {
           "/v1/chips", key: f.serviceKey, tenant: f.tenant, json: ["name": "a\u{0}b", "waha_url": base, "session": "x"])
         #expect(control.status == 422 && control.problem.pointers == ["/name"])
       }
+    }
+
+    /// Tried before this rule: a chip at 127.0.0.1 and one at 169.254.169.254 were both created,
+    /// and workers then sent them requests with headers the tenant chose. Only the network the
+    /// operator allows (here 10.0.0.0/8) may be named; a host name waits for the workers' check.
+    @Test func aChipCannotPointWorkersAtOurOwnNetwork() async throws {
+      try await EnqueuerFixture.with(environment: ["WHAGO_OUTBOUND_ALLOW": "10.0.0.0/8"]) { f in
+        var n = 0
+        func register(_ url: String) async throws -> HTTP.Reply {
+          n += 1
+          return try await f.post(
+            "/v1/chips", key: f.serviceKey, tenant: f.tenant,
+            json: ["name": "c\(n)", "waha_url": url, "session": "s\(f.tenant)-\(n)"])
+        }
+        for url in [
+          "http://169.254.169.254", "http://127.0.0.1:6379", "http://localhost:3000", "https://192.168.0.10:3000",
+          "http://0.0.0.0:3000",
+        ] {
+          let refused = try await register(url)
+          #expect(refused.status == 422, "\(url): \(refused.text)")
+          #expect(refused.problem.pointers == ["/waha_url"], "\(url)")
+          #expect(refused.problem.detail.contains("WHAGO_OUTBOUND_ALLOW"), "\(url): \(refused.problem.detail)")
+        }
+        #expect(try await register("http://10.20.30.40:3100").status == 201)
+        #expect(try await register("https://waha.example.invalid").status == 201)
+      }
+      // A list that does not read stops serve at start, with what to write instead.
+      let (status, output) = try await Whago.run(
+        ["serve", "--port", "0"], redis: try TestRedis.url.description,
+        environment: ["WHAGO_OUTBOUND_ALLOW": "10.0.0.0/8,intranet", "WHAGO_DATABASE_URL": try TestDatabase.urlText])
+      #expect(status != 0)
+      #expect(output.contains("WHAGO_OUTBOUND_ALLOW") && output.contains("'intranet'"), "\(output)")
     }
   }
 }

@@ -27,6 +27,7 @@ extension EnqueuerSuite {
           (["type": "diag.noop", "run_at": "tomorrow"], 422, ["/run_at"], "RFC 3339"),
           (["type": "diag.noop", "max_attempts": 0], 422, ["/max_attempts"], "between"),
           (["type": "diag.noop", "queue": "elsewhere"], 422, ["/queue"], "unknown queue"),
+          (["type": "diag.sleep", "payload": ["ms": 1], "queue": "billing"], 422, ["/queue"], "'diag' only"),
           (["type": "diag.noop", "colour": "blue"], 422, ["/colour"], "unknown field"),
           ([1, 2, 3], 422, [""], "JSON object"),
           ("{\"type\": \"diag.noop\"", 400, [], "JSON"),
@@ -34,7 +35,7 @@ extension EnqueuerSuite {
           (String(repeating: " ", count: 4096) + "{}", 413, [], "limited"),
         ]
         for c in cases {
-          let reply = try await f.post("/v1/jobs", json: c.json)
+          let reply = try await f.submit(json: c.json)
           #expect(reply.status == c.status, "\(c.json): \(reply.text)")
           #expect(reply.isProblem, "\(c.json)")
           let problem = reply.problem
@@ -42,7 +43,7 @@ extension EnqueuerSuite {
           #expect(problem.pointers == c.pointers, "\(c.json): \(reply.text)")
           #expect(problem.detail.contains(c.mentions), "\(c.json): \(problem.detail)")
         }
-        let badKey = try await f.post("/v1/jobs", json: ["type": "diag.noop"], headers: ["Idempotency-Key": ""])
+        let badKey = try await f.submit(json: ["type": "diag.noop"], headers: ["Idempotency-Key": ""])
         #expect(badKey.status == 422 || badKey.status == 202)
 
         let route = try await HTTP.send("GET", f.url("/v2/anything"), key: f.tenantKey)
@@ -82,7 +83,7 @@ extension EnqueuerSuite {
         for path in ["/v1/jobs:", "/v1/jobs/batch:", "/v1/jobs/{id}:", "/healthz:", "/readyz:"] {
           #expect(spec.text.contains(path), "\(path) is not in openapi.yaml")
         }
-        _ = try await f.post("/v1/jobs", json: ["type": "diag.noop"])
+        _ = try await f.submit(json: ["type": "diag.noop"])
         let metrics = try await HTTP.send("GET", f.url("/metrics"))
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("hb_requests"))

@@ -7,7 +7,7 @@ extension EnqueuerSuite {
   @Suite struct SubmissionTests {
     @Test func aSubmittedJobIsQueuedForItsTenantAndReadable() async throws {
       try await EnqueuerFixture.with { f in
-        let reply = try await f.post("/v1/jobs", json: ["type": "diag.echo", "payload": ["message": "olá"]])
+        let reply = try await f.submit(json: ["type": "diag.echo", "payload": ["message": "olá"]])
         #expect(reply.status == 202)
         let body = try reply.json()
         let id = try #require(body["id"] as? String)
@@ -34,7 +34,7 @@ extension EnqueuerSuite {
 
     @Test func delayedAndTimedSubmissions() async throws {
       try await EnqueuerFixture.with { f in
-        let delayed = try await f.post("/v1/jobs", json: ["type": "diag.noop", "delay_ms": 60_000, "max_attempts": 7])
+        let delayed = try await f.submit(json: ["type": "diag.noop", "delay_ms": 60_000, "max_attempts": 7])
         #expect(delayed.status == 202)
         #expect(try delayed.json()["state"] as? String == "scheduled")
         let id = try #require(try delayed.json()["id"] as? String)
@@ -50,13 +50,13 @@ extension EnqueuerSuite {
         formatter.timeZone = TimeZone(secondsFromGMT: -3 * 3600)
         let text = formatter.string(from: Date(timeIntervalSince1970: Double(target)))
         #expect(text.hasSuffix("-03:00"))
-        let at = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": text])
+        let at = try await f.submit(json: ["type": "diag.noop", "run_at": text])
         #expect(at.status == 202)
         let atInfo = try await TestRedis.broker().job(id: try #require(try at.json()["id"] as? String))
         #expect(atInfo.dueAt == target * 1000)
         // 400 days from PostgreSQL's now: past the 366-day limit on any day.
         let farAway = formatter.string(from: try await TestDatabase.now().addingTimeInterval(400 * 86_400))
-        let tooFar = try await f.post("/v1/jobs", json: ["type": "diag.noop", "run_at": farAway])
+        let tooFar = try await f.submit(json: ["type": "diag.noop", "run_at": farAway])
         #expect(tooFar.status == 422)
         #expect(tooFar.problem.pointers == ["/run_at"])
       }
@@ -65,8 +65,8 @@ extension EnqueuerSuite {
     @Test func theSameIdempotencyKeyAnswersTheSameJobWithinATenantOnly() async throws {
       try await EnqueuerFixture.with { f in
         let job: [String: Any] = ["type": "diag.noop", "delay_ms": 60_000]
-        let first = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "order-42"])
-        let second = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "order-42"])
+        let first = try await f.submit(json: job, headers: ["Idempotency-Key": "order-42"])
+        let second = try await f.submit(json: job, headers: ["Idempotency-Key": "order-42"])
         #expect(first.status == 202 && second.status == 202)
         #expect(try first.json()["id"] as? String == (try second.json()["id"] as? String))
         #expect(try second.json()["duplicate"] as? Bool == true)
@@ -80,12 +80,12 @@ extension EnqueuerSuite {
         #expect(try third.json()["duplicate"] as? Bool == false)
 
         // A key the system made (here one that begins with the tenant's name) is out of reach of a
-        // tenant's key: the tenant gets a job of its own, and the system's job stays as it was.
+        // key sent over the API: the tenant gets a job of its own, and the system's job stays as it was.
         let queue = try #require(try first.json()["queue"] as? String)
         let system = try await TestRedis.broker().enqueue(
           JobSpec(
             type: "diag.noop", queue: queue, when: .after(.seconds(60)), idempotencyKey: "\(f.tenant):renew-1"))
-        let collision = try await f.post("/v1/jobs", json: job, headers: ["Idempotency-Key": "renew-1"])
+        let collision = try await f.submit(json: job, headers: ["Idempotency-Key": "renew-1"])
         #expect(collision.status == 202)
         #expect(try collision.json()["duplicate"] as? Bool == false)
         #expect(try collision.json()["id"] as? String != system.id)
@@ -101,7 +101,7 @@ extension EnqueuerSuite {
         let jobs = (0..<1000).map { i -> [String: Any] in
           ["type": "diag.noop", "idempotency_key": "batch-\(f.tenant)-\(i)", "delay_ms": 3_600_000]
         }
-        let reply = try await f.post("/v1/jobs/batch", json: ["jobs": jobs])
+        let reply = try await f.submit("/v1/jobs/batch", json: ["jobs": jobs])
         #expect(reply.status == 202)
         let accepted = try #require(try reply.json()["jobs"] as? [[String: Any]])
         #expect(accepted.count == 1000)
@@ -115,23 +115,23 @@ extension EnqueuerSuite {
           return job
         }
         mixed.append(["type": "diag.sleep", "payload": ["ms": "soon"]])
-        let refused = try await f.post("/v1/jobs/batch", json: ["jobs": mixed])
+        let refused = try await f.submit("/v1/jobs/batch", json: ["jobs": mixed])
         #expect(refused.status == 422)
         #expect(refused.problem.pointers == ["/jobs/3/payload/ms"])
         #expect(try await broker.stats(queues: [queue])[0].enqueued - before == 1000)
 
-        let tooMany = try await f.post(
+        let tooMany = try await f.submit(
           "/v1/jobs/batch", json: ["jobs": Array(repeating: ["type": "diag.noop"], count: 1001)])
         #expect(tooMany.status == 422)
         #expect(tooMany.problem.pointers == ["/jobs"])
-        let empty = try await f.post("/v1/jobs/batch", json: ["jobs": [Any]()])
+        let empty = try await f.submit("/v1/jobs/batch", json: ["jobs": [Any]()])
         #expect(empty.status == 422)
       }
     }
 
     @Test func cancelBeforeStartAndAClearConflictAfter() async throws {
       try await EnqueuerFixture.with { f in
-        let scheduled = try await f.post("/v1/jobs", json: ["type": "diag.noop", "delay_ms": 60_000])
+        let scheduled = try await f.submit(json: ["type": "diag.noop", "delay_ms": 60_000])
         let id = try #require(try scheduled.json()["id"] as? String)
         let cancelled = try await f.delete("/v1/jobs/\(id)")
         #expect(cancelled.status == 200)
@@ -141,6 +141,36 @@ extension EnqueuerSuite {
         #expect(again.status == 409)
         #expect(again.isProblem)
         #expect(again.problem.detail.contains("is cancelled"))
+      }
+    }
+
+    /// Tried before this rule: a tenant key's `diag.sleep` of 10 minutes on the billing queue was
+    /// accepted and held a billing worker's slot, delaying every tenant's renewal behind it.
+    @Test func diagnosticJobsAreForOperatorsAndRunOnlyOnTheirOwnQueue() async throws {
+      try await EnqueuerFixture.with { f in
+        let hostile: [String: Any] = ["type": "diag.sleep", "payload": ["ms": 600_000], "queue": "billing"]
+        let byTenant = try await f.post("/v1/jobs", json: hostile)
+        #expect(byTenant.status == 422)
+        #expect(byTenant.problem.pointers == ["/type"])
+        #expect(byTenant.problem.detail.contains("for operators"), "\(byTenant.text)")
+        let batch = try await f.post("/v1/jobs/batch", json: ["jobs": [["type": "diag.noop"]]])
+        #expect(batch.status == 422)
+        #expect(batch.problem.pointers == ["/jobs/0/type"])
+
+        // An operator's own diagnostic job cannot be pointed at billing either.
+        let byOperator = try await f.submit(json: hostile)
+        #expect(byOperator.status == 422)
+        #expect(byOperator.problem.pointers == ["/queue"])
+        #expect(byOperator.problem.detail.contains("'diag' only"), "\(byOperator.text)")
+
+        // Left to its own queue, it goes in, and there.
+        let fine = try await f.submit(json: ["type": "diag.sleep", "payload": ["ms": 1], "queue": "diag"])
+        #expect(fine.status == 202)
+        let id = try #require(try fine.json()["id"] as? String)
+        let info = try await TestRedis.broker().job(id: id)
+        #expect(info.queue == "diag" && info.tenant == f.tenant)
+        // The tenant still reads the job submitted for it.
+        #expect(try await f.get("/v1/jobs/\(id)").status == 200)
       }
     }
   }

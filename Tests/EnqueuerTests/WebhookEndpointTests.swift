@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import OutboundHTTP
 import Postgres
 import Store
 import TestSupport
@@ -82,9 +83,9 @@ import Wire
         try await Self.call(client, .delete, "/v1/webhook-endpoints/\(serviceID)", key: serviceKey).0 == .noContent)
     }
 
-    // An operator who allows private addresses (a closed network) may register one.
+    // An operator who allows a network (WHAGO_OUTBOUND_ALLOW, here loopback) may register there.
     var limits = EnqueuerServer.Limits()
-    limits.allowPrivateWebhookURLs = true
+    limits.outbound = try AddressPolicy(allowList: "127.0.0.0/8")
     try await withInProcessEnqueuer(limits: limits) { client in
       let (status, created, _) = try await Self.call(
         client, .post, "/v1/webhook-endpoints", key: aKey, json: #"{"url": "http://127.0.0.1:9/hook"}"#)

@@ -46,6 +46,9 @@ extension WorkerProcessTests {
           return {sum, max}
           """), keys: [witness], arguments: [String]())
       #expect(summary.array?.map(\.int) == [50_000, 1])
+      // Witnesses expire a day after their last run, so witness jobs cannot grow Redis for good.
+      let ttl = try #require(try await redis.send("TTL", witness).int)
+      #expect(ttl > 86_000 && ttl <= 86_400)
       for worker in workers { #expect(worker.isRunning) }
     }
   }

@@ -13,7 +13,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 CHIPS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 BIN, PG, RUN = os.environ["WHAGO_BIN"], os.environ["WHAGO_DATABASE_URL"], os.environ["RUN_DIR"]
 REDIS_PORT = os.environ["REDIS_PORT"]
-env = dict(os.environ, WHAGO_REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0", WHAGO_DATABASE_URL=PG,
+env = dict(os.environ, WHAGO_OUTBOUND_ALLOW="127.0.0.0/8", WHAGO_REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0", WHAGO_DATABASE_URL=PG,
            WHAGO_JOBS_DIR=os.path.abspath("jobs"), WHAGO_LOG_LEVEL="warning")
 procs = {}
 

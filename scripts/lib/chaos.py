@@ -220,6 +220,8 @@ class Run:
         self.redis_url = f"redis://127.0.0.1:{args.redis_port}/0"
         self.env = dict(os.environ)
         self.env.update(
+            # The simulators listen on loopback, the one internal network workers may reach here.
+            WHAGO_OUTBOUND_ALLOW="127.0.0.0/8",
             WHAGO_REDIS_URL=self.redis_url,
             WHAGO_DATABASE_URL=args.pg_url,
             WHAGO_JOBS_DIR=str(self.run_dir / "jobs"),
@@ -340,6 +342,8 @@ def setup(run):
     run.whago("tenant", "set-window", "shop", "--start", "00:00", "--end", "24:00", "--days", "1-7")
     run.shop_key = run.whago("apikey", "create", "shop", "--quiet").strip()
     run.warmup_key = run.whago("apikey", "create", "warmup", "--quiet").strip()
+    # Diagnostic jobs are operators': a service key submits them for the shop.
+    run.ops_key = run.whago("apikey", "create", "--service", "--quiet").strip()
 
     secrets = dict(
         WHAGO_WAHA_WEBHOOK_SECRET="chaos-waha", WHAGO_STRIPE_WEBHOOK_SECRET="whsec_chaos",
@@ -549,14 +553,16 @@ def submit_until_taken(run, jobs, batch):
     while time.monotonic() < deadline:
         if batch:
             body = {"jobs": [dict(job, idempotency_key=key) for key, job in jobs]}
-            status, reply = http("POST", f"{run.api}/v1/jobs/batch", body, key=run.shop_key)
+            status, reply = http("POST", f"{run.api}/v1/jobs/batch", body, key=run.ops_key, headers={"Whago-Tenant": "shop"})
             if status in (200, 202) and isinstance(reply, dict) and len(reply.get("jobs", [])) == len(jobs):
                 for (key, _), accepted in zip(jobs, reply["jobs"]):
                     record_echo(run, key, accepted["id"])
                 break
         else:
             key, job = jobs[0]
-            status, reply = http("POST", f"{run.api}/v1/jobs", job, key=run.shop_key, headers={"Idempotency-Key": key})
+            status, reply = http(
+                "POST", f"{run.api}/v1/jobs", job, key=run.ops_key, headers={"Idempotency-Key": key, "Whago-Tenant": "shop"}
+            )
             if status in (200, 202) and isinstance(reply, dict) and "id" in reply:
                 record_echo(run, key, reply["id"])
                 break

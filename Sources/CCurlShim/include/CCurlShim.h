@@ -11,3 +11,10 @@ CURLcode whago_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLMcode whago_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
 /* The result of a finished transfer, read from the union in CURLMsg. */
 CURLcode whago_curl_msg_result(CURLMsg *message);
+/* The callback that opens each connection's socket: where the address connected to, after DNS,
+   is checked against the outbound address policy. */
+CURLcode whago_curl_setopt_opensocket(
+    CURL *handle, curl_socket_t (*callback)(void *, curlsocktype, struct curl_sockaddr *));
+/* The address curl is about to connect to (as long as the family's own sockaddr type, which
+   struct curl_sockaddr's 16-byte member is not for IPv6). */
+const struct sockaddr *whago_curl_sockaddr_address(const struct curl_sockaddr *address);

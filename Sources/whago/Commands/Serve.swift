@@ -59,6 +59,11 @@ struct Serve: AsyncParsableCommand {
     guard idleTimeout.duration >= .milliseconds(100) else {
       throw ValidationError("--idle-timeout must be at least 100ms")
     }
+    do {
+      _ = try AddressPolicy(environment: ProcessInfo.processInfo.environment)
+    } catch {
+      throw ValidationError("\(AddressPolicy.environmentVariable): \(error)")
+    }
   }
 
   func run() async throws {
@@ -75,7 +80,11 @@ struct Serve: AsyncParsableCommand {
     limits.clock = schedule.clock
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
-    limits.allowPrivateWebhookURLs = ProcessInfo.processInfo.environment["WHAGO_WEBHOOKS_ALLOW_PRIVATE"] == "1"
+    do {
+      limits.outbound = try AddressPolicy(environment: ProcessInfo.processInfo.environment)
+    } catch {
+      throw ValidationError("\(AddressPolicy.environmentVariable): \(error)")
+    }
     let environment = ProcessInfo.processInfo.environment
     limits.gatewayWebhooks.stripeSecret = environment["WHAGO_STRIPE_WEBHOOK_SECRET"]
     limits.gatewayWebhooks.mercadoPagoSecret = environment["WHAGO_MERCADOPAGO_WEBHOOK_SECRET"]

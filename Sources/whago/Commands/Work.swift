@@ -136,6 +136,7 @@ struct Work: AsyncParsableCommand {
     var planLimits: PlanLimitsProvider?
     var store: Store?
     var http: HTTPClient?
+    var gatewayHTTP: HTTPClient?
     let readsPlans = catalog.jobs.values.contains { $0.limits.contains(where: \.needsPlan) }
     if global.databaseURL.isEmpty {
       if readsPlans {
@@ -143,9 +144,20 @@ struct Work: AsyncParsableCommand {
       }
     } else {
       let opened = try await global.store(poolSize: databasePool, quiet: false)
-      let client = HTTPClient()
+      // Requests to addresses a tenant chose (its WAHA, its webhooks) reach no internal network
+      // the operator has not allowed; the gateways, which operators configure, have a client of
+      // their own.
+      var tenantFacing = HTTPClient.Options()
+      do {
+        tenantFacing.addressPolicy = try AddressPolicy(environment: ProcessInfo.processInfo.environment)
+      } catch {
+        throw ValidationError("\(AddressPolicy.environmentVariable): \(error)")
+      }
+      let client = HTTPClient(options: tenantFacing)
+      let gatewayClient = HTTPClient()
       store = opened
       http = client
+      gatewayHTTP = gatewayClient
       planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
       ChipJobs.register(in: &handlers, store: opened, http: client)
       CampaignJobs.register(
@@ -163,7 +175,7 @@ struct Work: AsyncParsableCommand {
       BillingJobs.register(
         in: &handlers, store: opened,
         gateways: BillingGateways(
-          environment: ProcessInfo.processInfo.environment, http: client, timeout: gatewayTimeout.duration,
+          environment: ProcessInfo.processInfo.environment, http: gatewayClient, timeout: gatewayTimeout.duration,
           keyWindow: gatewayKeyWindow.duration),
         catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis)
       MaturationJobs.register(
@@ -204,6 +216,7 @@ struct Work: AsyncParsableCommand {
     await doorbell.shutdown()
     await store?.pool.shutdown()
     await http?.shutdown()
+    await gatewayHTTP?.shutdown()
   }
 
   private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {
