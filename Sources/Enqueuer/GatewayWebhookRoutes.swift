@@ -39,6 +39,7 @@ struct GatewayWebhookRoutes {
   /// A payment that lifts a suspension resumes the campaigns it paused: their senders start here,
   /// or within a minute by `campaigns.sweep` if this server dies first.
   let launcher: CampaignLauncher
+  let payPalChecks = PayPalChecks()
   static let maxBody = 1 << 20
 
   func register(on router: Router<EnqueuerContext>) {
@@ -205,6 +206,14 @@ struct GatewayWebhookRoutes {
     }
     var headers: [String: String] = [:]
     for field in request.headers { headers[field.name.canonicalName] = field.value }
+    // Each check that reaches PayPal is an outbound call anyone can cause: only so many at once.
+    guard payPalChecks.enter() else {
+      throw Problem(
+        .serviceUnavailable, "verification-busy", "Too many PayPal verifications at once",
+        detail: "\(PayPalChecks.limit) deliveries are being checked with PayPal; PayPal will deliver this one again",
+        retryAfter: 1)
+    }
+    defer { payPalChecks.leave() }
     let verified: Bool
     do {
       verified = try await verifier.verify(headers: headers, body: body)

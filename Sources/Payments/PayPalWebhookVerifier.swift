@@ -21,6 +21,26 @@ public struct PayPalWebhookVerifier: Sendable {
       secrets: [clientSecret, accessToken.basicCredentials])
   }
 
+  /// How far a transmission time may be from now: PayPal delivers at once and retries with new
+  /// transmissions, so an older one is a replay or a forgery.
+  public static let tolerance: TimeInterval = 300
+
+  /// The checks that need no call to PayPal.
+  static func plausible(
+    algo: String, certURL: String, transmissionID: String, signature: String, time: String, now: Date
+  ) -> Bool {
+    guard algo == "SHA256withRSA", transmissionID.utf8.count <= 128, signature.utf8.count <= 4096 else { return false }
+    guard let cert = URLComponents(string: certURL), cert.scheme == "https", let host = cert.host?.lowercased(),
+      host == "paypal.com" || host.hasSuffix(".paypal.com")
+    else { return false }
+    let parser = ISO8601DateFormatter()
+    parser.formatOptions = [.withInternetDateTime]
+    let fractional = ISO8601DateFormatter()
+    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    guard let sent = parser.date(from: time) ?? fractional.date(from: time) else { return false }
+    return abs(sent.timeIntervalSince(now)) <= tolerance
+  }
+
   private struct Fields: Encodable {
     var authAlgo: String
     var certUrl: String
@@ -37,11 +57,18 @@ public struct PayPalWebhookVerifier: Sendable {
   /// True iff PayPal answers SUCCESS. A delivery missing a header, or whose body is not a JSON
   /// object, is false without asking; PayPal unreachable is `.transient` (answer 5xx so PayPal
   /// delivers again later).
-  public func verify(headers: [String: String], body: Data) async throws(PaymentError) -> Bool {
+  ///
+  /// Asking PayPal costs an outbound call, so anyone able to POST could make us call PayPal at
+  /// will: every check that needs no call comes first, and a delivery failing one (a stale or
+  /// unreadable transmission time, another algorithm, a certificate not on PayPal's https hosts,
+  /// oversized headers) is false at once. `now` is the receiver's clock.
+  public func verify(headers: [String: String], body: Data, now: Date = Date()) async throws(PaymentError) -> Bool {
     let header = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }
     guard let algo = header["paypal-auth-algo"], let certURL = header["paypal-cert-url"],
       let transmissionID = header["paypal-transmission-id"], let signature = header["paypal-transmission-sig"],
       let time = header["paypal-transmission-time"],
+      Self.plausible(
+        algo: algo, certURL: certURL, transmissionID: transmissionID, signature: signature, time: time, now: now),
       (try? JSONSerialization.jsonObject(with: body)) is [String: Any]
     else { return false }
     let fields = try GatewayJSON.encode(

@@ -119,7 +119,8 @@ public struct WAHAClient: Sendable {
     do {
       response = try await http.send(request)
     } catch {
-      throw .transient("\(error)")
+      throw .transient(
+        "\(error)".replacingOccurrences(of: HTTPClientError.safe(request.url), with: Self.shown(request.url)))
     }
     switch response.status {
     case 200..<300: return response
@@ -129,7 +130,7 @@ public struct WAHAClient: Sendable {
       let status = (try? response.decode(NotWorkingAnswer.self))?.status ?? "not WORKING"
       throw .sessionNotWorking(session: session, status: status)
     case 408, 429, 500...599:
-      throw .transient("\(request.method) \(HTTPClientError.safe(request.url)) answered \(response.status)")
+      throw .transient("\(request.method) \(Self.shown(request.url)) answered \(response.status)")
     default:
       let answer = try? response.decode(MessageAnswer.self)
       throw .rejected(
@@ -152,6 +153,20 @@ public struct WAHAClient: Sendable {
   /// A phone number as logs may show it (LGPD: never the whole number): as long as the number, with
   /// a quarter of it at most (4 at most) left at each end, so never more than half of it shows and
   /// a short one shows little or nothing: `551*******000`, `1*****7`, `***`.
+  /// A request's address as errors (and so logs) show it: no query or credentials, and the phone
+  /// number in a chat's path masked (`/chats/551*******888@c.us/messages`), since those lines are
+  /// kept and a phone number is personal data.
+  package static func shown(_ url: String) -> String {
+    let safe = HTTPClientError.safe(url)
+    guard let start = safe.range(of: "/chats/") else { return safe }
+    let rest = safe[start.upperBound...]
+    let end = rest.firstIndex(of: "/") ?? rest.endIndex
+    let chat = String(rest[..<end]).removingPercentEncoding ?? String(rest[..<end])
+    let local = chat.prefix { $0 != "@" }
+    let masked = mask(String(local)) + chat.dropFirst(local.count)
+    return String(safe[..<start.upperBound]) + masked + String(rest[end...])
+  }
+
   package static func mask(_ digits: String) -> String {
     let kept = min(4, digits.count / 4)
     return String(digits.prefix(kept)) + String(repeating: "*", count: digits.count - 2 * kept)

@@ -52,6 +52,25 @@ import Testing
         baseURL: "http://127.0.0.1:\(closed.port)", clientID: sim.paypalClientID, clientSecret: sim.paypalSecret,
         webhookID: sim.paypalWebhookID, http: http)
       await #expect(throws: PaymentError.self) { try await down.verify(headers: headers, body: event) }
+
+      // What needs no call is refused without one: against the PayPal that is out of reach, these
+      // answer false instead of failing to connect, so an unauthenticated POST cannot make us
+      // call PayPal unless it carries a plausible, fresh transmission.
+      var variants: [(String, [String: String], Date)] = []
+      for (name, value) in [
+        ("PAYPAL-AUTH-ALGO", "SHA1withRSA"), ("PAYPAL-CERT-URL", "https://evil.example.com/certs/1"),
+        ("PAYPAL-CERT-URL", "http://api.paypal.com/certs/1"), ("PAYPAL-CERT-URL", "https://paypal.com.evil.example/c"),
+        ("PAYPAL-TRANSMISSION-TIME", "yesterday"), ("PAYPAL-TRANSMISSION-SIG", String(repeating: "A", count: 5000)),
+      ] {
+        var changed = headers
+        changed[name] = value
+        variants.append(("\(name)=\(value.prefix(40))", changed, Date()))
+      }
+      variants.append(("sent 10 minutes ago", headers, Date().addingTimeInterval(600)))
+      variants.append(("sent 10 minutes from now", headers, Date().addingTimeInterval(-600)))
+      for (label, changed, now) in variants {
+        #expect(try await !down.verify(headers: changed, body: event, now: now), "\(label)")
+      }
     }
   }
 

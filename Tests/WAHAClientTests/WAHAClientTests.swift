@@ -105,6 +105,30 @@ import WAHA
     #expect(try await sim.messages().isEmpty)
   }
 
+  /// A chat's address holds its phone number: errors (and the logs they end in) show it masked.
+  @Test func errorsNeverShowAChatsPhoneNumber() async throws {
+    let sim = try await Simulator.start()
+    let http = HTTPClient()
+    defer { http.close() }
+    let chat = "5511999998888@c.us"
+    try await sim.configure(["fail_rate": 1.0])
+    let closed = try ClosedPort()
+    defer { closed.close() }
+    for base in [sim.base, "http://127.0.0.1:\(closed.port)"] {
+      let waha = WAHAClient(baseURL: base, apiKey: "sim-key", http: http)
+      do {
+        _ = try await waha.messages(session: "chip1", chatId: chat, since: nil)
+        Issue.record("\(base): a failing WAHA listed messages")
+      } catch {
+        #expect(error.isTransient, "\(error)")
+        #expect(!"\(error)".contains("99999") && "\(error)".contains("/chats/551*******888@c.us/"), "\(error)")
+      }
+    }
+    #expect(
+      WAHAClient.shown("http://w:1/api/s/chats/5511999998888%40c.us/messages?x=1")
+        == "http://w:1/api/s/chats/551*******888@c.us/messages")
+  }
+
   /// What a sender asks after a lost answer: the chat's own sends, newest first, under the ids the
   /// sends answered; `since` and `fromMe` reach WAHA, so they narrow what comes back.
   @Test func chatMessagesListWhatWasSent() async throws {
