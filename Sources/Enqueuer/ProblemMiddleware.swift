@@ -46,6 +46,12 @@ struct ProblemMiddleware: RouterMiddleware {
         .serviceUnavailable, "queue-unavailable", "The queue is unavailable",
         detail: "Redis did not answer; nothing was changed unless the response said so. Retry shortly.",
         retryAfter: 1)
+    } catch let error as PostgresError where error.kind == .busy {
+      logger.warning("no database connection in time", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+      throw Problem(
+        .serviceUnavailable, "database-busy", "The database is busy",
+        detail: "every database connection is taken and requests are queued; nothing was changed. Retry shortly.",
+        retryAfter: 1)
     } catch let error as PostgresError where error.isOutage || error.isTransient || error.kind == .closed {
       logger.error("PostgreSQL failed a request", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
       throw Problem(

@@ -13,6 +13,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     case decode
     /// The pool was shut down.
     case closed
+    /// Every connection was taken and too many requests were waiting, or one waited past the
+    /// pool's deadline: the statement never ran. Retrying shortly may find a connection free.
+    case busy
   }
 
   public let kind: Kind
@@ -45,6 +48,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     switch kind {
     case .connectFailed, .connectionLost: true
     case .server: sqlState == "40001" || sqlState == "40P01" || sqlState?.hasPrefix("08") == true
+    case .busy: true
     case .invalidURL, .decode, .closed: false
     }
   }
@@ -56,7 +60,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     switch kind {
     case .connectFailed, .connectionLost: true
     case .server: sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03" || sqlState?.hasPrefix("08") == true
-    case .invalidURL, .decode, .closed: false
+    case .invalidURL, .decode, .closed, .busy: false
     }
   }
 
@@ -69,6 +73,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     case .server: "PostgreSQL error\(sqlState.map { " \($0)" } ?? ""): \(message)"
     case .decode: "unexpected PostgreSQL data: \(message)"
     case .closed: "the PostgreSQL pool is closed"
+    case .busy: "every PostgreSQL connection is busy: \(message)"
     }
   }
 }

@@ -14,10 +14,20 @@ public final class PostgresPool: Sendable {
     /// The server cancels a statement that runs longer. Nil: no limit.
     public var statementTimeout: Duration? = .seconds(30)
     public var applicationName = "whago"
+    /// Requests that may wait for a connection at once; past it a request fails with `.busy`
+    /// at once. Nil: no bound (workers, whose concurrency bounds them already).
+    public var maxWaiting: Int?
+    /// A request still waiting for a connection after this long fails with `.busy` when its
+    /// turn comes, instead of running for a caller that has likely given up. Nil: no deadline.
+    public var waitDeadline: Duration?
     public init() {}
   }
 
-  private typealias Job = @Sendable (Result<PostgresConnection, PostgresError>) -> Void
+  private typealias Run = @Sendable (Result<PostgresConnection, PostgresError>) -> Void
+  private struct Job {
+    let run: Run
+    let queuedAt: ContinuousClock.Instant
+  }
 
   private struct State {
     var jobs: [Job] = []
@@ -85,12 +95,17 @@ public final class PostgresPool: Sendable {
     await JoinableThread.join(joining)
   }
 
+  /// Requests waiting for a connection now.
+  public var waiting: Int {
+    state.withLock { $0.jobs.count - $0.head }
+  }
+
   /// Runs `body` with a connection of its own, on a pool thread.
   public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T)
     async throws -> T
   {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-      let job: Job = { connection in
+      let job: Run = { connection in
         switch connection {
         case .failure(let error): continuation.resume(throwing: error)
         case .success(let connection):
@@ -101,15 +116,19 @@ public final class PostgresPool: Sendable {
           }
         }
       }
-      let accepted = state.withLock { state -> Bool in
-        if state.closed { return false }
-        state.jobs.append(job)
-        return true
+      let refusal = state.withLock { state -> PostgresError? in
+        if state.closed { return PostgresError(.closed, "") }
+        let waiting = state.jobs.count - state.head
+        if let limit = options.maxWaiting, waiting >= limit {
+          return PostgresError(.busy, "\(waiting) requests are already waiting for a connection")
+        }
+        state.jobs.append(Job(run: job, queuedAt: .now))
+        return nil
       }
-      if accepted {
-        queued.signal()
+      if let refusal {
+        continuation.resume(throwing: refusal)
       } else {
-        continuation.resume(throwing: PostgresError(.closed, ""))
+        queued.signal()
       }
     }
   }
@@ -158,6 +177,10 @@ public final class PostgresPool: Sendable {
     while true {
       queued.wait()
       guard let job = next() else { return }  // woken by close() with nothing left
+      if let deadline = options.waitDeadline, job.queuedAt.duration(to: .now) > deadline {
+        job.run(.failure(PostgresError(.busy, "waited more than \(deadline) for a connection")))
+        continue
+      }
       if connection == nil || connection?.isHealthy == false {
         connection = nil
         do {
@@ -169,11 +192,11 @@ public final class PostgresPool: Sendable {
           if failures == 1 || failures % 20 == 0 {
             logger.warning("cannot reach PostgreSQL", metadata: ["postgres": "\(url)", "error": "\(error)"])
           }
-          job(.failure(error))
+          job.run(.failure(error))
           continue
         }
       }
-      job(.success(connection!))
+      job.run(.success(connection!))
       if connection?.isHealthy == false { connection = nil }
     }
   }

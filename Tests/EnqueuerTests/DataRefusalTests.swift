@@ -23,6 +23,7 @@ import Testing
       ("unique", PostgresError(.server, "duplicate key value", sqlState: "23505", constraint: "chips_tenant_name_key")),
       ("down", PostgresError(.server, "terminating connection due to administrator command", sqlState: "57P01")),
       ("bug", PostgresError(.server, "syntax error at or near", sqlState: "42601")),
+      ("busy", PostgresError(.busy, "waited more than 5 seconds for a connection")),
     ]
     for c in cases {
       router.post(RouterPath(c.path)) { _, _ -> Response in throw c.error }
@@ -35,6 +36,7 @@ import Testing
         ("unique", .conflict, "conflict", "chips_tenant_name_key"),
         ("down", .serviceUnavailable, "database-unavailable", "retry"),
         ("bug", .internalServerError, "internal", "log"),
+        ("busy", .serviceUnavailable, "database-busy", "Retry shortly"),
       ] {
         try await client.execute(uri: "/\(path)", method: .post) { response in
           let body = String(buffer: response.body)

@@ -61,7 +61,9 @@ struct GlobalOptions: ParsableArguments {
   }
 
   /// The system of record. `checked` refuses a database whose schema is not this binary's.
-  func store(poolSize: Int = 2, checked: Bool = true, quiet: Bool = true) async throws -> Store {
+  func store(
+    poolSize: Int = 2, checked: Bool = true, quiet: Bool = true, maxWaiting: Int? = nil, waitDeadline: Duration? = nil
+  ) async throws -> Store {
     let text = databaseURL
     guard !text.isEmpty else {
       throw ValidationError(
@@ -75,6 +77,8 @@ struct GlobalOptions: ParsableArguments {
     }
     var options = PostgresPool.Options()
     options.size = poolSize
+    options.maxWaiting = maxWaiting
+    options.waitDeadline = waitDeadline
     var log = logger(label: "whago.postgres")
     if quiet { log.logLevel = max(log.logLevel, .error) }
     let store = Store(pool: PostgresPool(url: url, options: options, logger: log))

@@ -37,6 +37,12 @@ struct Serve: AsyncParsableCommand {
 
   @Option(
     help:
+      "How long a request may wait for a PostgreSQL connection before it is answered 503 with Retry-After (at most 32 requests per connection wait at all)."
+  )
+  var databaseWait: DurationArgument = DurationArgument(.seconds(5))
+
+  @Option(
+    help:
       "How long a checked API key, a tenant and its plan are remembered (revocations and plan changes take this long to reach this server)."
   )
   var authCache: DurationArgument = DurationArgument(.seconds(5))
@@ -56,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+    guard databaseWait.duration >= .milliseconds(10) else {
+      throw ValidationError("--database-wait must be at least 10ms")
+    }
     guard idleTimeout.duration >= .milliseconds(100) else {
       throw ValidationError("--idle-timeout must be at least 100ms")
     }
@@ -72,7 +81,9 @@ struct Serve: AsyncParsableCommand {
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-    let store = try await global.store(poolSize: databasePool, quiet: false)
+    // A request never queues without bound behind a saturated pool: it gets a 503 it can retry.
+    let store = try await global.store(
+      poolSize: databasePool, quiet: false, maxWaiting: databasePool * 32, waitDeadline: databaseWait.duration)
     let redis = try global.client(quiet: false)
     var limits = EnqueuerServer.Limits()
     limits.authCache = authCache.duration
