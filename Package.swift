@@ -61,6 +61,14 @@ let package = Package(
       name: "Payments",
       dependencies: ["OutboundHTTP", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: upcoming),
+    // The daily retention sweep: personal data past the plan's retention, old webhook ids, dead letters.
+    .target(
+      name: "RetentionJobs",
+      dependencies: [
+        "JobContracts", "JobQueue", "JobCatalog", "Store", "CampaignStore",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: upcoming),
     // Outbound webhooks: the dispatcher from the event feed and the signed delivery.
     .target(
       name: "WebhookJobs",
@@ -130,6 +138,7 @@ let package = Package(
         .embedInCode("Migrations/0013_plan_changes.sql"),
         .embedInCode("Migrations/0014_read_only_chips.sql"),
         .embedInCode("Migrations/0015_credit_purchases.sql"),
+        .embedInCode("Migrations/0016_personal_data.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each
@@ -225,7 +234,7 @@ let package = Package(
       name: "whago",
       dependencies: [
         "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "CampaignStore",
-        "BillingStore", "MaturationStore", "WebhookJobs",
+        "BillingStore", "MaturationStore", "WebhookJobs", "RetentionJobs",
         "Enqueuer",
         "WAHASimulator", "ChipJobs", "PaymentsSimulator",
         "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",
@@ -302,7 +311,7 @@ let package = Package(
       name: "WorkerTests",
       dependencies: [
         "JobContracts", "JobQueue", "JobCatalog", "Worker", "RedisClient", "TestSupport", "Postgres", "Wire",
-        "Store", "CampaignStore", "WebhookJobs", "OutboundHTTP",
+        "Store", "CampaignStore", "WebhookJobs", "RetentionJobs", "OutboundHTTP",
         .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],

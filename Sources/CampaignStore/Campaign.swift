@@ -135,7 +135,7 @@ extension Store {
     try await pool.query(
       """
       SELECT m.phone FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id
-      WHERE c.id = $1 AND c.tenant_id = $2
+      WHERE c.id = $1 AND c.tenant_id = $2 AND m.phone IS NOT NULL
       """, [campaignID, tenantID]
     ).rows.map { try $0.decode("phone") }
   }

@@ -6,7 +6,8 @@ import Wire
 /// One recipient's outcome, as a tenant reads its campaign's results.
 public struct CampaignMessage: Codable, Sendable, Equatable {
   public var id: Int64
-  public var phone: String
+  /// Null once the plan's retention or the number's owner (LGPD) removed it.
+  @ExplicitNull public var phone: String?
   public var state: MessageState
   public var attempts: Int
   @ExplicitNull public var chipId: Int64?

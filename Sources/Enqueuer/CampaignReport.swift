@@ -29,7 +29,7 @@ struct CampaignReport: Sendable {
     var text = ""
     for message in messages {
       let fields: [String] = [
-        String(message.id), phone(message.phone), message.state.rawValue, String(message.attempts),
+        String(message.id), message.phone.map(phone) ?? "", message.state.rawValue, String(message.attempts),
         message.chipId.map(String.init) ?? "", message.wahaMessageId.map(Self.text) ?? "",
         message.reason.map(Self.text) ?? "", time(message.createdAt), time(message.sendingAt), time(message.sentAt),
         time(message.deliveredAt), time(message.readAt), time(message.failedAt),

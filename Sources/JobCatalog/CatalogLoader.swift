@@ -47,10 +47,14 @@ extension JobCatalog {
     for (name, q) in file.queues {
       guard (try? checkName(name)) != nil else { throw .invalid(path: source, reason: "bad queue name '\(name)'") }
       guard q.weight >= 1 else { throw .invalid(path: source, reason: "queue \(name): weight must be at least 1") }
+      let dead = JobCatalog.defaultDeadRetention
       queues[name] = QueueInfo(
         name: name, weight: q.weight,
         retention: Retention(
-          age: .milliseconds(q.retention?.ageMs ?? 3_600_000), count: q.retention?.count ?? 10_000))
+          age: .milliseconds(q.retention?.ageMs ?? 3_600_000), count: q.retention?.count ?? 10_000),
+        deadRetention: Retention(
+          age: q.deadRetention?.ageMs.map { .milliseconds($0) } ?? dead.age,
+          count: q.deadRetention?.count ?? dead.count))
     }
     let d = file.defaults
     var jobs: [String: JobPolicy] = [:]
@@ -140,6 +144,7 @@ private struct CatalogFile: Decodable {
   struct QueueFile: Decodable {
     var weight: Int
     var retention: RetentionFile?
+    var deadRetention: RetentionFile?
   }
   struct JobFile: Decodable {
     var queue: String

@@ -9,7 +9,13 @@ public struct JobCatalog: Sendable {
     public var name: String
     public var weight: Int
     public var retention: Retention
+    /// How long, and how many, dead letters are kept (`retention.sweep` applies it): long enough
+    /// for an operator to look, bounded so a failing dependency cannot fill Redis.
+    public var deadRetention = JobCatalog.defaultDeadRetention
   }
+
+  /// 30 days, 100,000 letters, unless the queue's `dead_retention` says otherwise.
+  public static let defaultDeadRetention = Retention(age: .seconds(30 * 86_400), count: 100_000)
 
   public struct JobPolicy: Sendable, Equatable {
     public var type: String
@@ -69,7 +75,7 @@ public struct JobCatalog: Sendable {
   }
 
   public func queue(_ name: String) -> QueueInfo {
-    queues[name] ?? QueueInfo(name: name, weight: 1, retention: Retention())
+    queues[name] ?? QueueInfo(name: name, weight: 1, retention: Retention(), deadRetention: Self.defaultDeadRetention)
   }
 
   /// Queue names sorted by weight, heaviest first.

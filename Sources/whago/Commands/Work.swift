@@ -14,6 +14,7 @@ import OutboundHTTP
 import Postgres
 import Prometheus
 import RedisClient
+import RetentionJobs
 import ServiceLifecycle
 import Store
 import UnixSignals
@@ -182,6 +183,7 @@ struct Work: AsyncParsableCommand {
         in: &handlers, store: opened, http: client, catalog: catalog, clock: ScheduleClock(scheduleClock) ?? .redis,
         phrases: phrases, wahaTimeout: wahaTimeout.duration)
       WebhookJobs.register(in: &handlers, store: opened, http: client, catalog: catalog)
+      RetentionJobs.register(in: &handlers, store: opened, catalog: catalog)
     }
 
     let host = ProcessInfo.processInfo.hostName
