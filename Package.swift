@@ -234,7 +234,7 @@ let package = Package(
       name: "whago",
       dependencies: [
         "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "CampaignStore",
-        "BillingStore", "MaturationStore", "WebhookJobs", "RetentionJobs",
+        "BillingStore", "MaturationStore", "WebhookJobs", "RetentionJobs", "Campaigns",
         "Enqueuer",
         "WAHASimulator", "ChipJobs", "PaymentsSimulator",
         "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",

@@ -185,6 +185,14 @@ extension Store {
       WHERE campaign_id = $1 AND state = 'pending'
         AND phone IN (SELECT phone FROM opt_outs WHERE tenant_id = $2)
       """, [campaignID, tenantID])
+    // A number erased at its owner's request, listed again: never sent, and not kept either.
+    try connection.query(
+      """
+      UPDATE campaign_messages SET state = 'skipped', error = 'erased at its owner''s request', phone = NULL,
+        vars = '{}'
+      WHERE campaign_id = $1 AND state = 'pending'
+        AND contact_hash($2::bigint, phone) IN (SELECT phone_hash FROM erased_contacts WHERE tenant_id = $2)
+      """, [campaignID, tenantID])
     return inserted
   }
 }

@@ -143,7 +143,9 @@ extension Store {
         let next = try connection.query(
           """
           SELECT m.id, m.phone, m.vars::text AS vars,
-            EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = $2 AND o.phone = m.phone) AS opted_out
+            (EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = $2 AND o.phone = m.phone)
+              OR EXISTS (SELECT 1 FROM erased_contacts e
+                         WHERE e.tenant_id = $2 AND e.phone_hash = contact_hash($2::bigint, m.phone))) AS opted_out
           FROM campaign_messages m WHERE m.campaign_id = $1 AND m.state = 'pending' AND m.id > $3
           ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED
           """, [campaignID, tenantID, cursor])

@@ -67,7 +67,12 @@ extension Store {
 
   /// Whether `phone` opted out of this tenant's messages.
   public func hasOptedOut(tenantID: TenantID, phone: String) async throws -> Bool {
-    try await pool.query("SELECT 1 FROM opt_outs WHERE tenant_id = $1 AND phone = $2", [tenantID, phone]).count > 0
+    try await pool.query(
+      """
+      SELECT 1 FROM opt_outs WHERE tenant_id = $1 AND phone = $2
+      UNION ALL SELECT 1 FROM erased_contacts WHERE tenant_id = $1 AND phone_hash = contact_hash($1::bigint, $2::text)
+      """, [tenantID, phone]
+    ).count > 0
   }
 
   /// Records a delivery of a non-acting event (a plain incoming message) for deduplication.

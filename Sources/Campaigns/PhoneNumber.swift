@@ -90,6 +90,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible, CustomDe
     return PhoneNumber(countryCode: countryCode, nationalNumber: areaCode + "9" + nationalNumber.dropFirst(2))
   }
 
+  /// Every E.164 spelling this number may be stored under, the one dialled today first: a
+  /// Brazilian mobile written with or without its ninth digit is one number, so finding or
+  /// erasing it looks for both.
+  public var storedSpellings: [String] {
+    let today = withNinthDigit.e164
+    return today == e164 ? [today] : [today, e164]
+  }
+
   /// `+55 11 9****-9999`: enough to tell numbers apart in a log line, not enough to call one.
   public var masked: String {
     if let areaCode {

@@ -7,6 +7,8 @@ public struct RecipientLimits: Sendable, Hashable {
   /// nil when the plan has no limit. Rows past it are rejected one by one, so the tenant sees
   /// exactly which did not fit.
   public var contactsPerList: Int?
+  /// The longest value of one variable, in characters (a WhatsApp text is at most 4,096).
+  public static let maxValueLength = 1024
 
   public init(maxRows: Int = 100_000, contactsPerList: Int? = nil) {
     self.maxRows = maxRows

@@ -113,6 +113,12 @@ extension RecipientList {
       if let (name, _) = values.first(where: { $0.key.contains("\u{0}") || $0.value.contains("\u{0}") }) {
         return reject(row: row, phone: text, reason: .nulCharacter(variable: name))
       }
+      if let (name, value) = values.first(where: { $0.value.unicodeScalars.count > RecipientLimits.maxValueLength }) {
+        return reject(
+          row: row, phone: text,
+          reason: .valueTooLong(
+            variable: name, length: value.unicodeScalars.count, limit: RecipientLimits.maxValueLength))
+      }
       var variables: [String: String] = [:]
       for (name, value) in values where !value.trimmed.isEmpty {
         variables[name.trimmed.lowercased()] = value.trimmed

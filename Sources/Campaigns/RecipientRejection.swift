@@ -16,6 +16,9 @@ public enum RecipientRejection: Error, Sendable, Hashable, CustomStringConvertib
   case tooManyFields(expected: Int, found: Int)
   /// A variable (its name or its value) holding a NUL character, which PostgreSQL cannot store.
   case nulCharacter(variable: String)
+  /// A variable's value longer than `RecipientLimits.maxValueLength` characters: no message
+  /// needs it, and one upload of such values would be stored and rendered row after row.
+  case valueTooLong(variable: String, length: Int, limit: Int)
 
   public var description: String {
     switch self {
@@ -34,6 +37,8 @@ public enum RecipientRejection: Error, Sendable, Hashable, CustomStringConvertib
         + "separator between double quotes"
     case .nulCharacter(let variable):
       "the variable \(variable.replacingOccurrences(of: "\u{0}", with: "\\0")) holds a NUL character; remove it"
+    case .valueTooLong(let variable, let length, let limit):
+      "the variable \(variable.prefix(64)) holds \(length) characters; at most \(limit)"
     }
   }
 }

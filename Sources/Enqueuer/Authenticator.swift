@@ -83,6 +83,8 @@ struct Authenticator: RouterMiddleware {
     if request.method == .get || request.method == .head { return }
     let path = request.uri.path
     if path == "/v1/subscription" || path.hasPrefix("/v1/subscription/") { return }
+    // A data subject's erasure is the law's, not the tenant's to postpone until it pays.
+    if request.method == .delete && path.hasPrefix("/v1/contacts/") { return }
     throw Problem(
       .forbidden, "tenant-suspended", "The tenant is suspended",
       detail:

@@ -65,6 +65,7 @@ public enum EnqueuerServer {
       .register(on: v1)
     CampaignResultRoutes(store: store).register(on: v1)
     OptOutRoutes(store: store, limits: limits).register(on: v1)
+    ContactRoutes(store: store).register(on: v1)
     WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
     GatewayWebhookRoutes(
       store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)

@@ -7,7 +7,8 @@ struct Whago: AsyncParsableCommand {
     abstract: "whago-jobs: WHAGO's job scheduler and campaign worker pool.",
     subcommands: [
       Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self, Sim.self,
-      Migrate.self, PlanCommand.self, TenantCommand.self, APIKeyCommand.self, Serve.self, Limits.self, Workers.self,
+      Migrate.self, PlanCommand.self, TenantCommand.self, ContactCommand.self, APIKeyCommand.self, Serve.self,
+      Limits.self, Workers.self,
       CreditsCommand.self, SubscriptionCommand.self,
     ])
 }

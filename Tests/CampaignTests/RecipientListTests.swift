@@ -51,6 +51,26 @@ import Testing
     #expect(reasons(list)[2] == "the variable x\\0 holds a NUL character; remove it")
   }
 
+  /// A value no message needs is refused with its row, its length and the limit; one at the limit
+  /// goes in. Its text is not echoed back.
+  @Test func aValuePastTheLimitIsRejectedAsARow() throws {
+    let limit = RecipientLimits.maxValueLength
+    let rows = [
+      RecipientRow(phone: "(31) 98888-7777", variables: ["nome": String(repeating: "a", count: limit + 1)]),
+      RecipientRow(phone: "(31) 97777-6666", variables: ["nome": String(repeating: "b", count: limit)]),
+      RecipientRow(
+        phone: "(31) 96666-5555", variables: ["nome": "Caio", "nota": String(repeating: "x", count: 80_000)]),
+    ]
+    let list = try RecipientList(rows: rows, template: template)
+    #expect(list.accepted.map(\.row) == [2])
+    #expect(
+      list.rejected.map(\.reason) == [
+        .valueTooLong(variable: "nome", length: limit + 1, limit: limit),
+        .valueTooLong(variable: "nota", length: 80_000, limit: limit),
+      ])
+    #expect(reasons(list)[3] == "the variable nota holds 80000 characters; at most \(limit)")
+  }
+
   @Test func jsonDecodingIsLenientSoEveryRowIsReported() throws {
     let json = #"""
       [{"phone": 5511999999999, "vars": {"nome": "Ana", "valor": 10.5, "vip": true, "nada": null}},

@@ -17,11 +17,13 @@ import Testing
     let watcher = try TestDatabase.pool(size: 1)
     defer { watcher.close() }
 
-    // The one connection sleeps for 2 s; it is running before anything else is asked.
-    let sleeper = Task { try await pool.query("SELECT pg_sleep(2)") }
-    try await eventually("the sleeping statement to run") {
+    // The one connection waits on a lock the watcher holds, for as long as the test needs.
+    let lock = Int64.random(in: 1...Int64.max)
+    try await watcher.query("SELECT pg_advisory_lock($1)", [lock])
+    let sleeper = Task { try await pool.query("SELECT pg_advisory_lock($1), pg_advisory_unlock($1)", [lock]) }
+    try await eventually("the blocked statement to run") {
       let rows = try await watcher.query(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%'",
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
         [options.applicationName])
       return try rows.rows.first?.decode("n", as: Int.self) == 1
     }
@@ -34,11 +36,14 @@ import Testing
     } catch let error as PostgresError {
       immediate = error
     }
-    // The two that waited got their turn after the 2 s sleep: past the 0.5 s deadline, not run.
+    // Held past the 0.5 s deadline, then let go: the two that waited are refused when their turn
+    // comes, without running.
+    try await Task.sleep(for: .milliseconds(600))
+    try await watcher.query("SELECT pg_advisory_unlock($1)", [lock])
     for waiter in waiters {
       do {
         _ = try await waiter.value
-        Issue.record("a request that waited 2 s past a 0.5 s deadline ran")
+        Issue.record("a request that waited past a 0.5 s deadline ran")
       } catch let error as PostgresError {
         #expect(error.kind == .busy && "\(error)".contains("waited more than"), "\(error)")
         #expect(error.isTransient && !error.isOutage)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CampaignStore
 import Foundation
 import Postgres
 import Store
@@ -6,7 +7,30 @@ import Store
 struct TenantCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tenant", abstract: "Create tenants, list them, move them between plans.",
-    subcommands: [Create.self, SetPlan.self, SetWindow.self, List.self])
+    subcommands: [Create.self, SetPlan.self, SetWindow.self, List.self, Erase.self])
+
+  struct Erase: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Erase a departed tenant's personal data (LGPD); invoices, payments and the credit ledger stay.",
+      discussion:
+        "Stops its campaigns, removes every recipient's number, variables and texts, its opt-outs, the numbers in its events, revokes its API keys, deletes its webhook endpoints and its chips' WAHA keys. Safe to run again."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Flag(help: "Erase: without it, nothing changes.") var yes = false
+
+    func run() async throws {
+      guard yes else { throw ValidationError("erasing cannot be undone: run again with --yes") }
+      try await global.withStore { store in
+        let erasure = try await store.eraseTenant(named: name)
+        print(try JSONOutput.encode(erasure))
+        if erasure.messagesInFlight > 0 {
+          FileHandle.standardError.write(
+            Data("\(erasure.messagesInFlight) messages were being sent: run this again in a minute\n".utf8))
+        }
+      }
+    }
+  }
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a tenant on a plan.")
