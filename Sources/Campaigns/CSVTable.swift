@@ -26,6 +26,9 @@ struct CSVTable {
     var index = scalars.startIndex
     while let record = try parser.nextRecord(in: scalars, from: &index) {
       if header == nil {
+        guard record.count <= RecipientLimits.maxColumns else {
+          throw .tooManyColumns(found: record.count, limit: RecipientLimits.maxColumns)
+        }
         header = record
         continue
       }

@@ -9,6 +9,8 @@ public struct RecipientLimits: Sendable, Hashable {
   public var contactsPerList: Int?
   /// The longest value of one variable, in characters (a WhatsApp text is at most 4,096).
   public static let maxValueLength = 1024
+  /// The most columns a CSV header may have: the phone and variables, with room to spare.
+  public static let maxColumns = 200
 
   public init(maxRows: Int = 100_000, contactsPerList: Int? = nil) {
     self.maxRows = maxRows
