@@ -194,6 +194,7 @@ let package = Package(
         "Wire", "JobQueue", "JobCatalog", "JobContracts", "Store", "Postgres", "RedisClient", "Campaigns", "Payments",
         "OutboundHTTP",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),

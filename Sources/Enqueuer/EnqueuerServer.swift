@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import JobCatalog
 import JobContracts
 import JobQueue
@@ -29,6 +30,9 @@ public enum EnqueuerServer {
     /// A connection that sends nothing for this long is closed: without it (Hummingbird's default)
     /// a client holds a connection, and its memory, for as long as it likes.
     public var idleTimeout: Duration = .seconds(60)
+    /// Connections open at once; past it new ones wait in the listen backlog until one closes (an
+    /// idle one within `idleTimeout`), so no number of clients holds more than this much memory.
+    public var maxConnections = 4096
     /// The billing clock plan changes are quoted on: Redis time, or the workers' faster one in tests.
     public var clock: ScheduleClock = .redis
     public init() {}
@@ -75,7 +79,9 @@ public enum EnqueuerServer {
     let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     return Application(
       router: router, server: .http1(configuration: .init(idleTimeout: idle)),
-      configuration: .init(address: .hostname(host, port: port), serverName: "whago"),
+      configuration: .init(
+        address: .hostname(host, port: port), serverName: "whago",
+        availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)
   }

@@ -37,6 +37,17 @@ import Testing
       return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
     }
 
+    /// Sends a GET for `path` and returns the status line of the answer, waiting up to `seconds`.
+    func get(_ path: String, waiting seconds: Int) -> String? {
+      var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+      send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+      var bytes = [UInt8](repeating: 0, count: 512)
+      let count = recv(fd, &bytes, bytes.count, 0)
+      guard count > 0 else { return nil }
+      return String(decoding: bytes[..<count], as: UTF8.self).components(separatedBy: "\r\n").first
+    }
+
     deinit { close(fd) }
   }
 
@@ -52,6 +63,37 @@ import Testing
         idle.closedByServer && halfway.closedByServer
       }
       #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
+    }
+  }
+
+  /// The sockets process `pid` has open (its accepted connections among them).
+  static func sockets(_ pid: Int32) -> Int {
+    let directory = "/proc/\(pid)/fd"
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return entries.filter {
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0))?.hasPrefix("socket:") == true
+    }.count
+  }
+
+  /// 20 clients against a cap of 8: the server holds 8 connections, counted among its own open
+  /// sockets, leaves the rest waiting, and answers a new request once idle ones are closed.
+  @Test func pastItsConnectionCapTheServerHoldsNoMoreAndAnswersLater() async throws {
+    try await TestDatabase.migrate()
+    try await ServeProcess.with(extra: ["--idle-timeout", "2s", "--max-connections", "8"]) { serve in
+      // The readiness probe's connection is closed by now or counted: either way the cap holds.
+      let before = Self.sockets(serve.child.pid)
+      let held = try (0..<20).map { _ in try RawConnection(port: serve.port) }
+      try await eventually("the server to take connections up to its cap", within: .seconds(30)) {
+        Self.sockets(serve.child.pid) - before >= 7
+      }
+      try await Task.sleep(for: .milliseconds(300))
+      let taken = Self.sockets(serve.child.pid) - before
+      #expect(taken <= 8, "the server holds \(taken) of 20 connections with a cap of 8")
+      // A new client waits behind them: the idle ones are closed after 2 s, which lets the waiting
+      // ones in, this one among them.
+      let late = try RawConnection(port: serve.port)
+      #expect(late.get("/healthz", waiting: 25) == "HTTP/1.1 200 OK")
+      withExtendedLifetime(held) {}
     }
   }
 }

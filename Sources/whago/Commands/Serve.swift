@@ -50,6 +50,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Close a connection that sends nothing for this long (e.g. 60s).")
   var idleTimeout: DurationArgument = DurationArgument(.seconds(60))
 
+  @Option(help: "Connections open at once; more wait to be accepted until one closes.")
+  var maxConnections: Int = 4096
+
   @Option(help: "Largest request body of one submission, in bytes.")
   var maxBody: Int = 1 << 20
 
@@ -61,6 +64,7 @@ struct Serve: AsyncParsableCommand {
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (0: any free port)") }
     guard (1...256).contains(databasePool) else { throw ValidationError("--database-pool must be 1 to 256") }
+    guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
     guard databaseWait.duration >= .milliseconds(10) else {
       throw ValidationError("--database-wait must be at least 10ms")
@@ -88,6 +92,7 @@ struct Serve: AsyncParsableCommand {
     var limits = EnqueuerServer.Limits()
     limits.authCache = authCache.duration
     limits.idleTimeout = idleTimeout.duration
+    limits.maxConnections = maxConnections
     limits.clock = schedule.clock
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
