@@ -81,7 +81,7 @@ let package = Package(
     .target(
       name: "ChipJobs",
       dependencies: [
-        "JobContracts", "JobQueue", "Worker", "Store", "WAHA", "OutboundHTTP",
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),

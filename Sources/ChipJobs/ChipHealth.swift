@@ -1,4 +1,5 @@
 import Foundation
+import JobCatalog
 import JobContracts
 import JobQueue
 import Logging
@@ -7,51 +8,59 @@ import Store
 import WAHA
 import Worker
 
-/// `chips.health`, on a one-minute cron schedule: asks each chip's WAHA for its session and
-/// records the status (and when a chip stopped working), so campaigns pick only WORKING chips
-/// even when a `session.status` webhook was lost.
+/// `chips.health`, on a one-minute cron schedule: enqueues one `chip.check` per chip, so campaigns
+/// pick only WORKING chips even when a `session.status` webhook was lost. Each check is a job of
+/// its own with its own timeout: one tenant's slow WAHA cannot use up a shared run and leave the
+/// other tenants' chips unchecked. A check's key holds for 50 s, so a schedule that fires twice
+/// in a minute checks each chip once.
 public struct ChipHealth: JobHandler {
   public typealias Contract = ChipsHealthJob
 
   let store: Store
-  let http: HTTPClient
-  /// Sessions asked at once.
-  let parallel: Int
-  /// Checks in a row that cannot reach a chip's WAHA before the tenant hears of it: three minutes
-  /// at the cron's pace, past a restart of WAHA's container.
-  let unreachableAfter: Int
+  let catalog: JobCatalog
 
-  public init(store: Store, http: HTTPClient, parallel: Int = 16, unreachableAfter: Int = 3) {
+  public init(store: Store, catalog: JobCatalog) {
     self.store = store
-    self.http = http
-    self.parallel = parallel
-    self.unreachableAfter = unreachableAfter
+    self.catalog = catalog
   }
 
   public func run(_ parameters: ChipsHealthJob.Parameters, context: JobContext) async throws {
-    let chips = try await store.chipEndpoints()
-    var checked = 0
-    var unreachable = 0
-    try await withThrowingTaskGroup(of: Bool.self) { group in
-      var next = chips.makeIterator()
-      func addNext() {
-        guard let chip = next.next() else { return }
-        group.addTask { try await check(chip) }
-      }
-      for _ in 0..<parallel { addNext() }
-      while let reached = try await group.next() {
-        checked += 1
-        if !reached { unreachable += 1 }
-        addNext()
-      }
+    let ids = try await store.chipIDs()
+    let specs = try ids.map { id in
+      try ChipCheckJob.spec(.init(chipId: id), catalog: catalog, key: "chip-check:\(id)")
     }
-    context.logger.info("chips checked", metadata: ["chips": "\(checked)", "unreachable": "\(unreachable)"])
+    for chunk in stride(from: 0, to: specs.count, by: 1000) {
+      _ = try await context.broker.enqueue(Array(specs[chunk..<min(chunk + 1000, specs.count)]))
+    }
+    context.logger.info("chip checks enqueued", metadata: ["chips": "\(ids.count)"])
+  }
+}
+
+/// `chip.check`: asks one chip's WAHA for its session and records the status (and when the chip
+/// stopped working).
+public struct ChipCheck: JobHandler {
+  public typealias Contract = ChipCheckJob
+
+  let store: Store
+  let http: HTTPClient
+  /// Checks in a row that cannot reach a chip's WAHA before the tenant hears of it: three minutes
+  /// at the cron's pace, past a restart of WAHA's container.
+  let unreachableAfter: Int
+  /// How long WAHA has to answer; the job's own timeout in the catalog is a little longer.
+  let timeout: Duration
+
+  public init(store: Store, http: HTTPClient, unreachableAfter: Int = 3, timeout: Duration = .seconds(10)) {
+    self.store = store
+    self.http = http
+    self.unreachableAfter = unreachableAfter
+    self.timeout = timeout
   }
 
-  /// Returns whether WAHA answered. A WAHA that is down leaves the last known status in place and
-  /// counts one more unreachable check: the third in a row tells the tenant (`chip.unreachable`).
-  private func check(_ chip: ChipEndpoint) async throws -> Bool {
-    let waha = WAHAClient(baseURL: chip.wahaURL, apiKey: chip.wahaAPIKey, http: http, timeout: .seconds(10))
+  /// A WAHA that is down leaves the last known status in place and counts one more unreachable
+  /// check: the third in a row tells the tenant (`chip.unreachable`).
+  public func run(_ parameters: ChipCheckJob.Parameters, context: JobContext) async throws {
+    guard let chip = try await store.chipEndpoint(id: parameters.chipId) else { return }  // removed meanwhile
+    let waha = WAHAClient(baseURL: chip.wahaURL, apiKey: chip.wahaAPIKey, http: http, timeout: timeout)
     let status: ChipStatus
     do {
       status = ChipStatus(reported: try await waha.session(chip.session).status)
@@ -60,16 +69,16 @@ public struct ChipHealth: JobHandler {
       status = .failed
     } catch {
       try await store.recordChipUnreachable(id: chip.id, error: "\(error)", threshold: unreachableAfter)
-      return false
+      return
     }
     try await store.recordChipStatus(id: chip.id, status: status)
-    return true
   }
 }
 
 /// The job types that need PostgreSQL and outbound HTTP, registered by workers that have them.
 public enum ChipJobs {
-  public static func register(in registry: inout HandlerRegistry, store: Store, http: HTTPClient) {
-    registry.register(ChipHealth(store: store, http: http))
+  public static func register(in registry: inout HandlerRegistry, store: Store, http: HTTPClient, catalog: JobCatalog) {
+    registry.register(ChipHealth(store: store, catalog: catalog))
+    registry.register(ChipCheck(store: store, http: http))
   }
 }

@@ -65,6 +65,6 @@ public struct PayloadContracts: Sendable {
   static let allContracts: [any JobContract.Type] = [
     DiagNoopJob.self, DiagSleepJob.self, DiagFailJob.self, DiagEchoJob.self, DiagCrashJob.self, ChipsHealthJob.self,
     CampaignStartJob.self, CampaignSendJob.self, CampaignsSweepJob.self, MaturationTickJob.self,
-    MaturationExchangeJob.self, BillingSweepJob.self, BillingRenewJob.self, RetentionSweepJob.self,
+    MaturationExchangeJob.self, BillingSweepJob.self, BillingRenewJob.self, RetentionSweepJob.self, ChipCheckJob.self,
   ]
 }

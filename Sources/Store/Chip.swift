@@ -143,6 +143,21 @@ extension Store {
     }
   }
 
+  /// Every chip's id, for the health check's fan-out.
+  public func chipIDs() async throws -> [Int64] {
+    try await pool.query("SELECT id FROM chips ORDER BY id").rows.map { try $0.decode("id") }
+  }
+
+  /// Where one chip's WAHA is, or nil once the chip is gone.
+  public func chipEndpoint(id: Int64) async throws -> ChipEndpoint? {
+    try await pool.query("SELECT id, waha_url, session, waha_api_key FROM chips WHERE id = $1", [id]).rows.first.map {
+      row in
+      ChipEndpoint(
+        id: try row.decode("id"), wahaURL: try row.decode("waha_url"), session: try row.decode("session"),
+        wahaAPIKey: try row.decodeIfPresent("waha_api_key"))
+    }
+  }
+
   /// Records the status WAHA reported for a chip, and when it stopped working.
   public func recordChipStatus(id: Int64, status: ChipStatus) async throws {
     try await pool.transaction { connection in try Self.setChipStatus(connection, id: id, status: status) }

@@ -126,7 +126,9 @@ final class CampaignRun: Sendable {
 
   static func catalogJSON(
     queue: String,
-    types: [String] = ["campaign.start", "campaign.send", "chips.health", "maturation.tick", "maturation.exchange"],
+    types: [String] = [
+      "campaign.start", "campaign.send", "chips.health", "chip.check", "maturation.tick", "maturation.exchange",
+    ],
     edit: ([String: Any]) -> [String: Any]? = { _ in nil }
   ) throws -> String {
     let data = try Data(contentsOf: URL(fileURLWithPath: projectJobs + "/catalog.json"))

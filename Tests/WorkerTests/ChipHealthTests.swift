@@ -36,7 +36,8 @@ extension WorkerProcessTests {
       let catalog = try TestCatalog(
         """
         {"queues": {"\(queue)": {"weight": 1}},
-         "jobs": {"chips.health": {"queue": "\(queue)", "max_attempts": 1, "timeout_ms": 55000}}}
+         "jobs": {"chips.health": {"queue": "\(queue)", "max_attempts": 1, "timeout_ms": 55000},
+                  "chip.check": {"queue": "\(queue)", "max_attempts": 1, "timeout_ms": 15000, "idempotency_window_ms": 1}}}
         """)
       let worker = try catalog.worker(
         redis: try TestRedis.url.description, queues: queue, concurrency: 4,
@@ -48,9 +49,14 @@ extension WorkerProcessTests {
           "SELECT status, stopped_working_at IS NOT NULL AS stopped FROM chips WHERE id = $1", [chip[name]!])[0]
         return (try row.decode("status"), try row.decode("stopped"))
       }
+      // The fan-out, then every chip's own check (the queue is this test's alone).
       func check() async throws {
         let id = try await broker.enqueue(JobSpec(type: "chips.health", queue: queue, maxAttempts: 1)).id
-        try await eventually("the health check to finish") { try await broker.job(id: id).state == .done }
+        try await eventually("the health check to finish") {
+          let stats = try await broker.stats(queues: [queue])[0]
+          return try await broker.job(id: id).state == .done && stats.ready == 0 && stats.active == 0
+            && stats.scheduled == 0
+        }
       }
 
       // WAHA says the session stopped: recorded with the moment it stopped working.
@@ -88,6 +94,38 @@ extension WorkerProcessTests {
       try await check()
       #expect(try await unreachable() == (4, 1))
       #expect(try await status("down") == ("UNKNOWN", false))
+
+      // A WAHA that takes connections and never answers (here a socket that listens and reads
+      // nothing) holds its own check only: the other chip's status is recorded while it hangs.
+      let mute = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      defer { close(mute) }
+      var address = sockaddr_in()
+      address.sin_family = sa_family_t(AF_INET)
+      address.sin_addr.s_addr = inet_addr("127.0.0.1")
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(mute, $0, length) }
+      }
+      listen(mute, 16)
+      _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(mute, $0, &length) }
+      }
+      let mutePort = Int(UInt16(bigEndian: address.sin_port))
+      try await pool.query(
+        """
+        INSERT INTO chips (tenant_id, name, waha_url, session, waha_api_key)
+        SELECT id, 'mute', $2, $3, 'k' FROM tenants WHERE name = $1
+        """, [tenant, "http://127.0.0.1:\(mutePort)", "\(tenant)-mute"])
+      _ = try await HTTP.send(
+        "POST", simBase + "/_sim/sessions/\(tenant)-a/status", headers: ["Content-Type": "application/json"],
+        body: Data(#"{"status":"STOPPED"}"#.utf8))
+      _ = try await broker.enqueue(JobSpec(type: "chips.health", queue: queue, maxAttempts: 1))
+      try await eventually("the answering chip's status to be recorded") { try await status("a").0 == "STOPPED" }
+      #expect(try await broker.stats(queues: [queue])[0].active >= 1, "the mute chip's check is still waiting")
+      try await eventually("the mute chip's check to give up", within: .seconds(60)) {
+        let stats = try await broker.stats(queues: [queue])[0]
+        return stats.ready == 0 && stats.active == 0
+      }
     }
   }
 }

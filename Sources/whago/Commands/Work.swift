@@ -160,7 +160,7 @@ struct Work: AsyncParsableCommand {
       http = client
       gatewayHTTP = gatewayClient
       planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
-      ChipJobs.register(in: &handlers, store: opened, http: client)
+      ChipJobs.register(in: &handlers, store: opened, http: client, catalog: catalog)
       CampaignJobs.register(
         in: &handlers, store: opened, http: client, launcher: CampaignLauncher(broker: broker, catalog: catalog),
         wahaTimeout: wahaTimeout.duration, chipRecheck: chipRecheck.duration)
