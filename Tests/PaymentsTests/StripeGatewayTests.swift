@@ -158,10 +158,12 @@ import Testing
   }
 
   /// Two requests with one key at the same moment: Stripe answers the second 409, which is
-  /// transient; the first charges.
+  /// transient; the first charges. Whichever reaches the simulator first claims the key and holds
+  /// it for the 8 s latency, so the two only need to arrive within 8 s of each other, however
+  /// loaded the machine.
   @Test func aConcurrentDuplicateIsTransient() async throws {
     try await withPaymentsSim { sim, http in
-      try await sim.configure(["latency_ms": 2000])
+      try await sim.configure(["latency_ms": 8000])
       let stripe = StripeGateway(baseURL: sim.base, secretKey: sim.stripeKey, http: http)
       let request = chargeRequest("pm_card_visa")
       async let first = Result(catching: { () async throws(PaymentError) in try await stripe.charge(request) })
