@@ -139,6 +139,7 @@ let package = Package(
         .embedInCode("Migrations/0014_read_only_chips.sql"),
         .embedInCode("Migrations/0015_credit_purchases.sql"),
         .embedInCode("Migrations/0016_personal_data.sql"),
+        .embedInCode("Migrations/0017_dashboard_sessions.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import Store
 
 /// The request context of `whago serve`: who the request acts for, once the key is checked.
@@ -9,8 +10,19 @@ public struct EnqueuerContext: RequestContext {
   /// The request came with a service key (WHAGO's backend), not the tenant's own.
   var byService = false
 
+  /// The peer's IP address, as the socket saw it (a proxy in front is that proxy), or nil when
+  /// the request did not come over a socket (in-process tests).
+  let remoteIP: String?
+
   public init(source: Source) {
     coreContext = .init(source: source)
+    remoteIP = source.channel.remoteAddress?.ipAddress
+  }
+
+  /// The request came from this machine: a loopback peer.
+  var fromLoopback: Bool {
+    guard let remoteIP else { return false }
+    return remoteIP.hasPrefix("127.") || remoteIP == "::1" || remoteIP.hasPrefix("::ffff:127.")
   }
 
   /// A service key without `Whago-Tenant`: the request acts for no tenant in particular (only

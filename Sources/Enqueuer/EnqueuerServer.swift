@@ -33,6 +33,10 @@ public enum EnqueuerServer {
     /// Connections open at once; past it new ones wait in the listen backlog until one closes (an
     /// idle one within `idleTimeout`), so no number of clients holds more than this much memory.
     public var maxConnections = 4096
+    /// How long a dashboard login lasts, idle and at most.
+    public var dashboardSessions = DashboardSessionLifetime()
+    /// How failed dashboard logins are slowed.
+    public var loginThrottle = LoginThrottle()
     /// The billing clock plan changes are quoted on: Redis time, or the workers' faster one in tests.
     public var clock: ScheduleClock = .redis
     public init() {}
@@ -51,7 +55,10 @@ public enum EnqueuerServer {
       broker: broker, store: store, metrics: metrics,
       scraped: ScrapeTimeMetrics(broker: broker, store: store, registry: metrics), logger: logger
     ).register(on: router)
-    DashboardRoutes(broker: broker, store: store, authCache: limits.authCache).register(on: router)
+    DashboardRoutes(
+      broker: broker, store: store, authCache: limits.authCache, sessions: limits.dashboardSessions,
+      throttle: limits.loginThrottle
+    ).register(on: router)
     let v1 = router.group("v1").add(
       middleware: Authenticator(
         store: store, broker: broker, principals: .found(lifetime: limits.authCache),

@@ -7,7 +7,7 @@ import Store
 
 /// What is kept only for a while goes, once a day: campaigns' personal data past their plan's
 /// retention, webhook delivery ids past their deduplication window, and dead letters past their
-/// queue's `dead_retention`. Each part is safe to repeat, so a sweep cut short by a crash is
+/// queue's `dead_retention`, and dashboard sessions past any lifetime. Each part is safe to repeat, so a sweep cut short by a crash is
 /// finished by the next run.
 struct RetentionSweep: JobHandler {
   typealias Contract = RetentionSweepJob
@@ -20,6 +20,7 @@ struct RetentionSweep: JobHandler {
     var outcome = try await store.removeAgedPersonalData()
     outcome.webhookEvents = try await store.pruneWebhookEvents(
       olderThanDays: max(1, parameters.webhookEventsDays ?? Self.webhookEventsDays))
+    let sessions = try await store.pruneDashboardSessions()
     var dead = 0
     for name in catalog.queueNames {
       dead += try await context.broker.trimDead(queue: name, retention: catalog.queue(name).deadRetention)
@@ -29,6 +30,7 @@ struct RetentionSweep: JobHandler {
       metadata: [
         "campaigns": "\(outcome.campaigns)", "messages": "\(outcome.messages)",
         "webhook_events": "\(outcome.webhookEvents)", "dead_letters": "\(dead)",
+        "dashboard_sessions": "\(sessions)",
       ])
   }
 }

@@ -30,5 +30,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 14, name: "read_only_chips", sql: PackageResources._014_read_only_chips_sql),
     Migration(version: 15, name: "credit_purchases", sql: PackageResources._015_credit_purchases_sql),
     Migration(version: 16, name: "personal_data", sql: PackageResources._016_personal_data_sql),
+    Migration(version: 17, name: "dashboard_sessions", sql: PackageResources._017_dashboard_sessions_sql),
   ]
 }

@@ -42,7 +42,7 @@ import Testing
     try await withInProcessEnqueuer { client in
       func page(_ uri: String, key: String?) async throws -> (HTTPResponse.Status, String) {
         var headers: HTTPFields = [:]
-        if let key { headers[.cookie] = "whago_admin=\(key)" }
+        if let key { headers[.authorization] = "Bearer \(key)" }
         return try await client.execute(uri: uri, method: .get, headers: headers) {
           ($0.status, String(buffer: $0.body))
         }

@@ -130,7 +130,7 @@ extension EnqueuerSuite {
         try await eventually("the refusal", within: .seconds(30)) {
           (try? await browser.text(of: "#login-error"))?.contains("does not open the dashboard") == true
         }
-        #expect(try await browser.cookie("whago_admin") == nil)
+        #expect(try await browser.cookie("whago_session") == nil)
         #expect(!(try await browser.source()).contains(f.tenantKey))
 
         // The admin key opens it, kept in an HttpOnly, SameSite=Strict cookie.
@@ -140,9 +140,30 @@ extension EnqueuerSuite {
           guard try await browser.currentURL() == f.url("/dashboard") else { return false }
           return !(try await browser.findAll("#queue-\(q)-ready")).isEmpty
         }
-        let cookie = try #require(try await browser.cookie("whago_admin"))
+        let cookie = try #require(try await browser.cookie("whago_session"))
         #expect(cookie["httpOnly"] as? Bool == true && cookie["sameSite"] as? String == "Strict")
         #expect(cookie["path"] as? String == "/dashboard")
+        // The cookie is a session id, not the key.
+        let session = try #require(cookie["value"] as? String)
+        #expect(session != adminKey && !session.contains(adminKey))
+
+        // Another site's page that posts the delete form at once: the browser does not send the
+        // session with it, the server would refuse it anyway, and the job stays dead.
+        let forged = """
+          <form method="post" action="\(f.url("/dashboard/dead/delete"))">\
+          <input name="queue" value="\(q)"><input name="id" value="\(s.wahaDead)"></form>\
+          <script>document.forms[0].submit()</script>
+          """
+        try await browser.open(
+          "data:text/html," + (forged.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        try await eventually("the forged form to land", within: .seconds(30)) {
+          try await browser.currentURL().hasPrefix(f.url("/dashboard"))
+        }
+        #expect(try await broker.deadIDs(queue: q).contains(s.wahaDead))
+        try await browser.open(f.url("/dashboard"))
+        try await eventually("the overview again", within: .seconds(30)) {
+          !(try await browser.findAll("#queue-\(q)-ready")).isEmpty
+        }
 
         // Every number of the queue's row is what Redis says.
         let now = try #require(try await broker.stats(queues: [q]).first)
@@ -223,12 +244,34 @@ extension EnqueuerSuite {
         let after = try #require(try await broker.stats(queues: [q]).first)
         #expect(after.dead == 0 && after.ready == 5)
 
-        // Logging out drops the cookie: the dashboard is closed again.
+        // Logging out ends the session on the server: the dashboard is closed again, and the old
+        // cookie, replayed by hand, opens nothing.
         try await browser.click(try await browser.find("#logout"))
         try await eventually("the login page after logout", within: .seconds(30)) {
           try await browser.currentURL().hasPrefix(f.url("/dashboard/login"))
         }
-        #expect(try await browser.cookie("whago_admin") == nil)
+        #expect(try await browser.cookie("whago_session") == nil)
+        try await browser.open(f.url("/dashboard/dead?queue=\(q)"))
+        #expect(try await browser.currentURL() == f.url("/dashboard/login"))
+        let replayed = try await HTTP.send(
+          "GET", f.url("/dashboard/api/overview"), headers: ["Cookie": "whago_session=\(session)"])
+        #expect(replayed.status == 401)
+
+        // A new login, left idle past its time (aged in PostgreSQL, whose clock decides): the next
+        // page is the login form.
+        try await browser.type(adminKey, into: try await browser.find("#key"))
+        try await browser.click(try await browser.find("#login"))
+        try await eventually("the overview after the second login", within: .seconds(30)) {
+          try await browser.currentURL() == f.url("/dashboard")
+        }
+        let pool = try TestDatabase.pool(size: 1)
+        defer { pool.close() }
+        let aged = try await pool.query(
+          """
+          UPDATE dashboard_sessions s SET last_seen_at = last_seen_at - interval '31 minutes'
+          FROM api_keys k WHERE k.id = s.api_key_id AND k.prefix = $1 AND s.revoked_at IS NULL
+          """, [String(adminKey.dropFirst(6).prefix(12))])
+        #expect(aged.affected >= 1)
         try await browser.open(f.url("/dashboard/dead?queue=\(q)"))
         #expect(try await browser.currentURL() == f.url("/dashboard/login"))
       }

@@ -1,44 +1,88 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Store
+import Wire
 
-/// Decides whether a presented key opens the dashboard. Answers are cached like the API's (see
-/// `KeyCache`), so the page's refresh every few seconds is not a PostgreSQL read each time.
+/// Decides who opens the dashboard: a browser with a live session cookie, or a script with an
+/// admin key in a Bearer header. Browsers never hold the key itself: logging in trades it for a
+/// random session id that expires, ends at logout, and dies with its key.
 struct AdminGate: Sendable {
-  static let cookie = "whago_admin"
+  static let cookie = "whago_session"
 
   let store: Store
   let principals: KeyCache<Principal?>
+  let lifetime: DashboardSessionLifetime
+  let throttle: LoginThrottle
 
-  func isAdmin(_ key: String) async throws -> Bool {
+  /// The admin key's id, or nil for any other key. Answers are cached like the API's (see
+  /// `KeyCache`), so a script polling the JSON overview is not a PostgreSQL read each time.
+  func adminKeyID(_ key: String) async throws -> Int64? {
     let principal = try await principals.value(for: key) { try await store.authenticate(key: key) }
-    if case .admin = principal { return true }
-    return false
+    if case .admin(let id) = principal { return id }
+    return nil
   }
 
-  /// The key a request presents: the login cookie (browsers) or a Bearer header (scripts).
-  static func presentedKey(_ request: Request) -> String? {
-    if let value = request.cookies[cookie]?.value, !value.isEmpty { return value }
-    return try? Authenticator.bearer(request.headers[.authorization])
+  /// The live session the request's cookie names. Never cached: a logout or an expiry ends it at
+  /// the next request.
+  func session(_ request: Request) async throws -> DashboardSession? {
+    guard let id = request.cookies[Self.cookie]?.value, !id.isEmpty else { return nil }
+    return try await store.dashboardSession(id: id, lifetime: lifetime)
   }
 
-  /// Sets the login cookie. HttpOnly keeps the key away from scripts; SameSite=Strict keeps other
-  /// sites from riding it into the retry and delete forms; Secure when a TLS proxy says so.
-  static func loginCookie(_ key: String, request: Request) -> String {
-    "\(cookie)=\(key); HttpOnly; SameSite=Strict; Path=/dashboard" + (isHTTPS(request) ? "; Secure" : "")
+  /// The session cookie. HttpOnly keeps it from scripts; SameSite=Strict keeps other sites from
+  /// riding it; Secure except on plain HTTP from this machine (an operator's local run), where a
+  /// browser would not send it back.
+  static func sessionCookie(_ id: String, request: Request, context: EnqueuerContext) -> String {
+    "\(cookie)=\(id); HttpOnly; SameSite=Strict; Path=/dashboard" + secure(request, context)
   }
 
-  static func logoutCookie(request: Request) -> String {
-    "\(cookie)=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/dashboard" + (isHTTPS(request) ? "; Secure" : "")
+  static func clearedCookie(request: Request, context: EnqueuerContext) -> String {
+    "\(cookie)=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/dashboard" + secure(request, context)
   }
 
-  private static func isHTTPS(_ request: Request) -> Bool {
-    request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+  private static func secure(_ request: Request, _ context: EnqueuerContext) -> String {
+    let https = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+    return https || !context.fromLoopback ? "; Secure" : ""
+  }
+
+  /// Whether a browser sent this request from another site. Browsers send `Origin` with every
+  /// POST; one that names another host than the request's own is refused whatever it carries.
+  static func crossSite(_ request: Request) -> Bool {
+    guard let origin = request.headers[HTTPField.Name("Origin")!] else { return false }
+    guard let host = request.head.authority else { return true }
+    let bare = origin.split(separator: "://", maxSplits: 1).last.map(String.init) ?? origin
+    return bare.lowercased() != host.lowercased()
   }
 }
 
-/// Lets through requests that carry an admin key. Without one, people are sent to the login form
-/// and scripts (the JSON routes) get a 401 problem they can act on.
+/// The dashboard session serving the current request, for pages to write its CSRF token into
+/// their forms and for form handlers to check it. Nil for scripts with a Bearer key: they carry
+/// no ambient credential another site could borrow, so they need no token.
+enum DashboardForm {
+  @TaskLocal static var session: DashboardSession?
+
+  static let csrfName = "csrf"
+
+  /// The hidden field every form of a session carries.
+  static var csrfField: String {
+    guard let token = session?.csrfToken else { return "" }
+    return "<input type=\"hidden\" name=\"\(csrfName)\" value=\"\(html(token))\">"
+  }
+
+  /// Refuses a form posted without its session's token.
+  static func check(_ fields: FormFields) throws {
+    guard let session else { return }
+    guard constantTimeEqual(fields[csrfName], session.csrfToken) else {
+      throw Problem(
+        .forbidden, "csrf-token-mismatch", "This form is not from this dashboard session",
+        detail: "reload the page and submit the form again; forms from other sites are refused")
+    }
+  }
+}
+
+/// Lets through requests with a live session or an admin Bearer key. Without one, people are
+/// sent to the login form and scripts (the JSON routes) get a 401 problem they can act on.
 struct DashboardAuth: RouterMiddleware {
   typealias Context = EnqueuerContext
 
@@ -47,8 +91,16 @@ struct DashboardAuth: RouterMiddleware {
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
-    if let key = AdminGate.presentedKey(request), try await gate.isAdmin(key) {
+    if let key = try? Authenticator.bearer(request.headers[.authorization]), try await gate.adminKeyID(key) != nil {
       return try await next(request, context)
+    }
+    if let session = try await gate.session(request) {
+      if request.method != .get, request.method != .head, AdminGate.crossSite(request) {
+        throw Problem(
+          .forbidden, "cross-site-request", "Forms from other sites are refused",
+          detail: "use the dashboard's own pages to retry or delete jobs")
+      }
+      return try await DashboardForm.$session.withValue(session) { try await next(request, context) }
     }
     if request.uri.path.hasPrefix("/dashboard/api/") {
       throw Problem(

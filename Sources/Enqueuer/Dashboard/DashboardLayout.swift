@@ -7,7 +7,8 @@ enum DashboardLayout {
       ? """
       <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> <a href="/dashboard/billing">Billing</a> \
       <a href="/dashboard/dead">Dead letters</a> \
-      <a href="/dashboard/logout" id="logout">Log out</a></nav>
+      <form method="post" action="/dashboard/logout" class="inline">\(DashboardForm.csrfField)\
+      <button type="submit" id="logout">Log out</button></form></nav>
       """ : ""
     let message = flash.map { "<p id=\"flash\" class=\"flash\" role=\"status\">\(html($0))</p>" } ?? ""
     return """

@@ -10,12 +10,15 @@ enum DashboardResponse {
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; "
     + "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+  /// `Referrer-Policy: same-origin` keeps page addresses (tenant and queue names in filters) from
+  /// other sites, and lets the browser send a real `Origin` with the dashboard's own forms, which
+  /// `AdminGate.crossSite` checks (under `no-referrer` every POST says `Origin: null`).
   static func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
     Response(
       status: status,
       headers: [
         .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-        .contentSecurityPolicy: contentSecurityPolicy, HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        .contentSecurityPolicy: contentSecurityPolicy, HTTPField.Name("Referrer-Policy")!: "same-origin",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
       ],
       body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -20,10 +20,13 @@ struct DashboardRoutes {
   /// Ids one retry or delete form may carry.
   static let maxIDs = 1000
 
-  init(broker: Broker, store: Store, authCache: Duration) {
+  init(
+    broker: Broker, store: Store, authCache: Duration, sessions: DashboardSessionLifetime, throttle: LoginThrottle
+  ) {
     self.broker = broker
     self.store = store
-    gate = AdminGate(store: store, principals: .found(lifetime: authCache))
+    gate = AdminGate(
+      store: store, principals: .found(lifetime: authCache), lifetime: sessions, throttle: throttle)
   }
 
   func register(on router: Router<EnqueuerContext>) {
@@ -32,10 +35,7 @@ struct DashboardRoutes {
       DashboardResponse.page(
         LoginPage.render(notice: FormFields(request.uri.query)["out"] != nil ? "Logged out." : nil))
     }
-    open.post("login") { request, _ in try await login(request) }
-    open.get("logout") { request, _ in
-      DashboardResponse.redirect(to: "/dashboard/login?out=1", setCookie: AdminGate.logoutCookie(request: request))
-    }
+    open.post("login") { request, context in try await login(request, context: context) }
 
     let admin = router.group("dashboard").add(middleware: DashboardAuth(gate: gate))
     admin.get { request, _ in
@@ -54,19 +54,49 @@ struct DashboardRoutes {
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
     admin.post("dead/delete") { request, _ in try await act(request, retry: false) }
+    admin.post("logout") { request, context in try await logout(request, context: context) }
   }
 
-  func login(_ request: Request) async throws -> Response {
+  /// Trades an admin key for a session. Failures count against the address and the key prefix
+  /// tried; past `LoginThrottle`'s limits, logins wait (even with the right key) without the key
+  /// being checked at all.
+  func login(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    if AdminGate.crossSite(request) {
+      return DashboardResponse.page(
+        LoginPage.render(error: "Log in from this dashboard's own page."), status: .forbidden)
+    }
     let fields = FormFields(String(buffer: try await request.body.collect(upTo: 16 << 10)))
     guard let key = fields["key"] else {
       return DashboardResponse.page(LoginPage.render(error: "Type the admin key."), status: .badRequest)
     }
-    guard try await gate.isAdmin(key) else {
+    let address = context.remoteIP ?? "unknown"
+    if let wait = try await store.loginWait(address: address, key: key, throttle: gate.throttle) {
+      let seconds = wait.components.seconds
+      var response = DashboardResponse.page(
+        LoginPage.render(
+          error: "Too many failed logins from this address or for this key: try again in \(seconds) s."),
+        status: .tooManyRequests)
+      response.headers[.retryAfter] = "\(seconds)"
+      return response
+    }
+    guard let keyID = try await gate.adminKeyID(key) else {
+      try await store.recordFailedLogin(address: address, key: key, throttle: gate.throttle)
       return DashboardResponse.page(
         LoginPage.render(error: "That key does not open the dashboard: it is unknown, revoked, or not an admin key."),
         status: .forbidden)
     }
-    return DashboardResponse.redirect(to: "/dashboard", setCookie: AdminGate.loginCookie(key, request: request))
+    let session = try await store.openDashboardSession(keyID: keyID)
+    return DashboardResponse.redirect(
+      to: "/dashboard", setCookie: AdminGate.sessionCookie(session.id, request: request, context: context))
+  }
+
+  /// Ends the session on the server, not only in the browser: the old cookie opens nothing after.
+  func logout(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let fields = FormFields(String(buffer: try await request.body.collect(upTo: 16 << 10)))
+    try DashboardForm.check(fields)
+    if let session = DashboardForm.session { try await store.closeDashboardSession(id: session.id) }
+    return DashboardResponse.redirect(
+      to: "/dashboard/login?out=1", setCookie: AdminGate.clearedCookie(request: request, context: context))
   }
 
   func events(_ request: Request) async throws -> Response {
@@ -146,6 +176,7 @@ struct DashboardRoutes {
   /// Retries or deletes the posted ids of one queue, then goes back where the form came from.
   func act(_ request: Request, retry: Bool) async throws -> Response {
     let fields = FormFields(String(buffer: try await request.body.collect(upTo: 1 << 20)))
+    try DashboardForm.check(fields)
     let back = DashboardResponse.safeBack(fields["back"])
     let ids = Array(fields.all("id").filter(JobID.isValid).prefix(Self.maxIDs))
     var count = 0

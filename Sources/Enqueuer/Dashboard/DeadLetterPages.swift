@@ -135,7 +135,7 @@ enum DeadLetterPages {
   /// The Retry and Delete forms for `ids` of `queue`.
   static func actions(queue: String, ids: [String], back: String, label: String, deleteBack: String? = nil) -> String {
     let hidden = ids.map { "<input type=\"hidden\" name=\"id\" value=\"\(html($0))\">" }.joined()
-    let common = "<input type=\"hidden\" name=\"queue\" value=\"\(html(queue))\">\(hidden)"
+    let common = "<input type=\"hidden\" name=\"queue\" value=\"\(html(queue))\">\(hidden)\(DashboardForm.csrfField)"
     let single = ids.count == 1 ? "-\(idToken(ids[0]))" : "-all"
     let confirm = ids.count == 1 ? "Delete this dead job for good?" : "Delete these \(ids.count) dead jobs for good?"
     return """

@@ -53,6 +53,12 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Connections open at once; more wait to be accepted until one closes.")
   var maxConnections: Int = 4096
 
+  @Option(help: "End a dashboard login after this long without a request (e.g. 30m).")
+  var dashboardIdle: DurationArgument = DurationArgument(.seconds(30 * 60))
+
+  @Option(help: "End a dashboard login this long after it began, however busy (at most 7d).")
+  var dashboardLifetime: DurationArgument = DurationArgument(.seconds(12 * 3600))
+
   @Option(help: "Largest request body of one submission, in bytes.")
   var maxBody: Int = 1 << 20
 
@@ -68,6 +74,11 @@ struct Serve: AsyncParsableCommand {
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
     guard databaseWait.duration >= .milliseconds(10) else {
       throw ValidationError("--database-wait must be at least 10ms")
+    }
+    guard dashboardIdle.duration >= .seconds(1), dashboardLifetime.duration >= dashboardIdle.duration,
+      dashboardLifetime.duration <= DashboardSessionLifetime.longest
+    else {
+      throw ValidationError("--dashboard-idle must be at least 1s, and --dashboard-lifetime from it to 7d")
     }
     guard idleTimeout.duration >= .milliseconds(100) else {
       throw ValidationError("--idle-timeout must be at least 100ms")
@@ -93,6 +104,8 @@ struct Serve: AsyncParsableCommand {
     limits.authCache = authCache.duration
     limits.idleTimeout = idleTimeout.duration
     limits.maxConnections = maxConnections
+    limits.dashboardSessions = DashboardSessionLifetime(
+      idle: dashboardIdle.duration, absolute: dashboardLifetime.duration)
     limits.clock = schedule.clock
     limits.maxBody = maxBody
     limits.wahaWebhookSecret = wahaWebhookSecret
