@@ -30,6 +30,10 @@ public enum EnqueuerServer {
     /// A connection that sends nothing for this long is closed: without it (Hummingbird's default)
     /// a client holds a connection, and its memory, for as long as it likes.
     public var idleTimeout: Duration = .seconds(60)
+    /// From a request's first byte, how long its head may take to arrive, and from then its body:
+    /// a client that trickles bytes is never idle, so only these bound it (see `RequestDeadline`).
+    public var headerTimeout: Duration = .seconds(10)
+    public var bodyTimeout: Duration = .seconds(60)
     /// Connections open at once; past it new ones wait in the listen backlog until one closes (an
     /// idle one within `idleTimeout`), so no number of clients holds more than this much memory.
     public var maxConnections = 4096
@@ -82,14 +86,23 @@ public enum EnqueuerServer {
       store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)
     ).register(on: router)
     allowed.load(router.routes)
-    let (seconds, attoseconds) = limits.idleTimeout.components
-    let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    let deadline = RequestDeadline(head: .init(limits.headerTimeout), body: .init(limits.bodyTimeout))
     return Application(
-      router: router, server: .http1(configuration: .init(idleTimeout: idle)),
+      router: router,
+      server: .http1(
+        configuration: .init(
+          additionalChannelHandlers: deadline.handlers(), idleTimeout: .init(limits.idleTimeout))),
       configuration: .init(
         address: .hostname(host, port: port), serverName: "whago",
         availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)
+  }
+}
+
+extension TimeAmount {
+  init(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
   }
 }

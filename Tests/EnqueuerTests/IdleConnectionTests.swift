@@ -66,6 +66,69 @@ import Testing
     }
   }
 
+  /// A client that trickles a header line every 200 ms is never idle, so only the header deadline
+  /// closes it: under a 60 s idle timeout and a 1 s header timeout it is closed while still sending,
+  /// and the server goes on answering others.
+  @Test func aClientTricklingItsHeadersIsClosedAtTheHeaderDeadline() async throws {
+    try await TestDatabase.migrate()
+    try await ServeProcess.with(extra: ["--idle-timeout", "60s", "--header-timeout", "1s"]) { serve in
+      let slow = try RawConnection(port: serve.port)
+      slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+      var lines = 0
+      // 150 lines at 200 ms is 30 s of headers: far past the deadline, and far short of the idle timeout.
+      while lines < 150, !slow.closedByServer {
+        slow.send("X-Slow-\(lines): a\r\n")
+        lines += 1
+        try await Task.sleep(for: .milliseconds(200))
+      }
+      #expect(slow.closedByServer, "a client sent \(lines) header lines over 30 s and was never closed")
+      #expect(lines >= 2, "the connection was closed after \(lines) header lines, before it was slow")
+      #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
+    }
+  }
+
+  /// The same for a body: its head arrives at once, then one byte of its 1,000 every 200 ms.
+  @Test func aClientTricklingItsBodyIsClosedAtTheBodyDeadline() async throws {
+    try await TestDatabase.migrate()
+    try await ServeProcess.with(extra: ["--idle-timeout", "60s", "--body-timeout", "2s"]) { serve in
+      let slow = try RawConnection(port: serve.port)
+      slow.send(
+        "POST /dashboard/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n")
+      var bytes = 0
+      while bytes < 150, !slow.closedByServer {
+        slow.send("a")
+        bytes += 1
+        try await Task.sleep(for: .milliseconds(200))
+      }
+      #expect(slow.closedByServer, "a client sent \(bytes) body bytes over 30 s and was never closed")
+      #expect(bytes >= 2, "the connection was closed after \(bytes) body bytes, before it was slow")
+      #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
+    }
+  }
+
+  /// Many idle clients at once (2,000, or as many as this process may open) hold a connection each
+  /// and do not keep the server from answering.
+  @Test func thousandsOfIdleConnectionsDoNotStopTheServerAnswering() async throws {
+    try await TestDatabase.migrate()
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    let count = min(2000, Int(limit.rlim_cur) - 300)
+    try #require(count >= 500, "this process may open only \(limit.rlim_cur) files")
+    try await ServeProcess.with(extra: ["--idle-timeout", "60s"]) { serve in
+      let before = Self.sockets(serve.child.pid)
+      let held = try (0..<count).map { _ in try RawConnection(port: serve.port) }
+      try await eventually("the server to accept all \(count)", within: .seconds(60)) {
+        Self.sockets(serve.child.pid) - before >= count
+      }
+      #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
+      #expect(held.allSatisfy { !$0.closedByServer })
+      #expect(held[count / 2].get("/healthz", waiting: 25) == "HTTP/1.1 200 OK")
+    }
+  }
+
   /// The sockets process `pid` has open (its accepted connections among them).
   static func sockets(_ pid: Int32) -> Int {
     let directory = "/proc/\(pid)/fd"

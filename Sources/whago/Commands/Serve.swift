@@ -50,6 +50,12 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Close a connection that sends nothing for this long (e.g. 60s).")
   var idleTimeout: DurationArgument = DurationArgument(.seconds(60))
 
+  @Option(help: "From a request's first byte, close the connection if its headers take longer than this.")
+  var headerTimeout: DurationArgument = DurationArgument(.seconds(10))
+
+  @Option(help: "From a request's headers, close the connection if its body takes longer than this.")
+  var bodyTimeout: DurationArgument = DurationArgument(.seconds(60))
+
   @Option(help: "Connections open at once; more wait to be accepted until one closes.")
   var maxConnections: Int = 4096
 
@@ -80,6 +86,9 @@ struct Serve: AsyncParsableCommand {
     else {
       throw ValidationError("--dashboard-idle must be at least 1s, and --dashboard-lifetime from it to 7d")
     }
+    guard headerTimeout.duration >= .milliseconds(100), bodyTimeout.duration >= .milliseconds(100) else {
+      throw ValidationError("--header-timeout and --body-timeout must be at least 100ms")
+    }
     guard idleTimeout.duration >= .milliseconds(100) else {
       throw ValidationError("--idle-timeout must be at least 100ms")
     }
@@ -95,6 +104,12 @@ struct Serve: AsyncParsableCommand {
     let logger = global.logger(label: "whago.serve")
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    let files = OpenFileLimit.raiseToHard()
+    if files < maxConnections + 256 {
+      logger.warning(
+        "this process may open \(files) files, fewer than --max-connections \(maxConnections) needs; raise its hard limit (ulimit -Hn, systemd LimitNOFILE) or lower --max-connections"
+      )
+    }
 
     // A request never queues without bound behind a saturated pool: it gets a 503 it can retry.
     let store = try await global.store(
@@ -104,6 +119,8 @@ struct Serve: AsyncParsableCommand {
     limits.authCache = authCache.duration
     limits.idleTimeout = idleTimeout.duration
     limits.maxConnections = maxConnections
+    limits.headerTimeout = headerTimeout.duration
+    limits.bodyTimeout = bodyTimeout.duration
     limits.dashboardSessions = DashboardSessionLifetime(
       idle: dashboardIdle.duration, absolute: dashboardLifetime.duration)
     limits.clock = schedule.clock
