@@ -27,7 +27,10 @@ extension Store {
 
   /// Moves a sent message forward by WAHA's ack (2 DEVICE: delivered, 3 READ and 4 PLAYED: read);
   /// a message never moves back, and acks for messages this system did not send change nothing.
-  public func applyMessageAck(eventID: String, messageID: String, ack: Int) async throws -> EventOutcome {
+  /// `chipID`: the event came from that chip's own receiver, so it moves only that chip's messages.
+  public func applyMessageAck(
+    eventID: String, messageID: String, ack: Int, chipID: Int64? = nil
+  ) async throws -> EventOutcome {
     try await pool.transaction { connection in
       guard try Self.firstDelivery(connection, eventID: eventID, type: "message.ack") else { return .duplicate }
       if ack >= 3 {
@@ -35,14 +38,14 @@ extension Store {
           """
           UPDATE campaign_messages SET state = 'read', read_at = coalesce(read_at, now()),
             delivered_at = coalesce(delivered_at, now())
-          WHERE waha_message_id = $1 AND state IN ('sent', 'delivered')
-          """, [messageID])
+          WHERE waha_message_id = $1 AND state IN ('sent', 'delivered') AND ($2::bigint IS NULL OR chip_id = $2)
+          """, [messageID, chipID])
       } else if ack == 2 {
         try connection.query(
           """
           UPDATE campaign_messages SET state = 'delivered', delivered_at = coalesce(delivered_at, now())
-          WHERE waha_message_id = $1 AND state = 'sent'
-          """, [messageID])
+          WHERE waha_message_id = $1 AND state = 'sent' AND ($2::bigint IS NULL OR chip_id = $2)
+          """, [messageID, chipID])
       }
       return .applied
     }

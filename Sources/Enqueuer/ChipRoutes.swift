@@ -18,6 +18,7 @@ struct ChipRoutes {
     group.post("chips") { request, context in try await create(request, context: context) }
     group.get("chips") { _, context in try await list(context: context) }
     group.get("chips/{id}") { _, context in try await show(context: context) }
+    group.get("chips/{id}/webhook") { _, context in try await webhook(context: context) }
     group.patch("chips/{id}") { request, context in try await rename(request, context: context) }
     group.delete("chips/{id}") { _, context in try await delete(context: context) }
   }
@@ -46,6 +47,22 @@ struct ChipRoutes {
       throw Self.problem(.notFound(id))
     }
     return try JSONResponse.make(.ok, ChipView(chip))
+  }
+
+  /// What the chip's WAHA session needs to send its events here: its own receiver and key.
+  func webhook(context: EnqueuerContext) async throws -> Response {
+    let access = try context.tenant()
+    let id = try chipID(context)
+    guard let chip = try await store.chip(tenantID: access.tenant.id, id: id) else {
+      throw Self.problem(.notFound(id))
+    }
+    let secret = limits.wahaWebhookSecret.flatMap { $0.isEmpty ? nil : $0 }
+    return try JSONResponse.make(
+      .ok,
+      ChipWebhook(
+        path: WAHAWebhookKey.path(chip: chip.id), session: chip.session,
+        hmacKey: secret.map { WAHAWebhookKey.forChip(chip.id, secret: $0) },
+        events: ["session.status", "message", "message.ack"]))
   }
 
   func rename(_ request: Request, context: EnqueuerContext) async throws -> Response {
@@ -140,6 +157,16 @@ struct ChipView: Encodable {
     createdAt = JSONResponse.time(chip.createdAt)
     readOnlySince = chip.readOnlySince.map { JSONResponse.time($0) }
   }
+}
+
+/// A chip's webhook settings, in the shape of a WAHA session's `config.webhooks[]` entry.
+struct ChipWebhook: Encodable {
+  /// Appended to this server's public address.
+  var path: String
+  var session: String
+  /// Null while the server has no WHAGO_WAHA_WEBHOOK_SECRET (it then accepts no webhooks).
+  @ExplicitNull var hmacKey: String?
+  var events: [String]
 }
 
 struct ChipList: Encodable {

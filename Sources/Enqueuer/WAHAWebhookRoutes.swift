@@ -13,6 +13,12 @@ import Wire
 /// an API key, so a webhook is trusted only by its `X-Webhook-Hmac` (hex HMAC-SHA512 of the raw
 /// body under the shared secret): a missing or wrong signature is refused and changes nothing, and
 /// without a configured secret every webhook is refused (WHAGO's old receiver accepted unsigned ones).
+///
+/// `POST /v1/webhooks/waha/chips/{id}` is one chip's own receiver, signed with that chip's key
+/// (`WAHAWebhookKey`): its events can only be about that chip, whatever the body says, and must
+/// name the chip's session. It is what a tenant running its own WAHA is given, so seeing its own
+/// webhook configuration lets it sign for no chip but its own. The shared secret stays with the
+/// operators' WAHA fleet.
 struct WAHAWebhookRoutes {
   let store: Store
   let secret: String?
@@ -21,10 +27,16 @@ struct WAHAWebhookRoutes {
   static let maxBody = 1 << 20
 
   func register(on router: Router<EnqueuerContext>) {
-    router.post("v1/webhooks/waha") { request, _ in try await receive(request) }
+    router.post("v1/webhooks/waha") { request, _ in try await receive(request, chip: nil) }
+    router.post("v1/webhooks/waha/chips/{id}") { request, context in
+      // An id that cannot be a chip's is signed by no key: the same 401 as a wrong signature.
+      let chip = context.parameters.get("id", as: Int64.self).flatMap { $0 > 0 ? $0 : nil } ?? 0
+      return try await receive(request, chip: chip)
+    }
   }
 
-  func receive(_ request: Request) async throws -> Response {
+  /// `chip`: the chip whose own receiver was called (nil: the shared one).
+  func receive(_ request: Request, chip bound: Int64?) async throws -> Response {
     guard let secret, !secret.isEmpty else {
       throw Problem(
         .unauthorized, "webhook-not-configured", "WAHA webhooks are not accepted here",
@@ -38,12 +50,14 @@ struct WAHAWebhookRoutes {
         .contentTooLarge, "body-too-large", "The body is too large", detail: "webhooks are limited to 1 MiB")
     }
     let bytes = Array(body.readableBytesView)
-    guard let signature = request.headers[Self.signatureHeader],
-      Self.verify(bytes, signature: signature, secret: secret)
+    let key = bound.map { $0 > 0 ? WAHAWebhookKey.forChip($0, secret: secret) : "" } ?? secret
+    guard let signature = request.headers[Self.signatureHeader], !key.isEmpty,
+      Self.verify(bytes, signature: signature, secret: key)
     else {
+      let under = bound == nil ? "the shared secret" : "this chip's key (GET /v1/chips/{id}/webhook)"
       throw Problem(
         .unauthorized, "bad-signature", "The webhook signature is missing or wrong",
-        detail: "X-Webhook-Hmac must be the hex HMAC-SHA512 of the body under the shared secret; nothing was changed")
+        detail: "X-Webhook-Hmac must be the hex HMAC-SHA512 of the body under \(under); nothing was changed")
     }
     guard case .object(let envelope) = try JSONValue.body(bytes), case .string(let eventID)? = envelope["id"],
       !eventID.isEmpty, case .string(let event)? = envelope["event"]
@@ -52,8 +66,12 @@ struct WAHAWebhookRoutes {
     }
     let session = envelope["session"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
     let payload: [String: JSONValue] = if case .object(let p)? = envelope["payload"] { p } else { [:] }
-    var chipID: Int64?
-    if case .object(let metadata)? = envelope["metadata"], case .string(let text)? = metadata["whago_chip_id"] {
+    // A chip's own receiver speaks for that chip only; the shared one trusts the metadata WHAGO
+    // wrote into the session, and the chip must still own the session the event names.
+    var chipID = bound
+    if bound == nil, case .object(let metadata)? = envelope["metadata"],
+      case .string(let text)? = metadata["whago_chip_id"]
+    {
       chipID = Int64(text)
     }
     func string(_ key: String) -> String? { if case .string(let s)? = payload[key] { s } else { nil } }
@@ -72,7 +90,7 @@ struct WAHAWebhookRoutes {
       }
       // `true_<chatId>_<id>`, sometimes in an @lid form: the last part is what the send answered.
       let messageID = String(id.split(separator: "_").last ?? Substring(id))
-      outcome = try await store.applyMessageAck(eventID: eventID, messageID: messageID, ack: Int(ack))
+      outcome = try await store.applyMessageAck(eventID: eventID, messageID: messageID, ack: Int(ack), chipID: bound)
     case "message":
       if let text = string("body"), let keyword = OptOut.keyword(in: text), let from = string("from"),
         let phone = try? PhoneNumber(chatId: from)

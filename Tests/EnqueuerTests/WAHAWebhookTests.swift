@@ -84,5 +84,93 @@ extension EnqueuerSuite {
         sim.signal(SIGKILL)
       }
     }
+
+    /// Each chip has its own receiver and key. A session configured with them (as a tenant's own
+    /// WAHA would be) updates its chip; that key signs for no other chip, whatever the body names,
+    /// and the shared secret is not accepted on a chip's receiver.
+    @Test func aChipsKeySignsForThatChipOnly() async throws {
+      let secret = "whsec-\(UUID().uuidString)"
+      try await EnqueuerFixture.with(
+        plan: "business", environment: ["WHAGO_WAHA_WEBHOOK_SECRET": secret]
+      ) { f in
+        let (sim, simPort) = try await Whago.server(["sim", "waha", "--ack-delays", "none"], label: "waha-sim")
+        defer { sim.signal(SIGKILL) }
+        let simBase = "http://127.0.0.1:\(simPort)"
+        try await eventually("the simulator to answer") {
+          (try? await HTTP.send("GET", simBase + "/api/sessions"))?.status == 200
+        }
+        let mine = "a\(f.tenant.suffix(12))"
+        let theirs = "b\(f.tenant.suffix(12))"
+        var ids: [String: Int64] = [:]
+        for session in [mine, theirs] {
+          let registered = try await f.post(
+            "/v1/chips", key: f.serviceKey, tenant: f.tenant,
+            json: ["name": session, "waha_url": simBase, "session": session])
+          #expect(registered.status == 201)
+          ids[session] = try #require(registered.json()["id"] as? Int).map(Int64.init)
+        }
+        let mineID = try #require(ids[mine])
+        let theirsID = try #require(ids[theirs])
+        func status(_ id: Int64) async throws -> String? {
+          try await f.get("/v1/chips/\(id)", key: f.serviceKey, tenant: f.tenant).json()["status"] as? String
+        }
+
+        // The chip's settings, put into a real session's config: its events arrive and apply.
+        let settings = try await f.get("/v1/chips/\(mineID)/webhook", key: f.serviceKey, tenant: f.tenant).json()
+        let path = try #require(settings["path"] as? String, "\(settings)")
+        let key = try #require(settings["hmac_key"] as? String)
+        #expect(path == "/v1/webhooks/waha/chips/\(mineID)" && key.count == 64 && key != secret)
+        let theirKey = try #require(
+          try await f.get("/v1/chips/\(theirsID)/webhook", key: f.serviceKey, tenant: f.tenant).json()["hmac_key"]
+            as? String)
+        #expect(theirKey != key)
+        let config: [String: Any] = [
+          // Not started: its only event is the one this test causes, so none can arrive after it.
+          "name": mine, "start": false,
+          "config": ["webhooks": [["url": f.url(path), "events": ["session.status"], "hmac": ["key": key]]]],
+        ]
+        let created = try await HTTP.send(
+          "POST", simBase + "/api/sessions", headers: ["Content-Type": "application/json"],
+          body: try JSONSerialization.data(withJSONObject: config))
+        #expect(created.status == 201)
+        _ = try await HTTP.send(
+          "POST", simBase + "/_sim/sessions/\(mine)/status", headers: ["Content-Type": "application/json"],
+          body: Data(#"{"status":"FAILED"}"#.utf8))
+        try await eventually("the chip to be FAILED") { try await status(mineID) == "FAILED" }
+        let before = try await status(theirsID)
+
+        func post(_ path: String, session: String, metadataChip: Int64, signedWith signingKey: String) async throws
+          -> HTTP.Reply
+        {
+          let body = Data(
+            #"{"id":"evt_\#(UUID().uuidString)","event":"session.status","session":"\#(session)","metadata":{"whago_chip_id":"\#(metadataChip)"},"payload":{"name":"\#(session)","status":"STOPPED"}}"#
+              .utf8)
+          let code = HMAC<SHA512>.authenticationCode(for: body, using: SymmetricKey(data: Data(signingKey.utf8)))
+          return try await HTTP.send(
+            "POST", f.url(path),
+            headers: [
+              "Content-Type": "application/json", "X-Webhook-Hmac": code.map { String(format: "%02x", $0) }.joined(),
+            ], body: body)
+        }
+        let theirPath = "/v1/webhooks/waha/chips/\(theirsID)"
+        // My key on their receiver, and the shared secret on their receiver: 401.
+        #expect(try await post(theirPath, session: theirs, metadataChip: theirsID, signedWith: key).status == 401)
+        #expect(try await post(theirPath, session: theirs, metadataChip: theirsID, signedWith: secret).status == 401)
+        // My receiver and key, with a body naming their chip and session: it is about my chip, whose
+        // session it does not name, so it is ignored.
+        let namingTheirs = try await post(path, session: theirs, metadataChip: theirsID, signedWith: key)
+        #expect(namingTheirs.status == 200)
+        #expect(try namingTheirs.json()["result"] as? String == "ignored")
+        // An id that is no chip's is signed by no key.
+        #expect(
+          try await post("/v1/webhooks/waha/chips/0", session: mine, metadataChip: 0, signedWith: key).status == 401)
+        #expect(try await status(theirsID) == before)
+        #expect(try await status(mineID) == "FAILED")
+        // And the right one applies.
+        let right = try await post(path, session: mine, metadataChip: mineID, signedWith: key)
+        #expect(try right.json()["result"] as? String == "applied")
+        #expect(try await status(mineID) == "STOPPED")
+      }
+    }
   }
 }
