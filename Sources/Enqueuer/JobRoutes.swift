@@ -27,13 +27,18 @@ struct JobRoutes {
     let value = try JSONValue.body(try await RequestReader.bytes(request, limit: limits.maxBody).readableBytesView)
     let spec: JobSpec
     switch submission.parse(
-      value, at: "", tenant: access.tenant.lane, byOperator: context.byService,
+      value, at: "", tenant: access.tenant.lane, plan: access.plan, byOperator: context.byService,
       headerKey: request.headers[.idempotencyKey], allowKeyField: false)
     {
     case .invalid(let errors): throw Problem.invalid(errors)
     case .valid(let parsed): spec = parsed
     }
-    let result = try await broker.enqueue(spec)
+    let result: EnqueueResult
+    do {
+      result = try await broker.enqueue(spec)
+    } catch let error as QueueError {
+      throw Self.problem(error, plan: access.plan)
+    }
     var response = try JSONResponse.make(.accepted, Accepted(result, spec))
     response.headers[.location] = "/v1/jobs/\(result.id)"
     return response
@@ -66,8 +71,8 @@ struct JobRoutes {
     specs.reserveCapacity(items.count)
     for (index, item) in items.enumerated() {
       switch submission.parse(
-        item, at: "/jobs/\(index)", tenant: access.tenant.lane, byOperator: context.byService, headerKey: nil,
-        allowKeyField: true)
+        item, at: "/jobs/\(index)", tenant: access.tenant.lane, plan: access.plan, byOperator: context.byService,
+        headerKey: nil, allowKeyField: true)
       {
       case .invalid(let itemErrors): errors += itemErrors
       case .valid(let spec): specs.append(spec)
@@ -79,6 +84,8 @@ struct JobRoutes {
     do {
       // Each queue's jobs in one script: all of them or none.
       results = try await broker.enqueue(specs, atomically: true)
+    } catch let error as QueueError {
+      throw Self.problem(error, plan: access.plan)
     } catch let incomplete as EnqueueIncomplete {
       var problem = Problem(
         .serviceUnavailable, "batch-incomplete", "Part of the batch was enqueued",
@@ -91,6 +98,16 @@ struct JobRoutes {
       throw problem
     }
     return try JSONResponse.make(.accepted, BatchAccepted(jobs: zip(results, specs).map { Accepted($0, $1) }))
+  }
+
+  /// A queue refusal as the client should read it: the plan's cap is a 403 that says what to do.
+  static func problem(_ error: QueueError, plan: Plan) -> any Error {
+    guard case .scheduledCapReached(_, let held, let cap) = error else { return error }
+    return Problem(
+      .forbidden, "plan-limit", "The plan's scheduled jobs are all in use",
+      detail:
+        "\(held) of this tenant's jobs wait on this queue for a later time and plan '\(plan.name)' allows \(cap) "
+        + "(scheduled_jobs); nothing was enqueued. Wait for some to come due, cancel some, or change plans")
   }
 
   func show(context: EnqueuerContext) async throws -> Response {

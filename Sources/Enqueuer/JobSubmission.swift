@@ -2,6 +2,7 @@ import Foundation
 import JobCatalog
 import JobContracts
 import JobQueue
+import Store
 import Wire
 
 /// One job as a client submits it, checked field by field so every mistake comes back at once,
@@ -40,8 +41,10 @@ struct JobSubmission {
 
   /// The job to enqueue for `tenant`, or the list of what is wrong with it.
   /// `byOperator`: the request came with a service key, which may submit operators' types.
+  /// `plan`: the tenant's, whose caps on payload size and on jobs scheduled ahead apply whoever submits.
   func parse(
-    _ value: JSONValue, at base: String, tenant: String, byOperator: Bool, headerKey: String?, allowKeyField: Bool
+    _ value: JSONValue, at base: String, tenant: String, plan: Plan? = nil, byOperator: Bool, headerKey: String?,
+    allowKeyField: Bool
   ) -> Parsed {
     let job = RequestReader(
       value, at: base, fields: allowKeyField ? Self.batchFields : Self.singleFields, noun: "a job")
@@ -72,6 +75,13 @@ struct JobSubmission {
     case let other?:
       payloadIsObject = false
       job.fail("payload", "must be a JSON object, got \(other.kind)")
+    }
+    if let plan, let limit = plan.jobPayloadBytes, payload.utf8.count > limit {
+      payloadIsObject = false
+      job.fail(
+        "payload",
+        "is \(payload.utf8.count) bytes as JSON; plan '\(plan.name)' allows \(limit) per job (job_payload_bytes): "
+          + "keep large data elsewhere and pass its id")
     }
     // An absent payload is `{}` and must fit the type too: a missing field is refused here, not in a worker.
     if let policy, payloadIsObject {
@@ -128,7 +138,7 @@ struct JobSubmission {
       JobSpec(
         type: policy.type, payload: payload, queue: queue, when: when, maxAttempts: maxAttempts,
         idempotencyKey: key.map { Self.apiKey(tenant: tenant, key: $0) }, idempotencyWindow: policy.idempotencyWindow,
-        tenant: tenant))
+        tenant: tenant, scheduledCap: plan?.scheduledJobs))
   }
 
   /// Where a key sent over the API lives. Keys are per tenant, so one tenant's key never answers

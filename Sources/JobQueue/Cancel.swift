@@ -6,6 +6,7 @@ extension Broker {
   // KEYS[3] -> whago:{q}:finished
   // KEYS[4] -> whago:{q}:stats
   // KEYS[5] -> whago:{q}:job:   (prefix)   (a tenant's lane is KEYS[1] .. ':' .. tenant)
+  // KEYS[6] -> whago:{q}:scheduled:tenant:  (prefix; a cancelled job no longer counts under its cap)
   // ARGV[1] -> job id
   // Output: {'cancelled'} or {'refused', current state} or {'missing'}
   static let cancelScript = RedisScript(
@@ -18,6 +19,8 @@ extension Broker {
         redis.call('LREM', laneKey(KEYS[1], redis.call('HGET', jk, 'n')), 1, ARGV[1])
       elseif state == 'scheduled' then
         redis.call('ZREM', KEYS[2], ARGV[1])
+        local tenant = redis.call('HGET', jk, 'n')
+        if tenant then redis.call('ZREM', KEYS[6] .. tenant, ARGV[1]) end
       else
         return {'refused', state}
       end
@@ -32,7 +35,10 @@ extension Broker {
     guard let queue = try await locate(id: id) else { throw QueueError.jobNotFound(id) }
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-      Self.cancelScript, keys: [keys.ready, keys.scheduled, keys.finished, keys.stats, keys.jobPrefix],
+      Self.cancelScript,
+      keys: [
+        keys.ready, keys.scheduled, keys.finished, keys.stats, keys.jobPrefix, keys.tenantScheduledPrefix,
+      ],
       arguments: [id])
     let items = reply.array ?? []
     switch items.string(0) {

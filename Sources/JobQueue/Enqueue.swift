@@ -24,14 +24,19 @@ public struct JobSpec: Sendable {
   public var keyHeldWhileAlive = false
   /// Whose work this is: ready jobs of different tenants take turns (fairness). Nil for system work.
   public var tenant: String?
+  /// At most this many of the tenant's jobs may wait in this queue for a time still to come
+  /// (counted among jobs enqueued with a cap): a job past it is refused with
+  /// `QueueError.scheduledCapReached`, and nothing of its call is written. Nil: no cap.
+  public var scheduledCap: Int?
 
   public init(
     type: String, payload: String = "{}", queue: String, when: When = .now, maxAttempts: Int = 25,
     idempotencyKey: String? = nil, idempotencyWindow: Duration = .seconds(86_400), keyHeldWhileAlive: Bool = false,
-    tenant: String? = nil
+    tenant: String? = nil, scheduledCap: Int? = nil
   ) {
     self.keyHeldWhileAlive = keyHeldWhileAlive
     self.tenant = tenant
+    self.scheduledCap = scheduledCap
     self.type = type
     self.payload = payload
     self.queue = queue
@@ -58,17 +63,46 @@ extension Broker {
   // KEYS[6] -> whago:{q}:unique:         (prefix; the script appends each idempotency key)
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
-  // ARGV    -> 9 values per job: id, type, payload, max attempts,
+  // KEYS[9] -> whago:{q}:scheduled:tenant:  (prefix; the script appends the tenant)
+  // ARGV    -> 10 values per job: id, type, payload, max attempts,
   //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
-  //            idempotency window ms (0: the key holds while its job lives)
-  // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0
+  //            idempotency window ms (0: the key holds while its job lives),
+  //            the tenant's cap on jobs scheduled ahead (0: none)
+  // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0;
+  //         or the error 'SCHEDULED_CAP <tenant> <held> <cap>', and nothing written.
+  // A capped job due later is also kept in its tenant's ZSET scored by its due time, and the jobs
+  // counted are those whose due time is still ahead: a job that came due (promoted, run, whatever
+  // became of it) stops counting by itself, so no other script has to keep the count.
   static let enqueueScript = RedisScript(
     "enqueue",
     LuaClock.now + LuaJob.create + LuaReady.functions + """
+      local capped = nil
+      for i = 1, #ARGV, 10 do
+        local cap = tonumber(ARGV[i + 9])
+        if cap > 0 and ARGV[i + 7] ~= '' then
+          local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+          if delay > 0 or (delay < 0 and at > now) then
+            capped = capped or {}
+            local entry = capped[ARGV[i + 7]]
+            if not entry then entry = {cap = cap, wanted = 0}; capped[ARGV[i + 7]] = entry end
+            entry.wanted = entry.wanted + 1
+          end
+        end
+      end
+      if capped then
+        for tenant, entry in pairs(capped) do
+          local key = KEYS[9] .. tenant
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+          local held = redis.call('ZCARD', key)
+          if held + entry.wanted > entry.cap then
+            return redis.error_reply('SCHEDULED_CAP ' .. tenant .. ' ' .. held .. ' ' .. entry.cap)
+          end
+        end
+      end
       local out = {}
       local ready = {}
       local added = 0
-      for i = 1, #ARGV, 9 do
+      for i = 1, #ARGV, 10 do
         local tenant = ARGV[i + 7]
         local window = tonumber(ARGV[i + 8])
         local whileAlive = window == 0
@@ -97,6 +131,11 @@ extension Broker {
           end
           if state == 'scheduled' then
             redis.call('ZADD', KEYS[2], due, id)
+            if tonumber(ARGV[i + 9]) > 0 and tenant ~= '' then
+              local key = KEYS[9] .. tenant
+              redis.call('ZADD', key, due, id)
+              if redis.call('PTTL', key) < due - now then redis.call('PEXPIRE', key, due - now + 1000) end
+            end
           else
             local lane = ready[tenant]
             if not lane then lane = {}; ready[tenant] = lane end
@@ -181,11 +220,12 @@ extension Broker {
     let keys = QueueKeys(queue: queue)
     let scriptKeys = [
       keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix, keys.ring, keys.ringMembers,
+      keys.tenantScheduledPrefix,
     ]
     var calls: [(keys: [String], arguments: [String])] = []
     for start in stride(from: 0, to: jobs.count, by: chunk) {
       var args: [String] = []
-      args.reserveCapacity(min(chunk, jobs.count) * 9)
+      args.reserveCapacity(min(chunk, jobs.count) * 10)
       for job in jobs[start..<min(start + chunk, jobs.count)] {
         var delay: Int64 = -1
         var at: Int64 = -1
@@ -198,13 +238,23 @@ extension Broker {
           JobID.make(), job.type, job.payload, String(job.maxAttempts), String(delay), String(at),
           job.idempotencyKey ?? "", job.tenant ?? "",
           job.keyHeldWhileAlive ? "0" : String(max(1, job.idempotencyWindow.milliseconds)),
+          String(max(0, job.scheduledCap ?? 0)),
         ]
       }
       calls.append((scriptKeys, args))
     }
     var results: [EnqueueResult] = []
     results.reserveCapacity(jobs.count)
-    for reply in try await redis.evaluateAll(Self.enqueueScript, calls: calls) {
+    let replies: [RedisValue]
+    do {
+      replies = try await redis.evaluateAll(Self.enqueueScript, calls: calls)
+    } catch let error as RedisError where error.kind == .server && error.message.contains("SCHEDULED_CAP ") {
+      let parts = error.message.split(separator: " ")
+      throw QueueError.scheduledCapReached(
+        queue: queue, held: parts.count > 3 ? Int(parts[parts.count - 2]) ?? 0 : 0,
+        cap: parts.last.flatMap { Int($0) } ?? 0)
+    }
+    for reply in replies {
       guard let items = reply.array, items.count % 3 == 0 else {
         throw QueueError.unexpectedReply(operation: "enqueue", detail: "\(reply)")
       }

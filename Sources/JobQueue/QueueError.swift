@@ -5,6 +5,7 @@ public enum QueueError: Error, Sendable, CustomStringConvertible, Equatable {
   case jobNotFound(String)
   case notCancellable(id: String, state: JobState)
   case unexpectedReply(operation: String, detail: String)
+  case scheduledCapReached(queue: String, held: Int, cap: Int)
 
   public var description: String {
     switch self {
@@ -16,6 +17,9 @@ public enum QueueError: Error, Sendable, CustomStringConvertible, Equatable {
       "no job \(id) in any queue (it may be past its retention); check the id with `whago queues` and `whago dead list`"
     case .notCancellable(let id, let state):
       "job \(id) is \(state.rawValue) and cannot be cancelled; only scheduled or ready jobs can"
+    case .scheduledCapReached(let queue, let held, let cap):
+      "the tenant has \(held) jobs scheduled ahead on queue '\(queue)', and its plan allows \(cap); "
+        + "wait for some to come due, cancel some, or move the tenant to a plan with a higher scheduled_jobs"
     case .unexpectedReply(let operation, let detail):
       "\(operation): unexpected reply from Redis (\(detail)); is another program writing whago:* keys?"
     }

@@ -28,6 +28,9 @@ public struct QueueKeys: Sendable, Hashable {
   public var weights: String { base + "weights" }
   /// ZSET of delayed and backing-off job ids, scored by due time (Redis ms).
   public var scheduled: String { base + "scheduled" }
+  /// Prefix of each tenant's ZSET of capped jobs scheduled ahead, scored by due time:
+  /// `tenantScheduledPrefix + tenant`. Only members due later count (see the enqueue script).
+  public var tenantScheduledPrefix: String { base + "scheduled:tenant:" }
   /// ZSET of leased job ids, scored by lease deadline (Redis ms).
   public var leased: String { base + "leased" }
   /// ZSET of dead-lettered job ids, scored by the time they died.

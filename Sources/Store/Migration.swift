@@ -31,5 +31,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 15, name: "credit_purchases", sql: PackageResources._015_credit_purchases_sql),
     Migration(version: 16, name: "personal_data", sql: PackageResources._016_personal_data_sql),
     Migration(version: 17, name: "dashboard_sessions", sql: PackageResources._017_dashboard_sessions_sql),
+    Migration(version: 18, name: "plan_job_caps", sql: PackageResources._018_plan_job_caps_sql),
   ]
 }

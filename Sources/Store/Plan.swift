@@ -22,6 +22,11 @@ public struct Plan: Codable, Sendable, Equatable {
   public var maturation: Bool
   public var retentionDays: Int?
   public var priceCents: Int
+  /// Jobs the tenant may have waiting in one queue for a time still to come, submitted over HTTP
+  /// (nil: unlimited): so no tenant fills Redis with jobs a year ahead.
+  public var scheduledJobs: Int?
+  /// The largest payload of one job the tenant submits over HTTP, in bytes (nil: up to the body limit).
+  public var jobPayloadBytes: Int?
 
   /// Tenant keys may call the API at all.
   public var hasAPIAccess: Bool { apiRequestsPerHour != 0 }
@@ -31,7 +36,7 @@ public struct Plan: Codable, Sendable, Equatable {
     name: String, chips: Int? = nil, monthlyCredits: Int? = nil, activeCampaigns: Int? = nil,
     contactsPerList: Int? = nil, minSendGapMs: Int = 0, sendsPerMinute: Int? = nil, maturationPerChipDay: Int? = nil,
     apiRequestsPerHour: Int? = nil, scheduling: Bool = false, maturation: Bool = false, retentionDays: Int? = nil,
-    priceCents: Int = 0
+    priceCents: Int = 0, scheduledJobs: Int? = nil, jobPayloadBytes: Int? = nil
   ) {
     self.name = name
     self.chips = chips
@@ -46,6 +51,8 @@ public struct Plan: Codable, Sendable, Equatable {
     self.maturation = maturation
     self.retentionDays = retentionDays
     self.priceCents = priceCents
+    self.scheduledJobs = scheduledJobs
+    self.jobPayloadBytes = jobPayloadBytes
   }
 }
 
@@ -56,6 +63,7 @@ public enum PlanLimit: String, CaseIterable, Sendable {
   case maturationPerChipDay = "maturation_per_chip_day"
   case apiRequestsPerHour = "api_requests_per_hour", scheduling, maturation
   case retentionDays = "retention_days", priceCents = "price_cents"
+  case scheduledJobs = "scheduled_jobs", jobPayloadBytes = "job_payload_bytes"
 
   var isFlag: Bool { self == .scheduling || self == .maturation }
   var allowsUnlimited: Bool { !isFlag && self != .minSendGapMs && self != .priceCents }
@@ -95,6 +103,8 @@ public enum PlanLimit: String, CaseIterable, Sendable {
     case .apiRequestsPerHour: plan.apiRequestsPerHour = number
     case .retentionDays: plan.retentionDays = number
     case .priceCents: plan.priceCents = number ?? 0
+    case .scheduledJobs: plan.scheduledJobs = number
+    case .jobPayloadBytes: plan.jobPayloadBytes = number
     case .scheduling, .maturation: break
     }
   }
@@ -143,6 +153,8 @@ extension Plan {
       PlanLimit.maturation.rawValue: maturation ? 1 : 0,
       PlanLimit.retentionDays.rawValue: retentionDays.map(Double.init),
       PlanLimit.priceCents.rawValue: Double(priceCents),
+      PlanLimit.scheduledJobs.rawValue: scheduledJobs.map(Double.init),
+      PlanLimit.jobPayloadBytes.rawValue: jobPayloadBytes.map(Double.init),
     ]
   }
 }

@@ -5,7 +5,8 @@ import Wire
 extension Store {
   static let planColumns =
     "name, chips, monthly_credits, active_campaigns, contacts_per_list, min_send_gap_ms, "
-    + "api_requests_per_hour, scheduling, maturation, retention_days, price_cents, sends_per_minute, maturation_per_chip_day"
+    + "api_requests_per_hour, scheduling, maturation, retention_days, price_cents, sends_per_minute, maturation_per_chip_day, "
+    + "scheduled_jobs, job_payload_bytes"
 
   public func plans() async throws -> [Plan] {
     try await pool.query("SELECT \(Self.planColumns) FROM plans ORDER BY price_cents, name").decode(Plan.self)
@@ -39,15 +40,16 @@ extension Store {
       ? """
       DO UPDATE SET chips = $2, monthly_credits = $3, active_campaigns = $4, contacts_per_list = $5,
         min_send_gap_ms = $6, api_requests_per_hour = $7, scheduling = $8, maturation = $9,
-        retention_days = $10, price_cents = $11, sends_per_minute = $12, maturation_per_chip_day = $13, updated_at = now()
+        retention_days = $10, price_cents = $11, sends_per_minute = $12, maturation_per_chip_day = $13,
+        scheduled_jobs = $14, job_payload_bytes = $15, updated_at = now()
       """ : "DO NOTHING"
     let rows = try connection.query(
-      "INSERT INTO plans (\(planColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+      "INSERT INTO plans (\(planColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
         + "ON CONFLICT (name) \(conflict)",
       [
         plan.name, plan.chips, plan.monthlyCredits, plan.activeCampaigns, plan.contactsPerList, plan.minSendGapMs,
         plan.apiRequestsPerHour, plan.scheduling, plan.maturation, plan.retentionDays, plan.priceCents,
-        plan.sendsPerMinute, plan.maturationPerChipDay,
+        plan.sendsPerMinute, plan.maturationPerChipDay, plan.scheduledJobs, plan.jobPayloadBytes,
       ])
     return rows.affected > 0
   }
@@ -84,6 +86,8 @@ public enum DefaultPlans {
       var maturation: Bool
       var retentionDays: Int?
       var priceCents: Int
+      var scheduledJobs: Int?
+      var jobPayloadBytes: Int?
     }
     let file: File
     do {
@@ -97,7 +101,8 @@ public enum DefaultPlans {
         contactsPerList: l.contactsPerList, minSendGapMs: l.minSendGapMs, sendsPerMinute: l.sendsPerMinute,
         maturationPerChipDay: l.maturationPerChipDay,
         apiRequestsPerHour: l.apiRequestsPerHour, scheduling: l.scheduling, maturation: l.maturation,
-        retentionDays: l.retentionDays, priceCents: l.priceCents)
+        retentionDays: l.retentionDays, priceCents: l.priceCents, scheduledJobs: l.scheduledJobs,
+        jobPayloadBytes: l.jobPayloadBytes)
     }
   }
 }

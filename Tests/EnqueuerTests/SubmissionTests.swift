@@ -144,6 +144,61 @@ extension EnqueuerSuite {
       }
     }
 
+    /// The plan caps a tenant's jobs scheduled ahead (per queue) and one job's payload: past the
+    /// cap a submission is a 403 that writes nothing, another tenant is not affected, and a job
+    /// that came due or was cancelled frees its place.
+    @Test func thePlanCapsScheduledJobsAndPayloadSize() async throws {
+      let plan = TestDatabase.tenantName()
+      try await TestDatabase.migrate()
+      try await TestDatabase.whago([
+        "plan", "set", plan, "--from", "enterprise", "scheduled_jobs=3", "job_payload_bytes=200",
+      ])
+      try await EnqueuerFixture.with(plan: plan) { f in
+        let later: [String: Any] = ["type": "diag.noop", "delay_ms": 3_600_000]
+        #expect(try await f.submit(json: later).status == 202)
+        #expect(try await f.submit(json: later).status == 202)
+        // Two more would make 4: the batch is refused whole, so the single one after it still fits.
+        let batch = try await f.submit("/v1/jobs/batch", json: ["jobs": [later, later]])
+        #expect(batch.status == 403 && batch.problem.type.hasSuffix("plan-limit"), "\(batch.text)")
+        #expect(batch.problem.detail.contains("scheduled_jobs"))
+        let third = try await f.submit(json: later)
+        #expect(third.status == 202)
+        let fourth = try await f.submit(json: later)
+        #expect(fourth.status == 403)
+        #expect(fourth.problem.detail.contains("3 of this tenant's jobs"), "\(fourth.text)")
+        // Work due now is not scheduled ahead.
+        #expect(try await f.submit(json: ["type": "diag.noop"]).status == 202)
+        // A cancelled job frees its place at once.
+        let id = try #require(try third.json()["id"] as? String)
+        #expect(try await f.delete("/v1/jobs/\(id)").status == 200)
+        #expect(try await f.submit(json: later).status == 202)
+        #expect(try await f.submit(json: later).status == 403)
+
+        // Another tenant on the same plan has a cap of its own. Of its 3, one comes due in 2 s by
+        // Redis's clock, and then a 4th fits: a job due stops counting without anyone removing it.
+        let other = try await TestDatabase.tenant(plan: plan)
+        func otherSubmits(_ job: [String: Any]) async throws -> Int {
+          try await f.post("/v1/jobs", key: f.serviceKey, tenant: other, json: job).status
+        }
+        #expect(try await otherSubmits(["type": "diag.noop", "delay_ms": 2000]) == 202)
+        #expect(try await otherSubmits(later) == 202)
+        #expect(try await otherSubmits(later) == 202)
+        try await eventually("the due job to free its place", within: .seconds(60), every: .milliseconds(250)) {
+          let status = try await otherSubmits(later)
+          guard status == 202 || status == 403 else { throw TestSetupError("answered \(status)") }
+          return status == 202
+        }
+        #expect(try await otherSubmits(later) == 403)
+
+        let big = try await f.submit(
+          json: ["type": "diag.sleep", "payload": ["ms": 1, "note": String(repeating: "x", count: 300)]])
+        #expect(big.status == 422)
+        #expect(big.problem.pointers == ["/payload"])
+        #expect(big.problem.detail.contains("allows 200"), "\(big.text)")
+        #expect(try await f.submit(json: ["type": "diag.sleep", "payload": ["ms": 1]]).status == 202)
+      }
+    }
+
     /// Tried before this rule: a tenant key's `diag.sleep` of 10 minutes on the billing queue was
     /// accepted and held a billing worker's slot, delaying every tenant's renewal behind it.
     @Test func diagnosticJobsAreForOperatorsAndRunOnlyOnTheirOwnQueue() async throws {

@@ -97,6 +97,8 @@ struct PlanJSON: Encodable {
   var maturation: Bool
   @ExplicitNull var retentionDays: Int?
   var priceCents: Int
+  @ExplicitNull var scheduledJobs: Int?
+  @ExplicitNull var jobPayloadBytes: Int?
 
   init(_ plan: Plan) {
     name = plan.name
@@ -112,6 +114,8 @@ struct PlanJSON: Encodable {
     maturation = plan.maturation
     retentionDays = plan.retentionDays
     priceCents = plan.priceCents
+    scheduledJobs = plan.scheduledJobs
+    jobPayloadBytes = plan.jobPayloadBytes
   }
 
   func text(_ limit: PlanLimit) -> String {
@@ -129,6 +133,8 @@ struct PlanJSON: Encodable {
     case .maturation: return String(maturation)
     case .retentionDays: return number(retentionDays)
     case .priceCents: return String(priceCents)
+    case .scheduledJobs: return number(scheduledJobs)
+    case .jobPayloadBytes: return number(jobPayloadBytes)
     }
   }
 }
