@@ -117,41 +117,70 @@ import Testing
     setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     let count = min(2000, Int(limit.rlim_cur) - 300)
     try #require(count >= 500, "this process may open only \(limit.rlim_cur) files")
-    try await ServeProcess.with(extra: ["--idle-timeout", "60s"]) { serve in
-      let before = Self.sockets(serve.child.pid)
-      let held = try (0..<count).map { _ in try RawConnection(port: serve.port) }
-      try await eventually("the server to accept all \(count)", within: .seconds(60)) {
-        Self.sockets(serve.child.pid) - before >= count
+    try await ServeProcess.with(extra: ["--idle-timeout", "300s"]) { serve in
+      // Opened 200 at a time, each batch once the server has taken the last: faster than it
+      // accepts, they would overflow the listen backlog and wait out SYN-ACK retries. The baseline
+      // may hold a connection that closes meanwhile (the readiness probe's keep-alive), so all but
+      // 20 taken is the mark; the figure is reported either way.
+      let before = Self.accepted(serve.child.pid, port: serve.port)
+      var held: [RawConnection] = []
+      var taken = 0
+      while held.count < count {
+        for _ in 0..<min(200, count - held.count) { held.append(try RawConnection(port: serve.port)) }
+        for _ in 0..<120 {
+          taken = Self.accepted(serve.child.pid, port: serve.port) - before
+          if taken >= held.count - 20 { break }
+          try await Task.sleep(for: .milliseconds(500))
+        }
       }
+      #expect(taken >= count - 20, "the server accepted \(taken) of \(count) connections")
       #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
       #expect(held.allSatisfy { !$0.closedByServer })
       #expect(held[count / 2].get("/healthz", waiting: 25) == "HTTP/1.1 200 OK")
     }
   }
 
-  /// The sockets process `pid` has open (its accepted connections among them).
-  static func sockets(_ pid: Int32) -> Int {
+  /// The connections process `pid` has accepted on `port`: its sockets (from /proc/<pid>/fd)
+  /// that the kernel's TCP table (/proc/net/tcp) lists as established on that local port, so the
+  /// server's own connections to Redis and PostgreSQL, opened whenever it needs them, never count.
+  static func accepted(_ pid: Int32, port: Int) -> Int {
     let directory = "/proc/\(pid)/fd"
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    return entries.filter {
-      (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0))?.hasPrefix("socket:") == true
+    let inodes = Set(
+      entries.compactMap { entry -> Substring? in
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + entry),
+          target.hasPrefix("socket:[")
+        else { return nil }
+        return Substring(target.dropFirst(8).dropLast())
+      })
+    // Read to the end: the file's size reads as 0, and a single read returns only its first page.
+    let table = String(
+      decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+    let local = ":" + String(format: "%04X", port)
+    return table.split(separator: "\n").dropFirst().filter { line in
+      let fields = line.split(separator: " ")
+      // sl, local address, remote address, state (01: established), …, inode (the 10th field).
+      return fields.count > 9 && fields[1].hasSuffix(local) && fields[3] == "01" && inodes.contains(fields[9])
     }.count
   }
 
-  /// 20 clients against a cap of 8: the server holds 8 connections, counted among its own open
-  /// sockets, leaves the rest waiting, and answers a new request once idle ones are closed.
+  /// 20 clients against a cap of 8: the server holds 8 connections (or up to 3 more, see below),
+  /// counted among its own open sockets, leaves the rest waiting, and answers a new request once idle ones are closed.
   @Test func pastItsConnectionCapTheServerHoldsNoMoreAndAnswersLater() async throws {
     try await TestDatabase.migrate()
     try await ServeProcess.with(extra: ["--idle-timeout", "2s", "--max-connections", "8"]) { serve in
       // The readiness probe's connection is closed by now or counted: either way the cap holds.
-      let before = Self.sockets(serve.child.pid)
+      let before = Self.accepted(serve.child.pid, port: serve.port)
       let held = try (0..<20).map { _ in try RawConnection(port: serve.port) }
       try await eventually("the server to take connections up to its cap", within: .seconds(30)) {
-        Self.sockets(serve.child.pid) - before >= 7
+        Self.accepted(serve.child.pid, port: serve.port) - before >= 7
       }
       try await Task.sleep(for: .milliseconds(300))
-      let taken = Self.sockets(serve.child.pid) - before
-      #expect(taken <= 8, "the server holds \(taken) of 20 connections with a cap of 8")
+      let taken = Self.accepted(serve.child.pid, port: serve.port) - before
+      // Hummingbird stops asking for connections once it holds 8, but one read of the listening
+      // socket accepts up to 4 (NIO's maxMessagesPerRead, not configurable through Hummingbird),
+      // so the cap may be passed by 3 when clients arrive together.
+      #expect(taken <= 8 + 3, "the server holds \(taken) of 20 connections with a cap of 8")
       // A new client waits behind them: the idle ones are closed after 2 s, which lets the waiting
       // ones in, this one among them.
       let late = try RawConnection(port: serve.port)
