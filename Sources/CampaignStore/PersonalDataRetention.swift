@@ -10,6 +10,8 @@ public struct RetentionOutcome: Sendable, Equatable {
   public var messages = 0
   /// Gateway and WAHA deliveries forgotten after their deduplication window.
   public var webhookEvents = 0
+  /// Tenants' events (the feed and its webhooks) past their retention.
+  public var events = 0
 }
 
 extension Store {
@@ -46,6 +48,22 @@ extension Store {
       outcome.campaigns += campaigns
       outcome.messages += messages
       if campaigns < batch { return outcome }
+    }
+  }
+
+  /// Deletes tenants' events older than `days`: long past any webhook delivery's retries (about
+  /// three days) and any feed reader's catch-up. Deleted 5,000 at a time.
+  public func pruneEvents(olderThanDays days: Int) async throws -> Int {
+    var total = 0
+    while true {
+      let deleted = try await pool.query(
+        """
+        DELETE FROM events WHERE id IN (
+          SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) ORDER BY id LIMIT 5000)
+        """, [days]
+      ).affected
+      total += deleted
+      if deleted < 5000 { return total }
     }
   }
 

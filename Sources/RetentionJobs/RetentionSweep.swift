@@ -6,12 +6,14 @@ import Logging
 import Store
 
 /// What is kept only for a while goes, once a day: campaigns' personal data past their plan's
-/// retention, webhook delivery ids past their deduplication window, and dead letters past their
-/// queue's `dead_retention`, and dashboard sessions past any lifetime. Each part is safe to repeat, so a sweep cut short by a crash is
+/// retention, webhook delivery ids past their deduplication window, tenants' events past 90 days,
+/// dead letters past their queue's `dead_retention`, and dashboard sessions past any lifetime.
+/// Each part is safe to repeat, so a sweep cut short by a crash is
 /// finished by the next run.
 struct RetentionSweep: JobHandler {
   typealias Contract = RetentionSweepJob
   static let webhookEventsDays = 30
+  static let eventsDays = 90
 
   let store: Store
   let catalog: JobCatalog
@@ -20,6 +22,7 @@ struct RetentionSweep: JobHandler {
     var outcome = try await store.removeAgedPersonalData()
     outcome.webhookEvents = try await store.pruneWebhookEvents(
       olderThanDays: max(1, parameters.webhookEventsDays ?? Self.webhookEventsDays))
+    outcome.events = try await store.pruneEvents(olderThanDays: max(1, parameters.eventsDays ?? Self.eventsDays))
     let sessions = try await store.pruneDashboardSessions()
     var dead = 0
     for name in catalog.queueNames {
@@ -29,7 +32,7 @@ struct RetentionSweep: JobHandler {
       "retention sweep",
       metadata: [
         "campaigns": "\(outcome.campaigns)", "messages": "\(outcome.messages)",
-        "webhook_events": "\(outcome.webhookEvents)", "dead_letters": "\(dead)",
+        "webhook_events": "\(outcome.webhookEvents)", "events": "\(outcome.events)", "dead_letters": "\(dead)",
         "dashboard_sessions": "\(sessions)",
       ])
   }

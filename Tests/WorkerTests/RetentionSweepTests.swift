@@ -48,6 +48,14 @@ import Testing
       INSERT INTO webhook_events (source, event_id, event_type, received_at)
       VALUES ('stripe', 'evt_old_' || $1, 'x', now() - interval '40 days'), ('stripe', 'evt_new_' || $1, 'x', now() - interval '1 day')
       """, [tag])
+    // The tenant's events: one 100 days old, one a day old. Of a kind the feed and the webhook
+    // dispatcher know, as every event they read must be.
+    try await pool.query(
+      """
+      INSERT INTO events (tenant_id, kind, payload, created_at)
+      SELECT id, 'credits.low', jsonb_build_object('age', a.age), now() - a.age::interval
+      FROM tenants, (VALUES ('100 days'), ('1 day')) AS a (age) WHERE name = $1
+      """, [shortLived])
 
     // A queue that keeps 3 dead letters, with 5.
     let queue = "retention-\(UUID().uuidString.prefix(8))"
@@ -109,6 +117,13 @@ import Testing
       "SELECT event_id FROM webhook_events WHERE event_id LIKE '%' || $1 ORDER BY event_id", [tag]
     ).rows.map { try $0.decode("event_id", as: String.self) }
     #expect(events == ["evt_new_\(tag)"])
+    let feed = try await pool.query(
+      """
+      SELECT payload->>'age' AS age FROM events e JOIN tenants t ON t.id = e.tenant_id
+      WHERE t.name = $1 AND kind = 'credits.low' AND payload ? 'age'
+      """, [shortLived]
+    ).rows.map { try $0.decode("age", as: String.self) }
+    #expect(feed == ["1 day"])
     let stats = try await broker.stats(queues: [queue])[0]
     #expect(stats.dead == 3)
 
