@@ -98,7 +98,7 @@ extension Store {
       let counts = try connection.query(
         """
         WITH erased AS (
-          UPDATE campaign_messages m SET phone = NULL, chat_id = NULL, vars = '{}', rendered = NULL,
+          UPDATE campaign_messages m SET \(PersonalData.clearedFromMessage),
             state = CASE WHEN m.state = 'pending' THEN 'skipped' ELSE m.state END,
             error = CASE WHEN m.state = 'pending' THEN 'erased at its owner''s request' ELSE m.error END
           FROM campaigns c

@@ -34,7 +34,7 @@ extension Store {
               AND coalesce(c.completed_at, c.cancelled_at) < now() - make_interval(days => p.retention_days)
             ORDER BY c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED
           ), scrubbed AS (
-            UPDATE campaign_messages m SET phone = NULL, chat_id = NULL, vars = '{}', rendered = NULL
+            UPDATE campaign_messages m SET \(PersonalData.clearedFromMessage)
             FROM aged WHERE m.campaign_id = aged.id
             RETURNING m.campaign_id
           ), marked AS (

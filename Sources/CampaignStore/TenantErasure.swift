@@ -48,7 +48,7 @@ extension Store {
       ).affected
       let erased = try connection.query(
         """
-        UPDATE campaign_messages m SET phone = NULL, chat_id = NULL, vars = '{}', rendered = NULL,
+        UPDATE campaign_messages m SET \(PersonalData.clearedFromMessage),
           state = CASE WHEN m.state = 'pending' THEN 'skipped' ELSE m.state END,
           error = CASE WHEN m.state = 'pending' THEN 'the tenant''s data was erased' ELSE m.error END
         FROM campaigns c
