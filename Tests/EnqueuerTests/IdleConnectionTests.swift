@@ -70,39 +70,36 @@ import Testing
   /// closes it: under a 60 s idle timeout and a 1 s header timeout it is closed while still sending,
   /// and the server goes on answering others.
   @Test func aClientTricklingItsHeadersIsClosedAtTheHeaderDeadline() async throws {
-    try await TestDatabase.migrate()
-    try await ServeProcess.with(extra: ["--idle-timeout", "60s", "--header-timeout", "1s"]) { serve in
-      let slow = try RawConnection(port: serve.port)
-      slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-      var lines = 0
-      // 150 lines at 200 ms is 30 s of headers: far past the deadline, and far short of the idle timeout.
-      while lines < 150, !slow.closedByServer {
-        slow.send("X-Slow-\(lines): a\r\n")
-        lines += 1
-        try await Task.sleep(for: .milliseconds(200))
-      }
-      #expect(slow.closedByServer, "a client sent \(lines) header lines over 30 s and was never closed")
-      #expect(lines >= 2, "the connection was closed after \(lines) header lines, before it was slow")
-      #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
-    }
+    try await Self.trickle(
+      ["--header-timeout", "1s"], head: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", piece: { "X-Slow-\($0): a\r\n" }
+    )
   }
 
   /// The same for a body: its head arrives at once, then one byte of its 1,000 every 200 ms.
   @Test func aClientTricklingItsBodyIsClosedAtTheBodyDeadline() async throws {
+    try await Self.trickle(
+      ["--body-timeout", "2s"],
+      head: "POST /dashboard/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+      piece: { _ in "a" })
+  }
+
+  /// Sends `head`, then a `piece` every 200 ms (150 of them, 30 s: far past either deadline, far
+  /// short of the 60 s idle timeout) until the server closes the connection; then checks the server
+  /// closed it once the client was slow, and still answers others.
+  static func trickle(_ deadline: [String], head: String, piece: @escaping (Int) -> String) async throws {
     try await TestDatabase.migrate()
-    try await ServeProcess.with(extra: ["--idle-timeout", "60s", "--body-timeout", "2s"]) { serve in
+    try await ServeProcess.with(extra: ["--idle-timeout", "60s"] + deadline) { serve in
       let slow = try RawConnection(port: serve.port)
-      slow.send(
-        "POST /dashboard/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n")
-      var bytes = 0
-      while bytes < 150, !slow.closedByServer {
-        slow.send("a")
-        bytes += 1
+      slow.send(head)
+      var pieces = 0
+      while pieces < 150, !slow.closedByServer {
+        slow.send(piece(pieces))
+        pieces += 1
         try await Task.sleep(for: .milliseconds(200))
       }
-      #expect(slow.closedByServer, "a client sent \(bytes) body bytes over 30 s and was never closed")
-      #expect(bytes >= 2, "the connection was closed after \(bytes) body bytes, before it was slow")
+      #expect(slow.closedByServer, "a client sent \(pieces) pieces over 30 s and was never closed")
+      #expect(pieces >= 2, "the connection was closed after \(pieces) pieces, before it was slow")
       #expect(try await HTTP.send("GET", serve.base + "/healthz").status == 200)
     }
   }
