@@ -54,6 +54,9 @@ struct DashboardRoutes {
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
     admin.post("dead/delete") { request, _ in try await act(request, retry: false) }
+    admin.get("jobs") { request, _ in try await findJob(request) }
+    admin.get("jobs/:id") { request, context in try await job(request, context: context) }
+    admin.post("jobs/cancel") { request, _ in try await cancel(request) }
     admin.post("logout") { request, context in try await logout(request, context: context) }
   }
 
@@ -173,6 +176,40 @@ struct DashboardRoutes {
       DeadLetterPages.show(job, diedAt: job.state == .dead ? job.finishedAt : nil, flash: Self.flash(request)))
   }
 
+  /// The search box: straight to the job's page when it exists.
+  func findJob(_ request: Request) async throws -> Response {
+    let id = (FormFields(request.uri.query)["id"] ?? "").trimmingCharacters(in: .whitespaces)
+    guard JobID.isValid(id), (try? await broker.job(id: id)) != nil else {
+      return DashboardResponse.page(JobPage.missing(id), status: .notFound)
+    }
+    return DashboardResponse.redirect(to: JobPage.path(id))
+  }
+
+  func job(_ request: Request, context: EnqueuerContext) async throws -> Response {
+    let id = context.parameters.get("id").flatMap { $0.removingPercentEncoding } ?? ""
+    guard JobID.isValid(id) else { return DashboardResponse.page(JobPage.missing(id), status: .notFound) }
+    do {
+      return DashboardResponse.page(JobPage.show(try await broker.job(id: id), flash: Self.flash(request)))
+    } catch QueueError.jobNotFound {
+      return DashboardResponse.page(JobPage.missing(id), status: .notFound)
+    }
+  }
+
+  /// Cancels a job that has not started, then shows it; one that started meanwhile is left alone.
+  func cancel(_ request: Request) async throws -> Response {
+    let fields = FormFields(String(buffer: try await request.body.collect(upTo: 16 << 10)))
+    try DashboardForm.check(fields)
+    let id = fields["id"] ?? ""
+    guard JobID.isValid(id) else { return DashboardResponse.page(JobPage.missing(id), status: .notFound) }
+    var count = 1
+    do {
+      try await broker.cancel(id: id)
+    } catch QueueError.notCancellable, QueueError.jobNotFound {
+      count = 0
+    }
+    return DashboardResponse.redirect(to: JobPage.path(id) + "?cancelled=\(count)")
+  }
+
   /// Retries or deletes the posted ids of one queue, then goes back where the form came from.
   func act(_ request: Request, retry: Bool) async throws -> Response {
     let fields = FormFields(String(buffer: try await request.body.collect(upTo: 1 << 20)))
@@ -193,6 +230,9 @@ struct DashboardRoutes {
   /// words are the server's, so a crafted link cannot put its own text on the page.
   static func flash(_ request: Request) -> String? {
     let fields = FormFields(request.uri.query)
+    if let n = fields["cancelled"].flatMap({ Int($0) }) {
+      return n == 0 ? "Not cancelled: it had already started, finished or gone" : "Cancelled: it will not run"
+    }
     for verb in ["retried", "deleted"] {
       guard let n = fields[verb].flatMap({ Int($0) }) else { continue }
       let jobs = n == 1 ? "1 job" : "\(n) jobs"
@@ -203,7 +243,7 @@ struct DashboardRoutes {
 
   /// This page's address without its flash, for forms to come back to.
   static func here(_ request: Request) -> String {
-    let query = FormFields(request.uri.query).encoded(excluding: ["retried", "deleted"])
+    let query = FormFields(request.uri.query).encoded(excluding: ["retried", "deleted", "cancelled"])
     return request.uri.path + (query.isEmpty ? "" : "?" + query)
   }
 }
