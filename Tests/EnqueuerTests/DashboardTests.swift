@@ -244,6 +244,15 @@ extension EnqueuerSuite {
         let after = try #require(try await broker.stats(queues: [q]).first)
         #expect(after.dead == 0 && after.ready == 5)
 
+        // The search box finds the same job by its id, from any page, in its new state.
+        try await browser.type(s.gatewayDead, into: try await browser.find("#job-search"))
+        try await browser.click(try await browser.find("#job-find"))
+        try await eventually("the job's page from the search box", within: .seconds(30)) {
+          try await browser.currentURL() == f.url("/dashboard/jobs/\(s.gatewayDead)")
+        }
+        #expect(try await browser.text(of: "#job-state") == "ready")
+        #expect(try await browser.findAll("#job-timeline tbody tr").count >= 2)
+
         // Logging out ends the session on the server: the dashboard is closed again, and the old
         // cookie, replayed by hand, opens nothing.
         try await browser.click(try await browser.find("#logout"))
