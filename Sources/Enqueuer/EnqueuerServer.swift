@@ -60,7 +60,7 @@ public enum EnqueuerServer {
       scraped: ScrapeTimeMetrics(broker: broker, store: store, registry: metrics), logger: logger
     ).register(on: router)
     DashboardRoutes(
-      broker: broker, store: store, authCache: limits.authCache, sessions: limits.dashboardSessions,
+      broker: broker, store: store, catalog: catalog, authCache: limits.authCache, sessions: limits.dashboardSessions,
       throttle: limits.loginThrottle
     ).register(on: router)
     let v1 = router.group("v1").add(

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import JobCatalog
 import JobQueue
 import Postgres
 import Store
@@ -13,6 +14,7 @@ import Testing
 extension EnqueuerSuite {
   /// `/dashboard/jobs/{id}` in process: any job by id, found from the search box, its secrets
   /// masked, with the actions its state allows; cancel needs the form's token and changes Redis.
+  /// And `/dashboard/schedules`, the cron schedules as Redis holds them.
   @Suite struct DashboardJobPageTests {
     typealias Browser = DashboardSessionTests.Browser
 
@@ -86,6 +88,40 @@ extension EnqueuerSuite {
           [("queue", queue), ("id", dead), ("back", "/dashboard/jobs/\(dead)"), ("csrf", token)], cookie: session)
         #expect(retried.location == "/dashboard/jobs/\(dead)?retried=1")
         #expect(try await broker.job(id: dead).state == .ready)
+      }
+    }
+
+    /// Every schedule of the catalog, with what Redis holds of its progress.
+    @Test func theSchedulesPageShowsEveryScheduleAsRedisHoldsIt() async throws {
+      try await TestDatabase.migrate()
+      let pool = try TestDatabase.pool(size: 1)
+      defer { pool.close() }
+      let key = try await Store(pool: pool).createAPIKey(tenant: nil, admin: true).key
+      let broker = try TestRedis.broker()
+      let catalog = try JobCatalog.load(directory: ProcessInfo.processInfo.environment["WHAGO_JOBS_DIR"] ?? "jobs")
+      try #require(!catalog.schedules.isEmpty)
+      try await withInProcessEnqueuer(broker: broker) { client in
+        let browser = Browser(client: client)
+        let session = try await browser.login(key)
+        // Workers of other tests may fire a schedule meanwhile: the page shows a count between
+        // what Redis held before and after it was drawn.
+        var before: [String: Int] = [:]
+        for schedule in catalog.schedules {
+          before[schedule.name] = try await broker.cronState(name: schedule.name, queue: schedule.queue).fired
+        }
+        let page = try await browser.get("/dashboard/schedules", cookie: session)
+        #expect(page.status == .ok)
+        #expect(page.body.contains("href=\"/dashboard/schedules\""))
+        for schedule in catalog.schedules {
+          let start = try #require(
+            page.body.range(of: "<tr data-schedule=\"\(schedule.name)\""), "no row for \(schedule.name)")
+          let row = String(page.body[start.lowerBound...].prefix { $0 != "\n" })
+          #expect(row.contains(schedule.timeZone.identifier) && row.contains(schedule.jobType))
+          let after = try await broker.cronState(name: schedule.name, queue: schedule.queue).fired
+          let shown = try #require(
+            row.range(of: "<td class=\"n fired\">").map { Int(row[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
+          #expect((before[schedule.name] ?? 0)...after ~= shown, "\(row)")
+        }
       }
     }
 

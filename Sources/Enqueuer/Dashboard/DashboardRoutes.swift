@@ -3,6 +3,7 @@ import CampaignStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobCatalog
 import JobQueue
 import NIOCore
 import Store
@@ -13,6 +14,7 @@ import Wire
 struct DashboardRoutes {
   let broker: Broker
   let store: Store
+  let catalog: JobCatalog
   let gate: AdminGate
 
   /// Dead letters listed on one page; a filter narrows the rest.
@@ -21,10 +23,12 @@ struct DashboardRoutes {
   static let maxIDs = 1000
 
   init(
-    broker: Broker, store: Store, authCache: Duration, sessions: DashboardSessionLifetime, throttle: LoginThrottle
+    broker: Broker, store: Store, catalog: JobCatalog, authCache: Duration, sessions: DashboardSessionLifetime,
+    throttle: LoginThrottle
   ) {
     self.broker = broker
     self.store = store
+    self.catalog = catalog
     gate = AdminGate(
       store: store, principals: .found(lifetime: authCache), lifetime: sessions, throttle: throttle)
   }
@@ -54,6 +58,7 @@ struct DashboardRoutes {
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
     admin.post("dead/delete") { request, _ in try await act(request, retry: false) }
+    admin.get("schedules") { _, _ in try await schedules() }
     admin.get("jobs") { request, _ in try await findJob(request) }
     admin.get("jobs/:id") { request, context in try await job(request, context: context) }
     admin.post("jobs/cancel") { request, _ in try await cancel(request) }
@@ -174,6 +179,18 @@ struct DashboardRoutes {
     guard job.queue == queue else { return missing }
     return DashboardResponse.page(
       DeadLetterPages.show(job, diedAt: job.state == .dead ? job.finishedAt : nil, flash: Self.flash(request)))
+  }
+
+  func schedules() async throws -> Response {
+    var rows: [SchedulesPage.Row] = []
+    for schedule in catalog.schedules {
+      let state = try await broker.cronState(name: schedule.name, queue: schedule.queue)
+      var last: JobInfo?
+      if let id = state.lastJob, JobID.isValid(id) { last = try? await broker.job(id: id) }
+      rows.append(.init(schedule: schedule, state: state, lastJob: last))
+    }
+    return DashboardResponse.page(
+      SchedulesPage.render(rows, now: try await broker.redisTime(), source: catalog.source))
   }
 
   /// The search box: straight to the job's page when it exists.
