@@ -30,11 +30,12 @@ final class HeldJobs: Sendable {
   }
 
   /// Marks runs whose lease went to another run and cancels them: they must stop their side
-  /// effects (a handler also checks `JobContext.confirmLease()` before each one).
-  func loseLeases(_ ids: some Sequence<String>) {
+  /// effects (a handler also checks `JobContext.confirmLease()` before each one). A run is named
+  /// by its lease token too, so a newer run of the same job, under its own lease, is left alone.
+  func loseLeases(_ leases: some Sequence<(id: String, token: String)>) {
     let tasks = entries.withLock { entries -> [Task<Void, Never>] in
       var tasks: [Task<Void, Never>] = []
-      for id in ids where entries[id] != nil {
+      for (id, token) in leases where entries[id]?.job.token == token {
         entries[id]?.leaseLost = true
         if let task = entries[id]?.task { tasks.append(task) }
       }

@@ -17,9 +17,13 @@ struct LeaseKeeper: Sendable {
         do {
           let lost = try await broker.extendLeases(queue: queue, jobs, by: lease)
           if !lost.isEmpty {
-            // Another run has these jobs now: this worker's runs are stopped (fenced), and their
-            // outcomes are not recorded.
-            held.loseLeases(lost)
+            // Another run has these jobs now: this worker's runs under the leases just extended
+            // are stopped (fenced), and their outcomes are not recorded. Only those: a job that
+            // failed, came back and was fetched again by this worker while the call was in
+            // flight has a new run under a new lease, which is not lost.
+            var tokens: [String: String] = [:]
+            for job in jobs { tokens[job.id] = job.token }
+            held.loseLeases(lost.compactMap { id in tokens[id].map { (id: id, token: $0) } })
             logger.warning(
               "lost leases of running jobs (this worker stalled longer than the lease); their runs are stopped",
               metadata: ["queue": "\(queue)", "jobs": "\(lost.prefix(5))", "count": "\(lost.count)"])
