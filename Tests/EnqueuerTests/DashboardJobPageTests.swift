@@ -125,6 +125,35 @@ extension EnqueuerSuite {
       }
     }
 
+    /// A job held under a lease is listed with the worker that holds it, its tenant and attempt.
+    @Test func theBusyPageShowsEachRunningJobWithItsWorker() async throws {
+      try await TestDatabase.migrate()
+      let pool = try TestDatabase.pool(size: 1)
+      defer { pool.close() }
+      let key = try await Store(pool: pool).createAPIKey(tenant: nil, admin: true).key
+      let broker = try TestRedis.broker()
+      let queue = TestRedis.queue("busy")
+      let id = try await broker.enqueue(JobSpec(type: "test.busy", queue: queue, maxAttempts: 3, tenant: "acme")).id
+      let leased = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(600), token: "worker-busy-7:12").jobs
+      try #require(leased.map(\.id) == [id])
+      let running = try await broker.runningJobs(queue: queue)
+      #expect(running.map(\.id) == [id])
+      let job = try #require(running.first)
+      #expect(job.worker == "worker-busy-7" && job.attempt == 1 && job.maxAttempts == 3 && job.tenant == "acme")
+      #expect(job.leaseDeadline > (job.startedAt ?? .max))
+      try await withInProcessEnqueuer(broker: broker) { client in
+        let browser = Browser(client: client)
+        let session = try await browser.login(key)
+        let page = try await browser.get("/dashboard/busy", cookie: session)
+        #expect(page.status == .ok)
+        let start = try #require(page.body.range(of: "<tr data-busy-id=\"\(id)\""), "no row for the running job")
+        let row = String(page.body[start.lowerBound...].prefix { $0 != "\n" })
+        #expect(row.contains(">worker-busy-7<") && row.contains(">test.busy<") && row.contains(">acme<"), "\(row)")
+        #expect(row.contains("1 of 3") && row.contains(">in "), "\(row)")
+      }
+      _ = try await broker.fail(leased[0], error: "listed", retryAfter: nil)
+    }
+
     @Test func secretFieldsAreMaskedAtAnyDepth() {
       let shown = PayloadMask.pretty(
         #"{"Authorization":"Bearer x1","list":[{"card_number":"4111"}],"webhook-secret":"s","phone":"+55","key":null}"#)

@@ -59,6 +59,7 @@ struct DashboardRoutes {
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
     admin.post("dead/delete") { request, _ in try await act(request, retry: false) }
     admin.get("schedules") { _, _ in try await schedules() }
+    admin.get("busy") { _, _ in try await busy() }
     admin.get("jobs") { request, _ in try await findJob(request) }
     admin.get("jobs/:id") { request, context in try await job(request, context: context) }
     admin.post("jobs/cancel") { request, _ in try await cancel(request) }
@@ -179,6 +180,16 @@ struct DashboardRoutes {
     guard job.queue == queue else { return missing }
     return DashboardResponse.page(
       DeadLetterPages.show(job, diedAt: job.state == .dead ? job.finishedAt : nil, flash: Self.flash(request)))
+  }
+
+  func busy() async throws -> Response {
+    var running: [RunningJob] = []
+    var active = 0
+    for queue in try await broker.stats() where queue.active > 0 {
+      active += queue.active
+      running += try await broker.runningJobs(queue: queue.queue, limit: BusyPage.perQueue)
+    }
+    return DashboardResponse.page(BusyPage.render(running, active: active, now: try await broker.redisTime()))
   }
 
   func schedules() async throws -> Response {
