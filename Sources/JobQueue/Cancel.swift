@@ -50,3 +50,41 @@ extension Broker {
     }
   }
 }
+
+extension Broker {
+  // KEYS[1] -> whago:{q}:leased
+  // KEYS[2] -> whago:{q}:finished
+  // KEYS[3] -> whago:{q}:stats
+  // KEYS[4] -> whago:{q}:job:       (prefix)
+  // KEYS[5] -> whago:{q}:history:   (prefix)
+  // ARGV[1] -> job id, ARGV[2] -> the lease token of the run to stop, ARGV[3] -> who asked
+  // Output: 1 when cancelled, 0 when that run no longer holds the job
+  // The run's worker learns at its next lease extension that the job is gone (see the extend
+  // script) and stops the run; its ack or failure then finds no lease and changes nothing.
+  static let cancelRunningScript = RedisScript(
+    "cancelRunning",
+    LuaClock.now + """
+      local id = ARGV[1]
+      local jk = KEYS[4] .. id
+      if not redis.call('ZSCORE', KEYS[1], id) or redis.call('HGET', jk, 'l') ~= ARGV[2] then return 0 end
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('HSET', jk, 's', 'cancelled', 'f', now)
+      redis.call('HDEL', jk, 'l', 'rt')
+      local attempt = (tonumber(redis.call('HGET', jk, 'a') or 0) or 0) + 1
+      redis.call('RPUSH', KEYS[5] .. id,
+        cjson.encode({attempt = attempt, error = 'cancelled while running by ' .. ARGV[3], at = now, kind = 'cancelled'}))
+      redis.call('ZADD', KEYS[2], now, id)
+      redis.call('HINCRBY', KEYS[3], 'cancelled', 1)
+      return 1
+      """)
+
+  /// Cancels a running job: the run holding lease `token` is stopped and the job will not run
+  /// again. Returns false when that run no longer holds it (it finished, failed or was recovered).
+  public func cancelRunning(queue: String, id: String, token: String, by who: String) async throws -> Bool {
+    let k = QueueKeys(queue: queue)
+    let reply = try await redis.evaluate(
+      Self.cancelRunningScript, keys: [k.leased, k.finished, k.stats, k.jobPrefix, k.historyPrefix],
+      arguments: [id, token, who])
+    return reply.int == 1
+  }
+}

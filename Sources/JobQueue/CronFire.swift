@@ -10,6 +10,8 @@ public enum CronFireOutcome: Sendable, Equatable {
   case alreadyHandled
   /// The slot is further ahead than the lead allows (a clock far off); nothing was done.
   case tooEarly
+  /// The schedule is paused: the slot was recorded as handled with no job, and is not made up later.
+  case paused
 }
 
 /// How to handle a slot.
@@ -33,6 +35,10 @@ public struct CronState: Sendable, Equatable, Codable {
   public var skipped: Int
   /// Times missed slots were made up by one run (policy run_once).
   public var madeUp: Int
+  /// Who paused it, while it is paused (nil: running).
+  public var pausedBy: String?
+  /// Slots that passed while it was paused.
+  public var pausedSlots: Int
 }
 
 extension Broker {
@@ -41,7 +47,7 @@ extension Broker {
   // KEYS[3] -> whago:{q}:stats
   // KEYS[4] -> whago:{q}:wake
   // KEYS[5] -> whago:{q}:job:         (prefix)
-  // KEYS[6] -> whago:{q}:cron:<name>  (HASH: last, next, job, fired, skipped, madeUp)
+  // KEYS[6] -> whago:{q}:cron:<name>  (HASH: last, next, job, fired, skipped, madeUp, paused, pausedSlots)
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
   // ARGV[1] -> slot time (epoch ms, in schedule time: see ScheduleClock)
@@ -49,7 +55,7 @@ extension Broker {
   // ARGV[3] -> lead ms: how far ahead of Redis time a slot may be fired
   // ARGV[4..7] -> job id, type, payload, max attempts
   // ARGV[8] -> Redis time (ms) the slot's job is due: the slot itself unless the schedule clock runs faster
-  // Output: {1, id} fired, {2} skipped, {0} already handled, {-1} too early
+  // Output: {1, id} fired, {2} skipped, {3} paused, {0} already handled, {-1} too early
   // The compare-and-set on `last` is what makes each slot fire exactly once however many
   // schedulers run: no leader, nothing to configure. The job is due at the slot time and, when due,
   // goes to the consumer end of the ready list, so a backed-up queue does not delay it.
@@ -62,6 +68,10 @@ extension Broker {
       if slot <= last then return {0} end
       if due > now + tonumber(ARGV[3]) then return {-1} end
       redis.call('HSET', KEYS[6], 'last', slot)
+      if redis.call('HEXISTS', KEYS[6], 'paused') == 1 then
+        redis.call('HINCRBY', KEYS[6], 'pausedSlots', 1)
+        return {3}
+      end
       if ARGV[2] == 'skip' then
         redis.call('HINCRBY', KEYS[6], 'skipped', 1)
         return {2}
@@ -103,6 +113,7 @@ extension Broker {
     switch items.int(0) {
     case 1: return .fired(jobID: items.string(1) ?? id)
     case 2: return .skipped
+    case 3: return .paused
     case 0: return .alreadyHandled
     case -1: return .tooEarly
     default: throw QueueError.unexpectedReply(operation: "cronFire", detail: "\(reply)")
@@ -128,11 +139,24 @@ extension Broker {
   /// The stored progress of schedule `name`.
   public func cronState(name: String, queue: String) async throws -> CronState {
     let reply = try await redis.send(
-      "HMGET", QueueKeys(queue: queue).cron(name), "last", "next", "job", "fired", "skipped", "madeUp")
+      "HMGET", QueueKeys(queue: queue).cron(name), "last", "next", "job", "fired", "skipped", "madeUp", "paused",
+      "pausedSlots")
     let f = reply.array ?? []
     return CronState(
       name: name, lastSlot: f.string(0).flatMap { Int64($0) }, nextSlot: f.string(1).flatMap { Int64($0) },
-      lastJob: f.string(2), fired: Int(f.int(3)), skipped: Int(f.int(4)), madeUp: Int(f.int(5)))
+      lastJob: f.string(2), fired: Int(f.int(3)), skipped: Int(f.int(4)), madeUp: Int(f.int(5)),
+      pausedBy: f.string(6), pausedSlots: Int(f.int(7)))
+  }
+
+  /// Pauses schedule `name` on every scheduler at once: its slots pass with no job until it is
+  /// resumed, and are not made up afterwards. `by` says who, for the dashboard.
+  public func pauseCron(name: String, queue: String, by who: String) async throws {
+    try await redis.send("HSET", QueueKeys(queue: queue).cron(name), "paused", who.isEmpty ? "?" : who)
+  }
+
+  /// Resumes a paused schedule from its next slot.
+  public func resumeCron(name: String, queue: String) async throws {
+    try await redis.send("HDEL", QueueKeys(queue: queue).cron(name), "paused")
   }
 
   /// Redis's clock, in ms since 1970: the one clock every scheduler agrees on.

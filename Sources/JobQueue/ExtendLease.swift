@@ -16,9 +16,12 @@ extension Broker {
         if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', KEYS[2] .. id, 'l') == ARGV[i + 1] then
           redis.call('ZADD', KEYS[1], 'XX', deadline, id)
         else
-          -- Gone because it finished (ack landed meanwhile) is not lost; back in play elsewhere is.
+          -- Gone because it finished (ack landed meanwhile) is not lost; back in play elsewhere, or
+          -- cancelled by an operator while it ran, is: the run must stop.
           local state = redis.call('HGET', KEYS[2] .. id, 's')
-          if state == 'ready' or state == 'active' or state == 'scheduled' then lost[#lost + 1] = id end
+          if state == 'ready' or state == 'active' or state == 'scheduled' or state == 'cancelled' then
+            lost[#lost + 1] = id
+          end
         end
       end
       return lost

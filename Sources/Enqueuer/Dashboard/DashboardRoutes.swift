@@ -117,7 +117,7 @@ struct DashboardRoutes {
     var dead = 0
     for queue in try await broker.stats() where queue.dead > 0 {
       dead += try await broker.deadLetters(
-        queue: queue.queue, filter: DeadLetterFilter(type: "webhook.deliver"), limit: Self.maxIDs
+        queue: queue.queue, filter: JobFilter(type: "webhook.deliver"), limit: Self.maxIDs
       ).count
     }
     return DashboardResponse.page(

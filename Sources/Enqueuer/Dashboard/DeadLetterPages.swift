@@ -17,7 +17,7 @@ enum DeadLetterPages {
       error = fields["error"]
     }
 
-    var broker: DeadLetterFilter { DeadLetterFilter(type: type, tenant: tenant, errorContains: error) }
+    var broker: JobFilter { JobFilter(type: type, tenant: tenant, errorContains: error) }
   }
 
   /// `back`: this page's own address, where the forms return to.

@@ -26,10 +26,10 @@ struct Dead: AsyncParsableCommand {
 
     var isEmpty: Bool { queue == nil && type == nil && tenant == nil && error == nil && since == nil }
 
-    func filter(_ broker: Broker) async throws -> DeadLetterFilter {
+    func filter(_ broker: Broker) async throws -> JobFilter {
       var since: Int64?
       if let window = self.since { since = try await broker.redisTime() - window.duration.milliseconds }
-      return DeadLetterFilter(type: type, tenant: tenant, errorContains: error, since: since)
+      return JobFilter(type: type, tenant: tenant, errorContains: error, since: since)
     }
 
     func queues(_ broker: Broker) async throws -> [String] {

@@ -1,26 +1,6 @@
 import Foundation
 import RedisClient
 
-/// Which dead letters an operator means: by job type, tenant, text in the last error, and age.
-/// Empty fields match everything.
-public struct DeadLetterFilter: Sendable, Equatable {
-  public var type: String?
-  public var tenant: String?
-  /// Case-insensitive text the last error contains.
-  public var errorContains: String?
-  /// Only jobs that died at or after this Redis time (ms).
-  public var since: Int64?
-
-  public init(type: String? = nil, tenant: String? = nil, errorContains: String? = nil, since: Int64? = nil) {
-    self.type = type
-    self.tenant = tenant
-    self.errorContains = errorContains
-    self.since = since
-  }
-
-  public var isEmpty: Bool { type == nil && tenant == nil && errorContains == nil && since == nil }
-}
-
 extension Broker {
   // KEYS[1] -> whago:{q}:dead
   // KEYS[2] -> whago:{q}:job:       (prefix)
@@ -72,7 +52,7 @@ extension Broker {
   /// windows of `window` jobs per script call, so 100,000 dead jobs never block Redis for long.
   /// `progress` hears how many dead jobs were looked at so far.
   public func deadLetters(
-    queue: String, filter: DeadLetterFilter, limit: Int = .max, window: Int = 2_000,
+    queue: String, filter: JobFilter, limit: Int = .max, window: Int = 2_000,
     progress: (@Sendable (Int) -> Void)? = nil
   ) async throws -> [DeadLetter] {
     let k = QueueKeys(queue: queue)
