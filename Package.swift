@@ -142,6 +142,7 @@ let package = Package(
         .embedInCode("Migrations/0016_personal_data.sql"),
         .embedInCode("Migrations/0017_dashboard_sessions.sql"),
         .embedInCode("Migrations/0018_plan_job_caps.sql"),
+        .embedInCode("Migrations/0019_dashboard_actions.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

@@ -61,7 +61,7 @@ public enum EnqueuerServer {
     ).register(on: router)
     DashboardRoutes(
       broker: broker, store: store, catalog: catalog, authCache: limits.authCache, sessions: limits.dashboardSessions,
-      throttle: limits.loginThrottle
+      throttle: limits.loginThrottle, logger: logger
     ).register(on: router)
     let v1 = router.group("v1").add(
       middleware: Authenticator(

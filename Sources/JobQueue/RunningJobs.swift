@@ -8,6 +8,8 @@ public struct RunningJob: Sendable, Equatable {
   public var tenant: String?
   /// The worker that holds it: its lease token is `<worker name>:<fetch number>`.
   public var worker: String
+  /// The lease token of this run: what hands it back or cancels it, and no later run.
+  public var token: String
   /// This run's attempt, counting from 1.
   public var attempt: Int
   public var maxAttempts: Int
@@ -50,7 +52,7 @@ extension Broker {
       jobs.append(
         RunningJob(
           id: items.string(i) ?? "", queue: queue, type: items.string(i + 2) ?? "",
-          tenant: tenant.isEmpty ? nil : tenant, worker: worker,
+          tenant: tenant.isEmpty ? nil : tenant, worker: worker, token: token,
           attempt: (Int(items.string(i + 4) ?? "") ?? 0) + 1, maxAttempts: Int(items.string(i + 5) ?? "") ?? 0,
           startedAt: items.string(i + 6).flatMap { Int64($0) },
           leaseDeadline: items.string(i + 1).flatMap { Double($0) }.map { Int64($0) } ?? 0))

@@ -24,6 +24,7 @@ struct RetentionSweep: JobHandler {
       olderThanDays: max(1, parameters.webhookEventsDays ?? Self.webhookEventsDays))
     outcome.events = try await store.pruneEvents(olderThanDays: max(1, parameters.eventsDays ?? Self.eventsDays))
     let sessions = try await store.pruneDashboardSessions()
+    let actions = try await store.pruneDashboardActions()
     var dead = 0
     for name in catalog.queueNames {
       dead += try await context.broker.trimDead(queue: name, retention: catalog.queue(name).deadRetention)
@@ -33,7 +34,7 @@ struct RetentionSweep: JobHandler {
       metadata: [
         "campaigns": "\(outcome.campaigns)", "messages": "\(outcome.messages)",
         "webhook_events": "\(outcome.webhookEvents)", "events": "\(outcome.events)", "dead_letters": "\(dead)",
-        "dashboard_sessions": "\(sessions)",
+        "dashboard_sessions": "\(sessions)", "dashboard_actions": "\(actions)",
       ])
   }
 }

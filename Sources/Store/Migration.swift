@@ -32,5 +32,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 16, name: "personal_data", sql: PackageResources._016_personal_data_sql),
     Migration(version: 17, name: "dashboard_sessions", sql: PackageResources._017_dashboard_sessions_sql),
     Migration(version: 18, name: "plan_job_caps", sql: PackageResources._018_plan_job_caps_sql),
+    Migration(version: 19, name: "dashboard_actions", sql: PackageResources._019_dashboard_actions_sql),
   ]
 }

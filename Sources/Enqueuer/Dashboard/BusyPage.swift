@@ -7,10 +7,10 @@ enum BusyPage {
   /// Listed per queue; past it the page says how many more run.
   static let perQueue = 200
 
-  static func render(_ running: [RunningJob], active: Int, now: Int64) -> String {
+  static func render(_ running: [RunningJob], active: Int, now: Int64, flash: String? = nil) -> String {
     guard !running.isEmpty else {
       return DashboardLayout.page(
-        title: "Busy", body: "<p class=\"empty\" id=\"no-busy\">No job is running.</p>")
+        title: "Busy", flash: flash, body: "<p class=\"empty\" id=\"no-busy\">No job is running.</p>")
     }
     var rows = ""
     for job in running.sorted(by: { ($0.startedAt ?? 0) < ($1.startedAt ?? 0) }) {
@@ -22,7 +22,7 @@ enum BusyPage {
         <td>\(html(job.type))</td><td>\(html(job.tenant ?? "–"))</td><td class="worker">\(html(job.worker))</td>\
         <td>\(html(job.startedAt.map(dashboardTime) ?? "–"))</td><td class="n runtime">\(runtime)</td>\
         <td class="n">\(leaseLeft < 0 ? "expired \(seconds(-leaseLeft)) ago" : "in \(seconds(leaseLeft))")</td>\
-        <td class="n">\(job.attempt) of \(job.maxAttempts)</td></tr>
+        <td class="n">\(job.attempt) of \(job.maxAttempts)</td><td>\(buttons(job))</td></tr>
         """
     }
     let more =
@@ -30,13 +30,30 @@ enum BusyPage {
       ? "<p class=\"hint\" id=\"busy-more\">\(active - running.count) more running are not listed.</p>" : ""
     let body = """
       <table id="busy"><thead><tr><th>Job</th><th>Queue</th><th>Type</th><th>Tenant</th><th>Worker</th>\
-      <th>Started</th><th>Running for</th><th>Lease</th><th>Attempt</th></tr></thead><tbody>
+      <th>Started</th><th>Running for</th><th>Lease</th><th>Attempt</th><th></th></tr></thead><tbody>
       \(rows)</tbody></table>
       \(more)
       <p class="hint">A lease past its deadline means its worker stopped extending it: the job runs again \
       on the next recovery sweep, counted as a crash.</p>
       """
-    return DashboardLayout.page(title: "Busy", body: body)
+    return DashboardLayout.page(title: "Busy", flash: flash, body: body)
+  }
+
+  /// Hand back and cancel, each naming this run's lease token so that a later run of the same job
+  /// is never the one stopped.
+  static func buttons(_ job: RunningJob) -> String {
+    let fields =
+      "\(DashboardForm.csrfField)<input type=\"hidden\" name=\"queue\" value=\"\(html(job.queue))\">"
+      + "<input type=\"hidden\" name=\"id\" value=\"\(html(job.id))\">"
+      + "<input type=\"hidden\" name=\"token\" value=\"\(html(job.token))\">"
+    return """
+      <form method="post" action="/dashboard/busy/handback" class="inline" \
+      onsubmit="return confirm('Hand this job back? Its run stops and the job runs again, not charged an attempt.')">\
+      \(fields)<button type="submit" class="hand-back">Hand back</button></form> \
+      <form method="post" action="/dashboard/busy/cancel" class="inline" \
+      onsubmit="return confirm('Cancel this job? Its run stops and it will not run again.')">\
+      \(fields)<button type="submit" class="cancel">Cancel</button></form>
+      """
   }
 
   static func seconds(_ ms: Int64) -> String {

@@ -61,6 +61,8 @@ struct AdminGate: Sendable {
 /// no ambient credential another site could borrow, so they need no token.
 enum DashboardForm {
   @TaskLocal static var session: DashboardSession?
+  /// The admin key behind the request (its session's, or the Bearer key), for the audit trail.
+  @TaskLocal static var keyID: Int64?
 
   static let csrfName = "csrf"
 
@@ -91,8 +93,8 @@ struct DashboardAuth: RouterMiddleware {
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
-    if let key = try? Authenticator.bearer(request.headers[.authorization]), try await gate.adminKeyID(key) != nil {
-      return try await next(request, context)
+    if let key = try? Authenticator.bearer(request.headers[.authorization]), let id = try await gate.adminKeyID(key) {
+      return try await DashboardForm.$keyID.withValue(id) { try await next(request, context) }
     }
     if let session = try await gate.session(request) {
       if request.method != .get, request.method != .head, AdminGate.crossSite(request) {
@@ -100,7 +102,9 @@ struct DashboardAuth: RouterMiddleware {
           .forbidden, "cross-site-request", "Forms from other sites are refused",
           detail: "use the dashboard's own pages to retry or delete jobs")
       }
-      return try await DashboardForm.$session.withValue(session) { try await next(request, context) }
+      return try await DashboardForm.$session.withValue(session) {
+        try await DashboardForm.$keyID.withValue(session.keyID) { try await next(request, context) }
+      }
     }
     if request.uri.path.hasPrefix("/dashboard/api/") {
       throw Problem(

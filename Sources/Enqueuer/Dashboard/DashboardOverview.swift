@@ -49,7 +49,11 @@ struct DashboardOverview: Encodable, Sendable {
 
 /// Times as operators read them: UTC, to the second, whatever the server's zone.
 func dashboardTime(_ ms: Int64) -> String {
-  Date(timeIntervalSince1970: Double(ms) / 1000).ISO8601Format(.init(dateTimeSeparator: .space))
+  dashboardTime(Date(timeIntervalSince1970: Double(ms) / 1000))
+}
+
+func dashboardTime(_ date: Date) -> String {
+  date.ISO8601Format(.init(dateTimeSeparator: .space))
 }
 
 /// A short age: `4 s`, `12 min`, `3 h`, `2 d`.

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import JobCatalog
 import JobQueue
+import Logging
 import NIOCore
 import Store
 import Wire
@@ -16,6 +17,7 @@ struct DashboardRoutes {
   let store: Store
   let catalog: JobCatalog
   let gate: AdminGate
+  let logger: Logger
 
   /// Dead letters listed on one page; a filter narrows the rest.
   static let listLimit = 100
@@ -24,8 +26,9 @@ struct DashboardRoutes {
 
   init(
     broker: Broker, store: Store, catalog: JobCatalog, authCache: Duration, sessions: DashboardSessionLifetime,
-    throttle: LoginThrottle
+    throttle: LoginThrottle, logger: Logger
   ) {
+    self.logger = logger
     self.broker = broker
     self.store = store
     self.catalog = catalog
@@ -58,12 +61,13 @@ struct DashboardRoutes {
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }
     admin.post("dead/retry") { request, _ in try await act(request, retry: true) }
     admin.post("dead/delete") { request, _ in try await act(request, retry: false) }
-    admin.get("schedules") { _, _ in try await schedules() }
-    admin.get("busy") { _, _ in try await busy() }
+    admin.get("schedules") { request, _ in try await schedules(request) }
+    admin.get("busy") { request, _ in try await busy(request) }
     admin.get("jobs") { request, _ in try await findJob(request) }
     admin.get("jobs/:id") { request, context in try await job(request, context: context) }
     admin.post("jobs/cancel") { request, _ in try await cancel(request) }
     admin.post("logout") { request, context in try await logout(request, context: context) }
+    DashboardActionRoutes(broker: broker, store: store, catalog: catalog, logger: logger).register(on: admin)
   }
 
   /// Trades an admin key for a session. Failures count against the address and the key prefix
@@ -182,17 +186,18 @@ struct DashboardRoutes {
       DeadLetterPages.show(job, diedAt: job.state == .dead ? job.finishedAt : nil, flash: Self.flash(request)))
   }
 
-  func busy() async throws -> Response {
+  func busy(_ request: Request) async throws -> Response {
     var running: [RunningJob] = []
     var active = 0
     for queue in try await broker.stats() where queue.active > 0 {
       active += queue.active
       running += try await broker.runningJobs(queue: queue.queue, limit: BusyPage.perQueue)
     }
-    return DashboardResponse.page(BusyPage.render(running, active: active, now: try await broker.redisTime()))
+    return DashboardResponse.page(
+      BusyPage.render(running, active: active, now: try await broker.redisTime(), flash: Self.flash(request)))
   }
 
-  func schedules() async throws -> Response {
+  func schedules(_ request: Request) async throws -> Response {
     var rows: [SchedulesPage.Row] = []
     for schedule in catalog.schedules {
       let state = try await broker.cronState(name: schedule.name, queue: schedule.queue)
@@ -201,7 +206,8 @@ struct DashboardRoutes {
       rows.append(.init(schedule: schedule, state: state, lastJob: last))
     }
     return DashboardResponse.page(
-      SchedulesPage.render(rows, now: try await broker.redisTime(), source: catalog.source))
+      SchedulesPage.render(
+        rows, now: try await broker.redisTime(), source: catalog.source, flash: Self.flash(request)))
   }
 
   /// The search box: straight to the job's page when it exists.
@@ -266,12 +272,32 @@ struct DashboardRoutes {
       let jobs = n == 1 ? "1 job" : "\(n) jobs"
       return n == 0 ? "\(verb) 0 jobs: none of them was still dead" : "\(verb) \(jobs)"
     }
+    for (key, done, none) in Self.flashes {
+      guard let n = fields[key].flatMap({ Int($0) }) else { continue }
+      return n == 0 ? none : done
+    }
     return nil
+  }
+
+  /// The other one-time messages: the count's name, the words when it is 1, and when it is 0.
+  static let flashes: [(String, String, String)] = [
+    ("ran", "Made ready: it runs as soon as a worker is free", "Nothing ran: the job was no longer waiting"),
+    ("dropped", "Cancelled: it will not run", "Not cancelled: the job was no longer waiting"),
+    ("handedBack", "Handed back: its run stops and the job runs again", "Not handed back: that run had already ended"),
+    ("stopped", "Cancelled: its run stops and it will not run again", "Not cancelled: that run had already ended"),
+    ("paused", "Paused: its slots pass with no job until it is resumed", "No such schedule"),
+    ("resumed", "Resumed: it fires from its next slot", "No such schedule"),
+  ]
+
+  /// `path` with a flash count added to its query.
+  static func appending(_ key: String, _ count: Int, to path: String) -> String {
+    "\(path)\(path.contains("?") ? "&" : "?")\(key)=\(count)"
   }
 
   /// This page's address without its flash, for forms to come back to.
   static func here(_ request: Request) -> String {
-    let query = FormFields(request.uri.query).encoded(excluding: ["retried", "deleted", "cancelled"])
+    let query = FormFields(request.uri.query).encoded(
+      excluding: Set(["retried", "deleted", "cancelled"] + flashes.map(\.0)))
     return request.uri.path + (query.isEmpty ? "" : "?" + query)
   }
 }

@@ -66,6 +66,14 @@ enum DeadLetterPages {
         table +=
           "<div class=\"bulk\">All \(letters.count) shown: \(actions(queue: queue, ids: letters.map(\.id), back: back, label: " all"))</div>"
       }
+      let retry = JobSetAction(set: .dead, verb: .run, queue: filter.queue, filter: filter.broker)
+      let delete = JobSetAction(set: .dead, verb: .remove, queue: filter.queue, filter: filter.broker)
+      table += """
+        <p class="bulk">Every dead letter this filter matches, past the ones shown: \
+        <a href="/dashboard/bulk?\(html(retry.query))" id="bulk-retry">retry all…</a> · \
+        <a href="/dashboard/bulk?\(html(delete.query))" id="bulk-delete">delete all…</a> \
+        (the next page counts them and asks first)</p>
+        """
     }
     let errors = unreadable.map {
       "<p class=\"error\" data-unreadable-queue=\"\(html($0.queue))\">The dead letters of \(html($0.queue)) "
