@@ -25,7 +25,7 @@ struct LeaseKeeper: Sendable {
             for job in jobs { tokens[job.id] = job.token }
             held.loseLeases(lost.compactMap { id in tokens[id].map { (id: id, token: $0) } })
             logger.warning(
-              "lost leases of running jobs (this worker stalled longer than the lease); their runs are stopped",
+              "lost leases of running jobs (this worker stalled past the lease, or an operator handed them back or cancelled them); their runs are stopped",
               metadata: ["queue": "\(queue)", "jobs": "\(lost.prefix(5))", "count": "\(lost.count)"])
           }
         } catch {

@@ -101,9 +101,13 @@ extension EnqueuerSuite {
         #expect(cancelled.1 == "/dashboard/retries?dropped=1")
         #expect(try await broker.job(id: failing).state == .cancelled)
 
+        // The job page's cancel is on the trail too.
+        #expect(try await admin.post("/dashboard/jobs/cancel", [("id", other)]).0 == .seeOther)
+        #expect(try await broker.job(id: other).state == .cancelled)
+
         let trail = try await store.dashboardActions(limit: 5)
         let names = trail.map(\.action)
-        #expect(names.contains("scheduled.run-now") && names.contains("retries.cancel"))
+        #expect(names.contains("scheduled.run-now") && names.contains("retries.cancel") && names.contains("job.cancel"))
         #expect(trail.allSatisfy { $0.keyLabel == "night shift" && $0.state == .done })
         #expect(trail.first { $0.action == "retries.cancel" }?.target == "job \(failing) on queue \(queue)")
       }

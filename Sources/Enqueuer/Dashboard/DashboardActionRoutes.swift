@@ -50,10 +50,10 @@ struct DashboardActionRoutes {
     "key " + (try await store.adminKeyLabel(id: DashboardForm.keyID))
   }
 
-  /// Writes a single action to the trail, runs it, and records how many jobs it changed.
-  func audited(_ action: String, target: String, _ body: () async throws -> Int) async throws -> Int {
+  /// Writes a single (or small, listed) action to the trail, runs it, and records how many jobs it changed.
+  func audited(_ action: String, target: String, matched: Int = 1, _ body: () async throws -> Int) async throws -> Int {
     let entry = try await store.beginDashboardAction(
-      keyID: DashboardForm.keyID, action: action, target: target, matched: 1)
+      keyID: DashboardForm.keyID, action: action, target: target, matched: matched)
     do {
       let changed = try await body()
       try await store.finishDashboardAction(id: entry, done: changed)

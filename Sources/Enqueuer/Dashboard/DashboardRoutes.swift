@@ -67,7 +67,11 @@ struct DashboardRoutes {
     admin.get("jobs/:id") { request, context in try await job(request, context: context) }
     admin.post("jobs/cancel") { request, _ in try await cancel(request) }
     admin.post("logout") { request, context in try await logout(request, context: context) }
-    DashboardActionRoutes(broker: broker, store: store, catalog: catalog, logger: logger).register(on: admin)
+    actions.register(on: admin)
+  }
+
+  var actions: DashboardActionRoutes {
+    DashboardActionRoutes(broker: broker, store: store, catalog: catalog, logger: logger)
   }
 
   /// Trades an admin key for a session. Failures count against the address and the key prefix
@@ -235,11 +239,13 @@ struct DashboardRoutes {
     try DashboardForm.check(fields)
     let id = fields["id"] ?? ""
     guard JobID.isValid(id) else { return DashboardResponse.page(JobPage.missing(id), status: .notFound) }
-    var count = 1
-    do {
-      try await broker.cancel(id: id)
-    } catch QueueError.notCancellable, QueueError.jobNotFound {
-      count = 0
+    let count = try await actions.audited("job.cancel", target: "job \(id)") {
+      do {
+        try await broker.cancel(id: id)
+        return 1
+      } catch QueueError.notCancellable, QueueError.jobNotFound {
+        return 0
+      }
     }
     return DashboardResponse.redirect(to: JobPage.path(id) + "?cancelled=\(count)")
   }
@@ -252,9 +258,11 @@ struct DashboardRoutes {
     let ids = Array(fields.all("id").filter(JobID.isValid).prefix(Self.maxIDs))
     var count = 0
     if let queue = fields["queue"], !ids.isEmpty {
-      count =
+      let target = ids.count == 1 ? "job \(ids[0]) on queue \(queue)" : "\(ids.count) dead letters on queue \(queue)"
+      count = try await actions.audited(retry ? "dead.retry" : "dead.delete", target: target, matched: ids.count) {
         retry
-        ? try await broker.retryDead(queue: queue, ids: ids) : try await broker.deleteDead(queue: queue, ids: ids)
+          ? try await broker.retryDead(queue: queue, ids: ids) : try await broker.deleteDead(queue: queue, ids: ids)
+      }
     }
     let separator = back.contains("?") ? "&" : "?"
     return DashboardResponse.redirect(to: "\(back)\(separator)\(retry ? "retried" : "deleted")=\(count)")
