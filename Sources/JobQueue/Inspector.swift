@@ -15,6 +15,8 @@ public struct QueueStats: Sendable, Codable, Equatable {
   public var retried: Int
   public var recovered: Int
   public var cancelled: Int
+  /// Times a job found no rate-limit token and waited for it (not a failure).
+  public var deferred: Int = 0
   /// Runs finished and failed over the last 60 s (a sliding estimate from per-minute counts).
   public var processedLastMinute: Int = 0
   public var failedLastMinute: Int = 0
@@ -118,9 +120,15 @@ extension Broker {
         queue: name, ready: Int(r.int(0)), scheduled: Int(r.int(2)), active: Int(r.int(3)), dead: Int(r.int(4)),
         paused: r.int(5) == 1, enqueued: counters["enqueued"] ?? 0, processed: counters["processed"] ?? 0,
         failed: counters["failed"] ?? 0, retried: counters["retried"] ?? 0, recovered: counters["recovered"] ?? 0,
-        cancelled: counters["cancelled"] ?? 0, processedLastMinute: lastMinute(r.int(7), r.int(8)),
+        cancelled: counters["cancelled"] ?? 0, deferred: counters["deferred"] ?? 0,
+        processedLastMinute: lastMinute(r.int(7), r.int(8)),
         failedLastMinute: lastMinute(r.int(9), r.int(10)), oldestReadyAgeMs: oldest < 0 ? nil : max(0, now - oldest))
     }
+  }
+
+  /// Ready jobs in one tenant's lane of `queue`.
+  public func readyCount(queue: String, tenant: String?) async throws -> Int {
+    Int(try await redis.send("LLEN", QueueKeys(queue: queue).lane(tenant)).int ?? 0)
   }
 
   /// Which queue holds job `id`. Ids are random and global, so this asks every known queue at once.

@@ -109,8 +109,9 @@ extension Broker {
   }
 
   /// Buckets in use whose name has `part` as one of its `:`-separated pieces (a tenant, a chip),
-  /// with their level now; at most `limit`, found with SCAN so Redis never blocks.
-  public func buckets(named part: String, limit: Int = 1_000) async throws -> [BucketLevel] {
+  /// or every bucket in use when `part` is nil, with their level now; at most `limit`, found with
+  /// SCAN so Redis never blocks.
+  public func buckets(named part: String?, limit: Int = 1_000) async throws -> [BucketLevel] {
     let prefix = QueueKeys.bucket("")
     var cursor = "0"
     var names: [String] = []
@@ -120,7 +121,7 @@ extension Broker {
       cursor = items.first?.string ?? "0"
       for key in items.count > 1 ? (items[1].array ?? []).compactMap(\.string) : [] {
         let name = String(key.dropFirst(prefix.count))
-        if name.split(separator: ":").contains(Substring(part)) { names.append(name) }
+        if part.map({ name.split(separator: ":").contains(Substring($0)) }) ?? true { names.append(name) }
       }
     } while cursor != "0" && names.count < limit
     names = Array(names.sorted().prefix(limit))

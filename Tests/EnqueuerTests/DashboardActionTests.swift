@@ -276,3 +276,51 @@ extension EnqueuerSuite {
     }
   }
 }
+
+extension EnqueuerSuite.DashboardActionTests {
+  @Test func limitsAndTenantPagesShowWhatRedisAndPostgreSQLHold() async throws {
+    let broker = try TestRedis.broker()
+    let tenant = try await TestDatabase.tenant(plan: "business")
+    let queue = TestRedis.queue("tenantpage")
+    // Two buckets of the tenant below capacity: 3 of 10 sends taken, 1 API request.
+    let sends = TokenBucket(name: "sends:\(tenant)", capacity: 10, refillPerSecond: 0.001)
+    for _ in 0..<3 { _ = try await broker.take([sends]) }
+    _ = try await broker.take([TokenBucket(name: "api:\(tenant)", capacity: 1000, refillPerSecond: 0.01)])
+    // Its jobs in every state: 2 ready, 1 waiting, 1 running, 1 dead; and another tenant's.
+    _ = try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue, tenant: tenant))
+    _ = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(600), token: "tp:1")
+    let dead = try await broker.enqueue(JobSpec(type: "diag.fail", queue: queue, maxAttempts: 1, tenant: tenant)).id
+    let leased = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(60), token: "tp:2").jobs
+    try #require(leased.map(\.id) == [dead])
+    _ = try await broker.fail(leased[0], error: "boom", retryAfter: nil)
+    _ = try await broker.enqueue(
+      [
+        JobSpec(type: "diag.noop", queue: queue, tenant: tenant),
+        JobSpec(type: "diag.noop", queue: queue, tenant: tenant),
+      ])
+    _ = try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue, when: .after(.seconds(3600)), tenant: tenant))
+    _ = try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue, tenant: "someone-else"))
+
+    try await withAdmin(label: "support", broker: broker) { admin, _ in
+      let limits = try await admin.get("/dashboard/limits?name=\(tenant)")
+      #expect(limits.status == .ok)
+      let sendsRow = try row(limits.body, "data-bucket", "sends:\(tenant)")
+      #expect(sendsRow.contains("<td class=\"n level\">7") && sendsRow.contains(">business<"), "\(sendsRow)")
+      #expect(sendsRow.contains("sends per minute") && sendsRow.contains("href=\"/dashboard/tenants/\(tenant)\""))
+      #expect(try row(limits.body, "data-bucket", "api:\(tenant)").contains("<td class=\"n level\">999"))
+      #expect(!limits.body.contains("sends:someone-else"))
+
+      let page = try await admin.get("/dashboard/tenants/\(tenant)")
+      #expect(page.status == .ok)
+      let jobs = try row(page.body, "data-queue", queue)
+      #expect(jobs.contains("<td class=\"n ready\">2</td>"), "\(jobs)")
+      #expect(jobs.contains(">1</a></td><td class=\"n running\">1</td>"), "\(jobs)")
+      #expect(
+        jobs.contains("<td class=\"n dead\"><a href=\"/dashboard/dead?queue=\(queue)&amp;tenant=\(tenant)\">1</a>"))
+      #expect(page.body.contains("<dt>Plan</dt><dd>business</dd>"))
+      #expect(page.body.contains("<tr data-bucket=\"sends:\(tenant)\">"))
+      #expect(try await admin.get("/dashboard/tenants").body.contains("data-tenant=\"\(tenant)\""))
+      #expect(try await admin.get("/dashboard/tenants/no-such-tenant").status == .notFound)
+    }
+  }
+}

@@ -7,7 +7,8 @@ enum DashboardLayout {
       ? """
       <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> <a href="/dashboard/billing">Billing</a> \
       <a href="/dashboard/busy">Busy</a> <a href="/dashboard/scheduled">Scheduled</a> <a href="/dashboard/retries">Retries</a> \
-      <a href="/dashboard/dead">Dead letters</a> <a href="/dashboard/schedules">Schedules</a> <a href="/dashboard/audit">Audit</a> \
+      <a href="/dashboard/dead">Dead letters</a> <a href="/dashboard/schedules">Schedules</a> <a href="/dashboard/limits">Limits</a> \
+      <a href="/dashboard/tenants">Tenants</a> <a href="/dashboard/audit">Audit</a> \
       \(JobPage.searchForm) \
       <form method="post" action="/dashboard/logout" class="inline">\(DashboardForm.csrfField)\
       <button type="submit" id="logout">Log out</button></form></nav>

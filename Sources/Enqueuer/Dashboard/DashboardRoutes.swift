@@ -68,6 +68,7 @@ struct DashboardRoutes {
     admin.post("jobs/cancel") { request, _ in try await cancel(request) }
     admin.post("logout") { request, context in try await logout(request, context: context) }
     actions.register(on: admin)
+    registerTenantPages(on: admin)
   }
 
   var actions: DashboardActionRoutes {
