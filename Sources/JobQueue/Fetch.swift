@@ -15,7 +15,7 @@ extension Broker {
   // ARGV[3] -> lease token
   // ARGV[4] -> most due jobs to promote from scheduled to ready
   // Output: {paused (0/1), ms until next due job (-1: none), now,
-  //          then 10 values per job: id, type, payload, attempts, max attempts, crashes, enqueued at,
+  //          then 10 values per job: id, type, payload, attempts, max attempts, crashes, ready at (the later of enqueued and due),
   //          corruption reason ('' when the record is sound), reserved token time (-1: none), tenant ('' none)}
   // Due jobs are promoted first and go to the consumer end of the ready list, so a delayed job
   // starts at its due time even behind a long backlog. When work remains, the doorbell is rung
@@ -43,7 +43,7 @@ extension Broker {
         local leases = {}
         for _, id in ipairs(ids) do
           local jk = KEYS[6] .. id
-          local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's', 'rt', 'n')
+          local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's', 'rt', 'n', 'd')
           local corrupt = ''
           if not ok then
             corrupt = 'job record is not a hash (' .. redis.call('TYPE', jk)['ok'] .. ')'
@@ -64,7 +64,8 @@ extension Broker {
             local n = #out
             out[n + 1] = id; out[n + 2] = f[1] or ''; out[n + 3] = f[2] or ''
             out[n + 4] = tonumber(f[3] or 0) or 0; out[n + 5] = tonumber(f[4] or 1) or 1
-            out[n + 6] = tonumber(f[5] or 0) or 0; out[n + 7] = tonumber(f[6] or 0) or 0
+            out[n + 6] = tonumber(f[5] or 0) or 0
+            out[n + 7] = math.max(tonumber(f[6] or 0) or 0, tonumber(f[10] or 0) or 0)
             out[n + 8] = corrupt; out[n + 9] = tonumber(f[8] or -1) or -1; out[n + 10] = f[9] or ''
           end
         end
@@ -102,7 +103,7 @@ extension Broker {
         LeasedJob(
           id: items.string(i) ?? "", queue: queue, type: items.string(i + 1) ?? "",
           payload: items.string(i + 2) ?? "", attempts: Int(items.int(i + 3)), maxAttempts: Int(items.int(i + 4)),
-          crashes: Int(items.int(i + 5)), token: token, enqueuedAt: items.int(i + 6), leasedAt: leasedAt,
+          crashes: Int(items.int(i + 5)), token: token, readyAt: items.int(i + 6), leasedAt: leasedAt,
           corruption: corruption.isEmpty ? nil : corruption,
           tokensReservedFor: items.int(i + 8) >= 0 ? items.int(i + 8) : nil,
           tenant: items.string(i + 9).flatMap { $0.isEmpty ? nil : $0 }))

@@ -12,8 +12,9 @@ public struct LeasedJob: Sendable {
   public let crashes: Int
   /// Identifies this lease; ack, fail and extend must present it.
   public let token: String
-  /// When the job was enqueued (Redis ms).
-  public let enqueuedAt: Int64
+  /// When the job became ready to run (Redis ms): enqueued, or its delay or backoff ended. The
+  /// wait charts measure from here to `leasedAt`.
+  public let readyAt: Int64
   /// When this lease began (Redis ms).
   public let leasedAt: Int64
   /// Set when the job record in Redis was unreadable; the worker dead-letters it with this reason.

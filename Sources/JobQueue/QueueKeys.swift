@@ -42,6 +42,12 @@ public struct QueueKeys: Sendable, Hashable {
   /// HASH of per-minute counts for the last hour: `p:<minute>` processed, `f:<minute>` failed
   /// (minute = Redis ms / 60,000). Rates and throughput charts read it.
   public var minutes: String { base + "minutes" }
+  /// HASH of one minute's run aggregates (minute = Redis ms / 60,000): per job type `<type>|p`
+  /// finished, `<type>|f` failed, `<type>|r<b>` and `<type>|w<b>` runtime and wait histogram
+  /// buckets (see `RunHistogram`). Kept 65 minutes.
+  public func runMinute(_ minute: Int64) -> String { base + "runs:m:" + String(minute) }
+  /// The same for a quarter hour (Redis ms / 900,000), kept 25 hours for the day's chart.
+  public func runQuarterHour(_ quarter: Int64) -> String { base + "runs:q:" + String(quarter) }
   /// Present while the queue is paused.
   public var paused: String { base + "paused" }
   /// LIST used as a doorbell: idle workers block on it, enqueues ring it.

@@ -26,6 +26,7 @@ public final class Worker: Service {
   private let slots: Slots
   private let completions: Completions
   private let metrics = WorkerMetrics()
+  private let runs = RunTally()
   private let stopping = Mutex(false)
   /// Set once every fetched job has finished or been handed back: only then may the acks stop.
   private let drained = Mutex(false)
@@ -90,12 +91,14 @@ public final class Worker: Service {
           await Watchdog(held: self.held, interval: .milliseconds(100)).run(until: { self.drained.withLock { $0 } })
         }
         let acks = Task { await self.completions.run(until: { self.drained.withLock { $0 } }) }
+        let charts = Task { await self.writeRunStats(until: { self.drained.withLock { $0 } }) }
 
         await self.fetchAndRun()
         self.drained.withLock { $0 = true }
 
         // Everything started has finished or been handed back; flush the acks, then stop.
         await acks.value
+        await charts.value
         keeper.cancel()
         watchdog.cancel()
         background.cancelAll()
@@ -256,6 +259,7 @@ public final class Worker: Service {
       if held.timedOut(job.id) { throw JobTimeout(limit: policy.timeout) }
       let (seconds, attoseconds) = (ContinuousClock.now - started).components
       set.duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+      tally(job, since: started, failed: false)
       set.processed.increment()
       held.markFinished(job.id)
       completions.add(job)
@@ -269,6 +273,7 @@ public final class Worker: Service {
         return
       }
       if held.timedOut(job.id) {
+        tally(job, since: started, failed: true)
         await record(
           job, failure: "\(JobTimeout(limit: policy.timeout))", permanent: false, policy: policy, set: set)
         return
@@ -285,7 +290,37 @@ public final class Worker: Service {
         return
       }
       let permanent = error is PermanentFailure || error is PayloadError
+      tally(job, since: started, failed: true)
       await record(job, failure: "\(error)", permanent: permanent, policy: policy, set: set)
+    }
+  }
+
+  /// Counts a run for the dashboard's charts, in Redis time: it began at its lease and ended
+  /// `since` later by this process's monotonic clock.
+  private func tally(_ job: LeasedJob, since started: ContinuousClock.Instant, failed: Bool) {
+    let runtime = (ContinuousClock.now - started).milliseconds
+    runs.record(
+      queue: job.queue, type: job.type, failed: failed, runtimeMs: runtime, waitMs: job.leasedAt - job.readyAt,
+      endedAt: job.leasedAt + runtime)
+  }
+
+  /// Adds the tallied runs to Redis about once a second, and once more at the end. A write that
+  /// fails is kept for the next: the charts lag, they do not lose counts while this process lives.
+  private func writeRunStats(until done: @Sendable () -> Bool) async {
+    while true {
+      let finished = done()
+      let tally = runs.drain()
+      if !tally.isEmpty {
+        do {
+          try await broker.addRunStats(tally)
+        } catch {
+          runs.restore(tally)
+          if finished { return }
+        }
+      }
+      if finished { return }
+      // A second between writes, but no more than a tenth of one once the worker has drained.
+      for _ in 0..<10 where !done() { try? await Task.sleep(for: .milliseconds(100)) }
     }
   }
 

@@ -324,3 +324,37 @@ extension EnqueuerSuite.DashboardActionTests {
     }
   }
 }
+
+extension EnqueuerSuite.DashboardActionTests {
+  @Test func chartsDrawAQueuesRunsPerTypeOverTheHourAndTheDay() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue("charts")
+    let now = try await broker.redisTime()
+    let tally = RunTally()
+    for i in 0..<30 {
+      tally.record(queue: queue, type: "diag.echo", failed: i % 10 == 0, runtimeMs: 20, waitMs: 5, endedAt: now)
+    }
+    tally.record(queue: queue, type: "diag.sleep", failed: false, runtimeMs: 4_000, waitMs: 900, endedAt: now - 300_000)
+    try await broker.addRunStats(tally.drain())
+    _ = try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue))  // registers the queue
+
+    try await withAdmin(label: "charts", broker: broker) { admin, _ in
+      let page = try await admin.get("/dashboard/charts?queue=\(queue)")
+      #expect(page.status == .ok)
+      // This minute's bar holds 27 processed and 3 failed: the throughput peak is 30.
+      #expect(page.body.contains("<svg class=\"chart\" id=\"chart-throughput\" data-peak=\"30\""))
+      #expect(page.body.contains("<svg class=\"chart\" id=\"chart-failures\" data-peak=\"3\""))
+      let echo = try row(page.body, "data-type", "diag.echo")
+      #expect(echo.contains("<td class=\"n processed\">27</td><td class=\"n failed\">3</td>"), "\(echo)")
+      let sleep = try row(page.body, "data-type", "diag.sleep")
+      #expect(sleep.contains("<td class=\"n wait\">\(RunHistogram.upperBound(RunHistogram.bucket(900))) ms</td>"))
+      // One type alone: its runtime peak is the slow run's bucket.
+      let one = try await admin.get("/dashboard/charts?queue=\(queue)&type=diag.sleep&range=24h")
+      let edge = RunHistogram.upperBound(RunHistogram.bucket(4_000))
+      #expect(one.body.contains("id=\"chart-runtime\" data-peak=\"\(edge)\""))
+      #expect(one.body.contains("<option value=\"24h\" selected>"))
+      // The page's only script is the layout's.
+      #expect(one.body.components(separatedBy: "<script>").count == 2)
+    }
+  }
+}

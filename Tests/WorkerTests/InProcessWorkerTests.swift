@@ -151,3 +151,30 @@ import Testing
     }
   }
 }
+
+extension InProcessWorkerTests {
+  /// Each run a worker finishes or fails is counted in the charts' aggregates, by type, with its
+  /// runtime and its wait from ready to started.
+  @Test func aWorkerCountsItsRunsForTheCharts() async throws {
+    let queue = TestRedis.queue()
+    let catalog = try InProcessWorker.catalog(queue: queue, jobs: [CountJob.type: #""max_attempts": 5"#])
+    let log = Log()
+    var registry = HandlerRegistry()
+    registry.register(Counter(log: log))
+    try await InProcessWorker.with(catalog: catalog, registry: registry) { broker in
+      for n in 0..<20 { _ = try await broker.enqueue(CountJob.spec(.init(count: n, label: "c"), catalog: catalog)) }
+      // A payload that does not fit fails once and is dead.
+      _ = try await broker.enqueue(
+        JobSpec(type: CountJob.type, payload: #"{"count":"x","label":"x"}"#, queue: queue, maxAttempts: 5))
+      try await eventually("the runs to be counted") {
+        let totals = try await broker.runStats(queue: queue, bars: 5).byType.first?.totals
+        return totals?.processed == 20 && totals?.failed == 1
+      }
+      let stats = try await broker.runStats(queue: queue, type: CountJob.type, bars: 5)
+      #expect(stats.byType.map(\.type) == [CountJob.type])
+      #expect(stats.points.map(\.processed).reduce(0, +) == 20)
+      #expect(stats.points.compactMap(\.runtimeP99Ms).allSatisfy { $0 >= 1 })
+      #expect(stats.points.contains { $0.waitP99Ms != nil })
+    }
+  }
+}

@@ -7,7 +7,7 @@ enum DashboardLayout {
       ? """
       <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> <a href="/dashboard/billing">Billing</a> \
       <a href="/dashboard/busy">Busy</a> <a href="/dashboard/scheduled">Scheduled</a> <a href="/dashboard/retries">Retries</a> \
-      <a href="/dashboard/dead">Dead letters</a> <a href="/dashboard/schedules">Schedules</a> <a href="/dashboard/limits">Limits</a> \
+      <a href="/dashboard/dead">Dead letters</a> <a href="/dashboard/schedules">Schedules</a> <a href="/dashboard/limits">Limits</a> <a href="/dashboard/charts">Charts</a> \
       <a href="/dashboard/tenants">Tenants</a> <a href="/dashboard/audit">Audit</a> \
       \(JobPage.searchForm) \
       <form method="post" action="/dashboard/logout" class="inline">\(DashboardForm.csrfField)\
@@ -47,7 +47,7 @@ enum DashboardLayout {
     .empty{color:#69737d;font-style:italic}
     pre{background:#fff;border:1px solid #e3e6ea;padding:.6em;max-width:70em;overflow:auto;white-space:pre-wrap}
     svg.chart{background:#fff;border:1px solid #e3e6ea}svg .processed{fill:#2e7d32}svg .failed{fill:#c62828}
-    svg .axis{stroke:#b0b7bf}
+    svg .axis{stroke:#b0b7bf}svg .p99{fill:#90caf9}svg .p50{fill:#1565c0}svg text{font-size:10px;fill:#69737d}
     form.inline{display:inline}button{cursor:pointer}progress{width:12em}
     .filters input,.filters select{margin-right:.6em}code{font-size:.95em}
     """

@@ -7,6 +7,7 @@ import Store
 extension DashboardRoutes {
   func registerTenantPages(on admin: RouterGroup<EnqueuerContext>) {
     admin.get("limits") { request, _ in try await limits(request) }
+    admin.get("charts") { request, _ in try await charts(request) }
     admin.get("tenants") { _, _ in DashboardResponse.page(TenantPage.index(try await store.tenants())) }
     admin.get("tenants/:name") { _, context in
       try await tenant(context.parameters.get("name").flatMap { $0.removingPercentEncoding } ?? "")
@@ -23,6 +24,20 @@ extension DashboardRoutes {
       return LimitsPage.Row(bucket: bucket, tenant: tenant, plan: tenant.flatMap { plans[$0] })
     }
     return DashboardResponse.page(LimitsPage.render(rows, queues: try await broker.stats(), filter: filter))
+  }
+
+  func charts(_ request: Request) async throws -> Response {
+    let fields = FormFields(request.uri.query)
+    let queues = try await broker.queueNames().sorted()
+    let queue = fields["queue"].flatMap { queues.contains($0) ? $0 : nil } ?? queues.first
+    let range = fields["range"].flatMap(ChartsPage.Range.init(rawValue:)) ?? .hour
+    let type = fields["type"]
+    var series: RunStatsSeries?
+    if let queue {
+      series = try await broker.runStats(queue: queue, type: type, resolution: range.resolution, bars: range.bars)
+    }
+    return DashboardResponse.page(
+      ChartsPage.render(queues: queues, queue: queue, type: type, range: range, series: series))
   }
 
   func tenant(_ name: String) async throws -> Response {
