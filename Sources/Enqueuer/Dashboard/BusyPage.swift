@@ -29,7 +29,7 @@ enum BusyPage {
       active > running.count
       ? "<p class=\"hint\" id=\"busy-more\">\(active - running.count) more running are not listed.</p>" : ""
     let body = """
-      <table id="busy"><thead><tr><th>Job</th><th>Queue</th><th>Type</th><th>Tenant</th><th>Worker</th>\
+      <table id="busy" data-live><thead><tr><th>Job</th><th>Queue</th><th>Type</th><th>Tenant</th><th>Worker</th>\
       <th>Started</th><th>Running for</th><th>Lease</th><th>Attempt</th><th></th></tr></thead><tbody>
       \(rows)</tbody></table>
       \(more)

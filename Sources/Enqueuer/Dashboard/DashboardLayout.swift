@@ -50,6 +50,8 @@ enum DashboardLayout {
     svg .axis{stroke:#b0b7bf}svg .p99{fill:#90caf9}svg .p50{fill:#1565c0}svg text{font-size:10px;fill:#69737d}
     form.inline{display:inline}button{cursor:pointer}progress{width:12em}
     .filters input,.filters select{margin-right:.6em}code{font-size:.95em}
+    @media (max-width:760px){header{flex-wrap:wrap;gap:.4em}header a{display:inline-block;margin:.25em .8em .25em 0}
+    main{padding:.6em}table{display:block;overflow-x:auto;max-width:100%}svg.chart{max-width:100%;height:auto}}
     """
 
   /// Every 5 s, re-fetches the page and swaps in the parts marked `data-live` whose HTML changed,

@@ -117,7 +117,7 @@ enum DeadLetterPages {
       </table>
       \(controls)
       <h2>Payload</h2>
-      <pre id="job-payload">\(html(prettyJSON(job.payload)))</pre>
+      <pre id="job-payload">\(html(PayloadMask.pretty(job.payload)))</pre>
       <h2>Attempts</h2>
       \(attempts)
       <p><a href="\(html(deadList(queue: job.queue)))">Back to the dead letters of \(html(job.queue))</a></p>
@@ -155,14 +155,5 @@ enum DeadLetterPages {
       <input type="hidden" name="back" value="\(html(deleteBack ?? back))">\
       <button type="submit" class="delete" id="delete\(single)">Delete\(label)</button></form>
       """
-  }
-
-  /// A payload as people read it; text that is not JSON is shown as it is.
-  static func prettyJSON(_ text: String) -> String {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-      let data = try? JSONSerialization.data(
-        withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-    else { return text }
-    return String(decoding: data, as: UTF8.self)
   }
 }
