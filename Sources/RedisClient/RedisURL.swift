@@ -1,6 +1,8 @@
 import Foundation
 
-/// Where Redis is: `redis://[[user]:password@]host[:port][/db]` or `unix:///path/to.sock[?db=N&password=P]`.
+/// Where Redis is: `redis://[[user]:password@]host[:port][/db]` or
+/// `unix:///path/to.sock[?db=N&user=U&password=P]`. A user logs in as that ACL user (`AUTH user
+/// password`); without one, `AUTH password` logs in as the default user.
 public struct RedisURL: Sendable, CustomStringConvertible {
   public enum Endpoint: Sendable, Equatable {
     case tcp(host: String, port: Int)
@@ -25,7 +27,7 @@ public struct RedisURL: Sendable, CustomStringConvertible {
     }
     let query = Dictionary(
       (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-    username = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding }
+    username = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding } ?? query["user"]
     password = components.password?.removingPercentEncoding ?? query["password"]
     switch scheme {
     case "redis":
@@ -60,7 +62,9 @@ public struct RedisURL: Sendable, CustomStringConvertible {
     let auth = password == nil ? "" : "\(username ?? ""):***@"
     switch endpoint {
     case .tcp(let host, let port): return "redis://\(auth)\(host):\(port)/\(database)"
-    case .unix(let path): return "unix://\(path)?db=\(database)" + (password == nil ? "" : "&password=***")
+    case .unix(let path):
+      return "unix://\(path)?db=\(database)" + (username.map { "&user=\($0)" } ?? "")
+        + (password == nil ? "" : "&password=***")
     }
   }
 }
