@@ -130,6 +130,15 @@ final class PipelineThread: @unchecked Sendable {
           request.continuation.resume(returning: Array(replies[offset..<offset + n]))
           offset += n
         }
+        if case .sentinel = url.endpoint, replies.contains(where: \.isReadOnlyError) {
+          // A failover made this server a replica while we stayed connected: the sentinels name
+          // the new master at the next connection. The refused writes were not applied; their
+          // callers see a transient error and retry.
+          logger.warning(
+            "Redis answered READONLY: the master became a replica; asking the sentinels again",
+            metadata: ["redis": "\(url)"])
+          connection = nil
+        }
       } catch {
         logger.warning("Redis connection broke", metadata: ["redis": "\(url)", "error": "\(error)"])
         connection = nil

@@ -23,6 +23,8 @@ final class RedisConnection {
     switch url.endpoint {
     case .tcp(let host, let port): raw = redisConnectWithTimeout(host, Int32(port), tv)
     case .unix(let path): raw = redisConnectUnixWithTimeout(path, tv)
+    case .sentinel(let nodes, let master):
+      return try connectToMaster(master, through: nodes, url: url, timeouts: (connectTimeout, commandTimeout))
     }
     guard let raw else { throw RedisError(.connectFailed, "out of memory") }
     let connection = RedisConnection(context: raw)
@@ -46,6 +48,44 @@ final class RedisConnection {
       }
     }
     return connection
+  }
+
+  /// Asks each sentinel in turn for `master`'s address, connects there, and keeps the connection
+  /// only if the server says it is the master (`ROLE`): a sentinel that has not yet seen a failover
+  /// may still name the old master, which may be back as a replica.
+  private static func connectToMaster(
+    _ master: String, through sentinels: [RedisURL.SentinelNode], url: RedisURL,
+    timeouts: (connect: Duration, command: Duration?)
+  ) throws(RedisError) -> RedisConnection {
+    var problems: [String] = []
+    for node in sentinels {
+      let name = "sentinel \(node.host):\(node.port)"
+      do {
+        let sentinel = try connect(
+          to: RedisURL(endpoint: .tcp(host: node.host, port: node.port)), connectTimeout: timeouts.connect,
+          commandTimeout: timeouts.connect)
+        let reply = try sentinel.pipeline([RedisCommand("SENTINEL", "get-master-addr-by-name", master)])[0]
+        guard let address = reply.array, address.count == 2, let host = address[0].string,
+          let port = address[1].string.flatMap({ Int($0) })
+        else {
+          problems.append("\(name) knows no master named \(master)")
+          continue
+        }
+        var direct = url
+        direct.endpoint = .tcp(host: host, port: port)
+        let connection = try connect(to: direct, connectTimeout: timeouts.connect, commandTimeout: timeouts.command)
+        let role = try connection.pipeline([RedisCommand("ROLE")])[0]
+        guard role.array?.first?.string == "master" else {
+          problems.append("\(name) named \(host):\(port), which is not a master (yet)")
+          continue
+        }
+        return connection
+      } catch {
+        problems.append("\(name): \(error.message)")
+      }
+    }
+    throw RedisError(
+      .connectFailed, "no sentinel named a reachable master \(master): " + problems.joined(separator: "; "))
   }
 
   /// Sends every command in one write and reads the replies in order. Error replies come back as

@@ -26,6 +26,12 @@ public enum RedisValue: Sendable, Equatable {
     }
   }
 
+  /// A replica's refusal of a write (`-READONLY …`).
+  var isReadOnlyError: Bool {
+    if case .error(let message) = self { return message.hasPrefix("READONLY") }
+    return false
+  }
+
   public var array: [RedisValue]? {
     if case .array(let items) = self { return items }
     return nil

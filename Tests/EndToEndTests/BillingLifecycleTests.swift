@@ -16,7 +16,9 @@ extension EndToEndTests {
     // Ten seconds a day: the past-due account's second attempt is a day (10 s) after its first,
     // time enough to change the card before dunning goes on.
     try await BillingRun.with(start: start, speed: 8_640, sweepCron: "0 0 * * * *") { run in
-      let due = start.addingTimeInterval(day)
+      // Three days (30 s) to the renewals: the three subscriptions and the announced downgrade must
+      // all land before it, and on a loaded machine six CLI processes took more than one day's 10 s.
+      let due = start.addingTimeInterval(3 * day)
       let downgrading = try await run.subscribe(
         plan: "enterprise", gateway: "stripe", paymentMethod: "pm_card_visa", periodEnd: due, label: "downgrading")
       let leaving = try await run.subscribe(

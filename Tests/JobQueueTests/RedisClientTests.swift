@@ -17,6 +17,24 @@ import Testing
     #expect(throws: RedisError.self) { try RedisURL("http://localhost") }
     #expect(throws: RedisError.self) { try RedisURL("redis://localhost/notanumber") }
     #expect(throws: RedisError.self) { try RedisURL("redis://localhost:99999") }
+
+    // An ACL user on a socket, and through sentinels.
+    let socket = try RedisURL("unix:///run/redis.sock?user=whago-worker&password=pw")
+    #expect(socket.username == "whago-worker" && socket.password == "pw")
+    #expect(socket.description == "unix:///run/redis.sock?db=0&user=whago-worker&password=***")
+    let sentinel = try RedisURL("redis+sentinel://app:p%40ss@s1:26380,s2,10.0.0.3:26381/mymaster/3")
+    #expect(
+      sentinel.endpoint
+        == .sentinel(
+          nodes: [
+            .init(host: "s1", port: 26380), .init(host: "s2", port: 26379), .init(host: "10.0.0.3", port: 26381),
+          ], master: "mymaster"))
+    #expect(sentinel.username == "app" && sentinel.password == "p@ss" && sentinel.database == 3)
+    #expect(sentinel.description == "redis+sentinel://app:***@s1:26380,s2:26379,10.0.0.3:26381/mymaster/3")
+    #expect(try RedisURL("redis+sentinel://s1/m").database == 0)
+    #expect(throws: RedisError.self) { try RedisURL("redis+sentinel://s1:26379") }
+    #expect(throws: RedisError.self) { try RedisURL("redis+sentinel://s1:nope/m") }
+    #expect(throws: RedisError.self) { try RedisURL("redis+sentinel:///m") }
   }
 
   @Test func unreachableRedisIsAClearErrorWithoutSecrets() async throws {
