@@ -56,34 +56,16 @@ extension Broker {
     progress: (@Sendable (Int) -> Void)? = nil
   ) async throws -> [DeadLetter] {
     let k = QueueKeys(queue: queue)
-    var found: [DeadLetter] = []
-    var offset = 0
-    while found.count < limit {
-      let reply = try await redis.evaluate(
-        Self.deadScanScript, keys: [k.dead, k.jobPrefix, k.historyPrefix],
-        arguments: [
-          String(offset), String(window), filter.type ?? "", filter.tenant ?? "",
-          filter.errorContains?.lowercased() ?? "", filter.since.map(String.init) ?? "-inf",
-        ])
-      let items = reply.array ?? []
-      guard let next = items.first?.int else {
-        throw QueueError.unexpectedReply(operation: "deadScan", detail: "\(reply)")
-      }
-      var i = 1
-      while i + 6 < items.count {
-        let tenant = items.string(i + 3) ?? ""
-        found.append(
-          DeadLetter(
-            id: items.string(i) ?? "", queue: queue, type: items.string(i + 2) ?? "",
-            tenant: tenant.isEmpty ? nil : tenant, diedAt: Int64(items.string(i + 1) ?? "") ?? 0,
-            attempts: Int(items.string(i + 4) ?? "") ?? 0, crashes: Int(items.string(i + 5) ?? "") ?? 0,
-            lastError: items.string(i + 6).flatMap { $0.isEmpty ? nil : $0 }))
-        i += 7
-      }
-      progress?(next < 0 ? offset + window : Int(next))
-      if next < 0 { break }
-      offset = Int(next)
+    return try await scanInWindows(
+      Self.deadScanScript, keys: [k.dead, k.jobPrefix, k.historyPrefix],
+      arguments: [
+        filter.type ?? "", filter.tenant ?? "", filter.errorContains?.lowercased() ?? "",
+        filter.since.map(String.init) ?? "-inf",
+      ], limit: limit, window: window, progress: progress
+    ) { m in
+      DeadLetter(
+        id: m.text(0), queue: queue, type: m.text(2), tenant: m.optional(3), diedAt: m.time(1), attempts: m.number(4),
+        crashes: m.number(5), lastError: m.optional(6))
     }
-    return Array(found.prefix(limit))
   }
 }

@@ -79,34 +79,15 @@ extension Broker {
     queue: String, kind: WaitingKind, filter: JobFilter = JobFilter(), limit: Int = .max, window: Int = 2_000
   ) async throws -> [WaitingJob] {
     let k = QueueKeys(queue: queue)
-    var found: [WaitingJob] = []
-    var offset = 0
-    while found.count < limit {
-      let reply = try await redis.evaluate(
-        Self.waitingScanScript, keys: [k.scheduled, k.jobPrefix, k.historyPrefix],
-        arguments: [
-          String(offset), String(window), kind.rawValue, filter.type ?? "", filter.tenant ?? "",
-          filter.errorContains?.lowercased() ?? "",
-        ])
-      let items = reply.array ?? []
-      guard let next = items.first?.int else {
-        throw QueueError.unexpectedReply(operation: "waitingScan", detail: "\(reply)")
-      }
-      var i = 1
-      while i + 6 < items.count {
-        let tenant = items.string(i + 3) ?? ""
-        found.append(
-          WaitingJob(
-            id: items.string(i) ?? "", queue: queue, type: items.string(i + 2) ?? "",
-            tenant: tenant.isEmpty ? nil : tenant,
-            dueAt: items.string(i + 1).flatMap { Double($0) }.map { Int64($0) } ?? 0,
-            attempts: Int(items.string(i + 4) ?? "") ?? 0, maxAttempts: Int(items.string(i + 5) ?? "") ?? 0,
-            lastError: items.string(i + 6).flatMap { $0.isEmpty ? nil : $0 }))
-        i += 7
-      }
-      if next < 0 { break }
-      offset = Int(next)
+    return try await scanInWindows(
+      Self.waitingScanScript, keys: [k.scheduled, k.jobPrefix, k.historyPrefix],
+      arguments: [
+        kind.rawValue, filter.type ?? "", filter.tenant ?? "", filter.errorContains?.lowercased() ?? "",
+      ], limit: limit, window: window
+    ) { m in
+      WaitingJob(
+        id: m.text(0), queue: queue, type: m.text(2), tenant: m.optional(3), dueAt: m.time(1), attempts: m.number(4),
+        maxAttempts: m.number(5), lastError: m.optional(6))
     }
-    return Array(found.prefix(limit))
   }
 }

@@ -30,21 +30,9 @@ public final class SentinelGroup: @unchecked Sendable {
   /// A port the kernel says is free now. Another process may take it before the server binds it:
   /// `start` then sees the server exit and tries again.
   static func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSetupError("socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-        bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-      }
-    }
-    guard bound else { throw TestSetupError("cannot find a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    let (fd, port) = try ClosedPort.bound()
+    close(fd)
+    return port
   }
 
   /// Starts a redis-server with `arguments` on a free port, retrying if the port was taken meanwhile,

@@ -57,6 +57,11 @@ public final class ClosedPort: Sendable {
   private let fd: Int32
 
   public init() throws {
+    (fd, port) = try Self.bound()
+  }
+
+  /// A TCP socket bound (not listening) to a port of the kernel's choosing on 127.0.0.1.
+  static func bound() throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestSetupError("socket() failed") }
     var address = sockaddr_in()
@@ -73,8 +78,7 @@ public final class ClosedPort: Sendable {
       Glibc.close(fd)
       throw TestSetupError("bind() failed")
     }
-    self.fd = fd
-    port = Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
   }
 
   /// Releases the port; call it from a `defer` so the port is held until the test ends.
