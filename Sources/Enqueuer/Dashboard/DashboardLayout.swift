@@ -49,6 +49,7 @@ enum DashboardLayout {
     svg.chart{background:#fff;border:1px solid #e3e6ea}svg .processed{fill:#2e7d32}svg .failed{fill:#c62828}
     svg .axis{stroke:#b0b7bf}svg .p99{fill:#90caf9}svg .p50{fill:#1565c0}svg text{font-size:10px;fill:#69737d}
     form.inline{display:inline}button{cursor:pointer}progress{width:12em}
+    dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em;margin:.6em 0}dt{color:#69737d}dd{margin:0}
     .filters input,.filters select{margin-right:.6em}code{font-size:.95em}
     @media (max-width:760px){header{flex-wrap:wrap;gap:.4em}header a{display:inline-block;margin:.25em .8em .25em 0}
     main{padding:.6em}table{display:block;overflow-x:auto;max-width:100%}svg.chart{max-width:100%;height:auto}}
