@@ -144,7 +144,7 @@ struct Work: AsyncParsableCommand {
         logger.warning("job types with plan-based limits will wait: set WHAGO_DATABASE_URL so workers can read plans")
       }
     } else {
-      let opened = try await global.store(poolSize: databasePool, quiet: false)
+      let opened = try await openStore(logger: logger)
       // Requests to addresses a tenant chose (its WAHA, its webhooks) reach no internal network
       // the operator has not allowed; the gateways, which operators configure, have a client of
       // their own.
@@ -219,6 +219,27 @@ struct Work: AsyncParsableCommand {
     await store?.pool.shutdown()
     await http?.shutdown()
     await gatewayHTTP?.shutdown()
+  }
+
+  /// A worker started while PostgreSQL is out of reach (restarted during an outage) waits for it
+  /// rather than exiting: a supervisor would only start it again, and again, until PostgreSQL came
+  /// back. A database that answers with the wrong schema still stops it at once.
+  private func openStore(logger: Logger) async throws -> Store {
+    var waiting = false
+    while true {
+      do {
+        let store = try await global.store(poolSize: databasePool, quiet: false)
+        if waiting { logger.notice("PostgreSQL answers; starting") }
+        return store
+      } catch let error as PostgresError where error.isOutage {
+        if !waiting {
+          logger.warning(
+            "PostgreSQL is out of reach; waiting for it before starting", metadata: ["error": "\(error)"])
+        }
+        waiting = true
+        try await Task.sleep(for: .seconds(1))
+      }
+    }
   }
 
   private func parseQueues(catalog: JobCatalog) throws -> [(name: String, weight: Int)] {
