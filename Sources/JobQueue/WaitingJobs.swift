@@ -31,7 +31,7 @@ extension Broker {
   // KEYS[3] -> whago:{q}:history:   (prefix)
   // ARGV[1] -> offset into the scheduled set, soonest due first
   // ARGV[2] -> window: how many scheduled jobs this call looks at (bounded, so Redis never blocks long)
-  // ARGV[3] -> 'scheduled' (never ran) or 'retries' (ran before)
+  // ARGV[3] -> 'scheduled' (never ran), 'retries' (ran before) or '' (both)
   // ARGV[4] -> job type ('' any), ARGV[5] -> tenant ('' any), ARGV[6] -> lowercase error text ('' any)
   // Output: {next offset or -1 at the end, then 7 values per match: id, due, type, tenant, attempts,
   //          max attempts, last error}   (read only)
@@ -47,7 +47,7 @@ extension Broker {
       local okFields, f = pcall(redis.call, 'HMGET', KEYS[2] .. id, 't', 'n', 'a', 'm')
       if not okFields then f = {'(damaged record)', false, false, false} end
       local attempts = tonumber(f[3] or 0) or 0
-      local ok = (ARGV[3] == 'retries') == (attempts > 0)
+      local ok = ARGV[3] == '' or (ARGV[3] == 'retries') == (attempts > 0)
       ok = ok and (ARGV[4] == '' or f[1] == ARGV[4]) and (ARGV[5] == '' or f[2] == ARGV[5])
       local lastError = ''
       if ok and attempts > 0 then
@@ -72,17 +72,18 @@ extension Broker {
     return out
     """)
 
-  /// The waiting jobs of `queue` of one kind matching `filter`, soonest due first, at most `limit`.
+  /// The waiting jobs of `queue` of one kind (nil: both) matching `filter`, soonest due first, at
+  /// most `limit`.
   /// Scans the scheduled set in windows of `window` per script call, so a million delayed jobs
   /// never block Redis for long.
   public func waitingJobs(
-    queue: String, kind: WaitingKind, filter: JobFilter = JobFilter(), limit: Int = .max, window: Int = 2_000
+    queue: String, kind: WaitingKind?, filter: JobFilter = JobFilter(), limit: Int = .max, window: Int = 2_000
   ) async throws -> [WaitingJob] {
     let k = QueueKeys(queue: queue)
     return try await scanInWindows(
       Self.waitingScanScript, keys: [k.scheduled, k.jobPrefix, k.historyPrefix],
       arguments: [
-        kind.rawValue, filter.type ?? "", filter.tenant ?? "", filter.errorContains?.lowercased() ?? "",
+        kind?.rawValue ?? "", filter.type ?? "", filter.tenant ?? "", filter.errorContains?.lowercased() ?? "",
       ], limit: limit, window: window
     ) { m in
       WaitingJob(

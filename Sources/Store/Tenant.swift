@@ -106,6 +106,19 @@ extension Store {
     try await pool.query("SELECT \(Self.tenantColumns) FROM tenants ORDER BY name").decode(Tenant.self)
   }
 
+  /// The plan of each named tenant that exists, by name: what a page naming a few tenants needs,
+  /// without reading them all.
+  public func plans(ofTenants names: [String]) async throws -> [String: String] {
+    guard !names.isEmpty else { return [:] }
+    // As a JSON array, so no name can break the list's syntax.
+    let list = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+    let rows = try await pool.query(
+      "SELECT name, plan FROM tenants WHERE name IN (SELECT jsonb_array_elements_text($1::jsonb))", [list])
+    return Dictionary(
+      try rows.rows.map { (try $0.decode("name", as: String.self), try $0.decode("plan", as: String.self)) },
+      uniquingKeysWith: { first, _ in first })
+  }
+
   /// Moves a tenant to another plan; its limits follow from the next request or token.
   @discardableResult
   public func setPlan(tenant name: String, plan: String) async throws -> PlanChange {

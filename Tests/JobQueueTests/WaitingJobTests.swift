@@ -33,6 +33,8 @@ import Testing
     #expect(Set(retries.map(\.id)) == [failing.id, other.id])
     #expect(retries.first { $0.id == failing.id }?.lastError == "WAHA answered 503 Service Unavailable")
     #expect(retries.allSatisfy { $0.attempts == 1 })
+    // Both kinds at once, in one scan.
+    #expect(Set(try await broker.waitingJobs(queue: queue, kind: nil).map(\.id)) == [a.id, b.id, failing.id, other.id])
 
     #expect(
       try await broker.waitingJobs(queue: queue, kind: .scheduled, filter: JobFilter(tenant: "acme")).map(\.id) == [

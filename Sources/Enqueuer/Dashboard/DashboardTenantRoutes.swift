@@ -17,8 +17,8 @@ extension DashboardRoutes {
   func limits(_ request: Request) async throws -> Response {
     let filter = FormFields(request.uri.query)["name"]
     let buckets = try await broker.buckets(named: filter, limit: LimitsPage.limit)
-    // Each tenant's plan, read once per tenant named by a bucket.
-    let plans = Dictionary(try await store.tenants().map { ($0.name, $0.plan) }, uniquingKeysWith: { a, _ in a })
+    // The plans of the tenants the buckets name, not of every tenant: the page refreshes every 5 s.
+    let plans = try await store.plans(ofTenants: Array(Set(buckets.compactMap { LimitsPage.tenant(of: $0.name) })))
     let rows = buckets.map { bucket in
       let tenant = LimitsPage.tenant(of: bucket.name)
       return LimitsPage.Row(bucket: bucket, tenant: tenant, plan: tenant.flatMap { plans[$0] })
@@ -52,9 +52,7 @@ extension DashboardRoutes {
       var counts = TenantPage.JobCounts(queue: queue.queue, ready: 0, waiting: 0, running: 0, dead: 0)
       if queue.ready > 0 { counts.ready = try await broker.readyCount(queue: queue.queue, tenant: tenant.lane) }
       if queue.scheduled > 0 {
-        for kind in WaitingKind.allCases {
-          counts.waiting += try await broker.waitingJobs(queue: queue.queue, kind: kind, filter: only, limit: cap).count
-        }
+        counts.waiting = try await broker.waitingJobs(queue: queue.queue, kind: nil, filter: only, limit: cap).count
       }
       if queue.active > 0 {
         counts.running = try await broker.runningJobs(queue: queue.queue, limit: 10 * cap).filter {
