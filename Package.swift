@@ -57,6 +57,11 @@ let package = Package(
       name: "WAHA",
       dependencies: ["OutboundHTTP"],
       swiftSettings: upcoming),
+    // Docker Engine API (the WAHA containers), over OutboundHTTP through a unix socket or TCP.
+    .target(
+      name: "Docker",
+      dependencies: ["OutboundHTTP"],
+      swiftSettings: upcoming),
     // Stripe, Mercado Pago and PayPal: off-session charges and webhook signatures, over OutboundHTTP.
     .target(
       name: "Payments",
@@ -78,11 +83,12 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
-    // Jobs about chips (WAHA sessions): the health check.
+    // Jobs about chips (WAHA sessions): the health check, connecting a chip (container, proxy,
+    // session), releasing one.
     .target(
       name: "ChipJobs",
       dependencies: [
-        "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP",
+        "JobContracts", "JobQueue", "JobCatalog", "Worker", "Store", "WAHA", "OutboundHTTP", "Docker",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: upcoming),
@@ -143,6 +149,7 @@ let package = Package(
         .embedInCode("Migrations/0017_dashboard_sessions.sql"),
         .embedInCode("Migrations/0018_plan_job_caps.sql"),
         .embedInCode("Migrations/0019_dashboard_actions.sql"),
+        .embedInCode("Migrations/0020_chip_connection.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each
@@ -196,7 +203,7 @@ let package = Package(
       dependencies: [
         "CampaignStore", "BillingStore", "MaturationStore",
         "Wire", "JobQueue", "JobCatalog", "JobContracts", "Store", "Postgres", "RedisClient", "Campaigns", "Payments",
-        "OutboundHTTP",
+        "OutboundHTTP", "Docker", "WAHA",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -231,6 +238,17 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: upcoming),
+    // `whago sim docker`: the Docker Engine API subset we use, each container a real child process.
+    .target(
+      name: "DockerSimulator",
+      dependencies: [
+        "NativeThreads", "Wire",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: upcoming),
     // The campaign domain: phone numbers, templates, recipient lists, human pacing, opt-outs. Pure.
     .target(
       name: "Campaigns",
@@ -242,7 +260,7 @@ let package = Package(
         "JobQueue", "JobCatalog", "JobContracts", "Worker", "RedisClient", "Postgres", "Store", "CampaignStore",
         "BillingStore", "MaturationStore", "WebhookJobs", "RetentionJobs", "Campaigns",
         "Enqueuer",
-        "WAHASimulator", "ChipJobs", "PaymentsSimulator",
+        "WAHASimulator", "ChipJobs", "PaymentsSimulator", "Docker", "DockerSimulator",
         "CampaignJobs", "MaturationJobs", "Maturation", "BillingJobs", "Payments",
         "OutboundHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -340,6 +358,14 @@ let package = Package(
         "Payments", "PaymentsSimulator", "OutboundHTTP", "TestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: upcoming),
+    .testTarget(
+      name: "DockerTests",
+      dependencies: [
+        "Docker", "DockerSimulator", "OutboundHTTP", "TestSupport",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],

@@ -139,7 +139,7 @@ public struct CampaignSend: JobHandler {
     _ error: WAHAError, message: OutgoingMessage, owner: String, chipID: Int64, context: JobContext
   ) async throws {
     switch error {
-    case .notOnWhatsApp, .rejected:
+    case .notOnWhatsApp, .rejected, .sessionExists:
       try await store.recordFailed(messageID: message.id, owner: owner, reason: error.description)
       throw Snooze(for: .zero)
     case .sessionNotWorking(_, let status):

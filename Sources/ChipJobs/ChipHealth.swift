@@ -32,7 +32,29 @@ public struct ChipHealth: JobHandler {
     for chunk in stride(from: 0, to: specs.count, by: 1000) {
       _ = try await context.broker.enqueue(Array(specs[chunk..<min(chunk + 1000, specs.count)]))
     }
-    context.logger.info("chip checks enqueued", metadata: ["chips": "\(ids.count)"])
+    // Chips whago runs: a FAILED one is restarted, a stalled connection is taken up again. Both
+    // jobs hold their key while they live, so a tick never starts a second one. A catalog without
+    // those job types (a deployment of tenants' own WAHA only) leaves them out.
+    var recovery: [JobSpec] = []
+    guard (try? catalog.policy(for: ChipRestartJob.type)) != nil,
+      (try? catalog.policy(for: ChipProvisionJob.type)) != nil
+    else {
+      context.logger.info("chip checks enqueued", metadata: ["chips": "\(ids.count)"])
+      return
+    }
+    for id in try await store.failedManagedChips() {
+      recovery.append(
+        try ChipRestartJob.spec(.init(chipId: id), catalog: catalog, key: "chip-restart:\(id)", keyHeldWhileAlive: true)
+      )
+    }
+    for id in try await store.stalledProvisioning() {
+      recovery.append(
+        try ChipProvisionJob.spec(
+          .init(chipId: id), catalog: catalog, key: "chip-provision:\(id)", keyHeldWhileAlive: true))
+    }
+    if !recovery.isEmpty { _ = try await context.broker.enqueue(recovery) }
+    context.logger.info(
+      "chip checks enqueued", metadata: ["chips": "\(ids.count)", "recoveries": "\(recovery.count)"])
   }
 }
 
@@ -77,8 +99,19 @@ public struct ChipCheck: JobHandler {
 
 /// The job types that need PostgreSQL and outbound HTTP, registered by workers that have them.
 public enum ChipJobs {
-  public static func register(in registry: inout HandlerRegistry, store: Store, http: HTTPClient, catalog: JobCatalog) {
+  /// `fleet` connects chips whago runs itself (Docker and the containers' WAHA).
+  public static func register(
+    in registry: inout HandlerRegistry, store: Store, http: HTTPClient, catalog: JobCatalog, fleet: ContainerFleet,
+    restartWait: Duration = .seconds(20)
+  ) {
+    var thresholds = ContainerMonitor.Thresholds()
+    thresholds.stoppedFor = fleet.settings.stoppedAlertAfter
     registry.register(ChipHealth(store: store, catalog: catalog))
     registry.register(ChipCheck(store: store, http: http))
+    registry.register(ChipProvision(fleet: fleet))
+    registry.register(ContainerEnsure(fleet: fleet))
+    registry.register(ChipRelease(fleet: fleet))
+    registry.register(ChipRestart(fleet: fleet, firstWait: restartWait))
+    registry.register(ContainerMonitor(fleet: fleet, catalog: catalog, thresholds: thresholds))
   }
 }

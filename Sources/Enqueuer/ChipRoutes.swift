@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobCatalog
+import JobContracts
+import JobQueue
 import OutboundHTTP
 import Store
 import Wire
@@ -10,6 +12,8 @@ import Wire
 /// session status. Another tenant's chips are never listed; the WAHA API key is never shown.
 struct ChipRoutes {
   let store: Store
+  let broker: Broker
+  let catalog: JobCatalog
   let limits: EnqueuerServer.Limits
 
   static let fields: Set<String> = ["name", "waha_url", "session", "waha_api_key"]
@@ -21,6 +25,7 @@ struct ChipRoutes {
     group.get("chips/{id}/webhook") { _, context in try await webhook(context: context) }
     group.patch("chips/{id}") { request, context in try await rename(request, context: context) }
     group.delete("chips/{id}") { _, context in try await delete(context: context) }
+    ChipConnectionRoutes(store: store, broker: broker, catalog: catalog, limits: limits).register(on: group)
   }
 
   static func problem(_ error: ChipError) -> Problem {
@@ -29,6 +34,9 @@ struct ChipRoutes {
     case .nameTaken, .sessionTaken: Problem(.conflict, "chip-exists", "The chip exists", detail: "\(error)")
     case .notFound: Problem.notFound("\(error)")
     case .inUse: Problem(.conflict, "chip-in-use", "The chip is in use", detail: "\(error)")
+    case .containerFull: Problem(.forbidden, "container-full", "The WAHA container is full", detail: "\(error)")
+    case .noContainerPort:
+      Problem(.serviceUnavailable, "no-container-port", "No container can be created", detail: "\(error)")
     }
   }
 
@@ -62,7 +70,7 @@ struct ChipRoutes {
       ChipWebhook(
         path: WAHAWebhookKey.path(chip: chip.id), session: chip.session,
         hmacKey: secret.map { WAHAWebhookKey.forChip(chip.id, secret: $0) },
-        events: ["session.status", "message", "message.ack"]))
+        events: WAHAWebhookKey.events))
   }
 
   func rename(_ request: Request, context: EnqueuerContext) async throws -> Response {
@@ -83,10 +91,18 @@ struct ChipRoutes {
   func delete(context: EnqueuerContext) async throws -> Response {
     let access = try context.tenant()
     let id = try chipID(context)
+    let released: ReleasedSession?
     do {
-      try await store.deleteChip(tenantID: access.tenant.id, id: id)
+      released = try await store.deleteChip(tenantID: access.tenant.id, id: id)
     } catch let error as ChipError {
       throw Self.problem(error)
+    }
+    if let released {
+      // The session is logged out and deleted in the container by a job, retried until WAHA answers.
+      _ = try await broker.enqueue(
+        try ChipReleaseJob.spec(
+          .init(tenantId: released.tenantID.rawValue, session: released.session), catalog: catalog,
+          key: "chip-release:\(released.session)", tenant: access.tenant.name))
     }
     return Response(status: .noContent)
   }
@@ -95,20 +111,27 @@ struct ChipRoutes {
     let access = try context.tenant()
     let body = try await RequestReader.body(request, limit: limits.maxBody, fields: Self.fields, noun: "a chip")
     let name = body.string("name", max: 100)
-    let url = body.string("waha_url", max: 500) { url in
+    let url = body.string("waha_url", required: false, max: 500) { url in
       guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
         scheme == "http" || scheme == "https", parts.host?.isEmpty == false, parts.user == nil, parts.query == nil
       else { return "must be the WAHA base address, http(s)://host:port, without credentials or query" }
       // Workers send this chip's messages there, with headers the tenant chose.
       return limits.outbound.refusal(host: parts.host ?? "").map { "must not point at our own network: \($0)" }
     }
-    let session = body.string("session", max: 100) { session in
+    let session = body.string("session", required: false, max: 100) { session in
       session.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
         ? nil : "letters, digits, '_' and '-' only, as WAHA names sessions"
     }
     let key = body.string("waha_api_key", required: false, max: 500)
+    let ownWAHA = body.has("waha_url") || body.has("session") || body.has("waha_api_key")
+    if ownWAHA {
+      if !body.has("waha_url") { body.fail("waha_url", "missing: a chip on the tenant's own WAHA names its address") }
+      if !body.has("session") { body.fail("session", "missing: a chip on the tenant's own WAHA names its session") }
+    }
     try body.finish()
-    guard let name, var url, let session else { throw Problem.invalid(body.problems) }
+    guard let name else { throw Problem.invalid(body.problems) }
+    guard ownWAHA else { return try await createManaged(access, name: name) }
+    guard var url, let session else { throw Problem.invalid(body.problems) }
     // Stored with its scheme in lower case, as the chips table requires.
     url = OutboundURLRule.lowercasingScheme(url)
     let chip: Chip
@@ -120,6 +143,24 @@ struct ChipRoutes {
       throw Self.problem(error)
     }
     var response = try JSONResponse.make(.created, ChipView(chip))
+    response.headers[.location] = "/v1/chips/\(chip.id)"
+    return response
+  }
+
+  /// A chip whago connects itself: registered at once (202) in the tenant's container, then
+  /// provisioned by `chip.provision` (container, proxy, session), which `GET /v1/chips/{id}` follows.
+  func createManaged(_ access: TenantAccess, name: String) async throws -> Response {
+    let chip: Chip
+    do {
+      chip = try await store.createManagedChip(tenant: access, name: name, settings: limits.containers)
+    } catch let error as ChipError {
+      throw Self.problem(error)
+    }
+    _ = try await broker.enqueue(
+      try ChipProvisionJob.spec(
+        .init(chipId: chip.id), catalog: catalog, key: "chip-provision:\(chip.id)", keyHeldWhileAlive: true,
+        tenant: access.tenant.name))
+    var response = try JSONResponse.make(.accepted, ChipView(chip))
     response.headers[.location] = "/v1/chips/\(chip.id)"
     return response
   }
@@ -144,6 +185,11 @@ struct ChipView: Encodable {
   var createdAt: String
   /// Over the plan's chip limit since then: it sends nothing until a plan allows it again.
   @ExplicitNull var readOnlySince: String?
+  /// whago runs its session in the tenant's container.
+  var managed: Bool
+  /// container, proxy, session, done; null for a chip on the tenant's own WAHA.
+  @ExplicitNull var provisioningStep: String?
+  @ExplicitNull var lastError: String?
 
   init(_ chip: Chip) {
     id = chip.id
@@ -156,6 +202,9 @@ struct ChipView: Encodable {
     stoppedWorkingAt = chip.stoppedWorkingAt.map { JSONResponse.time($0) }
     createdAt = JSONResponse.time(chip.createdAt)
     readOnlySince = chip.readOnlySince.map { JSONResponse.time($0) }
+    managed = chip.managed
+    provisioningStep = chip.provisioningStep
+    lastError = chip.lastError
   }
 }
 

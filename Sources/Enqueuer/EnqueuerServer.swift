@@ -1,3 +1,4 @@
+import Docker
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -43,6 +44,12 @@ public enum EnqueuerServer {
     public var loginThrottle = LoginThrottle()
     /// The billing clock plan changes are quoted on: Redis time, or the workers' faster one in tests.
     public var clock: ScheduleClock = .redis
+    /// Seals proxy passwords (WHAGO_SECRET_KEY); without it the proxy API refuses to add one.
+    public var secretBox: SecretBox?
+    /// Where tenants' WAHA containers are published, for chips whago connects itself.
+    public var containers = ContainerSettings()
+    /// The containers' Docker engine, for the dashboard's container actions.
+    public var docker: DockerClient?
     public init() {}
   }
 
@@ -61,7 +68,7 @@ public enum EnqueuerServer {
     ).register(on: router)
     DashboardRoutes(
       broker: broker, store: store, catalog: catalog, authCache: limits.authCache, sessions: limits.dashboardSessions,
-      throttle: limits.loginThrottle, logger: logger
+      throttle: limits.loginThrottle, secretBox: limits.secretBox, docker: limits.docker, logger: logger
     ).register(on: router)
     let v1 = router.group("v1").add(
       middleware: Authenticator(
@@ -69,7 +76,7 @@ public enum EnqueuerServer {
         tenants: .found(lifetime: limits.authCache)))
     JobRoutes(broker: broker, submission: JobSubmission(catalog: catalog, contracts: contracts), limits: limits)
       .register(on: v1)
-    ChipRoutes(store: store, limits: limits).register(on: v1)
+    ChipRoutes(store: store, broker: broker, catalog: catalog, limits: limits).register(on: v1)
     EventRoutes(store: store).register(on: v1)
     CreditRoutes(store: store).register(on: v1)
     CreditPurchaseRoutes(store: store, broker: broker, catalog: catalog, limits: limits).register(on: v1)
@@ -81,7 +88,7 @@ public enum EnqueuerServer {
     CampaignResultRoutes(store: store).register(on: v1)
     OptOutRoutes(store: store, limits: limits).register(on: v1)
     ContactRoutes(store: store).register(on: v1)
-    WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret).register(on: router)
+    WAHAWebhookRoutes(store: store, secret: limits.wahaWebhookSecret, restarts: (broker, catalog)).register(on: router)
     GatewayWebhookRoutes(
       store: store, config: limits.gatewayWebhooks, launcher: CampaignLauncher(broker: broker, catalog: catalog)
     ).register(on: router)

@@ -5,6 +5,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobCatalog
+import JobContracts
+import JobQueue
 import NIOCore
 import Store
 import Wire
@@ -22,6 +24,8 @@ import Wire
 struct WAHAWebhookRoutes {
   let store: Store
   let secret: String?
+  /// Where `chip.restart` goes; nil in servers that run no chips.
+  var restarts: (broker: Broker, catalog: JobCatalog)?
 
   static let signatureHeader = HTTPField.Name("X-Webhook-Hmac")!
   static let maxBody = 1 << 20
@@ -84,6 +88,13 @@ struct WAHAWebhookRoutes {
       }
       outcome = try await store.applySessionStatus(
         eventID: eventID, session: session, chipID: chipID, status: ChipStatus(reported: status))
+      // A chip whago runs is restarted at once (the job leaves a tenant's own WAHA alone); the
+      // health check would find it within a minute anyway.
+      if outcome == .applied, ChipStatus(reported: status) == .failed, let bound, let restarts {
+        _ = try await restarts.broker.enqueue(
+          try ChipRestartJob.spec(
+            .init(chipId: bound), catalog: restarts.catalog, key: "chip-restart:\(bound)", keyHeldWhileAlive: true))
+      }
     case "message.ack":
       guard let id = string("id"), case .int(let ack)? = payload["ack"] else {
         throw Problem.invalid([.init(pointer: "/payload", detail: "a message.ack has \"id\" and \"ack\"")])

@@ -66,5 +66,6 @@ public struct PayloadContracts: Sendable {
     DiagNoopJob.self, DiagSleepJob.self, DiagFailJob.self, DiagEchoJob.self, DiagCrashJob.self, ChipsHealthJob.self,
     CampaignStartJob.self, CampaignSendJob.self, CampaignsSweepJob.self, MaturationTickJob.self,
     MaturationExchangeJob.self, BillingSweepJob.self, BillingRenewJob.self, RetentionSweepJob.self, ChipCheckJob.self,
+    ChipProvisionJob.self, ContainerEnsureJob.self, ChipReleaseJob.self, ChipRestartJob.self, ContainersMonitorJob.self,
   ]
 }

@@ -8,26 +8,32 @@ public struct OutboundRequest: Sendable {
   public var body: [UInt8]?
   /// The whole exchange, connect to last byte.
   public var timeout: Duration
+  /// A unix domain socket to connect to instead of the URL's host and port (Docker's
+  /// `/var/run/docker.sock`); the URL still names the path and the Host header
+  /// (`http://localhost/v1.45/_ping`). Such a request never meets the address policy: there is no
+  /// IP address to judge, and the path comes from the operator's configuration, never a tenant's.
+  public var unixSocketPath: String?
 
   public init(
     method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-    timeout: Duration = .seconds(30)
+    timeout: Duration = .seconds(30), unixSocketPath: String? = nil
   ) {
     self.method = method
     self.url = url
     self.headers = headers
     self.body = body
     self.timeout = timeout
+    self.unixSocketPath = unixSocketPath
   }
 
   /// A JSON request: the body encoded, with its Content-Type.
   public static func json(
     _ method: String, _ url: String, body: some Encodable, headers: [(name: String, value: String)] = [],
-    timeout: Duration = .seconds(30)
+    timeout: Duration = .seconds(30), unixSocketPath: String? = nil
   ) throws -> OutboundRequest {
     OutboundRequest(
       method: method, url: url, headers: headers + [("Content-Type", "application/json")],
-      body: Array(try JSONEncoder().encode(body)), timeout: timeout)
+      body: Array(try JSONEncoder().encode(body)), timeout: timeout, unixSocketPath: unixSocketPath)
   }
 }
 

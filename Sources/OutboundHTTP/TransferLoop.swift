@@ -150,7 +150,10 @@ final class TransferLoop: @unchecked Sendable {
           return size * count
         }) == CURLE_OK
     ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me) == CURLE_OK
-    if let policy = options.addressPolicy {
+    if let path = request.unixSocketPath {
+      ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_UNIX_SOCKET_PATH, transfer.keep(path)) == CURLE_OK
+    } else if let policy = options.addressPolicy {
+      // The policy judges IP addresses; a unix socket has none (see `OutboundRequest.unixSocketPath`).
       transfer.addressPolicy = policy
       ok = ok && whago_curl_setopt_opensocket(easy, Self.openSocket) == CURLE_OK
       ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_OPENSOCKETDATA, me) == CURLE_OK
@@ -230,7 +233,8 @@ final class TransferLoop: @unchecked Sendable {
       case CURLE_OPERATION_TIMEDOUT:
         return .failure(HTTPClientError(kind: .timeout, url: url, detail: detail))
       case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-        return .failure(HTTPClientError(kind: .connect, url: url, detail: detail))
+        let socket = transfer.request.unixSocketPath.map { " (unix socket \($0))" } ?? ""
+        return .failure(HTTPClientError(kind: .connect, url: url, detail: detail + socket))
       case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
         return .failure(HTTPClientError(kind: .invalidRequest, url: url, detail: detail))
       default:

@@ -17,6 +17,12 @@ public struct Chip: Codable, Sendable, Equatable {
   public var createdAt: Date
   /// Since when it sends nothing because the plan allows fewer chips (nil: it sends).
   public var readOnlySince: Date?
+  /// whago runs its session in the tenant's container (false: the tenant's own WAHA).
+  public var managed: Bool
+  /// Where connecting it stands: container, proxy, session, done (nil for a tenant's own WAHA).
+  public var provisioningStep: String?
+  /// Why the last provisioning step failed, until one succeeds.
+  public var lastError: String?
 }
 
 public enum ChipError: Error, CustomStringConvertible, Equatable {
@@ -26,6 +32,10 @@ public enum ChipError: Error, CustomStringConvertible, Equatable {
   case notFound(Int64)
   /// A campaign or warm-up that has not finished sends through the chip.
   case inUse(chip: Int64, by: String)
+  /// The tenant's WAHA container holds as many sessions as WAHA Plus takes.
+  case containerFull(limit: Int)
+  /// Every host port for containers is taken: no new tenant gets a container.
+  case noContainerPort(ClosedRange<Int>)
 
   public var description: String {
     switch self {
@@ -37,6 +47,11 @@ public enum ChipError: Error, CustomStringConvertible, Equatable {
     case .notFound(let id): "no chip \(id); list them with GET /v1/chips"
     case .inUse(let chip, let user):
       "chip \(chip) sends for \(user), which has not finished; cancel or finish it first, then delete the chip"
+    case .containerFull(let limit):
+      "the tenant's WAHA container holds \(limit) sessions, as many as it takes; remove a chip first"
+    case .noContainerPort(let ports):
+      "every container port (\(ports.lowerBound)-\(ports.upperBound)) is taken; widen WHAGO_CONTAINER_PORTS or remove "
+        + "unused containers (whago container list)"
     }
   }
 }
@@ -44,7 +59,7 @@ public enum ChipError: Error, CustomStringConvertible, Equatable {
 extension Store {
   static let chipColumns =
     "id, name, waha_url, session, waha_api_key IS NOT NULL AS has_waha_api_key, status, status_changed_at, "
-    + "stopped_working_at, created_at, read_only_since"
+    + "stopped_working_at, created_at, read_only_since, container_id IS NOT NULL AS managed, provisioning_step, last_error"
 
   /// Registers a chip within the plan's chip limit. The tenant row is locked for the count and the
   /// insert, so two registrations at once cannot both take the last place.
@@ -104,11 +119,16 @@ extension Store {
   /// Deletes one of the tenant's chips, unless a campaign or warm-up that has not finished sends
   /// through it (the first is named). Finished campaigns keep their messages; the chip is gone
   /// from them.
-  public func deleteChip(tenantID: TenantID, id: Int64) async throws {
+  ///
+  /// A chip in the tenant's container leaves its session behind, for `chip.release` to log out and
+  /// delete (returned); the container, once its last chip is gone, starts its grace period.
+  @discardableResult
+  public func deleteChip(tenantID: TenantID, id: Int64) async throws -> ReleasedSession? {
     try await pool.transaction { connection in
       guard
-        !(try connection.query("SELECT id FROM chips WHERE tenant_id = $1 AND id = $2 FOR UPDATE", [tenantID, id]))
-          .rows.isEmpty
+        let chip = try connection.query(
+          "SELECT session, container_id FROM chips WHERE tenant_id = $1 AND id = $2 FOR UPDATE", [tenantID, id]
+        ).first
       else { throw ChipError.notFound(id) }
       let users = try connection.query(
         """
@@ -121,8 +141,21 @@ extension Store {
         """, [id])
       if let user = users.first?.text("user") { throw ChipError.inUse(chip: id, by: user) }
       try connection.query("DELETE FROM chips WHERE id = $1", [id])
+      guard let containerID: Int64 = try chip.decodeIfPresent("container_id") else { return nil }
+      try connection.query(
+        """
+        UPDATE waha_containers SET empty_since = now()
+        WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM chips WHERE container_id = $1)
+        """, [containerID])
+      return ReleasedSession(tenantID: tenantID, session: try chip.decode("session"))
     }
   }
+}
+
+/// A deleted chip's WAHA session, still to be logged out and deleted in the tenant's container.
+public struct ReleasedSession: Sendable, Equatable {
+  public var tenantID: TenantID
+  public var session: String
 }
 
 /// A chip as the health check needs it: where to ask, and with which key.
@@ -178,6 +211,8 @@ extension Store {
       """
       WITH old AS (SELECT status FROM chips WHERE id = $1 FOR UPDATE)
       UPDATE chips c SET status = $2, unreachable_checks = 0,
+        restart_attempts = CASE WHEN $2 = 'WORKING' THEN 0 ELSE c.restart_attempts END,
+        needs_attention_since = CASE WHEN $2 = 'WORKING' THEN NULL ELSE c.needs_attention_since END,
         status_changed_at = CASE WHEN c.status = $2 THEN c.status_changed_at ELSE now() END,
         stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(c.stopped_working_at, now()) END
       FROM old WHERE c.id = $1

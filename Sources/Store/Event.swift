@@ -15,6 +15,8 @@ public enum EventType: String, PostgresState, Sendable {
   case chipFailed = "chip.failed"
   case chipLoggedOut = "chip.logged_out"
   case chipUnreachable = "chip.unreachable"
+  /// A chip whago runs stayed FAILED through its restarts (`data.restarts`): someone must look.
+  case chipNeedsAttention = "chip.needs_attention"
   /// The plan allows fewer chips than the tenant has: this one sends nothing until a plan allows it
   /// again (`data.plan`, `data.limit`).
   case chipReadOnly = "chip.read_only"

@@ -96,40 +96,61 @@ public struct WAHAClient: Sendable {
 
   // MARK: Transport
 
-  private func headers() -> [(name: String, value: String)] {
+  /// `Accept: application/json` (exactly: WAHA then answers a QR as JSON) and the key.
+  func headers() -> [(name: String, value: String)] {
     var headers: [(name: String, value: String)] = [("Accept", "application/json")]
     if let apiKey { headers.append(("X-Api-Key", apiKey)) }
     return headers
   }
 
-  private func post(_ path: String, _ body: some Encodable, session: String) async throws(WAHAError) -> OutboundResponse
-  {
-    let request: OutboundRequest
+  /// A request without a body to `path` (under the base URL).
+  func request(_ method: String, _ path: String) -> OutboundRequest {
+    OutboundRequest(method: method, url: baseURL + path, headers: headers(), timeout: timeout)
+  }
+
+  /// A request to `path` with `body` as JSON.
+  func request(_ method: String, _ path: String, body: some Encodable) throws(WAHAError) -> OutboundRequest {
     do {
-      request = try OutboundRequest.json("POST", baseURL + path, body: body, headers: headers(), timeout: timeout)
+      return try OutboundRequest.json(method, baseURL + path, body: body, headers: headers(), timeout: timeout)
     } catch {
       throw .rejected(status: 0, message: "cannot encode the request: \(error)")
     }
-    return try await send(request, session: session)
   }
 
-  /// Sends and sorts the answer: 2xx returns; anything else becomes the `WAHAError` that says what to do.
-  private func send(_ request: OutboundRequest, session: String) async throws(WAHAError) -> OutboundResponse {
-    let response: OutboundResponse
+  private func post(_ path: String, _ body: some Encodable, session: String) async throws(WAHAError) -> OutboundResponse
+  {
+    try await send(request("POST", path, body: body), session: session)
+  }
+
+  /// Sends and sorts the answer: 2xx returns; anything else becomes the `WAHAError` that says what to
+  /// do. `session` names the session a 404 or 422 is about; without one a 404 is a plain refusal.
+  func send(_ request: OutboundRequest, session: String?) async throws(WAHAError) -> OutboundResponse {
+    try sorted(try await exchange(request), of: request, session: session)
+  }
+
+  /// The transport alone: any answer returns, whatever its status; only a failed exchange throws.
+  func exchange(_ request: OutboundRequest) async throws(WAHAError) -> OutboundResponse {
     do {
-      response = try await http.send(request)
+      return try await http.send(request)
     } catch {
       throw .transient(
         "\(error)".replacingOccurrences(of: HTTPClientError.safe(request.url), with: Self.shown(request.url)))
     }
-    switch response.status {
-    case 200..<300: return response
-    case 401: throw .unauthorized
-    case 404: throw .sessionNotFound(session)
-    case 422:
+  }
+
+  /// An answer sorted: 2xx returns it, anything else throws (a caller that reads some status its own
+  /// way, as creating a session reads 422, looks before it sorts).
+  func sorted(_ response: OutboundResponse, of request: OutboundRequest, session: String?) throws(WAHAError)
+    -> OutboundResponse
+  {
+    switch (response.status, session) {
+    case (200..<300, _): return response
+    case (401, _): throw .unauthorized
+    case (404, let session?): throw .sessionNotFound(session)
+    case (422, let session?):
       let status = (try? response.decode(NotWorkingAnswer.self))?.status ?? "not WORKING"
       throw .sessionNotWorking(session: session, status: status)
-    case 408, 429, 500...599:
+    case (408, _), (429, _), (500...599, _):
       throw .transient("\(request.method) \(Self.shown(request.url)) answered \(response.status)")
     default:
       let answer = try? response.decode(MessageAnswer.self)

@@ -1,8 +1,8 @@
 import Hummingbird
 import Wire
 
-/// `/_sim`: what tests use to steer the simulator and to read what it accepted. Not part of WAHA,
-/// and never behind the API key or the faults.
+/// `/_sim`: what tests use to steer the simulator and to read what it accepted (the phone's side of a
+/// QR scan, every session with its config). Not part of WAHA, and never behind the API key or the faults.
 struct ControlRoutes {
   let simulator: Simulator
   var store: SimStore { simulator.store }
@@ -17,6 +17,13 @@ struct ControlRoutes {
     sim.delete("messages") { _, _ in
       store.clearMessages()
       return Response(status: .noContent)
+    }
+    sim.get("sessions") { _, _ in Exchange.json(.array(store.sessions(all: true).map(\.controlInfo))) }
+    sim.post("sessions/:session/scan") { request, context in
+      let name = context.parameters.get("session") ?? ""
+      let phone = try await Exchange.object(request)["phone"]
+      let given = phone == nil || phone == .null ? nil : try AuthRoutes.phoneNumber(phone, field: "phone")
+      return Exchange.json(try simulator.scan(name, phone: given).controlInfo)
     }
     sim.post("sessions/:session/status") { request, context in
       let name = context.parameters.get("session") ?? ""

@@ -1,8 +1,9 @@
 import Hummingbird
 import Wire
 
-/// `/api/sessions`: create, list, show, start, stop, restart, logout, delete. Starting needs no QR
-/// scan: STARTING, then WORKING after the start delay.
+/// `/api/sessions`: create, list, show, update, start, stop, restart, logout, delete. A started
+/// session is STARTING, then after the start delay WORKING, or SCAN_QR_CODE when
+/// `SimSettings.requireScan` asks for a scan and no account is linked yet.
 struct SessionRoutes {
   let simulator: Simulator
   var store: SimStore { simulator.store }
@@ -15,7 +16,9 @@ struct SessionRoutes {
     }
     api.get("sessions/:session") { _, context in Exchange.json(try store.session(try name(context)).info) }
     api.put("sessions/:session") { request, context in
-      let config = try await Exchange.object(request)["config"] ?? .null
+      let config = try await Exchange.object(request)["config"] ?? [:]
+      let problems = Self.configProblems(config)
+      guard problems.isEmpty else { throw SimulatedWAHAError.validation(problems) }
       return Exchange.json(try store.update(try name(context), config: config).info)
     }
     api.get("sessions/:session/me") { _, context in
@@ -25,7 +28,7 @@ struct SessionRoutes {
     api.post("sessions/:session/start") { _, context in
       let name = try name(context)
       let session = try store.session(name)
-      if session.status == .working || session.status == .starting {
+      if [SessionStatus.working, .starting, .scanQRCode].contains(session.status) {
         return Exchange.json(session.info, status: .created)
       }
       return Exchange.json(try simulator.start(name).info, status: .created)
@@ -33,14 +36,15 @@ struct SessionRoutes {
     api.post("sessions/:session/restart") { _, context in
       Exchange.json(try simulator.start(try name(context)).info, status: .created)
     }
-    // A real logout would ask for a new QR scan; here the session simply stops until started again.
-    for action in ["stop", "logout"] {
-      api.post("sessions/:session/\(action)") { _, context in
-        let name = try name(context)
-        let session = try store.session(name)
-        if session.status == .stopped { return Exchange.json(session.info, status: .created) }
-        return Exchange.json(try simulator.force(name, to: .stopped).info, status: .created)
-      }
+    api.post("sessions/:session/stop") { _, context in
+      let name = try name(context)
+      let session = try store.session(name)
+      if session.status == .stopped { return Exchange.json(session.info, status: .created) }
+      return Exchange.json(try simulator.force(name, to: .stopped).info, status: .created)
+    }
+    // Unlinks the account and stops: the next start asks for a QR scan again (with `requireScan`).
+    api.post("sessions/:session/logout") { _, context in
+      Exchange.json(try simulator.logOut(try name(context)).info, status: .created)
     }
     api.delete("sessions/:session") { _, context in
       try store.delete(try name(context)).map { simulator.webhooks.send($0) }
@@ -53,9 +57,9 @@ struct SessionRoutes {
     let body = try await Exchange.object(request)
     let name = body["name"]?.string ?? "default"
     var problems: [String] = []
-    if !Self.isValidName(name) { problems.append("name must be 1 to 64 letters, digits, '-' or '_'") }
+    if !Self.isValidName(name) { problems.append("name must be 1 to 54 letters, digits, '-' or '_'") }
     let config = body["config"] ?? [:]
-    if case .object = config {} else { problems.append("config must be an object") }
+    problems += Self.configProblems(config)
     if let start = body["start"], start != .bool(true), start != .bool(false) {
       problems.append("start must be a boolean")
     }
@@ -70,8 +74,25 @@ struct SessionRoutes {
     return name
   }
 
+  /// WAHA's limit is 54 characters.
   static func isValidName(_ name: String) -> Bool {
-    (1...64).contains(name.count)
+    (1...54).contains(name.count)
       && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+  }
+
+  /// What WAHA checks of a session's config: an object, and a `proxy` with a `server` (`host:port`)
+  /// and string credentials.
+  static func configProblems(_ config: JSONValue) -> [String] {
+    guard case .object = config else { return ["config must be an object"] }
+    guard let proxy = config["proxy"], proxy != .null else { return [] }
+    guard case .object = proxy else { return ["config.proxy must be an object {server, username, password}"] }
+    var problems: [String] = []
+    if (proxy["server"]?.string ?? "").isEmpty { problems.append("config.proxy.server should not be empty") }
+    for field in ["username", "password"] {
+      if let value = proxy[field], value != .null, value.string == nil {
+        problems.append("config.proxy.\(field) must be a string")
+      }
+    }
+    return problems
   }
 }

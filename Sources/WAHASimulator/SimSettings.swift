@@ -21,8 +21,12 @@ public struct SimSettings: Sendable, Equatable {
   public var timeoutAfterSendRate = 0.5
   /// Longer than any client's timeout, so the client gives up first, as it would with a wedged WAHA.
   public var timeoutHold: Duration = .seconds(30)
-  /// STARTING → WORKING, without a QR scan.
+  /// How long a session stays STARTING before it goes on (to WORKING, or to SCAN_QR_CODE).
   public var startDelay: Duration = .milliseconds(200)
+  /// A session that has never been logged in waits in SCAN_QR_CODE after STARTING until it is scanned
+  /// (`POST /_sim/sessions/{s}/scan`), as a new WhatsApp number does; false: it goes straight to
+  /// WORKING, which most tests want.
+  public var requireScan = false
   /// When `message.ack` 1 (SERVER), 2 (DEVICE) and 3 (READ) follow an accepted send; empty: no acks.
   public var ackDelays: [Duration] = [.milliseconds(50), .milliseconds(100), .milliseconds(200)]
 
@@ -55,7 +59,7 @@ public struct SimSettings: Sendable, Equatable {
       "rate_limit_rate": .double(rateLimitRate), "drop_rate": .double(dropRate),
       "timeout_after_send_rate": .double(timeoutAfterSendRate),
       "timeout_hold_ms": JSONValue(timeoutHold.milliseconds), "start_delay_ms": JSONValue(startDelay.milliseconds),
-      "ack_delays_ms": .array(ackDelays.map { JSONValue($0.milliseconds) }),
+      "ack_delays_ms": .array(ackDelays.map { JSONValue($0.milliseconds) }), "require_scan": .bool(requireScan),
     ]
   }
 
@@ -96,9 +100,16 @@ public struct SimSettings: Sendable, Equatable {
         problems.append("ack_delays_ms must be an array of milliseconds (SERVER, DEVICE, READ)")
       }
     }
+    if let value = fields["require_scan"] {
+      if case .bool(let flag) = value {
+        next.requireScan = flag
+      } else {
+        problems.append("require_scan must be true or false")
+      }
+    }
     let known: Set = [
       "latency_ms", "timeout_rate", "timeout_after_send_rate", "fail_rate", "rate_limit_rate", "drop_rate",
-      "timeout_hold_ms", "start_delay_ms", "ack_delays_ms",
+      "timeout_hold_ms", "start_delay_ms", "ack_delays_ms", "require_scan",
     ]
     for key in fields.keys.sorted() where !known.contains(key) {
       problems.append("unknown field \(key); known: \(known.sorted().joined(separator: ", "))")

@@ -79,6 +79,63 @@ final class SimStore: Sendable {
     }
   }
 
+  /// Ends STARTING, unless something changed the session since `epoch`: WORKING when an account is
+  /// linked or no scan is required, else SCAN_QR_CODE with a new QR. Decided now, under the lock, so
+  /// a scan setting changed meanwhile counts.
+  func finishStarting(_ name: String, ifEpoch epoch: Int) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) in
+      guard var session = state.sessions[name] else { throw .sessionNotFound }
+      guard session.epoch == epoch else { return (session, nil) }
+      let next: SessionStatus = state.settings.requireScan && !session.loggedIn ? .scanQRCode : .working
+      session.change(to: next, at: nowMilliseconds())
+      state.sessions[name] = session
+      return (session, statusEvent(session))
+    }
+  }
+
+  /// Unlinks the account and stops the session (an event unless it was stopped already).
+  func logOut(_ name: String) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent?) in
+      guard var session = state.sessions[name] else { throw .sessionNotFound }
+      session.logOut()
+      var event: WebhookEvent?
+      if session.status != .stopped {
+        session.change(to: .stopped, at: nowMilliseconds())
+        event = statusEvent(session)
+      }
+      state.sessions[name] = session
+      return (session, event)
+    }
+  }
+
+  /// The phone read the QR (or took the pairing code): the account is linked to `phone` (else to
+  /// the number given with the pairing code) and the session is WORKING. Only from SCAN_QR_CODE.
+  func scan(_ name: String, phone: String?) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent) {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> (SimSession, WebhookEvent) in
+      guard var session = state.sessions[name] else { throw .sessionNotFound }
+      guard session.status == .scanQRCode else {
+        throw .conflict("session \(name) is \(session.status), not SCAN_QR_CODE: there is no QR code to scan")
+      }
+      if let phone { session.phone = phone }
+      session.change(to: .working, at: nowMilliseconds())
+      state.sessions[name] = session
+      return (session, statusEvent(session))
+    }
+  }
+
+  /// Remembers the number a pairing code was asked for; only while SCAN_QR_CODE, as WAHA answers.
+  func requestCode(_ name: String, phone: String) throws(SimulatedWAHAError) -> SimSession {
+    try state.withLock { (state) throws(SimulatedWAHAError) -> SimSession in
+      guard var session = state.sessions[name] else { throw .sessionNotFound }
+      guard session.status == .scanQRCode else {
+        throw .unexpectedStatus(name, session.status, expected: [.scanQRCode])
+      }
+      session.phone = phone
+      state.sessions[name] = session
+      return session
+    }
+  }
+
   func delete(_ name: String) throws(SimulatedWAHAError) -> WebhookEvent? {
     try state.withLock { (state) throws(SimulatedWAHAError) -> WebhookEvent? in
       guard var session = state.sessions.removeValue(forKey: name) else { throw .sessionNotFound }

@@ -24,12 +24,26 @@ public struct SimulatedWAHAError: Error, HTTPResponseError, Sendable {
 
   /// WAHA's answer to a send on a session that is not WORKING (it waits up to 5 s first; we do not).
   static func notWorking(_ session: String, _ status: SessionStatus) -> SimulatedWAHAError {
+    unexpectedStatus(session, status, expected: [.working])
+  }
+
+  /// WAHA's 422 for a call the session's status does not allow: a send outside WORKING, a QR or a
+  /// pairing code outside SCAN_QR_CODE.
+  static func unexpectedStatus(_ session: String, _ status: SessionStatus, expected: [SessionStatus])
+    -> SimulatedWAHAError
+  {
     SimulatedWAHAError(
       status: .unprocessableContent,
       body: [
         "error": "Session status is not as expected. Try again later or restart the session",
-        "session": JSONValue(session), "status": JSONValue(status.rawValue), "expected": ["WORKING"],
+        "session": JSONValue(session), "status": JSONValue(status.rawValue),
+        "expected": .array(expected.map { JSONValue($0.rawValue) }),
       ])
+  }
+
+  /// A `/_sim` request the simulator's state does not allow (not WAHA's: WAHA has no such routes).
+  static func conflict(_ message: String) -> SimulatedWAHAError {
+    SimulatedWAHAError(status: .conflict, body: ["statusCode": 409, "message": JSONValue(message)])
   }
 
   static func sessionExists(_ name: String) -> SimulatedWAHAError {

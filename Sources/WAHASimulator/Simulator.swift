@@ -6,14 +6,29 @@ struct Simulator: Sendable {
   let store: SimStore
   let webhooks: WebhookSender
 
-  /// STARTING now, WORKING after the start delay, without a QR scan; each change sends `session.status`.
+  /// STARTING now; after the start delay WORKING, or SCAN_QR_CODE when a scan is required and no
+  /// account is linked yet. Each change sends `session.status`.
   func start(_ name: String) throws(SimulatedWAHAError) -> SimSession {
     let (session, event) = try store.setStatus(name, .starting)
     event.map { webhooks.send($0) }
     let epoch = session.epoch
     webhooks.work.after(store.settings.startDelay) { [store, webhooks] in
-      if let (_, event) = try? store.setStatus(name, .working, ifEpoch: epoch) { event.map { webhooks.send($0) } }
+      if let (_, event) = try? store.finishStarting(name, ifEpoch: epoch) { event.map { webhooks.send($0) } }
     }
+    return session
+  }
+
+  /// Unlinks the account and stops the session.
+  func logOut(_ name: String) throws(SimulatedWAHAError) -> SimSession {
+    let (session, event) = try store.logOut(name)
+    event.map { webhooks.send($0) }
+    return session
+  }
+
+  /// The QR (or pairing code) was taken on the phone: linked, and WORKING.
+  func scan(_ name: String, phone: String?) throws(SimulatedWAHAError) -> SimSession {
+    let (session, event) = try store.scan(name, phone: phone)
+    webhooks.send(event)
     return session
   }
 

@@ -45,6 +45,7 @@ public enum WAHASimServer {
     if let key = configuration.apiKey { api.add(middleware: APIKeyCheck(key: key)) }
     api.add(middleware: FaultInjection(store: store))
     SessionRoutes(simulator: simulator).register(on: api)
+    AuthRoutes(simulator: simulator).register(on: api)
     SendingRoutes(simulator: simulator).register(on: api)
     ChatRoutes(simulator: simulator).register(on: api)
 

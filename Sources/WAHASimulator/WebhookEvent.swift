@@ -47,7 +47,8 @@ struct WebhookEvent: Sendable {
     self.event = event
     self.session = session.name
     metadata = session.metadata
-    me = session.me
+    // The account, once one is linked; before the first login WAHA knows no number.
+    me = session.loggedIn ? session.me : .null
     self.payload = payload
     self.targets = targets.filter { $0.wants(event) }
   }

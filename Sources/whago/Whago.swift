@@ -9,6 +9,6 @@ struct Whago: AsyncParsableCommand {
       Work.self, Enqueue.self, JobCommand.self, Queues.self, QueueCommand.self, Schedules.self, Dead.self, Sim.self,
       Migrate.self, PlanCommand.self, TenantCommand.self, ContactCommand.self, APIKeyCommand.self, Serve.self,
       Limits.self, Workers.self,
-      CreditsCommand.self, SubscriptionCommand.self,
+      CreditsCommand.self, SubscriptionCommand.self, ProxyCommand.self, ContainerCommand.self,
     ])
 }

@@ -54,6 +54,11 @@ public enum TestDatabase {
     return "t\(clean.prefix(20))\(UInt32.random(in: 0...UInt32.max))"
   }
 
+  /// The WHAGO_SECRET_KEY of every test: the proxy pool is one table for every suite, and a chip of
+  /// one suite may draw another suite's account, which must open with the same key, as in a
+  /// deployment.
+  public static let secretKey = "BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY="
+
   /// Runs a `whago` admin command against the test database and returns its output; throws on failure.
   @discardableResult
   public static func whago(_ arguments: [String]) async throws -> String {

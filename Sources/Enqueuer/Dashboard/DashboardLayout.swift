@@ -7,7 +7,7 @@ enum DashboardLayout {
       ? """
       <nav><a href="/dashboard">Overview</a> <a href="/dashboard/events">Events</a> <a href="/dashboard/billing">Billing</a> \
       <a href="/dashboard/busy">Busy</a> <a href="/dashboard/scheduled">Scheduled</a> <a href="/dashboard/retries">Retries</a> \
-      <a href="/dashboard/dead">Dead letters</a> <a href="/dashboard/schedules">Schedules</a> <a href="/dashboard/limits">Limits</a> <a href="/dashboard/charts">Charts</a> \
+      <a href="/dashboard/dead">Dead letters</a> <a href="/dashboard/schedules">Schedules</a> <a href="/dashboard/limits">Limits</a> <a href="/dashboard/charts">Charts</a> <a href="/dashboard/containers">Containers</a> \
       <a href="/dashboard/tenants">Tenants</a> <a href="/dashboard/audit">Audit</a> \
       \(JobPage.searchForm) \
       <form method="post" action="/dashboard/logout" class="inline">\(DashboardForm.csrfField)\

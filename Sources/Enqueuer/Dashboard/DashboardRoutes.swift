@@ -1,5 +1,6 @@
 import BillingStore
 import CampaignStore
+import Docker
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -18,6 +19,10 @@ struct DashboardRoutes {
   let catalog: JobCatalog
   let gate: AdminGate
   let logger: Logger
+  /// Opens and seals proxy passwords; nil without WHAGO_SECRET_KEY (proxies cannot be added then).
+  let secretBox: SecretBox?
+  /// The containers' Docker engine; nil without WHAGO_DOCKER_HOST (the Containers page only reads).
+  let docker: DockerClient?
 
   /// Dead letters listed on one page; a filter narrows the rest.
   static let listLimit = 100
@@ -26,9 +31,11 @@ struct DashboardRoutes {
 
   init(
     broker: Broker, store: Store, catalog: JobCatalog, authCache: Duration, sessions: DashboardSessionLifetime,
-    throttle: LoginThrottle, logger: Logger
+    throttle: LoginThrottle, secretBox: SecretBox? = nil, docker: DockerClient? = nil, logger: Logger
   ) {
     self.logger = logger
+    self.secretBox = secretBox
+    self.docker = docker
     self.broker = broker
     self.store = store
     self.catalog = catalog
@@ -56,6 +63,8 @@ struct DashboardRoutes {
         body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.encoder.encode(overview))))
     }
     admin.get("events") { request, _ in try await events(request) }
+    registerProxies(on: admin)
+    registerContainerPages(on: admin)
     admin.get("billing") { request, _ in try await billing(request) }
     admin.get("dead") { request, _ in try await deadList(request) }
     admin.get("dead/:queue/:id") { request, context in try await deadJob(request, context: context) }

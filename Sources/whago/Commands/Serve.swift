@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChipJobs
+import Docker
 import Enqueuer
 import Foundation
 import JobQueue
@@ -132,6 +134,16 @@ struct Serve: AsyncParsableCommand {
       throw ValidationError("\(AddressPolicy.environmentVariable): \(error)")
     }
     let environment = ProcessInfo.processInfo.environment
+    do {
+      let chips = try ChipConnectionSettings(environment: environment)
+      limits.containers = chips.containers
+      limits.secretBox = chips.secretBox
+      if let host = environment[DockerEndpoint.environmentVariable], !host.isEmpty {
+        limits.docker = try DockerClient(environment: environment, http: HTTPClient(), timeout: .seconds(20))
+      }
+    } catch {
+      throw ValidationError("\(error)")
+    }
     limits.gatewayWebhooks.stripeSecret = environment["WHAGO_STRIPE_WEBHOOK_SECRET"]
     limits.gatewayWebhooks.mercadoPagoSecret = environment["WHAGO_MERCADOPAGO_WEBHOOK_SECRET"]
     let http = HTTPClient()

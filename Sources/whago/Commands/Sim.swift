@@ -11,7 +11,7 @@ struct Sim: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
       "Simulate the services WHAGO talks to (WhatsApp through WAHA; Stripe, Mercado Pago, PayPal), for demos and tests.",
-    subcommands: [SimWAHA.self, SimPayments.self])
+    subcommands: [SimWAHA.self, SimPayments.self, SimDocker.self])
 }
 
 struct SimWAHA: AsyncParsableCommand {
@@ -20,13 +20,24 @@ struct SimWAHA: AsyncParsableCommand {
     abstract: "Simulate WAHA's REST API and webhooks: sessions, sends, acks, faults, and a log of accepted messages.",
     discussion: """
       WAHA's endpoints and JSON shapes (NOWEB engine): POST|GET /api/sessions, GET|PUT|DELETE \
-      /api/sessions/{s}, POST /api/sessions/{s}/start|stop|restart|logout, POST /api/sendText, \
+      /api/sessions/{s}, GET /api/sessions/{s}/me, POST /api/sessions/{s}/start|stop|restart|logout, \
+      GET /api/{s}/auth/qr, POST /api/{s}/auth/request-code, POST /api/sendText, \
       sendImage, sendFile, sendSeen, startTyping, stopTyping, GET /api/contacts/check-exists, \
       GET /api/{s}/chats/{chatId}/messages (accepted sends, newest first; limit, filter.fromMe, \
       filter.timestamp.gte in seconds). \
       Sends answer 201; 401 without the key; 400 for a bad body (chatId must be digits@c.us); \
       404 for an unknown session; 422 with WAHA's body when the session is not WORKING. \
-      Sessions need no QR scan: a started session is STARTING, then WORKING after --start-delay.
+      Session names: 1 to 54 letters, digits, '-' or '_'; config.proxy {server, username, password} \
+      is kept and echoed.
+
+      Linking a number: a started session is STARTING, then after --start-delay WORKING. With \
+      --require-scan, a session never logged in goes to SCAN_QR_CODE instead (a session.status \
+      webhook on every entry, each with a new QR) and waits to be scanned; once scanned it goes \
+      straight to WORKING on later starts and restarts, until POST .../logout unlinks it (and stops it). \
+      While SCAN_QR_CODE (else 422, expected SCAN_QR_CODE): GET /api/{s}/auth/qr answers a PNG, \
+      {"mimetype":"image/png","data":"<base64>"} with Accept: application/json exactly, or \
+      {"value"} with ?format=raw; POST /api/{s}/auth/request-code {"phoneNumber":"5511999999999"} \
+      answers 201 {"code":"ABCD-EFGH"} (400 unless 8 to 15 digits) and remembers the number.
 
       check-exists rules: a number ending in 0000 is not on WhatsApp (numberExists false). \
       A Brazilian mobile with the ninth digit (55 + area + 9 + 8 digits, 13 digits) exists as given. \
@@ -46,8 +57,11 @@ struct SimWAHA: AsyncParsableCommand {
 
       For tests (no key, no faults): GET|POST /_sim/config {latency_ms, fail_rate, timeout_rate, \
       timeout_after_send_rate, rate_limit_rate, drop_rate, timeout_hold_ms, start_delay_ms, \
-      ack_delays_ms}; GET|DELETE /_sim/messages (every accepted message: session, chatId, text, id, \
-      time, media_url); \
+      ack_delays_ms, require_scan}; GET|DELETE /_sim/messages (every accepted message: session, \
+      chatId, text, id, time, media_url); GET /_sim/sessions (every session: name, status, config, me, \
+      logged_in, phone, qr); POST /_sim/sessions/{s}/scan {"phone":"5511..."} (optional body) plays \
+      the phone reading the QR or taking the code: WORKING, me.id the phone given (else the one from \
+      request-code, else a made-up one) @c.us; 409 unless SCAN_QR_CODE; \
       POST /_sim/sessions/{s}/status {"status":"FAILED"}; POST /_sim/incoming \
       {"session","from","body"} sends a `message` webhook. GET /ping answers pong.
       """)
@@ -88,8 +102,11 @@ struct SimWAHA: AsyncParsableCommand {
   @Option(help: "How long a simulated timeout holds the request.")
   var timeoutHold: String = "30s"
 
-  @Option(help: "STARTING to WORKING.")
+  @Option(help: "STARTING to WORKING (or to SCAN_QR_CODE with --require-scan).")
   var startDelay: String = "200ms"
+
+  @Flag(help: "Sessions never logged in wait in SCAN_QR_CODE until scanned (POST /_sim/sessions/{s}/scan).")
+  var requireScan = false
 
   @Option(help: "When message.ack SERVER, DEVICE and READ follow a send; 'none' sends no acks.")
   var ackDelays: String = "50ms,100ms,200ms"
@@ -138,6 +155,7 @@ struct SimWAHA: AsyncParsableCommand {
     configuration.settings.timeoutAfterSendRate = timeoutAfterSendRate
     configuration.settings.startDelay = try SimOptions.duration(startDelay, "--start-delay")
     configuration.settings.ackDelays = try parsedAckDelays()
+    configuration.settings.requireScan = requireScan
 
     // The key and the secret are never logged, only whether they are set.
     let metadata: Logger.Metadata = [

@@ -2,6 +2,7 @@ import ArgumentParser
 import BillingJobs
 import CampaignJobs
 import ChipJobs
+import Docker
 import Foundation
 import JobCatalog
 import JobContracts
@@ -160,7 +161,18 @@ struct Work: AsyncParsableCommand {
       http = client
       gatewayHTTP = gatewayClient
       planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
-      ChipJobs.register(in: &handlers, store: opened, http: client, catalog: catalog)
+      let environment = ProcessInfo.processInfo.environment
+      let fleet: ContainerFleet
+      do {
+        // whago's own containers: their WAHA is reached without the tenant-facing address policy.
+        let trusted = HTTPClient()
+        fleet = ContainerFleet(
+          store: opened, docker: try DockerClient(environment: environment, http: trusted), http: trusted,
+          settings: try ChipConnectionSettings(environment: environment))
+      } catch {
+        throw ValidationError("\(error)")
+      }
+      ChipJobs.register(in: &handlers, store: opened, http: client, catalog: catalog, fleet: fleet)
       CampaignJobs.register(
         in: &handlers, store: opened, http: client, launcher: CampaignLauncher(broker: broker, catalog: catalog),
         wahaTimeout: wahaTimeout.duration, chipRecheck: chipRecheck.duration)

@@ -1,0 +1,150 @@
+import Docker
+import Foundation
+import JobCatalog
+import JobContracts
+import JobQueue
+import Logging
+import Store
+import Worker
+
+/// `containers.monitor`: the fleet as operators need it at 3 a.m. Every minute, per container whago
+/// created: its state, uptime, CPU % and memory % (computed as `docker stats` does: CPU against the
+/// host's time × online CPUs, memory without the page cache) and its sessions, kept 7 days. A
+/// stopped container is started again (`container.ensure`). Alerts are raised once and cleared
+/// when their condition ends: stopped past the limit, CPU high for five samples, memory high, an
+/// orphan (a container whago labelled whose tenant has none), the port pool nearly full. An empty
+/// container past its grace period is removed.
+public struct ContainerMonitor: JobHandler {
+  public typealias Contract = ContainersMonitorJob
+
+  /// The thresholds; the defaults are WHAGO's PRD's.
+  public struct Thresholds: Sendable {
+    public var stoppedFor: Duration = .seconds(3600)
+    public var cpuPercent = 80.0
+    public var cpuSamples = 5
+    public var memoryPercent = 90.0
+    public var portsUsed = 0.9
+    public var keepSamples: Duration = .seconds(7 * 86400)
+    public init() {}
+  }
+
+  let fleet: ContainerFleet
+  let catalog: JobCatalog
+  let thresholds: Thresholds
+
+  public init(fleet: ContainerFleet, catalog: JobCatalog, thresholds: Thresholds = Thresholds()) {
+    self.fleet = fleet
+    self.catalog = catalog
+    self.thresholds = thresholds
+  }
+
+  public func run(_ parameters: NoParameters, context: JobContext) async throws {
+    let store = fleet.store
+    let docker = fleet.docker
+    let containers = try await store.containers()
+    var restarts: [JobSpec] = []
+    for container in containers where container.dockerId != nil {
+      let details: ContainerDetails?
+      do {
+        details = try await docker.inspect(container.dockerId ?? container.name)
+      } catch {
+        if case .notFound = error { details = nil } else { throw error }
+      }
+      let running = details?.state.running == true
+      var stats: ContainerStats?
+      if running { stats = try? await docker.stats(container.dockerId ?? container.name) }
+      let uptime = running ? details?.state.startedAt.map { Int64(Date().timeIntervalSince($0)) } : nil
+      let stoppedSince = try await store.recordContainerSample(
+        ContainerSample(
+          containerName: container.name, state: details?.state.status.rawValue ?? "missing", uptimeS: uptime,
+          cpuPercent: stats?.cpuPercent, memoryPercent: stats?.memoryPercent,
+          memoryBytes: stats.map { Int64($0.memoryUsed) }, sessions: container.sessions),
+        containerID: container.id)
+      if !running, container.sessions > 0 {
+        restarts.append(
+          try ContainerEnsureJob.spec(
+            .init(tenantId: container.tenantId.rawValue), catalog: catalog, key: "container-ensure:\(container.id)",
+            keyHeldWhileAlive: true, tenant: container.tenantName))
+      }
+      if let stoppedSince, Date().timeIntervalSince(stoppedSince) >= Double(thresholds.stoppedFor.components.seconds) {
+        try await raise(
+          .stopped, container.name,
+          "not running since \(stoppedSince) (\(details?.state.status.rawValue ?? "missing"))",
+          context)
+      } else if running {
+        try await clear(.stopped, container.name, context)
+      }
+      if let stats, stats.memoryPercent > thresholds.memoryPercent {
+        try await raise(
+          .memory, container.name, String(format: "memory at %.1f%% of its limit", stats.memoryPercent), context)
+      } else if running {
+        try await clear(.memory, container.name, context)
+      }
+      if running {
+        let window = Duration.seconds(60 * (thresholds.cpuSamples + 1))
+        if try await store.cpuAbove(
+          thresholds.cpuPercent, container: container.name, samples: thresholds.cpuSamples, within: window)
+        {
+          try await raise(
+            .cpu, container.name,
+            "CPU above \(Int(thresholds.cpuPercent))% for the last \(thresholds.cpuSamples) samples", context)
+        } else {
+          try await clear(.cpu, container.name, context)
+        }
+      }
+    }
+    if !restarts.isEmpty { _ = try await context.broker.enqueue(restarts) }
+
+    // Orphans: containers whago labelled that no tenant's row names.
+    let known = Set(containers.map(\.name))
+    let labelled = try await docker.list(all: true, labels: [ContainerFleet.managedLabel: "true"])
+    var orphans: Set<String> = []
+    for summary in labelled {
+      let name = summary.names.first.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 } ?? summary.id
+      guard name.hasPrefix("waha_plus_user_"), !known.contains(name) else { continue }
+      orphans.insert(name)
+      try await raise(
+        .orphan, name, "tenant \(summary.labels[ContainerFleet.tenantLabel] ?? "?") has no container row", context)
+    }
+    for alert in try await store.containerAlerts() where alert.kind == .orphan && !orphans.contains(alert.subject) {
+      try await clear(.orphan, alert.subject, context)
+    }
+
+    // The port pool.
+    let ports = fleet.settings.containers.ports
+    let range = "\(ports.lowerBound)-\(ports.upperBound)"
+    let taken = containers.filter { ports.contains($0.hostPort) }.count
+    if Double(taken) / Double(ports.count) > thresholds.portsUsed {
+      try await raise(.ports, range, "\(taken) of \(ports.count) container ports are taken", context)
+    } else {
+      try await clear(.ports, range, context)
+    }
+
+    // Containers whose last chip left more than the grace period ago.
+    for container in try await store.emptyContainers(olderThan: fleet.settings.emptyGrace) {
+      do {
+        try await docker.remove(container.dockerId ?? container.name, force: true)
+      } catch {
+        if case .notFound = error {} else { throw error }
+      }
+      if try await store.forgetContainer(id: container.id) {
+        context.logger.info("empty container removed", metadata: ["container": "\(container.name)"])
+      }
+    }
+    try await store.pruneContainerSamples(olderThan: thresholds.keepSamples)
+  }
+
+  func raise(_ kind: ContainerAlertKind, _ subject: String, _ detail: String, _ context: JobContext) async throws {
+    if try await fleet.store.raiseContainerAlert(kind, subject: subject, detail: detail) {
+      context.logger.warning(
+        "container alert", metadata: ["alert": "\(kind.rawValue)", "subject": "\(subject)", "detail": "\(detail)"])
+    }
+  }
+
+  func clear(_ kind: ContainerAlertKind, _ subject: String, _ context: JobContext) async throws {
+    if try await fleet.store.clearContainerAlert(kind, subject: subject) {
+      context.logger.notice(
+        "container alert cleared", metadata: ["alert": "\(kind.rawValue)", "subject": "\(subject)"])
+    }
+  }
+}
