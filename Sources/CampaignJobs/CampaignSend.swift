@@ -55,7 +55,9 @@ public struct CampaignSend: JobHandler {
     // Not WORKING, or read-only over the plan's chip limit: its messages go to the others.
     guard state.chip.status == .working, !state.chip.readOnly else { throw Snooze(for: chipRecheck) }
 
-    let waha = WAHAClient(baseURL: state.chip.wahaUrl, apiKey: state.chip.wahaApiKey, http: http, timeout: wahaTimeout)
+    let waha = WAHAClient(
+      baseURL: state.chip.wahaUrl, apiKey: state.chip.wahaApiKey, http: http, timeout: wahaTimeout,
+      ownContainer: state.chip.managed)
     let session = state.chip.session
     let owner = context.fence
     let message: OutgoingMessage

@@ -32,6 +32,8 @@ public struct SenderState: Sendable {
     public var readOnly: Bool
     /// Messages this chip sent for the campaign so far.
     public var sent: Int
+    /// Its session runs in whago's own container (see `WAHAClient.ownContainer`).
+    public var managed: Bool
   }
 
   public var campaign: Campaign
@@ -88,7 +90,8 @@ extension Store {
         """, [campaignID])
       let chips = try connection.query(
         """
-        SELECT h.waha_url, h.session, h.waha_api_key, h.status, h.read_only_since IS NOT NULL AS read_only, cc.sent
+        SELECT h.waha_url, h.session, h.waha_api_key, h.status, h.read_only_since IS NOT NULL AS read_only, cc.sent,
+          h.container_id IS NOT NULL AS managed
         FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
         WHERE cc.campaign_id = $1 AND cc.chip_id = $2
         """, [campaignID, chipID])

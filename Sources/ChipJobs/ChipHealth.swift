@@ -82,7 +82,10 @@ public struct ChipCheck: JobHandler {
   /// check: the third in a row tells the tenant (`chip.unreachable`).
   public func run(_ parameters: ChipCheckJob.Parameters, context: JobContext) async throws {
     guard let chip = try await store.chipEndpoint(id: parameters.chipId) else { return }  // removed meanwhile
-    let waha = WAHAClient(baseURL: chip.wahaURL, apiKey: chip.wahaAPIKey, http: http, timeout: timeout)
+    // A chip whago is still connecting has no session yet: chip.provision reports on it.
+    if chip.provisioning { return }
+    let waha = WAHAClient(
+      baseURL: chip.wahaURL, apiKey: chip.wahaAPIKey, http: http, timeout: timeout, ownContainer: chip.managed)
     let status: ChipStatus
     do {
       status = ChipStatus(reported: try await waha.session(chip.session).status)

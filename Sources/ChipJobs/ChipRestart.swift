@@ -32,7 +32,17 @@ public struct ChipRestart: JobHandler {
       return
     }
     guard let container = try await fleet.store.container(id: containerID) else { return }
-    try await fleet.client(container).restart(session)
+    do {
+      try await fleet.client(container).restart(session)
+    } catch {
+      guard case .sessionNotFound = error else { throw error }
+      // WAHA lost the session (its container was recreated without its data): a restart cannot
+      // help; the session is created again and asks for its phone.
+      context.logger.warning(
+        "chip session is gone from WAHA; creating it again", metadata: ["chip": "\(parameters.chipId)"])
+      try await ChipProvision(fleet: fleet).provision(chipID: parameters.chipId, rotate: false, logger: context.logger)
+      return
+    }
     context.logger.info(
       "chip session restarted", metadata: ["chip": "\(parameters.chipId)", "attempt": "\(attempt)"])
     // Look again later: still FAILED means another restart, or, past the last, attention.

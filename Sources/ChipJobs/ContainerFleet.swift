@@ -39,8 +39,16 @@ public struct ContainerFleet: Sendable {
         Self.managedLabel: "true", Self.tenantLabel: container.tenantName,
         Self.tenantIDLabel: "\(container.tenantId.rawValue)",
       ],
-      containerPort: 3000, hostPort: container.hostPort, hostIP: settings.containers.wahaHost,
+      containerPort: 3000, hostPort: container.hostPort, hostIP: Self.bindAddress(settings.containers.wahaHost),
       restartPolicy: .unlessStopped, memoryBytes: settings.memoryBytes, nanoCPUs: settings.nanoCPUs)
+  }
+
+  /// The address the port is published on: the one workers reach it at when that is an IP (a
+  /// loopback address keeps WAHA off the network); a host name (a compose service) publishes on
+  /// every address, as Docker's default does.
+  static func bindAddress(_ host: String) -> String? {
+    host.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } && host.contains(where: { $0 == "." || $0 == ":" })
+      ? host : nil
   }
 
   /// The tenant's container exists, runs and its WAHA answers. Returns Docker's id.
@@ -76,13 +84,24 @@ public struct ContainerFleet: Sendable {
     }
   }
 
-  /// Docker's id for a new container, or nil when the name was taken meanwhile.
+  /// Docker's id for a new container, or nil when the name was taken meanwhile. An image the
+  /// host does not have yet (a new host) is pulled first.
   func create(_ container: WAHAContainer) async throws(DockerError) -> String? {
     do {
       return try await docker.createContainer(name: container.name, spec: spec(container))
     } catch {
-      if case .conflict = error { return nil }
-      throw error
+      switch error {
+      case .conflict: return nil
+      case .imageNotFound:
+        try await docker.pullImage(settings.image)
+        do {
+          return try await docker.createContainer(name: container.name, spec: spec(container))
+        } catch {
+          if case .conflict = error { return nil }
+          throw error
+        }
+      default: throw error
+      }
     }
   }
 

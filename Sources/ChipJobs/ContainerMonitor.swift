@@ -5,6 +5,7 @@ import JobContracts
 import JobQueue
 import Logging
 import Store
+import WAHA
 import Worker
 
 /// `containers.monitor`: the fleet as operators need it at 3 a.m. Every minute, per container whago
@@ -42,61 +43,27 @@ public struct ContainerMonitor: JobHandler {
     let store = fleet.store
     let docker = fleet.docker
     let containers = try await store.containers()
+    // Up to 8 containers at once: a real engine takes a second or two per `stats` (it waits for a
+    // second CPU reading), and a hundred in a row would outlast the job's timeout.
     var restarts: [JobSpec] = []
-    for container in containers where container.dockerId != nil {
-      let details: ContainerDetails?
-      do {
-        details = try await docker.inspect(container.dockerId ?? container.name)
-      } catch {
-        if case .notFound = error { details = nil } else { throw error }
-      }
-      let running = details?.state.running == true
-      var stats: ContainerStats?
-      if running { stats = try? await docker.stats(container.dockerId ?? container.name) }
-      let uptime = running ? details?.state.startedAt.map { Int64(Date().timeIntervalSince($0)) } : nil
-      let stoppedSince = try await store.recordContainerSample(
-        ContainerSample(
-          containerName: container.name, state: details?.state.status.rawValue ?? "missing", uptimeS: uptime,
-          cpuPercent: stats?.cpuPercent, memoryPercent: stats?.memoryPercent,
-          memoryBytes: stats.map { Int64($0.memoryUsed) }, sessions: container.sessions),
-        containerID: container.id)
-      if !running, container.sessions > 0 {
-        restarts.append(
-          try ContainerEnsureJob.spec(
-            .init(tenantId: container.tenantId.rawValue), catalog: catalog, key: "container-ensure:\(container.id)",
-            keyHeldWhileAlive: true, tenant: container.tenantName))
-      }
-      if let stoppedSince, Date().timeIntervalSince(stoppedSince) >= Double(thresholds.stoppedFor.components.seconds) {
-        try await raise(
-          .stopped, container.name,
-          "not running since \(stoppedSince) (\(details?.state.status.rawValue ?? "missing"))",
-          context)
-      } else if running {
-        try await clear(.stopped, container.name, context)
-      }
-      if let stats, stats.memoryPercent > thresholds.memoryPercent {
-        try await raise(
-          .memory, container.name, String(format: "memory at %.1f%% of its limit", stats.memoryPercent), context)
-      } else if running {
-        try await clear(.memory, container.name, context)
-      }
-      if running {
-        let window = Duration.seconds(60 * (thresholds.cpuSamples + 1))
-        if try await store.cpuAbove(
-          thresholds.cpuPercent, container: container.name, samples: thresholds.cpuSamples, within: window)
-        {
-          try await raise(
-            .cpu, container.name,
-            "CPU above \(Int(thresholds.cpuPercent))% for the last \(thresholds.cpuSamples) samples", context)
-        } else {
-          try await clear(.cpu, container.name, context)
-        }
+    let watched = containers.filter { $0.dockerId != nil }
+    for start in stride(from: 0, to: watched.count, by: 8) {
+      let batch = watched[start..<min(start + 8, watched.count)]
+      restarts += try await withThrowingTaskGroup(of: JobSpec?.self) { group in
+        for container in batch { group.addTask { try await sample(container, context) } }
+        return try await group.reduce(into: [JobSpec]()) { if let spec = $1 { $0.append(spec) } }
       }
     }
     if !restarts.isEmpty { _ = try await context.broker.enqueue(restarts) }
 
-    // Orphans: containers whago labelled that no tenant's row names.
+    // Alerts about containers that are gone (removed, or their tenant deleted) end with them.
     let known = Set(containers.map(\.name))
+    for alert in try await store.containerAlerts()
+    where [.stopped, .cpu, .memory].contains(alert.kind) && !known.contains(alert.subject) {
+      try await clear(alert.kind, alert.subject, context)
+    }
+
+    // Orphans: containers whago labelled that no tenant's row names.
     let labelled = try await docker.list(all: true, labels: [ContainerFleet.managedLabel: "true"])
     var orphans: Set<String> = []
     for summary in labelled {
@@ -132,6 +99,79 @@ public struct ContainerMonitor: JobHandler {
       }
     }
     try await store.pruneContainerSamples(olderThan: thresholds.keepSamples)
+  }
+
+  /// Samples one container, raises or clears its alerts, and returns the job that starts it again
+  /// when it is down while holding chips.
+  func sample(_ container: WAHAContainer, _ context: JobContext) async throws -> JobSpec? {
+    let store = fleet.store
+    let docker = fleet.docker
+    let reference = container.dockerId ?? container.name
+    let details: ContainerDetails?
+    do {
+      details = try await docker.inspect(reference)
+    } catch {
+      if case .notFound = error { details = nil } else { throw error }
+    }
+    let running = details?.state.running == true
+    var stats: ContainerStats?
+    if running { stats = try? await docker.stats(reference) }
+    let uptime = running ? details?.state.startedAt.map { Int64(Date().timeIntervalSince($0)) } : nil
+    let stoppedSince = try await store.recordContainerSample(
+      ContainerSample(
+        containerName: container.name, state: details?.state.status.rawValue ?? "missing", uptimeS: uptime,
+        cpuPercent: stats?.cpuPercent, memoryPercent: stats?.memoryPercent,
+        memoryBytes: stats.map { Int64($0.memoryUsed) }, sessions: container.sessions),
+      containerID: container.id)
+    if let stoppedSince, Date().timeIntervalSince(stoppedSince) >= Double(thresholds.stoppedFor.components.seconds) {
+      try await raise(
+        .stopped, container.name, "not running since \(stoppedSince) (\(details?.state.status.rawValue ?? "missing"))",
+        context)
+    } else if running {
+      try await clear(.stopped, container.name, context)
+    }
+    guard running else {
+      // Not measured while down: its load alerts end; the stopped one speaks for it.
+      try await clear(.memory, container.name, context)
+      try await clear(.cpu, container.name, context)
+      guard container.sessions > 0 else { return nil }
+      return try ContainerEnsureJob.spec(
+        .init(tenantId: container.tenantId.rawValue), catalog: catalog, key: "container-ensure:\(container.id)",
+        keyHeldWhileAlive: true, tenant: container.tenantName)
+    }
+    if let stats, stats.memoryPercent > thresholds.memoryPercent {
+      try await raise(
+        .memory, container.name, String(format: "memory at %.1f%% of its limit", stats.memoryPercent), context)
+    } else {
+      try await clear(.memory, container.name, context)
+    }
+    try await releaseLeftSessions(container, context)
+    let window = Duration.seconds(60 * (thresholds.cpuSamples + 1))
+    if try await store.cpuAbove(
+      thresholds.cpuPercent, container: container.name, samples: thresholds.cpuSamples, within: window)
+    {
+      try await raise(
+        .cpu, container.name, "CPU above \(Int(thresholds.cpuPercent))% for the last \(thresholds.cpuSamples) samples",
+        context)
+    } else {
+      try await clear(.cpu, container.name, context)
+    }
+    return nil
+  }
+
+  /// A `chip_*` session with no chip (its `chip.release` was never enqueued: serve died between
+  /// deleting the chip and enqueuing it) is logged out and deleted, so no phone stays linked to a
+  /// chip that is gone. A session created after the chip list was read is never touched: the
+  /// list is read after WAHA's. Other sessions (not whago's) are left alone.
+  func releaseLeftSessions(_ container: WAHAContainer, _ context: JobContext) async throws {
+    let waha = fleet.client(container, timeout: .seconds(10))
+    guard let listed = try? await waha.sessions() else { return }  // the monitor samples; WAHA may be starting
+    let kept = try await fleet.store.sessionNames(containerID: container.id)
+    for session in listed where session.name.hasPrefix("chip_") && !kept.contains(session.name) {
+      try? await waha.deleteSession(session.name)
+      context.logger.notice(
+        "session without a chip deleted", metadata: ["container": "\(container.name)", "session": "\(session.name)"])
+    }
   }
 
   func raise(_ kind: ContainerAlertKind, _ subject: String, _ detail: String, _ context: JobContext) async throws {

@@ -121,6 +121,28 @@ public struct DockerClient: Sendable {
     return try LogLine.demultiplex(response.body)
   }
 
+  /// `POST /images/create?fromImage=&tag=`: pulls an image onto the engine's host (a new host
+  /// has none). Docker answers 200 and streams progress; a failure midway is an `error` line in
+  /// that stream, not a status. Pulls take a while: up to 10 minutes.
+  public func pullImage(_ image: String) async throws(DockerError) {
+    var repository = image
+    var tag = "latest"
+    if let colon = image.lastIndex(of: ":"), !image[colon...].contains("/") {
+      repository = String(image[..<colon])
+      tag = String(image[image.index(after: colon)...])
+    }
+    let response = try await send(
+      "POST", "/images/create", query: [("fromImage", repository), ("tag", tag)], timeout: .seconds(600),
+      notFound: { .imageNotFound($0) })
+    for line in response.text.split(separator: "\n") {
+      guard let data = line.data(using: .utf8),
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let error = object["error"] as? String
+      else { continue }
+      throw .imageNotFound(error)
+    }
+  }
+
   // MARK: Transport
 
   /// Sends one call and sorts a failure into `DockerError` by its status; 2xx and 304 (already

@@ -33,6 +33,8 @@ public enum DockerSimServer {
     public var command: ContainerCommand
     /// Image repositories `create` accepts (tags ignored); nil: any image.
     public var images: [String]? = ["devlikeapro/waha-plus", "devlikeapro/waha"]
+    /// Images must be pulled (`POST /images/create`) before `create` finds them, as on a new host.
+    public var requirePull = false
     /// How long a container waits in `restarting` before its policy starts it again.
     public var restartDelay: Duration = .seconds(1)
 
@@ -50,7 +52,8 @@ public enum DockerSimServer {
     onListening: @escaping @Sendable (_ address: Address) async -> Void = { _ in }
   ) -> [any Service] {
     let engine = Engine(
-      command: configuration.command, images: configuration.images, restartDelay: configuration.restartDelay,
+      command: configuration.command, images: configuration.images, requirePull: configuration.requirePull,
+      restartDelay: configuration.restartDelay,
       logger: logger)
     let router = Router()
     EngineRoutes(engine: engine).register(on: router)

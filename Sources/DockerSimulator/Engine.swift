@@ -12,17 +12,21 @@ import Wire
 actor Engine {
   private var containers: [String: SimContainer] = [:]
   private let command: ContainerCommand
-  /// Repositories `create` knows; nil: any image.
+  /// Repositories the registry has (`pull` finds them); nil: any image.
   private let images: Set<String>?
+  /// Repositories on this host (`create` finds them): all of `images` unless pulls are required.
+  private var pulled: Set<String>?
   private let restartDelay: Duration
   private let logger: Logger
   private let inherited = ProcessInfo.processInfo.environment
   private var shuttingDown = false
   private var restartTokens = 0
 
-  init(command: ContainerCommand, images: [String]?, restartDelay: Duration, logger: Logger) {
+  init(command: ContainerCommand, images: [String]?, requirePull: Bool = false, restartDelay: Duration, logger: Logger)
+  {
     self.command = command
     self.images = images.map { Set($0.map(Self.repository)) }
+    pulled = requirePull ? [] : nil
     self.restartDelay = restartDelay
     self.logger = logger
   }
@@ -41,6 +45,9 @@ actor Engine {
       name = "sim_" + String(SimIDs.containerID().prefix(12))
     }
     if let images, !images.contains(Self.repository(request.image)) {
+      throw .noSuchImage(request.image.contains(":") ? request.image : request.image + ":latest")
+    }
+    if let pulled, !pulled.contains(Self.repository(request.image)) {
       throw .noSuchImage(request.image.contains(":") ? request.image : request.image + ":latest")
     }
     let id = SimIDs.containerID()
@@ -315,6 +322,18 @@ actor Engine {
   }
 
   /// `devlikeapro/waha-plus` of `devlikeapro/waha-plus:latest` or `…@sha256:…`.
+  /// `POST /images/create?fromImage=`: the image is on this host from now on, if the registry has it.
+  func pull(_ image: String) throws(EngineError) {
+    let repository = Self.repository(image)
+    if let images, !images.contains(repository) {
+      throw EngineError(
+        status: .notFound,
+        message: "pull access denied for \(repository), repository does not exist or may require 'docker login'")
+    }
+    pulled?.insert(repository)
+    logger.info("image pulled", metadata: ["image": "\(image)"])
+  }
+
   private static func repository(_ image: String) -> String {
     var name = Substring(image)
     if let at = name.firstIndex(of: "@") { name = name[..<at] }

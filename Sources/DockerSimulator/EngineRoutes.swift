@@ -20,6 +20,18 @@ struct EngineRoutes {
         "Arch": "amd64", "KernelVersion": "sim", "Components": [["Name": "Engine", "Version": "25.0.0-sim"]],
       ])
     }
+    router.post("images/create") { request, _ in
+      let query = request.uri.queryParameters
+      guard let image = query.get("fromImage"), !image.isEmpty else {
+        throw EngineError(status: .badRequest, message: "fromImage is required")
+      }
+      let tag = query.get("tag").flatMap { $0.isEmpty ? nil : $0 }
+      try await engine.pull(tag.map { "\(image):\($0)" } ?? image)
+      // Docker streams JSON progress lines; the last one says it is done.
+      return Self.text(
+        "{\"status\":\"Pulling from \(image)\"}\n{\"status\":\"Status: Downloaded newer image for \(image):\(tag ?? "latest")\"}\n"
+      )
+    }
     router.post("containers/create") { request, _ in
       let body = try await Self.object(request)
       let id = try await engine.create(

@@ -17,11 +17,10 @@ struct ChipConnectionRoutes {
   let catalog: JobCatalog
   let limits: EnqueuerServer.Limits
 
-  /// For a tenant's own WAHA: its address is the tenant's choice, so the same policy as the
-  /// workers' holds (no internal network the operator has not allowed).
-  let tenantFacing: HTTPClient
-  /// For whago's own containers, published where the operator configured them.
-  let trusted: HTTPClient
+  /// For the chips' WAHA: a tenant's own is held to the same address policy as the workers' (no
+  /// internal network the operator has not allowed); whago's own containers are exempt
+  /// (`WAHAClient.ownContainer`).
+  let http: HTTPClient
 
   init(store: Store, broker: Broker, catalog: JobCatalog, limits: EnqueuerServer.Limits) {
     self.store = store
@@ -30,8 +29,7 @@ struct ChipConnectionRoutes {
     self.limits = limits
     var options = HTTPClient.Options()
     options.addressPolicy = limits.outbound
-    tenantFacing = HTTPClient(options: options)
-    trusted = HTTPClient()
+    http = HTTPClient(options: options)
   }
 
   func register(on group: RouterGroup<EnqueuerContext>) {
@@ -55,8 +53,8 @@ struct ChipConnectionRoutes {
     return (
       chip,
       WAHAClient(
-        baseURL: endpoint.wahaURL, apiKey: endpoint.wahaAPIKey, http: chip.managed ? trusted : tenantFacing,
-        timeout: .seconds(15))
+        baseURL: endpoint.wahaURL, apiKey: endpoint.wahaAPIKey, http: http, timeout: .seconds(15),
+        ownContainer: chip.managed)
     )
   }
 

@@ -33,12 +33,14 @@ public struct MaturationExchange: JobHandler {
         id: exchange.id, state: .skipped, wahaMessageID: nil, error: "chip left the program")
       return
     }
-    let sender = WAHAClient(baseURL: from.wahaUrl, apiKey: from.wahaApiKey, http: http, timeout: wahaTimeout)
+    let sender = WAHAClient(
+      baseURL: from.wahaUrl, apiKey: from.wahaApiKey, http: http, timeout: wahaTimeout, ownContainer: from.managed)
     let peerChat: String
     if let known = to.chatId {
       peerChat = known
     } else {
-      let peer = WAHAClient(baseURL: to.wahaUrl, apiKey: to.wahaApiKey, http: http, timeout: wahaTimeout)
+      let peer = WAHAClient(
+        baseURL: to.wahaUrl, apiKey: to.wahaApiKey, http: http, timeout: wahaTimeout, ownContainer: to.managed)
       guard let me = try await peer.session(to.session).me?.id else {
         throw WAHAError.transient("chip \(to.id)'s session has no number yet")
       }

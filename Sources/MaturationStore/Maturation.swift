@@ -30,6 +30,8 @@ public struct MaturationChip: Decodable, Sendable, Equatable {
   public var chatId: String?
   /// Over the plan's chip limit: it takes no part until a plan allows it again.
   public var readOnly: Bool
+  /// Its session runs in whago's own container (see `WAHAClient.ownContainer`).
+  public var managed: Bool
 }
 
 /// One planned warm-up message, to insert.
@@ -214,7 +216,8 @@ extension Store {
   public func maturationChips(programID: Int64) async throws -> [MaturationChip] {
     try await pool.query(
       """
-      SELECT c.id, c.status, c.waha_url, c.session, c.waha_api_key, c.chat_id, c.read_only_since IS NOT NULL AS read_only
+      SELECT c.id, c.status, c.waha_url, c.session, c.waha_api_key, c.chat_id, c.read_only_since IS NOT NULL AS read_only,
+        c.container_id IS NOT NULL AS managed
       FROM maturation_chips m JOIN chips c ON c.id = m.chip_id WHERE m.program_id = $1 ORDER BY c.id
       """, [programID]
     ).decode(MaturationChip.self)

@@ -13,6 +13,11 @@ public struct OutboundRequest: Sendable {
   /// (`http://localhost/v1.45/_ping`). Such a request never meets the address policy: there is no
   /// IP address to judge, and the path comes from the operator's configuration, never a tenant's.
   public var unixSocketPath: String?
+  /// The address is the operator's own (a WAHA container whago created on its configured host),
+  /// never a tenant's choice: the address policy, which guards against tenants aiming requests
+  /// at internal services, does not apply. Only code that read the address from operator-owned
+  /// configuration sets it.
+  public var operatorAddress = false
 
   public init(
     method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,

@@ -152,7 +152,7 @@ final class TransferLoop: @unchecked Sendable {
     ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me) == CURLE_OK
     if let path = request.unixSocketPath {
       ok = ok && whago_curl_setopt_ptr(easy, CURLOPT_UNIX_SOCKET_PATH, transfer.keep(path)) == CURLE_OK
-    } else if let policy = options.addressPolicy {
+    } else if let policy = options.addressPolicy, !request.operatorAddress {
       // The policy judges IP addresses; a unix socket has none (see `OutboundRequest.unixSocketPath`).
       transfer.addressPolicy = policy
       ok = ok && whago_curl_setopt_opensocket(easy, Self.openSocket) == CURLE_OK

@@ -164,16 +164,27 @@ public struct ChipEndpoint: Sendable, Equatable {
   public var wahaURL: String
   public var session: String
   public var wahaAPIKey: String?
+  /// Its session runs in whago's own container.
+  public var managed = false
+  /// whago is still creating its session: no status to check yet.
+  public var provisioning = false
 }
 
 extension Store {
+  static let endpointColumns =
+    "id, waha_url, session, waha_api_key, container_id IS NOT NULL AS managed, "
+    + "coalesce(provisioning_step <> 'done', false) AS provisioning"
+
+  static func endpoint(_ row: PostgresRow) throws -> ChipEndpoint {
+    ChipEndpoint(
+      id: try row.decode("id"), wahaURL: try row.decode("waha_url"), session: try row.decode("session"),
+      wahaAPIKey: try row.decodeIfPresent("waha_api_key"), managed: try row.decode("managed"),
+      provisioning: try row.decode("provisioning"))
+  }
+
   /// Every chip of every tenant, for the health check.
   public func chipEndpoints() async throws -> [ChipEndpoint] {
-    try await pool.query("SELECT id, waha_url, session, waha_api_key FROM chips ORDER BY id").rows.map { row in
-      ChipEndpoint(
-        id: try row.decode("id"), wahaURL: try row.decode("waha_url"), session: try row.decode("session"),
-        wahaAPIKey: try row.decodeIfPresent("waha_api_key"))
-    }
+    try await pool.query("SELECT \(Self.endpointColumns) FROM chips ORDER BY id").rows.map(Self.endpoint)
   }
 
   /// Every chip's id, for the health check's fan-out.
@@ -183,12 +194,7 @@ extension Store {
 
   /// Where one chip's WAHA is, or nil once the chip is gone.
   public func chipEndpoint(id: Int64) async throws -> ChipEndpoint? {
-    try await pool.query("SELECT id, waha_url, session, waha_api_key FROM chips WHERE id = $1", [id]).rows.first.map {
-      row in
-      ChipEndpoint(
-        id: try row.decode("id"), wahaURL: try row.decode("waha_url"), session: try row.decode("session"),
-        wahaAPIKey: try row.decodeIfPresent("waha_api_key"))
-    }
+    try await pool.query("SELECT \(Self.endpointColumns) FROM chips WHERE id = $1", [id]).rows.first.map(Self.endpoint)
   }
 
   /// Records the status WAHA reported for a chip, and when it stopped working.

@@ -91,7 +91,9 @@ extension Store {
     try await pool.query(
       """
       SELECT id FROM chips
-      WHERE container_id IS NOT NULL AND status = 'FAILED' AND needs_attention_since IS NULL ORDER BY id
+      WHERE container_id IS NOT NULL AND status = 'FAILED' AND needs_attention_since IS NULL
+        AND provisioning_step = 'done'
+      ORDER BY id
       """
     ).rows.map { try $0.decode("id") }
   }

@@ -194,12 +194,20 @@ extension Store {
     ).rows.isEmpty
   }
 
+  /// The sessions whago keeps in a container (its chips'), to tell them from sessions left behind.
+  public func sessionNames(containerID: Int64) async throws -> Set<String> {
+    Set(
+      try await pool.query("SELECT session FROM chips WHERE container_id = $1", [containerID]).rows.map {
+        try $0.decode("session")
+      })
+  }
+
   /// A container by its name or Docker id (the CLI's and the dashboard's argument).
   public func container(named reference: String) async throws -> WAHAContainer? {
     try await pool.query(
       """
       SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id
-      WHERE w.name = $1 OR w.docker_id = $1 OR (length($1) >= 12 AND w.docker_id LIKE $1 || '%') LIMIT 1
+      WHERE w.name = $1 OR w.docker_id = $1 OR (length($1) >= 12 AND starts_with(w.docker_id, $1)) LIMIT 1
       """, [reference]
     ).decode(WAHAContainer.self).first
   }

@@ -34,5 +34,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 18, name: "plan_job_caps", sql: PackageResources._018_plan_job_caps_sql),
     Migration(version: 19, name: "dashboard_actions", sql: PackageResources._019_dashboard_actions_sql),
     Migration(version: 20, name: "chip_connection", sql: PackageResources._020_chip_connection_sql),
+    Migration(version: 21, name: "proxy_protocol", sql: PackageResources._021_proxy_protocol_sql),
   ]
 }

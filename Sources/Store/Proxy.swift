@@ -11,6 +11,8 @@ public struct Proxy: Codable, Sendable, Equatable {
   public var username: String
   public var country: String?
   public var usernameTemplate: String
+  /// http or socks5.
+  public var `protocol`: String
   /// Chips whose session goes through it.
   public var chips: Int
   public var createdAt: Date
@@ -26,11 +28,14 @@ public struct NewProxy: Sendable {
   public var country: String?
   /// Nil: the provider's documented format (`ProxyProvider`).
   public var usernameTemplate: String?
+  /// http or socks5; nil: the provider's for that port (DataImpulse 824 is SOCKS5), else http.
+  public var `protocol`: String?
 
   public init(
     provider: String, host: String, port: Int, username: String, password: String, country: String? = nil,
-    usernameTemplate: String? = nil
+    usernameTemplate: String? = nil, protocol: String? = nil
   ) {
+    self.protocol = `protocol`
     self.provider = provider
     self.host = host
     self.port = port
@@ -49,6 +54,11 @@ public enum ProxyProvider {
   public static let templates: [String: (withCountry: String, withoutCountry: String)] = [
     "dataimpulse": ("{username}__cr.{country};sessid.{session}", "{username};sessid.{session}")
   ]
+
+  /// The protocol a provider serves on a port, where its docs say (DataImpulse: SOCKS5 on 824).
+  public static func defaultProtocol(provider: String, port: Int) -> String {
+    provider == "dataimpulse" && port == 824 ? "socks5" : "http"
+  }
 
   public static func template(provider: String, country: String?) -> String? {
     templates[provider].map { country == nil ? $0.withoutCountry : $0.withCountry }
@@ -77,7 +87,7 @@ public enum ProxyError: Error, CustomStringConvertible, Equatable {
 
 extension Store {
   static let proxyColumns =
-    "p.id, p.provider, p.host, p.port, p.username, p.country, p.username_template, p.created_at, "
+    "p.id, p.provider, p.host, p.port, p.username, p.country, p.username_template, p.protocol, p.created_at, "
     + "(SELECT count(*)::int FROM chips c WHERE c.proxy_id = p.id) AS chips"
 
   /// Adds an account to the pool, its password sealed by `box`.
@@ -110,18 +120,20 @@ extension Store {
         "no known username format for provider '\(proxy.provider)': give --username-template, e.g. '{username}-session-{session}'"
       )
     }
+    let proto = proxy.protocol ?? ProxyProvider.defaultProtocol(provider: proxy.provider, port: proxy.port)
+    if !["http", "socks5"].contains(proto) { problems.append("protocol must be http or socks5") }
     guard problems.isEmpty, let template else { throw ProxyError.invalid(problems) }
     let sealed = Data(try box.seal(proxy.password))
     do {
       let rows = try await pool.query(
         """
         WITH p AS (
-          INSERT INTO proxies (provider, host, port, username, password_sealed, country, username_template)
-          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *
-        ) SELECT p.id, p.provider, p.host, p.port, p.username, p.country, p.username_template, p.created_at,
-          0 AS chips FROM p
+          INSERT INTO proxies (provider, host, port, username, password_sealed, country, username_template, protocol)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *
+        ) SELECT p.id, p.provider, p.host, p.port, p.username, p.country, p.username_template, p.protocol,
+          p.created_at, 0 AS chips FROM p
         """,
-        [proxy.provider, proxy.host.lowercased(), proxy.port, proxy.username, sealed, proxy.country, template])
+        [proxy.provider, proxy.host.lowercased(), proxy.port, proxy.username, sealed, proxy.country, template, proto])
       return try rows[0].decode(Proxy.self)
     } catch let error as PostgresError where error.isUniqueViolation {
       throw ProxyError.exists

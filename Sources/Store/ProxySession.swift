@@ -6,7 +6,8 @@ import Postgres
 /// addresses, or shares one with the tenant's other numbers, looks like a bulk sender. So the id
 /// is drawn once, kept for the chip's life, and changed only when someone asks (rotate-proxy).
 public struct ProxySession: Sendable, Equatable {
-  /// `host:port`, as WAHA's session `config.proxy.server` takes it.
+  /// `host:port` for an HTTP proxy, as WAHA's docs write `config.proxy.server`;
+  /// `socks5://host:port` for a SOCKS5 one.
   public var server: String
   public var username: String
   public var password: String
@@ -78,7 +79,8 @@ extension Store {
     guard
       let row = try await pool.query(
         """
-        SELECT p.host, p.port, p.username, p.password_sealed, p.country, p.username_template, c.proxy_session
+        SELECT p.host, p.port, p.username, p.password_sealed, p.country, p.username_template, p.protocol,
+          c.proxy_session
         FROM chips c JOIN proxies p ON p.id = c.proxy_id WHERE c.id = $1
         """, [chipID]
       ).first
@@ -86,7 +88,8 @@ extension Store {
     let session: String = try row.decode("proxy_session")
     let sealed: Data = try row.decode("password_sealed")
     return ProxySession(
-      server: "\(try row.decode("host", as: String.self)):\(try row.decode("port", as: Int.self))",
+      server: (try row.decode("protocol", as: String.self) == "socks5" ? "socks5://" : "")
+        + "\(try row.decode("host", as: String.self)):\(try row.decode("port", as: Int.self))",
       username: ProxySession.username(
         template: try row.decode("username_template"), username: try row.decode("username"),
         country: try row.decodeIfPresent("country"), session: session),

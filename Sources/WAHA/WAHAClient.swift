@@ -9,11 +9,18 @@ public struct WAHAClient: Sendable {
   private let http: HTTPClient
   private let timeout: Duration
 
-  public init(baseURL: String, apiKey: String?, http: HTTPClient, timeout: Duration = .seconds(30)) {
+  /// Whether `baseURL` is one of whago's own containers (a managed chip's), not an address a
+  /// tenant chose: the HTTP client's address policy is then not applied.
+  private let ownContainer: Bool
+
+  public init(
+    baseURL: String, apiKey: String?, http: HTTPClient, timeout: Duration = .seconds(30), ownContainer: Bool = false
+  ) {
     self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     self.apiKey = apiKey
     self.http = http
     self.timeout = timeout
+    self.ownContainer = ownContainer
   }
 
   public func sendText(session: String, chatId: String, text: String) async throws(WAHAError) -> SentMessage {
@@ -130,6 +137,8 @@ public struct WAHAClient: Sendable {
 
   /// The transport alone: any answer returns, whatever its status; only a failed exchange throws.
   func exchange(_ request: OutboundRequest) async throws(WAHAError) -> OutboundResponse {
+    var request = request
+    request.operatorAddress = ownContainer
     do {
       return try await http.send(request)
     } catch {

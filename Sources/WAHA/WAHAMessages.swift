@@ -70,10 +70,20 @@ public struct WAHASession: Decodable, Sendable, Equatable {
     public var pushName: String?
   }
 
+  /// The part of the session's configuration whago compares with what it should be.
+  public struct Config: Decodable, Sendable, Equatable {
+    public struct Proxy: Decodable, Sendable, Equatable {
+      public var server: String?
+      public var username: String?
+    }
+    public var proxy: Proxy?
+  }
+
   public var name: String
   /// STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED, or a newer status this code does not know.
   public var status: String
   public var me: Me?
+  public var config: Config?
 
   public var isWorking: Bool { status == "WORKING" }
 }

@@ -20,6 +20,15 @@ extension WAHAClient {
     _ = try sorted(response, of: request, session: name)
   }
 
+  /// `GET /api/sessions?all=true`: every session of the server, stopped ones included.
+  public func sessions() async throws(WAHAError) -> [WAHASession] {
+    let response = try await send(request("GET", "/api/sessions?all=true"), session: nil)
+    guard let sessions = try? response.decode([WAHASession].self) else {
+      throw .transient("the session list answered \(response.status) with an unexpected body")
+    }
+    return sessions
+  }
+
   /// `PUT /api/sessions/{s} {"config"}`: the whole config is replaced (a part left out is removed).
   /// `.sessionNotFound` when there is no such session.
   public func updateSession(name: String, config: SessionConfig) async throws(WAHAError) {

@@ -16,7 +16,7 @@ import Testing
     let listed = try run(compose, ["-f", "compose.yaml", "--profile", "demo", "config", "--services"], in: root)
     #expect(listed.status == 0, "\(listed.errors)")
     let services = Set(listed.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
-    for name in ["redis", "postgres", "migrate", "serve", "work", "waha-sim", "payments-sim"] {
+    for name in ["redis", "postgres", "migrate", "serve", "work", "waha-sim", "docker-sim", "payments-sim"] {
       #expect(services.contains(name), "compose.yaml has no service \(name); it has \(services.sorted())")
     }
 

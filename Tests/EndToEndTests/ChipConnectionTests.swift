@@ -61,11 +61,14 @@ import Testing
           return catalog
         }))
     let (docker, dockerPort) = try await Whago.server(["sim", "docker"], label: "docker-sim")
-    let base = 20_000 + Int.random(in: 0..<300) * 100 + 50
+    let base = Self.portBase()
     let common = [
       "WHAGO_JOBS_DIR": catalog.directory, "WHAGO_WAHA_WEBHOOK_SECRET": "whsec-\(UUID().uuidString)",
       "WHAGO_SECRET_KEY": secretKey, "WHAGO_CONTAINER_PORTS": "\(base)-\(base + 9)",
       "WHAGO_DOCKER_HOST": "http://127.0.0.1:\(dockerPort)",
+      // No internal address is open to tenants' URLs: whago's own containers on loopback are
+      // reached all the same, for provisioning, the QR code and the campaign's sends.
+      "WHAGO_OUTBOUND_ALLOW": "",
     ]
     let serve = try await ServeProcess(environment: common)
     let worker = try ChildProcess(
@@ -138,7 +141,7 @@ import Testing
         // The pool is shared with suites running meanwhile: a chip may draw another's account.
         if username.hasPrefix(login) {
           #expect(username.hasPrefix("\(login)__cr.br;sessid."))
-          #expect(proxy["server"] as? String == "gw.dataimpulse.com:824")
+          #expect(proxy["server"] as? String == "socks5://gw.dataimpulse.com:824")
           #expect(proxy["password"] as? String == "pw-\(login)-secret")
         } else {
           #expect((proxy["password"] as? String)?.isEmpty == false)
@@ -149,6 +152,8 @@ import Testing
         let id = try #require(Int(url.split(separator: "/").last ?? ""))
         #expect(url == serve.base + "/v1/webhooks/waha/chips/\(id)")
         sessionOf[id] = session["name"] as? String
+        // The metadata WAHA echoes in every webhook names the chip, as the shared receiver reads it.
+        #expect((config["metadata"] as? [String: String])?["whago_chip_id"] == "\(id)")
       }
       #expect(stickyIDs.count == 3)
       #expect(Set(sessionOf.keys) == Set(ids))
@@ -244,6 +249,22 @@ import Testing
       }
       #expect(try await HTTP.send("GET", serve.base + "/v1/chips/\(ids[0])/qr", key: key).status == 404)
 
+      // A chip_ session no chip owns (its release never enqueued) is deleted by the monitor; a
+      // session that is not whago's is left alone.
+      let apiKey = try await containerKey(pool, tenant)
+      for name in ["chip_left-behind", "not-whagos"] {
+        let made = try await HTTP.send(
+          "POST", waha + "/api/sessions", headers: ["X-Api-Key": apiKey, "Content-Type": "application/json"],
+          body: Data(#"{"name":"\#(name)","start":false}"#.utf8))
+        #expect(made.status == 201, "\(made.text)")
+      }
+      try await eventually("the left-behind session to be deleted", within: .seconds(20), every: .milliseconds(200)) {
+        let names =
+          (try JSONSerialization.jsonObject(with: try await HTTP.send("GET", waha + "/_sim/sessions").body)
+          as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        return !names.contains("chip_left-behind") && names.contains("not-whagos")
+      }
+
       // The fleet monitor: memory over 90% raises its alert once and clears it; a container whago
       // labelled for a tenant it does not know is an orphan.
       let dockerBase = "http://127.0.0.1:\(dockerPort)"
@@ -335,12 +356,127 @@ import Testing
       #expect(try samples.decode("up", as: Int.self) > 0 && samples.decode("down", as: Int.self) > 0)
     } catch {
       try? await serve.stop()
+      await Self.stop(docker)
       throw error
     }
     try await serve.stop()
     docker.signal(SIGTERM)
     #expect(
       try await docker.waitForExit(within: .seconds(20)) == 0, "the Docker simulator stops its containers and exits")
+  }
+
+  /// Ten container ports no other run takes, below Linux's ephemeral range (32768) so no client
+  /// connection holds one.
+  static func portBase() -> Int { 20_000 + Int.random(in: 0..<120) * 100 + 50 }
+
+  /// A worker SIGKILLed while it provisions (the container created, its WAHA not answering yet):
+  /// the next worker takes the job up and finishes it, and nothing exists twice: one container,
+  /// one port, one session per chip.
+  @Test func aWorkerKilledWhileProvisioningLeavesNothingTwice() async throws {
+    try await TestDatabase.migrate()
+    let tenant = try await TestDatabase.tenant(plan: "enterprise")
+    let key = try await TestDatabase.apiKey(tenant: tenant)
+    let database = try TestDatabase.urlText
+    let redis = try TestRedis.url.description
+    let login = "login\(UInt32.random(in: 0...UInt32.max))"
+    let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(login)")
+    try Data("pw\n".utf8).write(to: passwordFile)
+    defer { try? FileManager.default.removeItem(at: passwordFile) }
+    let added = try await Whago.run(
+      [
+        "proxy", "add", "--provider", "dataimpulse", "--host", "gw.dataimpulse.com", "--port", "824", "--username",
+        login, "--password-file", passwordFile.path,
+      ], redis: redis, environment: ["WHAGO_DATABASE_URL": database, "WHAGO_SECRET_KEY": TestDatabase.secretKey])
+    #expect(added.status == 0, "\(added.output)")
+    let queue = TestRedis.queue()
+    let catalog = try TestCatalog(
+      try CampaignRun.catalogJSON(queue: queue, types: ["chip.provision", "container.ensure"]))
+    // A new host: the image is pulled before the first container is created.
+    let (docker, dockerPort) = try await Whago.server(["sim", "docker", "--require-pull"], label: "docker-sim")
+    let base = Self.portBase()
+    let common = [
+      "WHAGO_JOBS_DIR": catalog.directory, "WHAGO_SECRET_KEY": TestDatabase.secretKey,
+      "WHAGO_CONTAINER_PORTS": "\(base)-\(base + 9)", "WHAGO_DOCKER_HOST": "http://127.0.0.1:\(dockerPort)",
+    ]
+    let serve = try await ServeProcess(environment: common)
+    func worker() throws -> ChildProcess {
+      try ChildProcess(
+        executable: try Whago.binary,
+        arguments: ["work", "--queues", queue, "--concurrency", "8", "--lease", "2s", "--grace", "1s"],
+        environment: common.merging([
+          "WHAGO_REDIS_URL": redis, "WHAGO_DATABASE_URL": database, "WHAGO_PUBLIC_URL": serve.base,
+          "WHAGO_CONTAINER_READY_TIMEOUT_S": "60",
+        ]) { _, mine in mine }, label: "worker")
+    }
+    let pool = try TestDatabase.pool(size: 1)
+    let first = try worker()
+    var second: ChildProcess?
+    defer {
+      first.signal(SIGKILL)
+      second?.signal(SIGKILL)
+      docker.signal(SIGTERM)
+      pool.close()
+    }
+    let dockerBase = "http://127.0.0.1:\(dockerPort)"
+    func containers() async throws -> [[String: Any]] {
+      let all =
+        try JSONSerialization.jsonObject(
+          with: try await HTTP.send("GET", dockerBase + "/_sim/containers").body) as? [[String: Any]] ?? []
+      return all.filter {
+        (($0["Config"] as? [String: Any])?["Labels"] as? [String: String])?["com.whago.tenant"] == tenant
+      }
+    }
+    do {
+      // The container is created and started, but hangs before its WAHA answers: the provisioning
+      // run waits in the middle of its first step.
+      var ids: [Int] = []
+      for index in 0..<2 {
+        let reply = try await HTTP.send("POST", serve.base + "/v1/chips", key: key, json: ["name": "c\(index)"])
+        ids.append(try #require(try reply.json()["id"] as? Int, "\(reply.text)"))
+      }
+      var id = ""
+      try await eventually("the container to be created", within: .seconds(30), every: .milliseconds(20)) {
+        guard let created = try await containers().first?["Id"] as? String else { return false }
+        id = created
+        return true
+      }
+      _ = try await HTTP.send("POST", dockerBase + "/_sim/containers/\(id)/hang")
+      first.signal(SIGKILL)
+      _ = try await first.waitForExit(within: .seconds(10))
+      _ = try await HTTP.send("POST", dockerBase + "/_sim/containers/\(id)/resume")
+      second = try worker()
+      try await eventually("both chips to be connected", within: .seconds(60), every: .milliseconds(200)) {
+        for chip in ids {
+          let json = try await HTTP.send("GET", serve.base + "/v1/chips/\(chip)", key: key).json()
+          guard json["provisioning_step"] as? String == "done" else { return false }
+        }
+        return true
+      }
+      #expect(try await containers().count == 1)
+      let rows = try await pool.query(
+        "SELECT count(*)::int AS n, min(host_port) AS port FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id WHERE t.name = $1",
+        [tenant])[0]
+      #expect(try rows.decode("n", as: Int.self) == 1)
+      let port: Int = try rows.decode("port")
+      let sessions =
+        try JSONSerialization.jsonObject(
+          with: try await HTTP.send("GET", "http://127.0.0.1:\(port)/_sim/sessions").body) as? [[String: Any]]
+      #expect(sessions?.count == 2)
+      #expect(Set(sessions?.compactMap { $0["name"] as? String } ?? []).count == 2)
+    } catch {
+      try? await serve.stop()
+      await Self.stop(docker)
+      throw error
+    }
+    try await serve.stop()
+    await Self.stop(docker)
+  }
+
+  /// SIGTERM, and the wait for the Docker simulator to stop its containers' processes: a
+  /// simulator killed outright (as a ChildProcess going away does) would leave them running.
+  static func stop(_ docker: ChildProcess) async {
+    docker.signal(SIGTERM)
+    _ = try? await docker.waitForExit(within: .seconds(20))
   }
 
   func containerKey(_ pool: PostgresPool, _ tenant: String) async throws -> String {

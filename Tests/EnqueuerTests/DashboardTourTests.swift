@@ -72,7 +72,7 @@ extension EnqueuerSuite {
             ("schedules", "/dashboard/schedules", "Schedules"), ("limits", "/dashboard/limits", "Limits"),
             ("tenants", "/dashboard/tenants", "Tenants"), ("tenant", "/dashboard/tenants/\(f.tenant)", "Tenant"),
             ("charts", "/dashboard/charts?queue=\(q)", "Charts"), ("job", "/dashboard/jobs/\(other)", "Job"),
-            ("audit", "/dashboard/audit", "Audit"),
+            ("audit", "/dashboard/audit", "Audit"), ("containers", "/dashboard/containers", "Containers"),
           ]
           for (name, path, heading) in pages {
             try await browser.open(f.url(path))
@@ -81,6 +81,7 @@ extension EnqueuerSuite {
             #expect(title.contains(heading), "\(name): \(title)")
             #expect(try await browser.findAll("nav a[href='/dashboard/audit']").count == 1, "\(name) has no menu")
             if name == "charts" { #expect(try await browser.findAll("#chart-throughput rect").count >= 1) }
+            if name == "containers" { #expect(try await browser.findAll("#container-totals dd").count == 5) }
             try await save(browser, name)
           }
 

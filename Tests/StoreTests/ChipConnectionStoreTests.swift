@@ -141,4 +141,56 @@ import Testing
     await #expect(throws: ProxyError.self) { try await store.removeProxy(id: 0) }
     try? await store.removeProxy(id: proxy.id)
   }
+
+  /// A FAILED chip whago runs gets three restarts, then is marked once, with one event; working
+  /// again starts the count over. A chip on the tenant's own WAHA is left alone.
+  @Test func aChipThatStaysFailedGetsThreeRestartsThenNeedsAttentionOnce() async throws {
+    try await TestDatabase.migrate()
+    let pool = try TestDatabase.pool(size: 2)
+    defer { pool.close() }
+    let store = Store(pool: pool)
+    let settings = {
+      var settings = ContainerSettings()
+      settings.ports = Self.ports(1)
+      return settings
+    }()
+    let access = try #require(try await store.tenantAccess(named: try await TestDatabase.tenant(plan: "enterprise")))
+    let chip = try await store.createManagedChip(tenant: access, name: "c", settings: settings)
+    let own = try await store.createChip(
+      tenant: access, name: "own", wahaURL: "http://waha.example.invalid", session: "own-\(chip.id)",
+      wahaAPIKey: nil)
+    try await store.recordProvisioning(chipID: chip.id, step: "done")
+    #expect(try await store.beginChipRestart(chipID: chip.id, maxAttempts: 3) == .recovered, "not FAILED yet")
+    try await store.recordChipStatus(id: chip.id, status: .failed)
+    try await store.recordChipStatus(id: own.id, status: .failed)
+    #expect(try await store.beginChipRestart(chipID: own.id, maxAttempts: 3) == .notManaged)
+    #expect(try await store.failedManagedChips().contains(chip.id))
+    for attempt in 1...3 {
+      guard
+        case .restart(let counted, let session, _) = try await store.beginChipRestart(chipID: chip.id, maxAttempts: 3)
+      else {
+        Issue.record("restart \(attempt) was not given")
+        return
+      }
+      #expect(counted == attempt && session == chip.session)
+    }
+    #expect(try await store.beginChipRestart(chipID: chip.id, maxAttempts: 3) == .needsAttention)
+    #expect(try await store.beginChipRestart(chipID: chip.id, maxAttempts: 3) == .needsAttention)
+    #expect(!(try await store.failedManagedChips().contains(chip.id)), "given up on: no more restarts")
+    func events() async throws -> Int {
+      try await pool.query(
+        "SELECT count(*)::int AS n FROM events WHERE kind = 'chip.needs_attention' AND subject_id = $1", [chip.id]
+      )[0].decode("n")
+    }
+    #expect(try await events() == 1)
+    // Working again: the count and the mark are cleared, so a later failure gets its restarts.
+    try await store.recordChipStatus(id: chip.id, status: .working)
+    try await store.recordChipStatus(id: chip.id, status: .failed)
+    guard case .restart(let again, _, _) = try await store.beginChipRestart(chipID: chip.id, maxAttempts: 3) else {
+      Issue.record("no restart after the chip worked again")
+      return
+    }
+    #expect(again == 1)
+    for id in [chip.id, own.id] { try await store.deleteChip(tenantID: access.tenant.id, id: id) }
+  }
 }

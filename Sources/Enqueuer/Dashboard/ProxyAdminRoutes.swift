@@ -6,7 +6,7 @@ import Store
 /// same as `whago proxy`. Every change is on the audit trail; passwords go in and never come out.
 extension DashboardRoutes {
   static let proxyFields: Set<String> = [
-    "provider", "host", "port", "username", "password", "country", "username_template",
+    "provider", "host", "port", "username", "password", "country", "username_template", "protocol",
   ]
 
   private var trail: DashboardActionRoutes {
@@ -48,6 +48,7 @@ extension DashboardRoutes {
     let password = body.string("password", max: 500)
     let country = body.string("country", required: false, max: 2)
     let template = body.string("username_template", required: false, max: 300)
+    let proto = body.string("protocol", required: false, max: 10)
     try body.finish()
     guard let provider, let host, let port, let username, let password else { throw Problem.invalid(body.problems) }
     do {
@@ -56,7 +57,7 @@ extension DashboardRoutes {
         added = try await store.addProxy(
           NewProxy(
             provider: provider, host: host, port: port, username: username, password: password, country: country,
-            usernameTemplate: template), box: box)
+            usernameTemplate: template, protocol: proto), box: box)
         return 1
       }
       var response = try JSONResponse.make(.created, added)

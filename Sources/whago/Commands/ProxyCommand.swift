@@ -32,6 +32,8 @@ struct ProxyCommand: AsyncParsableCommand {
       help:
         "Username with a sticky session, e.g. '{username}__cr.{country};sessid.{session}' (default: the provider's).")
     var usernameTemplate: String?
+    @Option(help: "http or socks5 (default: the provider's for that port; DataImpulse 824 is SOCKS5).")
+    var `protocol`: String?
 
     func run() async throws {
       let box = try secretBox()
@@ -50,7 +52,7 @@ struct ProxyCommand: AsyncParsableCommand {
           let proxy = try await store.addProxy(
             NewProxy(
               provider: provider, host: host, port: port, username: username, password: password,
-              country: country?.lowercased(), usernameTemplate: usernameTemplate), box: box)
+              country: country?.lowercased(), usernameTemplate: usernameTemplate, protocol: `protocol`), box: box)
           print(try JSONOutput.encode(proxy))
         } catch let error as ProxyError {
           throw ValidationError("\(error)")

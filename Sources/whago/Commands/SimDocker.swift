@@ -70,6 +70,9 @@ struct SimDocker: AsyncParsableCommand {
   @Option(help: "Image repositories create accepts, comma-separated ('*': any image).")
   var images: String = "devlikeapro/waha-plus,devlikeapro/waha"
 
+  @Flag(help: "Images must be pulled (POST /images/create) before create finds them, as on a new host.")
+  var requirePull = false
+
   @Option(help: "How long a container whose process exited waits before its restart policy starts it again.")
   var restartDelay: String = "1s"
 
@@ -96,6 +99,7 @@ struct SimDocker: AsyncParsableCommand {
     var configuration = DockerSimServer.Configuration(address: address, command: command)
     let imageList = images.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     configuration.images = imageList.contains("*") ? nil : imageList
+    configuration.requirePull = requirePull
     configuration.restartDelay = try SimOptions.duration(restartDelay, "--restart-delay")
 
     let metadata: Logger.Metadata = [
