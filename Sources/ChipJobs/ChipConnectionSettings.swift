@@ -23,6 +23,9 @@ public struct ChipConnectionSettings: Sendable {
   public var readyTimeout: Duration = .seconds(60)
   /// How long an empty container stays before the monitor removes it.
   public var emptyGrace: Duration = .seconds(3600)
+  /// Whether a Docker engine is configured: `WHAGO_DOCKER_HOST` set, or Docker's socket present.
+  /// Without one the fleet monitor has nothing to watch (a deployment of tenants' own WAHA only).
+  public var dockerConfigured = false
   /// How long a container may stay down before the monitor's `stopped` alert.
   public var stoppedAlertAfter: Duration = .seconds(3600)
 
@@ -37,6 +40,9 @@ public struct ChipConnectionSettings: Sendable {
       containers.ports = try Self.portRange(ports)
     }
     if let host = environment["WHAGO_WAHA_HOST"], !host.isEmpty { containers.wahaHost = host }
+    dockerConfigured =
+      environment["WHAGO_DOCKER_HOST"].map { !$0.isEmpty }
+      ?? FileManager.default.fileExists(atPath: "/var/run/docker.sock")
     if let image = environment["WHAGO_WAHA_IMAGE"], !image.isEmpty { self.image = image }
     if let memory = environment["WHAGO_CONTAINER_MEMORY_MB"], !memory.isEmpty {
       guard let mb = Int(memory), mb >= 0 else { throw SettingsError("WHAGO_CONTAINER_MEMORY_MB must be megabytes") }

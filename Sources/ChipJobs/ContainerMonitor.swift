@@ -40,6 +40,19 @@ public struct ContainerMonitor: JobHandler {
   }
 
   public func run(_ parameters: NoParameters, context: JobContext) async throws {
+    guard fleet.settings.dockerConfigured else { return }  // no engine: no containers of whago's to watch
+    do {
+      try await watch(context)
+    } catch let error as DockerError {
+      // The engine is away: said once a minute in the log, not a dead letter a minute; the next
+      // run samples again.
+      guard case .unreachable = error else { throw error }
+      context.logger.error(
+        "the Docker engine does not answer; containers are not watched", metadata: ["error": "\(error)"])
+    }
+  }
+
+  func watch(_ context: JobContext) async throws {
     let store = fleet.store
     let docker = fleet.docker
     let containers = try await store.containers()

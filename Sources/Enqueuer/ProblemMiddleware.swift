@@ -1,4 +1,5 @@
 import Hummingbird
+import JobQueue
 import Logging
 import NIOCore
 import Postgres
@@ -46,6 +47,11 @@ struct ProblemMiddleware: RouterMiddleware {
         .serviceUnavailable, "queue-unavailable", "The queue is unavailable",
         detail: "Redis did not answer; nothing was changed unless the response said so. Retry shortly.",
         retryAfter: 1)
+    } catch let error as NotReplicated {
+      logger.warning("write not confirmed by replicas", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+      throw Problem(
+        .serviceUnavailable, "not-replicated", "The write was not replicated in time",
+        detail: "\(error)", retryAfter: 1)
     } catch let error as PostgresError where error.kind == .busy {
       logger.warning("no database connection in time", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
       throw Problem(

@@ -54,7 +54,14 @@ extension JobCatalog {
           age: .milliseconds(q.retention?.ageMs ?? 3_600_000), count: q.retention?.count ?? 10_000),
         deadRetention: Retention(
           age: q.deadRetention?.ageMs.map { .milliseconds($0) } ?? dead.age,
-          count: q.deadRetention?.count ?? dead.count))
+          count: q.deadRetention?.count ?? dead.count),
+        durability: try q.durability.map { d throws(CatalogError) in
+          guard d.replicas >= 1, (1...60_000).contains(d.timeoutMs) else {
+            throw .invalid(
+              path: source, reason: "queue \(name): durability needs replicas >= 1 and timeout_ms from 1 to 60000")
+          }
+          return Durability(replicas: d.replicas, timeout: .milliseconds(d.timeoutMs))
+        })
     }
     let d = file.defaults
     var jobs: [String: JobPolicy] = [:]
@@ -145,6 +152,11 @@ private struct CatalogFile: Decodable {
     var weight: Int
     var retention: RetentionFile?
     var deadRetention: RetentionFile?
+    var durability: DurabilityFile?
+  }
+  struct DurabilityFile: Decodable {
+    var replicas: Int
+    var timeoutMs: Int64
   }
   struct JobFile: Decodable {
     var queue: String

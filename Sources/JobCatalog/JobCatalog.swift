@@ -12,7 +12,13 @@ public struct JobCatalog: Sendable {
     /// How long, and how many, dead letters are kept (`retention.sweep` applies it): long enough
     /// for an operator to look, bounded so a failing dependency cannot fill Redis.
     public var deadRetention = JobCatalog.defaultDeadRetention
+    /// Enqueues and acks wait for this many replicas (`durability`); nil: Redis's asynchronous
+    /// replication, as by default.
+    public var durability: Durability?
   }
+
+  /// Each queue's durability, for the `Broker` of every process that writes to the queues.
+  public var durability: [String: Durability] { queues.compactMapValues(\.durability) }
 
   /// 30 days, 100,000 letters, unless the queue's `dead_retention` says otherwise.
   public static let defaultDeadRetention = Retention(age: .seconds(30 * 86_400), count: 100_000)

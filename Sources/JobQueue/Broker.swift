@@ -6,10 +6,13 @@ import Synchronization
 /// a job.
 public final class Broker: Sendable {
   public let redis: RedisClient
+  /// Queues whose writes wait for replicas (see `Durability`).
+  public let durability: [String: Durability]
   private let registered = Mutex<Set<String>>([])
 
-  public init(redis: RedisClient) {
+  public init(redis: RedisClient, durability: [String: Durability] = [:]) {
     self.redis = redis
+    self.durability = durability
   }
 
   /// Adds queue names to the registry that operator tools list. Not a job state change, so it is

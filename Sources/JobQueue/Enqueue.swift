@@ -193,9 +193,9 @@ extension Broker {
         group.addTask {
           do {
             let chunk = atomically ? max(1, indices.count) : Self.enqueueChunk
-            return (
-              indices, .success(try await self.enqueueGroup(indices.map { jobs[$0] }, queue: queue, chunk: chunk))
-            )
+            let results = try await self.enqueueGroup(indices.map { jobs[$0] }, queue: queue, chunk: chunk)
+            try await self.replicate(queue: queue)
+            return (indices, .success(results))
           } catch {
             return (indices, .failure(error))
           }

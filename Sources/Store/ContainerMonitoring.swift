@@ -186,12 +186,15 @@ extension Store {
   /// Forgets a container Docker removed, unless a chip came meanwhile (then it stays). True when gone.
   @discardableResult
   public func forgetContainer(id: Int64) async throws -> Bool {
-    try await !pool.query(
-      """
-      DELETE FROM waha_containers w WHERE w.id = $1 AND NOT EXISTS (SELECT 1 FROM chips c WHERE c.container_id = w.id)
-      RETURNING id
-      """, [id]
-    ).rows.isEmpty
+    // The row lock orders this after a chip registration that holds it; the count then sees its chip.
+    try await pool.transaction { connection in
+      guard try connection.query("SELECT id FROM waha_containers WHERE id = $1 FOR UPDATE", [id]).first != nil,
+        try connection.query("SELECT count(*)::int AS n FROM chips WHERE container_id = $1", [id])[0]
+          .decode("n", as: Int.self) == 0
+      else { return false }
+      try connection.query("DELETE FROM waha_containers WHERE id = $1", [id])
+      return true
+    }
   }
 
   /// The sessions whago keeps in a container (its chips'), to tell them from sessions left behind.

@@ -75,7 +75,8 @@ extension Store {
           if try count[0].decode("n", as: Int.self) >= limit { throw ChipError.overPlan(plan: planName, limit: limit) }
         }
         var container = try connection.query(
-          "SELECT id, host_port, api_key FROM waha_containers WHERE tenant_id = $1", [tenantID]
+          // Locked: the monitor's removal of an empty container waits, then sees this chip.
+          "SELECT id, host_port, api_key FROM waha_containers WHERE tenant_id = $1 FOR UPDATE", [tenantID]
         ).first
         if container == nil {
           container = try connection.query(

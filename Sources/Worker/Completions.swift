@@ -45,6 +45,13 @@ final class Completions: Sendable {
           group.addTask {
             do {
               let outcomes = try await self.broker.ack(queue: queue, jobs, retention: self.retention(queue))
+              do {
+                try await self.broker.replicate(queue: queue)
+              } catch {
+                // Acked on the master; only a failover now could run these jobs again.
+                self.logger.warning(
+                  "acks not confirmed by the queue's replicas in time", metadata: ["error": "\(error)"])
+              }
               let lost = zip(jobs, outcomes).filter { $0.1 == .leaseLost }.map(\.0.id)
               if !lost.isEmpty {
                 self.logger.warning(

@@ -85,7 +85,7 @@ struct Enqueue: AsyncParsableCommand {
 
     let redis = try global.client()
     defer { redis.close() }
-    let broker = Broker(redis: redis)
+    let broker = Broker(redis: redis, durability: catalog.durability)
     if count == 1 {
       let result = try await broker.enqueue(spec)
       if json {

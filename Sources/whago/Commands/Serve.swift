@@ -3,6 +3,7 @@ import ChipJobs
 import Docker
 import Enqueuer
 import Foundation
+import JobCatalog
 import JobQueue
 import Logging
 import Metrics
@@ -160,7 +161,8 @@ struct Serve: AsyncParsableCommand {
         clientSecret: clientSecret, webhookID: webhookID, http: http)
     }
     let app = EnqueuerServer.make(
-      host: host, port: port, broker: Broker(redis: redis), store: store, catalog: catalog,
+      host: host, port: port, broker: Broker(redis: redis, durability: catalog.durability), store: store,
+      catalog: catalog,
       metrics: registry, limits: limits, logger: logger
     ) { [host, database = "\(store.pool.url)"] bound in
       logger.notice("listening on http://\(host):\(bound)", metadata: ["database": "\(database)"])

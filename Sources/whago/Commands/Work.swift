@@ -127,7 +127,7 @@ struct Work: AsyncParsableCommand {
     var doorbellOptions = RedisClient.Options()
     doorbellOptions.commandTimeout = .seconds(5)
     let doorbell = RedisClient(url: try global.redisURLValue(), options: doorbellOptions, logger: logger)
-    let broker = Broker(redis: redis)
+    let broker = Broker(redis: redis, durability: catalog.durability)
 
     var handlers = HandlerRegistry()
     DiagnosticJobs.register(in: &handlers)
