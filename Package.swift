@@ -151,6 +151,7 @@ let package = Package(
         .embedInCode("Migrations/0019_dashboard_actions.sql"),
         .embedInCode("Migrations/0020_chip_connection.sql"),
         .embedInCode("Migrations/0021_proxy_protocol.sql"),
+        .embedInCode("Migrations/0022_container_liveness.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

@@ -132,39 +132,3 @@ public struct ChipProvision: JobHandler {
     return ChipStatus(reported: try await waha.session(chip.session).status)
   }
 }
-
-/// `container.ensure`: the tenant's container exists, runs and answers (the monitor enqueues it
-/// for a container it found stopped).
-public struct ContainerEnsure: JobHandler {
-  public typealias Contract = ContainerEnsureJob
-
-  let fleet: ContainerFleet
-
-  public init(fleet: ContainerFleet) {
-    self.fleet = fleet
-  }
-
-  public func run(_ parameters: ContainerEnsureJob.Parameters, context: JobContext) async throws {
-    guard let container = try await fleet.store.container(tenantID: TenantID(parameters.tenantId)) else { return }
-    try await fleet.ensure(container, logger: context.logger)
-  }
-}
-
-/// `chip.release`: logs a deleted chip's session out of WhatsApp and deletes it from its tenant's
-/// container (WAHA's DELETE does both and is idempotent), so the phone is unlinked and the slot
-/// freed. The proxy id went with the chip's row.
-public struct ChipRelease: JobHandler {
-  public typealias Contract = ChipReleaseJob
-
-  let fleet: ContainerFleet
-
-  public init(fleet: ContainerFleet) {
-    self.fleet = fleet
-  }
-
-  public func run(_ parameters: ChipReleaseJob.Parameters, context: JobContext) async throws {
-    guard let container = try await fleet.store.container(tenantID: TenantID(parameters.tenantId)) else { return }
-    try await fleet.client(container).deleteSession(parameters.session)
-    context.logger.info("chip session deleted", metadata: ["session": "\(parameters.session)"])
-  }
-}

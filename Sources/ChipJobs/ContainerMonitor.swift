@@ -26,6 +26,10 @@ public struct ContainerMonitor: JobHandler {
     public var memoryPercent = 90.0
     public var portsUsed = 0.9
     public var keepSamples: Duration = .seconds(7 * 86400)
+    /// Samples in a row without an answer from a running container's WAHA before it is restarted.
+    public var unansweredSamples = 3
+    /// How long one sample waits for that answer.
+    public var probeTimeout: Duration = .seconds(5)
     public init() {}
   }
 
@@ -72,7 +76,7 @@ public struct ContainerMonitor: JobHandler {
     // Alerts about containers that are gone (removed, or their tenant deleted) end with them.
     let known = Set(containers.map(\.name))
     for alert in try await store.containerAlerts()
-    where [.stopped, .cpu, .memory].contains(alert.kind) && !known.contains(alert.subject) {
+    where [.stopped, .cpu, .memory, .unresponsive].contains(alert.kind) && !known.contains(alert.subject) {
       try await clear(alert.kind, alert.subject, context)
     }
 
@@ -172,18 +176,51 @@ public struct ContainerMonitor: JobHandler {
     return nil
   }
 
-  /// A `chip_*` session with no chip (its `chip.release` was never enqueued: serve died between
-  /// deleting the chip and enqueuing it) is logged out and deleted, so no phone stays linked to a
-  /// chip that is gone. A session created after the chip list was read is never touched: the
-  /// list is read after WAHA's. Other sessions (not whago's) are left alone.
+  /// Asks the container's WAHA for its sessions, which is also the sample's liveness probe: a
+  /// container Docker calls running whose WAHA does not answer 3 samples in a row (its process
+  /// wedged, or stopped) is restarted and raises `unresponsive`, cleared once it answers; still
+  /// silent, it is restarted again every 30 samples, not in a loop.
+  ///
+  /// Then a `chip_*` session with no chip (its `chip.release` was never enqueued: serve died
+  /// between deleting the chip and enqueuing it) is logged out and deleted, so no phone stays
+  /// linked to a chip that is gone. A session created after the chip list was read is never
+  /// touched: the list is read after WAHA's. Other sessions (not whago's) are left alone.
   func releaseLeftSessions(_ container: WAHAContainer, _ context: JobContext) async throws {
-    let waha = fleet.client(container, timeout: .seconds(10))
-    guard let listed = try? await waha.sessions() else { return }  // the monitor samples; WAHA may be starting
+    let waha = fleet.client(container, timeout: thresholds.probeTimeout)
+    guard let listed = try? await waha.sessions() else {
+      let silent = try await fleet.store.recordContainerAnswer(id: container.id, answered: false)
+      if silent == thresholds.unansweredSamples || (silent > 0 && silent % 30 == 0) {
+        try await raise(
+          .unresponsive, container.name, "its WAHA did not answer \(silent) samples in a row; restarted", context)
+        try await fleet.docker.restart(container.dockerId ?? container.name)
+      }
+      return
+    }
+    try await fleet.store.recordContainerAnswer(id: container.id, answered: true)
+    try await clear(.unresponsive, container.name, context)
     let kept = try await fleet.store.sessionNames(containerID: container.id)
     for session in listed where session.name.hasPrefix("chip_") && !kept.contains(session.name) {
       try? await waha.deleteSession(session.name)
       context.logger.notice(
         "session without a chip deleted", metadata: ["container": "\(container.name)", "session": "\(session.name)"])
+    }
+    // A session on another proxy id than its chip's (a rotation whose job was never enqueued) is
+    // brought in line by `chip.provision`, which compares and restarts it.
+    let expected = try await fleet.store.expectedProxyUsernames(containerID: container.id)
+    var fixes: [JobSpec] = []
+    for session in listed {
+      guard let want = expected[session.name], let have = session.config?.proxy?.username, have != want.username,
+        let spec = try? ChipProvisionJob.spec(
+          .init(chipId: want.chip), catalog: catalog, key: "chip-provision:\(want.chip)", keyHeldWhileAlive: true,
+          tenant: container.tenantName)
+      else { continue }
+      fixes.append(spec)
+    }
+    if !fixes.isEmpty {
+      _ = try await context.broker.enqueue(fixes)
+      context.logger.notice(
+        "sessions on an old proxy id brought in line",
+        metadata: ["container": "\(container.name)", "count": "\(fixes.count)"])
     }
   }
 

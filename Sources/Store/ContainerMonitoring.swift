@@ -37,6 +37,8 @@ public enum ContainerAlertKind: String, PostgresState, Sendable, CaseIterable {
   case memory
   /// A `waha_plus_user_*` container whago labelled whose tenant is gone.
   case orphan
+  /// Running, but its WAHA did not answer 3 samples in a row (it was restarted).
+  case unresponsive
   /// Over 90% of the container ports are taken.
   case ports
 }
@@ -195,6 +197,38 @@ extension Store {
       try connection.query("DELETE FROM waha_containers WHERE id = $1", [id])
       return true
     }
+  }
+
+  /// Counts one more sample in a row in which the container's WAHA did not answer (or, with
+  /// `answered`, starts over). Returns the count, so exactly one sample sees each threshold.
+  @discardableResult
+  public func recordContainerAnswer(id: Int64, answered: Bool) async throws -> Int {
+    try await pool.query(
+      """
+      UPDATE waha_containers SET unanswered_samples = CASE WHEN $2 THEN 0 ELSE unanswered_samples + 1 END
+      WHERE id = $1 RETURNING unanswered_samples
+      """, [id, answered]
+    ).first?.decode("unanswered_samples") ?? 0
+  }
+
+  /// For each chip of a container that has a proxy: its session, its id and the proxy username
+  /// its session should carry now (what a rotation wrote).
+  public func expectedProxyUsernames(containerID: Int64) async throws -> [String: (chip: Int64, username: String)] {
+    var expected: [String: (chip: Int64, username: String)] = [:]
+    for row in try await pool.query(
+      """
+      SELECT c.id, c.session, c.proxy_session, p.username, p.country, p.username_template
+      FROM chips c JOIN proxies p ON p.id = c.proxy_id WHERE c.container_id = $1
+      """, [containerID]
+    ).rows {
+      expected[try row.decode("session")] = (
+        try row.decode("id"),
+        ProxySession.username(
+          template: try row.decode("username_template"), username: try row.decode("username"),
+          country: try row.decodeIfPresent("country"), session: try row.decode("proxy_session"))
+      )
+    }
+    return expected
   }
 
   /// The sessions whago keeps in a container (its chips'), to tell them from sessions left behind.

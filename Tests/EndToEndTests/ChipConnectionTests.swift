@@ -239,6 +239,20 @@ import Testing
           && session?["status"] as? String == "WORKING"
       }
 
+      // A rotation whose job was never enqueued (serve died after the database write): the
+      // monitor sees the session on the old id and has chip.provision bring it in line.
+      try await pool.query("UPDATE chips SET proxy_session = 'lostrotation' WHERE id = $1", [ids[1]])
+      try await eventually("the session to move to the new id", within: .seconds(30), every: .milliseconds(200)) {
+        let session =
+          try JSONSerialization.jsonObject(
+            with: try await HTTP.send(
+              "GET", waha + "/api/sessions/\(sessionOf[ids[1]] ?? "")",
+              headers: ["X-Api-Key": try await containerKey(pool, tenant)]
+            ).body) as? [String: Any]
+        let username = ((session?["config"] as? [String: Any])?["proxy"] as? [String: Any])?["username"] as? String
+        return username?.hasSuffix("lostrotation") == true
+      }
+
       // A deleted chip's session is logged out and deleted from the container.
       #expect(try await HTTP.send("DELETE", serve.base + "/v1/chips/\(ids[0])", key: key).status == 204)
       try await eventually("the session to be deleted", within: .seconds(30), every: .milliseconds(200)) {
@@ -304,6 +318,22 @@ import Testing
         try await alert("orphan", orphanName) == (0, 1)
       }
 
+      // The container's WAHA hangs (its process stopped, Docker still says running): after 3
+      // samples without an answer the monitor restarts it, and the alert clears once it answers.
+      func pid() async throws -> Int? {
+        let state =
+          try JSONSerialization.jsonObject(
+            with: try await HTTP.send("GET", dockerBase + "/v1.45/containers/\(dockerID)/json").body) as? [String: Any]
+        return (state?["State"] as? [String: Any])?["Pid"] as? Int
+      }
+      let hungPid = try await pid()
+      #expect(try await HTTP.send("POST", dockerBase + "/_sim/containers/\(dockerID)/hang").status == 200)
+      try await eventually("the hung container to be restarted", within: .seconds(60), every: .milliseconds(200)) {
+        let now = try await pid()
+        let unresponsive = try await alert("unresponsive", name)
+        return now != nil && now != hungPid && unresponsive == (0, 1)
+      }
+
       // The container exits for good (no restart policy would bring it back): the monitor records
       // it stopped and starts it again.
       let exited = try await HTTP.send(
@@ -328,6 +358,9 @@ import Testing
         row["sessions"] as? Int == 2 && row["state"] as? String == "running" && row["tenant"] as? String == tenant)
       let logs = try await Whago.run(["container", "logs", name, "--tail", "20"], redis: redis, environment: cli)
       #expect(logs.status == 0 && !logs.output.isEmpty, "\(logs.output)")
+      let restartedByCLI = try await Whago.run(["container", "restart", name], redis: redis, environment: cli)
+      #expect(
+        restartedByCLI.status == 0 && restartedByCLI.output.contains("restarted \(name)"), "\(restartedByCLI.output)")
       let refused = try await Whago.run(["container", "delete", name, "--yes"], redis: redis, environment: cli)
       #expect(refused.status != 0 && refused.output.contains("delete the chips first"), "\(refused.output)")
       let alerts = try await Whago.run(["container", "alerts", "--all", "--json"], redis: redis, environment: cli)

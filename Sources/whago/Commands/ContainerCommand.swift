@@ -32,6 +32,15 @@ struct ContainerCommand: AsyncParsableCommand {
       }
     }
 
+    /// Runs one Docker action on the container `name` names and says it was `done`.
+    func act(_ name: String, _ done: String, _ action: (DockerClient, String) async throws -> Void) async throws {
+      let docker = try docker()
+      try await global.withStore { store in
+        try await action(docker, try await find(store, name).1)
+        print("\(done) \(name)")
+      }
+    }
+
     /// The container's row and the reference Docker knows it by; a name whago has no row for
     /// (an orphan) is passed to Docker as it is.
     func find(_ store: Store, _ reference: String) async throws -> (WAHAContainer?, String) {
@@ -110,13 +119,7 @@ struct ContainerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Start a stopped container.")
     @OptionGroup var options: Options
     @Argument var name: String
-    func run() async throws {
-      let docker = try options.docker()
-      try await options.global.withStore { store in
-        try await docker.start(try await options.find(store, name).1)
-        print("started \(name)")
-      }
-    }
+    func run() async throws { try await options.act(name, "started") { try await $0.start($1) } }
   }
 
   struct Stop: AsyncParsableCommand {
@@ -124,26 +127,14 @@ struct ContainerCommand: AsyncParsableCommand {
       abstract: "Stop a container (its sessions stop; the monitor starts it again within a minute while it has chips).")
     @OptionGroup var options: Options
     @Argument var name: String
-    func run() async throws {
-      let docker = try options.docker()
-      try await options.global.withStore { store in
-        try await docker.stop(try await options.find(store, name).1)
-        print("stopped \(name)")
-      }
-    }
+    func run() async throws { try await options.act(name, "stopped") { try await $0.stop($1) } }
   }
 
   struct Restart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Restart a container (a wedged WAHA).")
     @OptionGroup var options: Options
     @Argument var name: String
-    func run() async throws {
-      let docker = try options.docker()
-      try await options.global.withStore { store in
-        try await docker.restart(try await options.find(store, name).1)
-        print("restarted \(name)")
-      }
-    }
+    func run() async throws { try await options.act(name, "restarted") { try await $0.restart($1) } }
   }
 
   struct Logs: AsyncParsableCommand {
