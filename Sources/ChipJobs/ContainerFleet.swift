@@ -87,22 +87,19 @@ public struct ContainerFleet: Sendable {
   /// Docker's id for a new container, or nil when the name was taken meanwhile. An image the
   /// host does not have yet (a new host) is pulled first.
   func create(_ container: WAHAContainer) async throws(DockerError) -> String? {
-    do {
-      return try await docker.createContainer(name: container.name, spec: spec(container))
-    } catch {
-      switch error {
-      case .conflict: return nil
-      case .imageNotFound:
-        try await docker.pullImage(settings.image)
-        do {
-          return try await docker.createContainer(name: container.name, spec: spec(container))
-        } catch {
-          if case .conflict = error { return nil }
-          throw error
+    // At most twice: once more after pulling an image the host did not have.
+    for pulled in [false, true] {
+      do {
+        return try await docker.createContainer(name: container.name, spec: spec(container))
+      } catch {
+        switch error {
+        case .conflict: return nil
+        case .imageNotFound where !pulled: try await docker.pullImage(settings.image)
+        default: throw error
         }
-      default: throw error
       }
     }
+    return nil
   }
 
   /// Polls the container's WAHA until it answers, for at most `settings.readyTimeout`.

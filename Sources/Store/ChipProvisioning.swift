@@ -22,12 +22,7 @@ extension Store {
         [chipID]
       ).first, let containerID: Int64 = try row.decodeIfPresent("container_id")
     else { return nil }
-    guard
-      let container = try await pool.query(
-        "SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id WHERE w.id = $1",
-        [containerID]
-      ).decode(WAHAContainer.self).first
-    else { return nil }
+    guard let container = try await container(id: containerID) else { return nil }
     return ChipProvisioning(
       chipID: chipID, chipUUID: try row.decode("uuid"), tenantID: try row.decode("tenant_id"),
       session: try row.decode("session"), step: try row.decodeIfPresent("provisioning_step"), container: container)
@@ -114,7 +109,7 @@ extension Store {
 
   public func container(id: Int64) async throws -> WAHAContainer? {
     try await pool.query(
-      "SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id WHERE w.id = $1",
+      "\(Self.containerSelect) WHERE w.id = $1",
       [id]
     ).decode(WAHAContainer.self).first
   }

@@ -178,7 +178,7 @@ extension Store {
   public func emptyContainers(olderThan grace: Duration) async throws -> [WAHAContainer] {
     try await pool.query(
       """
-      SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id
+      \(Self.containerSelect)
       WHERE w.empty_since < now() - make_interval(secs => $1)
         AND NOT EXISTS (SELECT 1 FROM chips c WHERE c.container_id = w.id)
       """, [Double(grace.components.seconds)]
@@ -243,7 +243,7 @@ extension Store {
   public func container(named reference: String) async throws -> WAHAContainer? {
     try await pool.query(
       """
-      SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id
+      \(Self.containerSelect)
       WHERE w.name = $1 OR w.docker_id = $1 OR (length($1) >= 12 AND starts_with(w.docker_id, $1)) LIMIT 1
       """, [reference]
     ).decode(WAHAContainer.self).first

@@ -38,6 +38,9 @@ extension Store {
   static let containerColumns =
     "w.id, w.tenant_id, t.name AS tenant_name, w.name, w.host_port, w.api_key, w.docker_id, w.created_at, "
     + "w.empty_since, (SELECT count(*)::int FROM chips c WHERE c.container_id = w.id) AS sessions"
+  /// Every container query starts here: the row, its tenant's name and its session count.
+  static let containerSelect =
+    "SELECT \(containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id"
 
   /// Registers a chip that whago connects itself: its tenant's container (allocated here, with a
   /// free host port, when it is the first), a `chip_<uuid>` session on it, and the first step of
@@ -124,14 +127,14 @@ extension Store {
 
   public func container(tenantID: TenantID) async throws -> WAHAContainer? {
     try await pool.query(
-      "SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id WHERE w.tenant_id = $1",
+      "\(Self.containerSelect) WHERE w.tenant_id = $1",
       [tenantID]
     ).decode(WAHAContainer.self).first
   }
 
   public func containers() async throws -> [WAHAContainer] {
     try await pool.query(
-      "SELECT \(Self.containerColumns) FROM waha_containers w JOIN tenants t ON t.id = w.tenant_id ORDER BY w.host_port"
+      "\(Self.containerSelect) ORDER BY w.host_port"
     ).decode(WAHAContainer.self)
   }
 

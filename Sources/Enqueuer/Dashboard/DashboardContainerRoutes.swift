@@ -26,7 +26,7 @@ extension DashboardRoutes {
   }
 
   func containerAct(_ request: Request, action: String) async throws -> Response {
-    let trail = DashboardActionRoutes(broker: broker, store: store, catalog: catalog, logger: logger)
+    let trail = actions
     let fields = try await trail.form(request)
     guard let docker, let name = fields["name"], let container = try await store.container(named: name) else {
       return DashboardResponse.redirect(to: "/dashboard/containers?container=none")

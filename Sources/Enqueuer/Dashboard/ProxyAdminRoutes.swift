@@ -9,10 +9,6 @@ extension DashboardRoutes {
     "provider", "host", "port", "username", "password", "country", "username_template", "protocol",
   ]
 
-  private var trail: DashboardActionRoutes {
-    DashboardActionRoutes(broker: broker, store: store, catalog: catalog, logger: logger)
-  }
-
   func registerProxies(on admin: RouterGroup<EnqueuerContext>) {
     admin.get("api/proxies") { _, _ in
       try JSONResponse.make(.ok, ProxyList(proxies: try await store.proxies()))
@@ -23,7 +19,7 @@ extension DashboardRoutes {
         throw Problem.notFound("no proxy with that id; list them with GET /dashboard/api/proxies")
       }
       do {
-        _ = try await trail.audited("proxy.remove", target: "proxy \(id)") {
+        _ = try await actions.audited("proxy.remove", target: "proxy \(id)") {
           try await store.removeProxy(id: id)
           return 1
         }
@@ -53,7 +49,7 @@ extension DashboardRoutes {
     guard let provider, let host, let port, let username, let password else { throw Problem.invalid(body.problems) }
     do {
       var added: Proxy?
-      _ = try await trail.audited("proxy.add", target: "\(provider) \(host):\(port) \(username)") {
+      _ = try await actions.audited("proxy.add", target: "\(provider) \(host):\(port) \(username)") {
         added = try await store.addProxy(
           NewProxy(
             provider: provider, host: host, port: port, username: username, password: password, country: country,
