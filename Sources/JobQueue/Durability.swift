@@ -40,7 +40,9 @@ extension Broker {
       1,
       Int(durability.timeout.components.seconds * 1000)
         + Int(durability.timeout.components.attoseconds / 1_000_000_000_000_000))
-    let reply = try await redis.send("WAIT", String(durability.replicas), String(milliseconds))
+    // On a cluster, WAIT asks the queue's own master about its replicas.
+    let reply = try await redis.send(
+      RedisCommand("WAIT", String(durability.replicas), String(milliseconds)).routed(by: QueueKeys(queue: queue).ready))
     let replicas = Int(reply.int ?? 0)
     if replicas < durability.replicas {
       throw NotReplicated(queue: queue, replicas: replicas, wanted: durability.replicas)

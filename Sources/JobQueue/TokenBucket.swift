@@ -116,7 +116,9 @@ extension Broker {
     var cursor = "0"
     var names: [String] = []
     repeat {
-      let reply = try await redis.send("SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000")
+      // Every bucket shares one hash tag, so on a cluster they are all on the node of that slot.
+      let reply = try await redis.send(
+        RedisCommand("SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000").routed(by: prefix))
       let items = reply.array ?? []
       cursor = items.first?.string ?? "0"
       for key in items.count > 1 ? (items[1].array ?? []).compactMap(\.string) : [] {

@@ -25,6 +25,9 @@ final class RedisConnection {
     case .unix(let path): raw = redisConnectUnixWithTimeout(path, tv)
     case .sentinel(let nodes, let master):
       return try connectToMaster(master, through: nodes, url: url, timeouts: (connectTimeout, commandTimeout))
+    case .cluster:
+      // The router opens one connection per master, each with a plain host:port endpoint.
+      throw RedisError(.invalidURL, "\(url): a cluster URL names no single server to connect to")
     }
     guard let raw else { throw RedisError(.connectFailed, "out of memory") }
     let connection = RedisConnection(context: raw)

@@ -30,6 +30,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, Equatable {
     case .server:
       message.hasPrefix("LOADING") || message.hasPrefix("READONLY") || message.hasPrefix("MASTERDOWN")
         || message.hasPrefix("TRYAGAIN") || message.hasPrefix("BUSY")
+        || message.hasPrefix("CLUSTERDOWN")
     case .invalidURL, .closed: false
     }
   }

@@ -2,8 +2,10 @@ import Foundation
 
 /// Where Redis is: `redis://[[user]:password@]host[:port][/db]` or
 /// `unix:///path/to.sock[?db=N&user=U&password=P]`, or through Redis Sentinel
-/// `redis+sentinel://[[user]:password@]s1:26379,s2:26379/master-name[/db]`. A user logs in as that ACL user (`AUTH user
-/// password`); without one, `AUTH password` logs in as the default user.
+/// `redis+sentinel://[[user]:password@]s1:26379,s2:26379/master-name[/db]`, or a Redis Cluster
+/// `redis+cluster://[[user]:password@]node1:6379,node2:6379[/]` (any reachable nodes; the rest are
+/// learned from the cluster). A user logs in as that ACL user (`AUTH user password`); without one,
+/// `AUTH password` logs in as the default user.
 public struct RedisURL: Sendable, CustomStringConvertible {
   public enum Endpoint: Sendable, Equatable {
     case tcp(host: String, port: Int)
@@ -11,10 +13,16 @@ public struct RedisURL: Sendable, CustomStringConvertible {
     /// Whichever server the sentinels at `nodes` name as the master of `master`, asked at every
     /// (re)connection, so a failover is followed by reconnecting.
     case sentinel(nodes: [SentinelNode], master: String)
+    /// A Redis Cluster, reached first through any of `nodes`: commands go to the master that holds
+    /// their key's slot, following the cluster's MOVED and ASK redirections.
+    case cluster(nodes: [ClusterNode])
   }
 
-  /// One Redis Sentinel's address.
-  public struct SentinelNode: Sendable, Equatable {
+  /// A cluster node's address: the same host and port as a sentinel's.
+  public typealias ClusterNode = SentinelNode
+
+  /// One Redis Sentinel's (or cluster node's) address.
+  public struct SentinelNode: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
@@ -22,6 +30,16 @@ public struct RedisURL: Sendable, CustomStringConvertible {
       self.host = host
       self.port = port
     }
+
+    /// `host:port`, the form MOVED and ASK name a node in (the port after the last colon).
+    public init?(_ text: some StringProtocol) {
+      guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+        (1...65535).contains(port), colon > text.startIndex
+      else { return nil }
+      self.init(host: String(text[..<colon]), port: port)
+    }
+
+    public var description: String { "\(host):\(port)" }
   }
 
   public var endpoint: Endpoint
@@ -39,6 +57,10 @@ public struct RedisURL: Sendable, CustomStringConvertible {
   public init(_ text: String) throws(RedisError) {
     if text.lowercased().hasPrefix("redis+sentinel://") {
       self = try Self.sentinel(String(text.dropFirst("redis+sentinel://".count)))
+      return
+    }
+    if text.lowercased().hasPrefix("redis+cluster://") {
+      self = try Self.cluster(String(text.dropFirst("redis+cluster://".count)))
       return
     }
     guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
@@ -72,7 +94,8 @@ public struct RedisURL: Sendable, CustomStringConvertible {
       }
       database = db
     default:
-      throw RedisError(.invalidURL, "unsupported scheme '\(scheme)'; use redis://, unix:// or redis+sentinel://")
+      throw RedisError(
+        .invalidURL, "unsupported scheme '\(scheme)'; use redis://, unix://, redis+sentinel:// or redis+cluster://")
     }
   }
 
@@ -84,6 +107,8 @@ public struct RedisURL: Sendable, CustomStringConvertible {
     case .sentinel(let nodes, let master):
       return
         "redis+sentinel://\(auth)\(nodes.map { "\($0.host):\($0.port)" }.joined(separator: ","))/\(master)/\(database)"
+    case .cluster(let nodes):
+      return "redis+cluster://\(auth)\(nodes.map(\.description).joined(separator: ","))/"
     case .unix(let path):
       return "unix://\(path)?db=\(database)" + (username.map { "&user=\($0)" } ?? "")
         + (password == nil ? "" : "&password=***")
@@ -92,7 +117,37 @@ public struct RedisURL: Sendable, CustomStringConvertible {
 
   /// `[user:password@]host:port[,host:port…]/master-name[/db]`: URLComponents reads one host only.
   private static func sentinel(_ rest: String) throws(RedisError) -> RedisURL {
-    var rest = Substring(rest)
+    let (username, password, hosts, path) = try splitMultiHost(rest)
+    guard path.count >= 1, !path[0].isEmpty else {
+      throw RedisError(.invalidURL, "redis+sentinel:// needs the master's name: redis+sentinel://host:26379/mymaster")
+    }
+    let nodes = try parseNodes(hosts, defaultPort: 26379, kind: "sentinel")
+    var database = 0
+    if path.count > 1, !path[1].isEmpty {
+      guard let db = Int(path[1]), db >= 0 else { throw RedisError(.invalidURL, "database must be a number") }
+      database = db
+    }
+    return RedisURL(
+      endpoint: .sentinel(nodes: nodes, master: String(path[0])), username: username, password: password,
+      database: database)
+  }
+
+  /// `[user:password@]host:port[,host:port…][/]`: a cluster has only database 0.
+  private static func cluster(_ rest: String) throws(RedisError) -> RedisURL {
+    let (username, password, hosts, path) = try splitMultiHost(rest)
+    if let extra = path.first(where: { !$0.isEmpty && $0 != "0" }) {
+      throw RedisError(
+        .invalidURL, "Redis Cluster has only database 0; remove '/\(extra)' from the redis+cluster:// URL")
+    }
+    let nodes = try parseNodes(hosts, defaultPort: 6379, kind: "cluster node")
+    return RedisURL(endpoint: .cluster(nodes: nodes), username: username, password: password)
+  }
+
+  /// Splits `[user:password@]hosts[/path…]` into its credentials, host list and path pieces.
+  private static func splitMultiHost(_ text: String) throws(RedisError) -> (
+    username: String?, password: String?, hosts: Substring, path: [Substring]
+  ) {
+    var rest = Substring(text)
     var username: String?
     var password: String?
     if let at = rest.lastIndex(of: "@") {
@@ -102,30 +157,26 @@ public struct RedisURL: Sendable, CustomStringConvertible {
       username = parts.first.flatMap { $0.isEmpty ? nil : String($0).removingPercentEncoding }
       password = parts.count > 1 ? String(parts[1]).removingPercentEncoding : nil
     }
-    let path = rest.split(separator: "/", omittingEmptySubsequences: false)
-    guard path.count >= 2, !path[1].isEmpty else {
-      throw RedisError(.invalidURL, "redis+sentinel:// needs the master's name: redis+sentinel://host:26379/mymaster")
-    }
+    let pieces = rest.split(separator: "/", omittingEmptySubsequences: false)
+    return (username, password, pieces.first ?? "", Array(pieces.dropFirst()))
+  }
+
+  private static func parseNodes(_ hosts: Substring, defaultPort: Int, kind: String) throws(RedisError)
+    -> [SentinelNode]
+  {
     var nodes: [SentinelNode] = []
-    for node in path[0].split(separator: ",") {
+    for node in hosts.split(separator: ",") {
       let hostPort = node.split(separator: ":")
       guard hostPort.count <= 2, let host = hostPort.first, !host.isEmpty else {
-        throw RedisError(.invalidURL, "sentinel address '\(node)' is not host:port")
+        throw RedisError(.invalidURL, "\(kind) address '\(node)' is not host:port")
       }
-      let port = hostPort.count == 2 ? Int(hostPort[1]) : 26379
+      let port = hostPort.count == 2 ? Int(hostPort[1]) : defaultPort
       guard let port, (1...65535).contains(port) else {
-        throw RedisError(.invalidURL, "sentinel address '\(node)' has no valid port")
+        throw RedisError(.invalidURL, "\(kind) address '\(node)' has no valid port")
       }
       nodes.append(SentinelNode(host: String(host), port: port))
     }
-    guard !nodes.isEmpty else { throw RedisError(.invalidURL, "redis+sentinel:// names no sentinel") }
-    var database = 0
-    if path.count > 2, !path[2].isEmpty {
-      guard let db = Int(path[2]), db >= 0 else { throw RedisError(.invalidURL, "database must be a number") }
-      database = db
-    }
-    return RedisURL(
-      endpoint: .sentinel(nodes: nodes, master: String(path[1])), username: username, password: password,
-      database: database)
+    guard !nodes.isEmpty else { throw RedisError(.invalidURL, "the URL names no \(kind)") }
+    return nodes
   }
 }

@@ -20,8 +20,19 @@ import Testing
       #expect(services.contains(name), "compose.yaml has no service \(name); it has \(services.sorted())")
     }
 
+    let cluster = try run(compose, ["-f", "compose.yaml", "--profile", "cluster", "config", "--services"], in: root)
+    #expect(cluster.status == 0, "\(cluster.errors)")
+    let clusterServices = Set(cluster.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+    for name in (1...6).map({ "redis-node-\($0)" }) + ["redis-cluster-create"] {
+      #expect(clusterServices.contains(name), "the cluster profile has no service \(name)")
+    }
+
     let full = try run(compose, ["-f", "compose.yaml", "config"], in: root)
     #expect(full.status == 0, "\(full.errors)")
+    for name in (1...6).map({ "redis-node-\($0)" }) + ["redis-cluster-create"] {
+      let lines = section(of: name, in: full.output).map { $0.trimmingCharacters(in: .whitespaces) }
+      #expect(lines.contains("- cluster"), "\(name) should run only under the cluster profile: \(lines)")
+    }
     let work = section(of: "work", in: full.output)
     #expect(work.contains { $0.trimmingCharacters(in: .whitespaces) == "replicas: 3" }, "work should run 3 replicas")
     // The command as a YAML list: `- redis-server`, `- --appendonly`, `- "yes"`.

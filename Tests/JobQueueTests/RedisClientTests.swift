@@ -35,6 +35,24 @@ import Testing
     #expect(throws: RedisError.self) { try RedisURL("redis+sentinel://s1:26379") }
     #expect(throws: RedisError.self) { try RedisURL("redis+sentinel://s1:nope/m") }
     #expect(throws: RedisError.self) { try RedisURL("redis+sentinel:///m") }
+    // A cluster: any nodes, credentials, database 0 only.
+    let cluster = try RedisURL("redis+cluster://app:s3cret@n1:7000,n2,10.0.0.4:7002/")
+    #expect(
+      cluster.endpoint
+        == .cluster(nodes: [
+          .init(host: "n1", port: 7000), .init(host: "n2", port: 6379), .init(host: "10.0.0.4", port: 7002),
+        ]))
+    #expect(cluster.username == "app" && cluster.password == "s3cret")
+    #expect(cluster.description == "redis+cluster://app:***@n1:7000,n2:6379,10.0.0.4:7002/")
+    #expect(try RedisURL("redis+cluster://n1:7000").endpoint == .cluster(nodes: [.init(host: "n1", port: 7000)]))
+    #expect(throws: RedisError.self) { try RedisURL("redis+cluster://n1:7000/2") }
+    #expect(throws: RedisError.self) { try RedisURL("redis+cluster:///") }
+    // The slot of a key, or of its hash tag, as the cluster specification's examples give it.
+    #expect(ClusterSlot.of("123456789") == 0x31C3 % 16_384)
+    #expect(ClusterSlot.of("{user1000}.following") == ClusterSlot.of("{user1000}.followers"))
+    #expect(ClusterSlot.of("foo{}{bar}") != ClusterSlot.of("bar"), "an empty tag: the whole key is hashed")
+    #expect(ClusterSlot.of("foo{{bar}}zap") == ClusterSlot.of("{bar"))
+    #expect(ClusterSlot.of("foo{bar}{zap}") == ClusterSlot.of("bar"))
   }
 
   @Test func unreachableRedisIsAClearErrorWithoutSecrets() async throws {
