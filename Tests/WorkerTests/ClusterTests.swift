@@ -215,6 +215,100 @@ import Testing
     for queue in all { #expect(listed.output.contains(queue), "whago queues misses \(queue): \(listed.output)") }
   }
 
+  /// Many hosts: three worker processes with names of their own serve three queues on three
+  /// different masters, and every job takes from one bucket (on the master of `{limits}`). In no
+  /// window of the tokens' times does the bucket give more than its capacity plus its refill. The
+  /// three also schedule an hourly job on a clock an hour a second fast: each slot fires once.
+  @Test func oneBucketAndOneScheduleHoldAcrossWorkersAndMasters() async throws {
+    let cluster = try await ClusterGroup.start()
+    defer { cluster.stop() }
+    let capacity = 5.0
+    let rate = 40.0
+    let perQueue = 60
+    var queues: [String] = []
+    var masters: Set<Int> = []
+    var n = 0
+    while queues.count < 3 {
+      let queue = "crl\(n)-\(UInt16.random(in: 0...UInt16.max))"
+      n += 1
+      if masters.insert(try await cluster.masterPort(of: QueueKeys(queue: queue).ready)).inserted {
+        queues.append(queue)
+      }
+    }
+    let bucket = "t-crl-\(UUID().uuidString.prefix(8))"
+    let queueEntries = queues.map { #""\#($0)": {"weight": 1}"# }.joined(separator: ", ")
+    let catalog = try TestCatalog(
+      """
+      {"queues": {\(queueEntries)},
+       "jobs": {"diag.echo": {"queue": "\(queues[0])", "max_attempts": 3,
+                              "limits": [{"bucket": "\(bucket):{lane}", "capacity": \(capacity), "per_second": "{rate}"}]},
+                "diag.noop": {"queue": "\(queues[1])", "max_attempts": 3}},
+       "schedules": {"cluster-hourly": {"cron": "0 * * * *", "timezone": "UTC", "job": "diag.noop", "missed": "skip"}}}
+      """)
+    let redis = RedisClient(url: try RedisURL(cluster.url))
+    defer { redis.close() }
+    let broker = Broker(redis: redis)
+    let clock = "anchor=\(try await broker.redisTime()),start=1796094600000,speed=3600"
+    _ = try await broker.enqueue(
+      queues.flatMap { queue in
+        (0..<perQueue).map { _ in
+          JobSpec(type: "diag.echo", payload: #"{"witness":true,"lane":"a","rate":\#(rate)}"#, queue: queue)
+        }
+      })
+    let workers = try (0..<3).map { host in
+      try catalog.worker(
+        redis: cluster.url, queues: queues.joined(separator: ","), concurrency: 16,
+        extra: ["--name", "host-\(host)", "--schedule-clock", clock])
+    }
+    defer { for worker in workers { worker.signal(SIGKILL) } }
+    try await eventually("all limited jobs to run", within: .seconds(90)) {
+      var ran = 0
+      for queue in queues { ran += Int(try await redis.send("ZCARD", QueueKeys(queue: queue).witnessTokens).int ?? 0) }
+      return ran == perQueue * queues.count
+    }
+    try await eventually("five hourly slots", within: .seconds(60)) {
+      try await broker.cronState(name: "cluster-hourly", queue: queues[1]).fired >= 5
+    }
+    // Every host registered through the cluster (its heartbeat script writes the `{workers}` slot).
+    let live = try await broker.workers().map(\.name)
+    for host in 0..<3 { #expect(live.contains("host-\(host)"), "\(live)") }
+    for worker in workers { worker.signal(SIGTERM) }
+    for worker in workers { _ = try await worker.waitForExit() }
+    let cron = try await broker.cronState(name: "cluster-hourly", queue: queues[1])
+    let scheduled = QueueKeys(queue: queues[1])
+    var slots: [Int64] = []
+    for set in [scheduled.finished, scheduled.scheduled, scheduled.leased] {
+      for id in (try await redis.send("ZRANGE", set, "0", "-1").array ?? []).compactMap(\.string) {
+        if let slot = try await redis.send("HGET", scheduled.job(id), "cs").string.flatMap({ Int64($0) }) {
+          slots.append(slot)
+        }
+      }
+    }
+    for id in (try await redis.send("LRANGE", scheduled.ready, "0", "-1").array ?? []).compactMap(\.string) {
+      if let slot = try await redis.send("HGET", scheduled.job(id), "cs").string.flatMap({ Int64($0) }) {
+        slots.append(slot)
+      }
+    }
+    #expect(slots.count == cron.fired, "every fire made exactly one job: \(slots.count) jobs, \(cron.fired) fires")
+    #expect(Set(slots).count == slots.count, "a slot fired twice: \(slots.sorted())")
+    var times: [Int64] = []
+    for queue in queues {
+      let keys = QueueKeys(queue: queue)
+      #expect(try await redis.send("GET", keys.witnessEarly) == .null, "no run started before its token existed")
+      let stamped = try await redis.send("ZRANGE", keys.witnessTokens, "0", "-1", "WITHSCORES").array ?? []
+      times += stride(from: 1, to: stamped.count, by: 2).compactMap { stamped[$0].int }
+    }
+    times.sort()
+    #expect(times.count == perQueue * queues.count)
+    var worst = 0.0
+    for i in times.indices {
+      for j in i..<times.count {
+        worst = max(worst, Double(j - i + 1) - (capacity + rate * Double(times[j] - times[i]) / 1000))
+      }
+    }
+    #expect(worst <= 1e-6, "a window got \(worst) tokens more than allowed")
+  }
+
   /// The project's catalog with `durable` queues that wait for one replica.
   static func catalog(durable: [String]) throws -> String {
     let path = (ProcessInfo.processInfo.environment["WHAGO_JOBS_DIR"] ?? "jobs") + "/catalog.json"
