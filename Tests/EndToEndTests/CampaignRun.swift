@@ -20,14 +20,17 @@ final class CampaignRun: Sendable {
   let chipIDs: [Int64]
   let sessions: [String]
   let workerEnvironment: [String: String]
+  /// The Redis serve, workers and CLI are given (the test Redis, or a cluster's URL).
+  let redisURL: String
   private let workers = Mutex<[ChildProcess]>([])
 
   /// `plan`: `key=value` limits over the enterprise plan (e.g. `min_send_gap_ms=0`).
   static func start(
     plan: [String], chips: Int = 2, simArguments: [String] = [], workerEnvironment: [String: String] = [:],
     sharingQueueWith other: CampaignRun? = nil, catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil },
-    label: String = #function
+    redis: String? = nil, label: String = #function
   ) async throws -> CampaignRun {
+    let redisURL = try redis ?? TestRedis.url.description
     try await TestDatabase.migrate()
     let planName = "p" + TestDatabase.tenantName(label).dropFirst()
     try await TestDatabase.whago(
@@ -45,7 +48,9 @@ final class CampaignRun: Sendable {
       atPath: Self.projectJobs + "/phrases.json", toPath: catalog.directory + "/phrases.json")
     let secret = "whsec-\(UUID().uuidString)"
     let serve = try await ServeProcess(
-      environment: ["WHAGO_JOBS_DIR": catalog.directory, "WHAGO_WAHA_WEBHOOK_SECRET": secret])
+      environment: [
+        "WHAGO_JOBS_DIR": catalog.directory, "WHAGO_WAHA_WEBHOOK_SECRET": secret, "WHAGO_REDIS_URL": redisURL,
+      ])
     let sessions = (0..<chips).map { "\(tenant.suffix(10))-\($0)" }
     let (sim, simPort) = try await Whago.server(
       [
@@ -79,7 +84,7 @@ final class CampaignRun: Sendable {
     }
     return CampaignRun(
       tenant: tenant, key: key, serve: serve, sim: sim, simBase: simBase, queue: queue, catalog: catalog, pool: pool,
-      chipIDs: chipIDs, sessions: sessions, workerEnvironment: workerEnvironment)
+      chipIDs: chipIDs, sessions: sessions, workerEnvironment: workerEnvironment, redisURL: redisURL)
   }
 
   /// Starts a run, runs `body` with it, and stops the run before returning or rethrowing: stopped
@@ -88,11 +93,11 @@ final class CampaignRun: Sendable {
   static func with<T>(
     plan: [String], chips: Int = 2, simArguments: [String] = [], workerEnvironment: [String: String] = [:],
     sharingQueueWith other: CampaignRun? = nil, catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil },
-    label: String = #function, _ body: (CampaignRun) async throws -> T
+    redis: String? = nil, label: String = #function, _ body: (CampaignRun) async throws -> T
   ) async throws -> T {
     let run = try await start(
       plan: plan, chips: chips, simArguments: simArguments, workerEnvironment: workerEnvironment,
-      sharingQueueWith: other, catalogEdit: catalogEdit, label: label)
+      sharingQueueWith: other, catalogEdit: catalogEdit, redis: redis, label: label)
     do {
       let result = try await body(run)
       await run.stop()
@@ -105,8 +110,10 @@ final class CampaignRun: Sendable {
 
   private init(
     tenant: String, key: String, serve: ServeProcess, sim: ChildProcess, simBase: String, queue: String,
-    catalog: TestCatalog, pool: PostgresPool, chipIDs: [Int64], sessions: [String], workerEnvironment: [String: String]
+    catalog: TestCatalog, pool: PostgresPool, chipIDs: [Int64], sessions: [String], workerEnvironment: [String: String],
+    redisURL: String
   ) {
+    self.redisURL = redisURL
     self.tenant = tenant
     self.key = key
     self.serve = serve
@@ -153,7 +160,7 @@ final class CampaignRun: Sendable {
       executable: try Whago.binary,
       arguments: ["work", "--queues", queue, "--concurrency", String(concurrency), "--lease", "2s", "--grace", "5s"],
       environment: [
-        "WHAGO_REDIS_URL": try TestRedis.url.description, "WHAGO_JOBS_DIR": catalog.directory,
+        "WHAGO_REDIS_URL": redisURL, "WHAGO_JOBS_DIR": catalog.directory,
         "WHAGO_DATABASE_URL": try TestDatabase.urlText, "WHAGO_CHIP_RECHECK": "500ms",
       ].merging(workerEnvironment) { _, mine in mine }.merging(environment) { _, mine in mine }, label: "worker")
     workers.withLock { $0.append(worker) }
@@ -223,7 +230,7 @@ final class CampaignRun: Sendable {
   /// Runs a `whago` command with this run's catalog, Redis and database (as an operator would).
   func whago(_ arguments: [String]) async throws -> (status: Int32, output: String) {
     try await Whago.run(
-      arguments, redis: try TestRedis.url.description,
+      arguments, redis: redisURL,
       environment: ["WHAGO_DATABASE_URL": try TestDatabase.urlText, "WHAGO_JOBS_DIR": catalog.directory])
   }
 

@@ -68,7 +68,28 @@ public final class ClusterGroup: @unchecked Sendable {
         "redis-cli --cluster create failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
     try await group.waitUntilHealthy()
+    try await group.waitForReplicas()
     return group
+  }
+
+  /// Waits until every running master has a replica online (a queue that waits for one replica
+  /// answers 503 until then).
+  public func waitForReplicas(within limit: Duration = .seconds(60)) async throws {
+    try await eventually("every master to have a replica in sync", within: limit, every: .milliseconds(100)) {
+      var masters = 0
+      for (port, child) in self.nodes where child.isRunning {
+        let node = self.client(port: port)
+        defer { node.close() }
+        let info = (try? await node.send("INFO", "replication"))?.string ?? ""
+        if info.contains("role:master") {
+          masters += 1
+          if !(info.contains("connected_slaves:1") && info.contains("state=online")) { return false }
+        } else if !info.contains("master_link_status:up") {
+          return false
+        }
+      }
+      return masters == 3
+    }
   }
 
   private init(directory: String) {

@@ -175,6 +175,7 @@ import Testing
     try await cluster.waitUntilHealthy()
     // Back as the new master's replica, so WAIT 1 holds for its queues again.
     try await cluster.restart(port: victim)
+    try await cluster.waitForReplicas()
     for round in 9...12 { try await produce(round: round, into: queues) }
 
     let all = queues + [moving]
