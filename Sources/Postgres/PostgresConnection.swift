@@ -5,9 +5,11 @@ import Foundation
 /// Swift's cooperative pool; it is not `Sendable` and never leaves that thread.
 public final class PostgresConnection {
   private let conn: OpaquePointer
+  private let pooler: PostgresPooler
 
-  private init(conn: OpaquePointer) {
+  private init(conn: OpaquePointer, pooler: PostgresPooler) {
     self.conn = conn
+    self.pooler = pooler
   }
 
   deinit {
@@ -15,14 +17,22 @@ public final class PostgresConnection {
   }
 
   /// Connects, with the session in UTC and ISO dates so text values parse one way.
+  ///
+  /// Directly, those and the statement timeout go in the startup packet's `options`. A transaction
+  /// pooler refuses `options` (PgBouncer 1.18 does), so there TimeZone and DateStyle are SET once
+  /// after connecting: the server reports both back, and the pooler remembers them for this client
+  /// and sets them on every server connection it hands it. The statement timeout is not reported,
+  /// so it could not follow; it is left to the pooler and the role (see `PostgresPooler`).
   static func connect(to url: PostgresURL, options: PostgresPool.Options) throws(PostgresError) -> PostgresConnection {
-    let statementTimeout = options.statementTimeout.map { String($0.milliseconds) } ?? "0"
-    let settings: [(String, String)] = [
+    var settings: [(String, String)] = [
       ("dbname", url.connectionString),
       ("connect_timeout", String(max(1, Int(options.connectTimeout.components.seconds)))),
       ("application_name", options.applicationName),
-      ("options", "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=\(statementTimeout)"),
     ]
+    if options.pooler == .none {
+      let statementTimeout = options.statementTimeout.map { String($0.milliseconds) } ?? "0"
+      settings.append(("options", "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=\(statementTimeout)"))
+    }
     let conn = withCStrings(settings.map(\.0)) { keywords in
       withCStrings(settings.map(\.1)) { values in
         PQconnectdbParams(keywords, values, 1)
@@ -36,7 +46,11 @@ public final class PostgresConnection {
     }
     // Notices ("relation already exists, skipping") are not errors; keep them off stderr.
     PQsetNoticeProcessor(conn, { _, _ in }, nil)
-    return PostgresConnection(conn: conn)
+    let connection = PostgresConnection(conn: conn, pooler: options.pooler)
+    if options.pooler == .transaction {
+      try connection.execute(script: "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
+    }
+    return connection
   }
 
   var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
@@ -46,13 +60,17 @@ public final class PostgresConnection {
   /// Statements with parameters are prepared once per connection and executed by name after: a
   /// campaign send runs the same dozen statements for every message, and planning each anew
   /// cost more CPU than running it (5 ms of planning for a 0.2 ms index lookup on a busy host).
+  /// Behind a transaction pooler every statement goes unnamed instead, planned each time: a named
+  /// one would be prepared on one server connection and run on another, or collide with a name
+  /// another client left there.
   @discardableResult
   public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError)
     -> PostgresRows
   {
     let texts = parameters.map(\.postgresText)
-    if texts.isEmpty {
-      return try check(withOptionalCStrings(texts) { PQexecParams(conn, sql, 0, nil, $0, nil, nil, 0) })
+    if texts.isEmpty || pooler == .transaction {
+      return try check(
+        withOptionalCStrings(texts) { PQexecParams(conn, sql, Int32(texts.count), nil, $0, nil, nil, 0) })
     }
     let name = try prepare(sql, parameterCount: texts.count)
     do {

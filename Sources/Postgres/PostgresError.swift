@@ -3,6 +3,8 @@
 public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable {
   public enum Kind: Sendable, Equatable {
     case invalidURL
+    /// A setting of the connection (not its URL) has a value whago does not know.
+    case invalidSetting
     /// No connection could be made (refused, unreachable, bad password, no such database).
     case connectFailed
     /// The connection broke during a query; it may or may not have run.
@@ -49,7 +51,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     case .connectFailed, .connectionLost: true
     case .server: sqlState == "40001" || sqlState == "40P01" || sqlState?.hasPrefix("08") == true
     case .busy: true
-    case .invalidURL, .decode, .closed: false
+    case .invalidURL, .invalidSetting, .decode, .closed: false
     }
   }
 
@@ -60,13 +62,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     switch kind {
     case .connectFailed, .connectionLost: true
     case .server: sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03" || sqlState?.hasPrefix("08") == true
-    case .invalidURL, .decode, .closed, .busy: false
+    case .invalidURL, .invalidSetting, .decode, .closed, .busy: false
     }
   }
 
   public var description: String {
     switch kind {
     case .invalidURL: "invalid PostgreSQL URL: \(message)"
+    case .invalidSetting: "invalid PostgreSQL setting: \(message)"
     case .connectFailed:
       "cannot connect to PostgreSQL: \(message) (check WHAGO_DATABASE_URL and that the server is running)"
     case .connectionLost: "lost the PostgreSQL connection: \(message)"

@@ -11,8 +11,12 @@ public final class PostgresPool: Sendable {
     /// Connections (and threads). Each request holds one for its whole body.
     public var size = 4
     public var connectTimeout: Duration = .seconds(10)
-    /// The server cancels a statement that runs longer. Nil: no limit.
+    /// The server cancels a statement that runs longer. Nil: no limit. Not applied behind a
+    /// transaction pooler (`pooler == .transaction`), where no session setting outlives a
+    /// transaction: there the pooler's `query_timeout` or the role's `statement_timeout` applies.
     public var statementTimeout: Duration? = .seconds(30)
+    /// What sits between us and the server; `.transaction` keeps no state in the session.
+    public var pooler: PostgresPooler = .none
     public var applicationName = "whago"
     /// Requests that may wait for a connection at once; past it a request fails with `.busy`
     /// at once. Nil: no bound (workers, whose concurrency bounds them already).
@@ -40,6 +44,8 @@ public final class PostgresPool: Sendable {
 
   public let url: PostgresURL
   private let options: Options
+  /// What sits between the pool and the server (see `PostgresPooler`).
+  public var pooler: PostgresPooler { options.pooler }
   private let state = Mutex(State())
   private let queued = DispatchSemaphore(value: 0)
   private let logger: Logger

@@ -25,10 +25,12 @@ final class CampaignRun: Sendable {
   private let workers = Mutex<[ChildProcess]>([])
 
   /// `plan`: `key=value` limits over the enterprise plan (e.g. `min_send_gap_ms=0`).
+  /// `databaseEnvironment`: how serve and the workers reach PostgreSQL, over the test database's
+  /// URL (e.g. through PgBouncer); the test's own setup and reads go straight to the server.
   static func start(
     plan: [String], chips: Int = 2, simArguments: [String] = [], workerEnvironment: [String: String] = [:],
-    sharingQueueWith other: CampaignRun? = nil, catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil },
-    redis: String? = nil, label: String = #function
+    databaseEnvironment: [String: String] = [:], sharingQueueWith other: CampaignRun? = nil,
+    catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil }, redis: String? = nil, label: String = #function
   ) async throws -> CampaignRun {
     let redisURL = try redis ?? TestRedis.url.description
     try await TestDatabase.migrate()
@@ -50,7 +52,7 @@ final class CampaignRun: Sendable {
     let serve = try await ServeProcess(
       environment: [
         "WHAGO_JOBS_DIR": catalog.directory, "WHAGO_WAHA_WEBHOOK_SECRET": secret, "WHAGO_REDIS_URL": redisURL,
-      ])
+      ].merging(databaseEnvironment) { _, database in database })
     let sessions = (0..<chips).map { "\(tenant.suffix(10))-\($0)" }
     let (sim, simPort) = try await Whago.server(
       [
@@ -84,7 +86,8 @@ final class CampaignRun: Sendable {
     }
     return CampaignRun(
       tenant: tenant, key: key, serve: serve, sim: sim, simBase: simBase, queue: queue, catalog: catalog, pool: pool,
-      chipIDs: chipIDs, sessions: sessions, workerEnvironment: workerEnvironment, redisURL: redisURL)
+      chipIDs: chipIDs, sessions: sessions,
+      workerEnvironment: databaseEnvironment.merging(workerEnvironment) { _, worker in worker }, redisURL: redisURL)
   }
 
   /// Starts a run, runs `body` with it, and stops the run before returning or rethrowing: stopped
@@ -92,12 +95,14 @@ final class CampaignRun: Sendable {
   /// simulator and workers still hold the cores.
   static func with<T>(
     plan: [String], chips: Int = 2, simArguments: [String] = [], workerEnvironment: [String: String] = [:],
-    sharingQueueWith other: CampaignRun? = nil, catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil },
-    redis: String? = nil, label: String = #function, _ body: (CampaignRun) async throws -> T
+    databaseEnvironment: [String: String] = [:], sharingQueueWith other: CampaignRun? = nil,
+    catalogEdit: ([String: Any]) -> [String: Any]? = { _ in nil }, redis: String? = nil, label: String = #function,
+    _ body: (CampaignRun) async throws -> T
   ) async throws -> T {
     let run = try await start(
       plan: plan, chips: chips, simArguments: simArguments, workerEnvironment: workerEnvironment,
-      sharingQueueWith: other, catalogEdit: catalogEdit, redis: redis, label: label)
+      databaseEnvironment: databaseEnvironment, sharingQueueWith: other, catalogEdit: catalogEdit, redis: redis,
+      label: label)
     do {
       let result = try await body(run)
       await run.stop()

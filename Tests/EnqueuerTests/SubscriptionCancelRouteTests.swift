@@ -24,7 +24,10 @@ import Testing
     let serviceKey = try await store.createAPIKey(tenant: nil).key
     _ = try await store.createSubscription(
       tenant: tenant, plan: "enterprise", gateway: "stripe", customer: "cus_\(tenant)", paymentMethod: "pm_card_visa",
-      periodEnd: try await TestDatabase.now().addingTimeInterval(3600))
+      // Far ahead: suites that run billing sweeps on a compressed clock (weeks ahead within a run)
+      // share this database, and their sweep ends every cancelled subscription whose period is
+      // over by their clock, this one too (CI saw it end between the cancel and the resume).
+      periodEnd: try await TestDatabase.now().addingTimeInterval(3650 * 86_400))
 
     try await withInProcessEnqueuer { client in
       let (cancelled, body, _) = try await callAPI(client, .post, "/v1/subscription/cancel", key: key)

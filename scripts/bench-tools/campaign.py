@@ -2,8 +2,9 @@
 """One campaign of N recipients, end to end, for scripts/bench campaign.
 
 Runs whago serve, two whago workers and the WAHA simulator (10 sessions, no latency, no acks) on
-loopback against the Redis and PostgreSQL that scripts/bench started; a plan with every limit
-lifted; recipients uploaded as CSV in chunks of 10,000. Prints sends/s, end-to-end time, the peak
+loopback against the Redis and PostgreSQL that scripts/bench started (or its PgBouncer, with
+WHAGO_DATABASE_POOLER=transaction, when it passes that); a plan with every limit lifted;
+recipients uploaded as CSV in chunks of 10,000. Prints sends/s, end-to-end time, the peak
 RSS of every process, Redis and PostgreSQL growth, and checks from the simulator's log that every
 recipient got exactly one message.
 """
@@ -13,8 +14,10 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 CHIPS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 BIN, PG, RUN = os.environ["WHAGO_BIN"], os.environ["WHAGO_DATABASE_URL"], os.environ["RUN_DIR"]
 REDIS_PORT = os.environ["REDIS_PORT"]
+POOLER = os.environ.get("WHAGO_DATABASE_POOLER") or "none"
+VIA = os.environ.get("BENCH_VIA", "PostgreSQL directly")
 env = dict(os.environ, WHAGO_OUTBOUND_ALLOW="127.0.0.0/8", WHAGO_REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0", WHAGO_DATABASE_URL=PG,
-           WHAGO_JOBS_DIR=os.path.abspath("jobs"), WHAGO_LOG_LEVEL="warning")
+           WHAGO_DATABASE_POOLER=POOLER, WHAGO_JOBS_DIR=os.path.abspath("jobs"), WHAGO_LOG_LEVEL="warning")
 procs = {}
 
 
@@ -156,6 +159,7 @@ try:
     print(f"campaign of {N:,} recipients from {CHIPS} chips (2 workers x 64, simulator latency 0, limits lifted): "
           f"{counts['sent']:,} sent in {elapsed:.1f} s from start to completed = {counts['sent'] / elapsed:,.0f} sends/s "
           f"(first to last accepted send: {steady:,.0f}/s); recipients sent twice: {twice}; not sent: {N - len(per_chat)}")
+    print(f"  database: {VIA}, WHAGO_DATABASE_POOLER={POOLER}")
     print(f"  recipient upload: {N:,} rows as CSV in {upload_seconds:.1f} s; peak RSS: {rss}")
     print(f"  growth during the send: Redis {(redis_memory() - redis_before) / 1024 / 1024:+.1f} MiB, "
           f"PostgreSQL {(pg_size() - pg_before) / 1024 / 1024:+.1f} MiB (database total "

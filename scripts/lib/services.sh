@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # Shared by scripts/test, scripts/run and scripts/bench: install what is missing, find free
-# loopback ports, start private Redis and PostgreSQL servers, stop them on exit.
+# loopback ports, start private Redis, PostgreSQL and PgBouncer servers, stop them on exit.
 # Source it; it defines functions only.
 
-WHAGO_APT_PACKAGES=(redis-server libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config postgresql)
+WHAGO_APT_PACKAGES=(redis-server libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config postgresql pgbouncer)
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 
@@ -183,8 +183,79 @@ stop_postgres() {
   fi
 }
 
+# start_pgbouncer DIR PG_PORT: starts PgBouncer in front of the PostgreSQL on 127.0.0.1:PG_PORT, as
+# production runs it: transaction pooling (each transaction on whichever server connection is
+# free, nothing kept between them), on a free loopback port, its files in DIR. Any database name
+# reaches the database of that name on PG_PORT (user whago, password whago, SCRAM; PgBouncer
+# checks it against a userlist of its own and logs in to the server with it). Sets
+# PGBOUNCER_PORT, PGBOUNCER_URL and PGBOUNCER_PID; stop_services stops it.
+start_pgbouncer() {
+  local dir=$1 pg_port=$2 attempt
+  command -v pgbouncer >/dev/null || { echo "no pgbouncer on PATH: install the pgbouncer package" >&2; exit 1; }
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  # PgBouncer refuses to run as root: as root it drops to the postgres user (its -u), which must
+  # own its files and traverse DIR's parent (mktemp directories are 0700 root).
+  local user=()
+  if [ "$(id -u)" -eq 0 ]; then
+    user=(-u postgres)
+    runuser -u postgres -- test -x "$(dirname "$dir")" || chmod o+x "$(dirname "$dir")"
+  fi
+  (umask 077 && printf '"whago" "whago"\n' >"$dir/userlist.txt")
+  local session=()
+  if command -v setsid >/dev/null; then session=(setsid); fi
+  for attempt in 1 2 3 4 5; do
+    PGBOUNCER_PORT=$(free_port)
+    cat >"$dir/pgbouncer.ini" <<EOF
+[databases]
+* = host=127.0.0.1 port=$pg_port
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+EOF
+    : >"$dir/pgbouncer.log"
+    [ "$(id -u)" -ne 0 ] || chown -R postgres: "$dir"
+    # Never under libfaketime, like Redis: it only relays, and the clock that matters is PostgreSQL's.
+    "${session[@]}" env -u LD_PRELOAD pgbouncer "${user[@]}" "$dir/pgbouncer.ini" >>"$dir/pgbouncer.out" 2>&1 &
+    PGBOUNCER_PID=$!
+    for _ in $(seq 1 100); do
+      kill -0 "$PGBOUNCER_PID" 2>/dev/null || break
+      if PGPASSWORD=whago env -u LD_PRELOAD psql -h 127.0.0.1 -p "$PGBOUNCER_PORT" -U whago -d whago -Atqc 'select 1' \
+        >/dev/null 2>&1 && kill -0 "$PGBOUNCER_PID" 2>/dev/null; then
+        # shellcheck disable=SC2034 # for the caller
+        PGBOUNCER_URL="postgres://whago:whago@127.0.0.1:$PGBOUNCER_PORT/whago"
+        return 0
+      fi
+      sleep 0.1
+    done
+    if ! kill -0 "$PGBOUNCER_PID" 2>/dev/null && grep -qs "Address already in use" "$dir/pgbouncer.log" "$dir/pgbouncer.out"; then
+      log "port $PGBOUNCER_PORT was taken before PgBouncer bound it; trying another (attempt $attempt)"
+      continue
+    fi
+    break
+  done
+  kill "$PGBOUNCER_PID" 2>/dev/null || true
+  PGBOUNCER_PID=""
+  echo "pgbouncer did not start; see $dir/pgbouncer.log" >&2
+  exit 1
+}
+
 # Stops what start_* started; safe to call twice.
 stop_services() {
+  if [ -n "${PGBOUNCER_PID:-}" ] && kill -0 "$PGBOUNCER_PID" 2>/dev/null; then
+    kill "$PGBOUNCER_PID" 2>/dev/null || true
+    wait "$PGBOUNCER_PID" 2>/dev/null || true
+  fi
+  PGBOUNCER_PID=""
   stop_postgres
   PG_DATA=""
   if [ -n "${PG_SOCKET_TMP:-}" ]; then rm -rf "$PG_SOCKET_TMP"; fi

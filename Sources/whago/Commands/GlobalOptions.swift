@@ -26,6 +26,13 @@ struct GlobalOptions: ParsableArguments {
     help: "PostgreSQL URL: postgres://user:password@host:port/database (default: WHAGO_DATABASE_URL).")
   var databaseURLOption: String?
 
+  @Option(
+    name: .customLong("database-pooler"),
+    help:
+      "What sits before PostgreSQL: none, or transaction for PgBouncer in pool_mode=transaction (default: WHAGO_DATABASE_POOLER, else none)."
+  )
+  var databasePoolerOption: String?
+
   /// `--redis-url`, else `WHAGO_REDIS_URL`, else the local default.
   var redisURL: String {
     redisURLOption ?? ProcessInfo.processInfo.environment["WHAGO_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
@@ -34,6 +41,22 @@ struct GlobalOptions: ParsableArguments {
   /// `--database-url`, else `WHAGO_DATABASE_URL`, else empty (no database).
   var databaseURL: String {
     databaseURLOption ?? ProcessInfo.processInfo.environment["WHAGO_DATABASE_URL"] ?? ""
+  }
+
+  /// `--database-pooler`, else `WHAGO_DATABASE_POOLER`, else none. An unknown value is refused
+  /// with the accepted ones.
+  func databasePooler() throws -> PostgresPooler {
+    do {
+      return try PostgresPooler(
+        setting: databasePoolerOption ?? ProcessInfo.processInfo.environment[PostgresPooler.environmentVariable])
+    } catch {
+      throw ValidationError("\(error) (from --database-pooler / \(PostgresPooler.environmentVariable))")
+    }
+  }
+
+  /// Every command refuses an unknown pooler before it starts, database or not.
+  func validate() throws {
+    _ = try databasePooler()
   }
 
   @Option(help: "The jobs/ folder holding catalog.json. Env: WHAGO_JOBS_DIR.")
@@ -79,6 +102,7 @@ struct GlobalOptions: ParsableArguments {
     options.size = poolSize
     options.maxWaiting = maxWaiting
     options.waitDeadline = waitDeadline
+    options.pooler = try databasePooler()
     var log = logger(label: "whago.postgres")
     if quiet { log.logLevel = max(log.logLevel, .error) }
     let store = Store(pool: PostgresPool(url: url, options: options, logger: log))
