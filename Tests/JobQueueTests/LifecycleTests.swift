@@ -71,7 +71,7 @@ import Testing
     let job = try await broker.enqueue(JobSpec(type: "diag.crash", queue: queue))
     for crash in 1...3 {
       let leased = try await broker.fetch(queue: queue, limit: 1, lease: .seconds(60), token: "w:\(crash)").jobs
-      #expect(leased.map(\.id) == [job.id])
+      try #require(leased.map(\.id) == [job.id], "fetch \(crash) found \(leased.map(\.id))")
       #expect(leased[0].crashes == crash - 1)
       // A live lease is not recovered.
       #expect(try await broker.recover(queue: queue, crashLimit: 3) == RecoveryResult(requeued: 0, dead: 0))
