@@ -49,7 +49,7 @@ import Testing
     let again = try await redis.evaluateAll(increment, calls: keys.prefix(30).map { ([$0 + ":n"], ["1"]) })
     #expect(again.map { $0.int } == Array(repeating: 8, count: 30))
 
-    // A slot in migration: keys already moved are answered through ASK, the rest where they were;
+    // A slot in migration: keys already moved, or new, are answered through ASK at the target;
     // once the slot is the target's, MOVED sends the client there.
     let probe = "whago:{moving}:old"
     try await redis.send("SET", probe, "before")
@@ -58,29 +58,18 @@ import Testing
       if case .tcp(_, let port) = url.endpoint { return port } else { return nil }
     }
     let targetPort = try #require(masters.first { $0 != sourcePort })
-    let slot = String(ClusterSlot.of(probe))
-    let source = cluster.client(port: sourcePort)
-    let target = cluster.client(port: targetPort)
-    defer {
-      source.close()
-      target.close()
-    }
-    let sourceID = try await cluster.nodeID(port: sourcePort)
-    let targetID = try await cluster.nodeID(port: targetPort)
-    try await target.send("CLUSTER", "SETSLOT", slot, "IMPORTING", sourceID)
-    try await source.send("CLUSTER", "SETSLOT", slot, "MIGRATING", targetID)
-    try await redis.send("SET", "whago:{moving}:new", "during")  // absent at the source: ASK
-    #expect(
-      try await target.pipeline([RedisCommand("ASKING"), RedisCommand("GET", "whago:{moving}:new")])[1].string
-        == "during")
-    #expect(try await source.send("CLUSTER", "COUNTKEYSINSLOT", slot).int == 1, "only the old key is at the source")
-    #expect(try await redis.send("GET", probe).string == "before", "still at the source")
-    try await source.send("MIGRATE", "127.0.0.1", String(targetPort), "", "0", "5000", "KEYS", probe)
-    #expect(try await redis.send("GET", probe).string == "before", "moved: reached through ASK")
-    for port in masters {
-      let master = cluster.client(port: port)
-      defer { master.close() }
-      try await master.send("CLUSTER", "SETSLOT", slot, "NODE", targetID)
+    let slot = ClusterSlot.of(probe)
+    try await Self.migrate(slot: slot, from: sourcePort, to: targetPort, in: cluster) {
+      // The slot's one key has moved; the slot is still the source's, migrating.
+      let source = cluster.client(port: sourcePort)
+      defer { source.close() }
+      #expect(try await source.send("CLUSTER", "COUNTKEYSINSLOT", String(slot)).int == 0)
+      #expect(try await redis.send("GET", probe).string == "before", "moved: reached through ASK")
+      try await redis.send("SET", "whago:{moving}:new", "during")  // absent at the source: ASK
+      let target = cluster.client(port: targetPort)
+      defer { target.close() }
+      let asked = try await target.pipeline([RedisCommand("ASKING"), RedisCommand("GET", "whago:{moving}:new")])
+      #expect(asked[1].string == "during", "written at the target")
     }
     #expect(try await redis.send("GET", probe).string == "before", "the slot is the target's: MOVED")
     #expect(try await redis.send("GET", "whago:{moving}:new").string == "during")
