@@ -166,9 +166,7 @@ final class ClusterRouter: Sendable {
     try state.withLock { state throws -> PipelineThread in
       if state.closed { throw RedisError(.closed, "") }
       if let thread = state.threads[node] { return thread }
-      var direct = url
-      direct.endpoint = .tcp(host: node.host, port: node.port)
-      let thread = PipelineThread(url: direct, options: options, logger: logger)
+      let thread = PipelineThread(url: url.direct(node), options: options, logger: logger)
       state.threads[node] = thread
       return thread
     }

@@ -54,11 +54,7 @@ public final class RedisClient: Sendable {
   /// URL of its own: operator tools that must see every node (a key count, INFO) ask each.
   public func masters() async throws -> [RedisURL] {
     guard case .cluster(let router) = connection else { return [url] }
-    return try await router.masters().map { node in
-      var direct = url
-      direct.endpoint = .tcp(host: node.host, port: node.port)
-      return direct
-    }
+    return try await router.masters().map(url.direct)
   }
 
   /// hiredis writes with plain write(2): a write to a connection Redis has just closed (a restart,

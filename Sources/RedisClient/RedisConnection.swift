@@ -74,9 +74,9 @@ final class RedisConnection {
           problems.append("\(name) knows no master named \(master)")
           continue
         }
-        var direct = url
-        direct.endpoint = .tcp(host: host, port: port)
-        let connection = try connect(to: direct, connectTimeout: timeouts.connect, commandTimeout: timeouts.command)
+        let connection = try connect(
+          to: url.direct(RedisURL.SentinelNode(host: host, port: port)), connectTimeout: timeouts.connect,
+          commandTimeout: timeouts.command)
         let role = try connection.pipeline([RedisCommand("ROLE")])[0]
         guard role.array?.first?.string == "master" else {
           problems.append("\(name) named \(host):\(port), which is not a master (yet)")

@@ -99,6 +99,14 @@ public struct RedisURL: Sendable, CustomStringConvertible {
     }
   }
 
+  /// The same credentials and database on one server: a cluster's master, or the master the
+  /// sentinels named.
+  public func direct(_ node: SentinelNode) -> RedisURL {
+    var direct = self
+    direct.endpoint = .tcp(host: node.host, port: node.port)
+    return direct
+  }
+
   /// The URL with any password masked, safe for logs.
   public var description: String {
     let auth = password == nil ? "" : "\(username ?? ""):***@"
@@ -106,7 +114,7 @@ public struct RedisURL: Sendable, CustomStringConvertible {
     case .tcp(let host, let port): return "redis://\(auth)\(host):\(port)/\(database)"
     case .sentinel(let nodes, let master):
       return
-        "redis+sentinel://\(auth)\(nodes.map { "\($0.host):\($0.port)" }.joined(separator: ","))/\(master)/\(database)"
+        "redis+sentinel://\(auth)\(nodes.map(\.description).joined(separator: ","))/\(master)/\(database)"
     case .cluster(let nodes):
       return "redis+cluster://\(auth)\(nodes.map(\.description).joined(separator: ","))/"
     case .unix(let path):
