@@ -28,9 +28,9 @@ extension Broker {
         -- The token is cleared whenever a lease ends (ack, fail, recovery, hand back), so a
         -- matching token proves this lease is still the live one.
         if redis.call('HGET', jk, 'l') == ARGV[i + 1] then
-          redis.call('HSET', jk, 's', 'done', 'f', now, 'l', '')
+          redis.call('HSET', jk, 's', 'done', 'f', nowText, 'l', '')
           done[#done + 1] = id
-          finished[#finished + 1] = now
+          finished[#finished + 1] = nowText
           finished[#finished + 1] = id
           out[#out + 1] = 1
         else

@@ -52,6 +52,12 @@ public struct EnqueueResult: Sendable, Equatable {
   public var id: String
   public var state: JobState
   public var duplicate: Bool
+
+  public init(id: String, state: JobState, duplicate: Bool) {
+    self.id = id
+    self.state = state
+    self.duplicate = duplicate
+  }
 }
 
 extension Broker {
@@ -68,8 +74,10 @@ extension Broker {
   //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
   //            idempotency window ms (0: the key holds while its job lives),
   //            the tenant's cap on jobs scheduled ahead (0: none)
-  // Output: 3 values per job: id, state, 1 if an earlier job with the same key answered else 0;
+  // Output: {one letter per job: r ready, s scheduled, d an earlier job with the same key answered;
+  //          then per d, in order: that job's id and state}
   //         or the error 'SCHEDULED_CAP <tenant> <held> <cap>', and nothing written.
+  // The new jobs' ids are the caller's own, so a bulk's reply is one short string, not 3 values a job.
   // A capped job due later is also kept in its tenant's ZSET scored by its due time, and the jobs
   // counted are those whose due time is still ahead: a job that came due (promoted, run, whatever
   // became of it) stops counting by itself, so no other script has to keep the count.
@@ -77,8 +85,9 @@ extension Broker {
     "enqueue",
     LuaClock.now + LuaJob.create + LuaReady.functions + """
       local capped = nil
+      -- Numbers are read only where a job uses them: strtod per argument showed in profiles.
       for i = 1, #ARGV, 10 do
-        local cap = tonumber(ARGV[i + 9])
+        local cap = ARGV[i + 9] ~= '0' and tonumber(ARGV[i + 9]) or 0
         if cap > 0 and ARGV[i + 7] ~= '' then
           local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
           if delay > 0 or (delay < 0 and at > now) then
@@ -99,16 +108,18 @@ extension Broker {
           end
         end
       end
-      local out = {}
+      local letters, out = {}, {''}
       local ready = {}
       local added = 0
       for i = 1, #ARGV, 10 do
         local tenant = ARGV[i + 7]
-        local window = tonumber(ARGV[i + 8])
-        local whileAlive = window == 0
         local id, key = ARGV[i], ARGV[i + 6]
-        local existing = false
-        if key ~= '' then existing = redis.call('GET', KEYS[6] .. key) end
+        local existing, window, whileAlive = false, 0, false
+        if key ~= '' then
+          window = tonumber(ARGV[i + 8])
+          whileAlive = window == 0
+          existing = redis.call('GET', KEYS[6] .. key)
+        end
         if existing and whileAlive then
           -- Held only while the job lives: a finished (or purged) job's key is free again.
           local s = redis.call('HGET', KEYS[5] .. existing, 's')
@@ -116,11 +127,14 @@ extension Broker {
         end
         if existing then
           local state = redis.call('HGET', KEYS[5] .. existing, 's') or 'unknown'
-          out[#out + 1] = existing; out[#out + 1] = state; out[#out + 1] = 1
+          letters[#letters + 1] = 'd'
+          out[#out + 1] = existing; out[#out + 1] = state
         else
-          local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
           local due = now
-          if delay >= 0 then due = now + delay elseif at >= 0 then due = at end
+          if ARGV[i + 4] ~= '-1' or ARGV[i + 5] ~= '-1' then
+            local delay, at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+            if delay >= 0 then due = now + delay elseif at >= 0 then due = at end
+          end
           local state = createJob(KEYS[5], id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], due, key, tenant)
           if key ~= '' then
             if whileAlive then
@@ -131,7 +145,7 @@ extension Broker {
           end
           if state == 'scheduled' then
             redis.call('ZADD', KEYS[2], due, id)
-            if tonumber(ARGV[i + 9]) > 0 and tenant ~= '' then
+            if ARGV[i + 9] ~= '0' and tenant ~= '' then
               local key = KEYS[9] .. tenant
               redis.call('ZADD', key, due, id)
               if redis.call('PTTL', key) < due - now then redis.call('PEXPIRE', key, due - now + 1000) end
@@ -143,7 +157,7 @@ extension Broker {
             if #lane >= 1000 then pushReadyMany(KEYS[1], KEYS[7], KEYS[8], lane, tenant); ready[tenant] = {} end
           end
           added = added + 1
-          out[#out + 1] = id; out[#out + 1] = state; out[#out + 1] = 0
+          if state == 'scheduled' then letters[#letters + 1] = 's' else letters[#letters + 1] = 'r' end
         end
       end
       for tenant, lane in pairs(ready) do
@@ -153,6 +167,7 @@ extension Broker {
         redis.call('HINCRBY', KEYS[3], 'enqueued', added)
         ringDoorbell(KEYS[4])
       end
+      out[1] = table.concat(letters)
       return out
       """)
 
@@ -254,15 +269,26 @@ extension Broker {
         queue: queue, held: parts.count > 3 ? Int(parts[parts.count - 2]) ?? 0 : 0,
         cap: parts.last.flatMap { Int($0) } ?? 0)
     }
-    for reply in replies {
-      guard let items = reply.array, items.count % 3 == 0 else {
+    for (call, reply) in zip(calls, replies) {
+      guard let items = reply.array, let letters = items.first?.string, items.count % 2 == 1,
+        letters.utf8.count * 10 == call.arguments.count
+      else {
         throw QueueError.unexpectedReply(operation: "enqueue", detail: "\(reply)")
       }
-      for i in stride(from: 0, to: items.count, by: 3) {
-        results.append(
-          EnqueueResult(
-            id: items.string(i) ?? "", state: JobState(rawValue: items.string(i + 1) ?? "") ?? .unknown,
-            duplicate: items.int(i + 2) == 1))
+      var duplicate = 1
+      for (index, letter) in letters.utf8.enumerated() {
+        let id = call.arguments[index * 10]
+        switch letter {
+        case UInt8(ascii: "r"): results.append(EnqueueResult(id: id, state: .ready, duplicate: false))
+        case UInt8(ascii: "s"): results.append(EnqueueResult(id: id, state: .scheduled, duplicate: false))
+        case UInt8(ascii: "d") where duplicate + 1 < items.count:
+          results.append(
+            EnqueueResult(
+              id: items.string(duplicate) ?? "",
+              state: JobState(rawValue: items.string(duplicate + 1) ?? "") ?? .unknown, duplicate: true))
+          duplicate += 2
+        default: throw QueueError.unexpectedReply(operation: "enqueue", detail: "\(reply)")
+        }
       }
     }
     guard results.count == jobs.count else {

@@ -39,7 +39,7 @@ extension Broker {
       local out = {0, 0, now}
       local ids = popReady(KEYS[1], KEYS[7], KEYS[8], KEYS[9], tonumber(ARGV[1]))
       if #ids > 0 then
-        local deadline = now + tonumber(ARGV[2])
+        local deadline = string.format('%d', now + tonumber(ARGV[2]))
         local leases = {}
         for _, id in ipairs(ids) do
           local jk = KEYS[6] .. id
@@ -57,7 +57,7 @@ extension Broker {
           end
           if corrupt ~= nil then
             if corrupt == '' then
-              redis.call('HSET', jk, 's', 'active', 'l', ARGV[3], 'sa', now)
+              redis.call('HSET', jk, 's', 'active', 'l', ARGV[3], 'sa', nowText)
             end
             leases[#leases + 1] = deadline
             leases[#leases + 1] = id

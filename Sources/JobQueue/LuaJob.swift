@@ -11,7 +11,7 @@ enum LuaJob {
       local jk = jobPrefix .. id
       local state = 'ready'
       if due > now then state = 'scheduled' end
-      redis.call('HSET', jk, 't', typ, 'p', payload, 'm', maxAttempts, 's', state, 'e', now)
+      redis.call('HSET', jk, 't', typ, 'p', payload, 'm', maxAttempts, 's', state, 'e', nowText)
       if key ~= '' then redis.call('HSET', jk, 'k', key) end
       if tenant ~= '' then redis.call('HSET', jk, 'n', tenant) end
       if state == 'scheduled' then redis.call('HSET', jk, 'd', due) end

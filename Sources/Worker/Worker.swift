@@ -122,15 +122,12 @@ public final class Worker: Service {
     let order = WeightedOrder(queues: configuration.queues)
     var rng = SystemRandomNumberGenerator()
     var failures = 0
-    // Fetch in batches: at least a quarter of the slots, unless nothing runs (then any slot), so a
-    // busy worker pays one round trip per batch and an idle one starts a lone job at once.
-    let batch = max(1, configuration.concurrency / 4)
     while !isStopping {
-      let free = slots.free
-      if free <= 0 || (free < batch && free < slots.limit) {
+      guard slots.worthFetching else {
         await wake.wait(timeout: configuration.pollInterval)
         continue
       }
+      let free = slots.free
       var started = 0
       var nextDue: Int64?
       do {
@@ -144,11 +141,15 @@ public final class Worker: Service {
             await handBack(result.jobs)
             break
           }
+          // A batch's jobs are mostly of a few types: each type is looked up once per batch.
+          var plans: [String: JobPlan] = [:]
           for job in result.jobs {
-            held.hold(job, timeout: catalog.jobs[job.type]?.timeout ?? .seconds(300))
+            let plan = plans[job.type] ?? plan(queue: queue, type: job.type)
+            plans[job.type] = plan
+            held.hold(job, timeout: plan.timeout)
             slots.take(1)
             started += 1
-            held.attach(Task { await self.execute(job) }, to: job.id)
+            held.attach(Task { await self.execute(job, plan) }, to: job.id)
           }
         }
         if failures > 0 { logger.info("Redis is back; fetching again") }
@@ -218,10 +219,17 @@ public final class Worker: Service {
 
   // MARK: Running one job
 
-  private func execute(_ job: LeasedJob) async {
+  /// What the worker needs to know of a job type to run it, found once per fetched batch.
+  private func plan(queue: String, type: String) -> JobPlan {
+    JobPlan(
+      policy: Result { () throws(CatalogError) in try catalog.policy(for: type) }, runner: registry.runner(for: type),
+      set: metrics.set(queue: queue, type: type))
+  }
+
+  private func execute(_ job: LeasedJob, _ plan: JobPlan) async {
     defer { slots.release() }
     let started = ContinuousClock.now
-    let set = metrics.set(queue: job.queue, type: job.type)
+    let set = plan.set
     metrics.running.increment(by: 1)
     defer { metrics.running.decrement(by: 1) }
 
@@ -230,13 +238,13 @@ public final class Worker: Service {
       return
     }
     let policy: JobCatalog.JobPolicy
-    do {
-      policy = try catalog.policy(for: job.type)
-    } catch {
+    switch plan.policy {
+    case .success(let found): policy = found
+    case .failure(let error):
       await record(job, failure: "unrunnable: \(error)", permanent: true, set: set)
       return
     }
-    guard let runner = registry.runner(for: job.type) else {
+    guard let runner = plan.runner else {
       await record(
         job, failure: "this worker has no handler for \(job.type); deploy a worker that does", permanent: false,
         policy: policy, set: set)

@@ -140,6 +140,46 @@ import Testing
     #expect(fetched.jobs.map(\.payload) == [#"{"message":"0"}"#, #"{"message":"1"}"#, #"{"message":"2"}"#])
   }
 
+  /// A bulk's reply is one letter per job plus the answering job of each duplicate: every result
+  /// must still land at its own position, whatever mix of states a chunk holds.
+  @Test func aBulkOfMixedStatesAndDuplicatesAnswersEachJobInItsPlace() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let earlier = try await broker.enqueue(
+      JobSpec(type: "diag.noop", queue: queue, when: .after(.seconds(3600)), idempotencyKey: "earlier"))
+    var specs: [JobSpec] = []
+    for i in 0..<1_200 {
+      switch i % 4 {
+      case 0: specs.append(JobSpec(type: "diag.noop", queue: queue))
+      case 1: specs.append(JobSpec(type: "diag.noop", queue: queue, when: .after(.seconds(600))))
+      case 2: specs.append(JobSpec(type: "diag.noop", queue: queue, idempotencyKey: "earlier"))
+      default: specs.append(JobSpec(type: "diag.noop", queue: queue, idempotencyKey: "k\(i / 8)"))
+      }
+    }
+    let results = try await broker.enqueue(specs)
+    #expect(results.count == specs.count)
+    var firstOfKey: [String: EnqueueResult] = [:]
+    for (i, result) in results.enumerated() {
+      switch i % 4 {
+      case 0: #expect(result.state == .ready && !result.duplicate)
+      case 1: #expect(result.state == .scheduled && !result.duplicate)
+      case 2: #expect(result.id == earlier.id && result.state == .scheduled && result.duplicate)
+      default:
+        let key = "k\(i / 8)"
+        if let first = firstOfKey[key] {
+          #expect(result.id == first.id && result.duplicate && result.state == .ready)
+        } else {
+          #expect(!result.duplicate && result.state == .ready)
+          firstOfKey[key] = result
+        }
+      }
+      if !result.duplicate { #expect(try await broker.job(id: result.id).state == result.state) }
+    }
+    #expect(firstOfKey.count == 150)
+    let stats = try await broker.stats(queues: [queue])[0]
+    #expect(stats.enqueued == 1 + 300 + 300 + 150)
+  }
+
   @Test func badInputIsRefusedAndChangesNothing() async throws {
     let broker = try TestRedis.broker()
     let queue = TestRedis.queue()

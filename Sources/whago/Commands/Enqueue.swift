@@ -48,6 +48,10 @@ struct Enqueue: AsyncParsableCommand {
   @Option(help: "With --count: enqueue one job at a time at this steady rate (jobs/s), as a load source.")
   var rate: Int?
 
+  /// A load source for tenant lanes (scripts/bench tenants): many tenants' lanes taking turns.
+  @Option(help: "With --count: spread the copies round robin over this many tenants (tenant-1 ... tenant-N).")
+  var tenants: Int?
+
   @Flag(help: "Print JSON.")
   var json = false
 
@@ -59,6 +63,11 @@ struct Enqueue: AsyncParsableCommand {
     }
     if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
     if let rate, rate < 1 { throw ValidationError("--rate must be at least 1 job/s") }
+    if let tenants {
+      if tenants < 1 { throw ValidationError("--tenants must be at least 1") }
+      if tenant != nil { throw ValidationError("use --tenant or --tenants, not both") }
+      if rate != nil { throw ValidationError("--tenants spreads a bulk enqueue; it does not combine with --rate") }
+    }
   }
 
   func run() async throws {
@@ -117,7 +126,11 @@ struct Enqueue: AsyncParsableCommand {
     let batch = 20_000
     while done < count {
       let n = min(batch, count - done)
-      _ = try await broker.enqueue([JobSpec](repeating: spec, count: n))
+      var specs = [JobSpec](repeating: spec, count: n)
+      if let tenants {
+        for i in specs.indices { specs[i].tenant = "tenant-\((done + i) % tenants + 1)" }
+      }
+      _ = try await broker.enqueue(specs)
       done += n
       progress.update(done)
     }
