@@ -80,53 +80,15 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
   }
 
-  /// Parses with JSONSerialization and converts without throwing per value: decoding `JSONValue`
-  /// through Codable tried each type in turn and spent most of a batch request building errors.
+  /// The deepest nesting of arrays and objects `parse` reads; deeper text is refused.
+  public static let maxNesting = 512
+
+  /// Parses JSON text (UTF-8; a leading byte order mark is skipped) with `JSONReader`.
   public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
     if bytes.isEmpty { throw JSONParseError(reason: "the body is empty; send a JSON object") }
-    let object: Any
-    do {
-      object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-    } catch {
-      let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-      throw JSONParseError(reason: reason ?? "the body is not valid JSON")
-    }
-    return JSONValue(serialized: object)
-  }
-
-  private init(serialized value: Any) {
-    switch value {
-    case let text as String: self = .string(text)
-    case let number as NSNumber:
-      // JSONSerialization gives booleans as NSNumber too; their type code is "c".
-      switch String(cString: number.objCType) {
-      case "c": self = .bool(number.boolValue)
-      case "d", "f":
-        // 54.0 is an integer to JSON Schema (and so to the API's document): read it as one.
-        // JSONSerialization on Linux gives long negative literals as exact decimals: within
-        // Int64 they are integers to the last digit; beyond it (-9223372036854775809) they are
-        // no integer we can hold, where int64Value would quietly clamp them into range.
-        if let decimal = number as? NSDecimalNumber {
-          self = Int64(decimal.stringValue).map(JSONValue.int) ?? .double(number.doubleValue)
-          return
-        }
-        let value = number.doubleValue
-        if value.rounded() == value, value > -0x1p63, value < 0x1p63 {
-          self = .int(Int64(value))
-        } else {
-          self = .double(value)
-        }
-      case "Q", "L":
-        // Unsigned: from 2^63 up, int64Value would wrap 9223372036854775808 to a negative number
-        // that passes for a valid one. Past Int64 it is a double, as JSON has it.
-        let unsigned = number.uint64Value
-        self = unsigned > UInt64(Int64.max) ? .double(number.doubleValue) : .int(Int64(unsigned))
-      default: self = .int(number.int64Value)
-      }
-    case let array as [Any]: self = .array(array.map(JSONValue.init(serialized:)))
-    case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(serialized:)))
-    default: self = .null
-    }
+    var text = Array(bytes)
+    if text.starts(with: [0xEF, 0xBB, 0xBF]) { text.removeFirst(3) }
+    return try JSONReader.read(text)
   }
 
   /// The value as JSON text, keys sorted (so the same value always reads the same).
