@@ -42,6 +42,41 @@ import Testing
     #expect(seen.count == ids.count)
     #expect(Set(seen) == Set(ids))
   }
+
+  /// More tenants than a fetch takes: each fetch gives one job to each of the next tenants in the
+  /// ring, in turn, and the tenants it did not reach come first in the next fetch.
+  @Test func withMoreTenantsThanAFetchTakesEachTurnIsOneJobAndTurnsGoRoundTheRing() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let tenants = (0..<25).map { "t\($0)" }
+    var specs: [JobSpec] = []
+    for round in 0..<4 {
+      for (index, tenant) in tenants.enumerated() where round < 2 || index % 5 == 0 {
+        specs.append(JobSpec(type: "diag.noop", queue: queue, tenant: tenant))
+      }
+    }
+    let ids = try await broker.enqueue(specs).map(\.id)
+    let tenantOf = Dictionary(uniqueKeysWithValues: zip(ids, specs.map { $0.tenant ?? "none" }))
+    var served: [[String]] = []
+    var seen: [String] = []
+    while true {
+      let jobs = try await broker.fetch(queue: queue, limit: 10, lease: .seconds(30), token: "w:\(served.count)").jobs
+      if jobs.isEmpty { break }
+      served.append(jobs.map { tenantOf[$0.id] ?? "?" })
+      seen += jobs.map(\.id)
+    }
+    #expect(seen.count == ids.count && Set(seen) == Set(ids))
+    // 25 tenants with work, 10 taken a fetch: the first three fetches reach every tenant once
+    // (the third takes the last 5 and goes on to the first 5 again), no tenant twice in a fetch.
+    #expect(served.prefix(3).allSatisfy { Set($0).count == $0.count }, "\(served)")
+    #expect(Set(served[0] + served[1] + served[2].prefix(5)) == Set(tenants), "\(served.prefix(3))")
+    #expect(served[0].count == 10 && served[1].count == 10)
+    // Each tenant's own jobs still come out in the order they went in.
+    for tenant in tenants {
+      let own = ids.filter { tenantOf[$0] == tenant }
+      #expect(seen.filter { tenantOf[$0] == tenant } == own, "\(tenant)")
+    }
+  }
 }
 
 extension FairnessTests {
