@@ -12,6 +12,15 @@ struct JobRoutes {
   let broker: Broker
   let submission: JobSubmission
   let limits: EnqueuerServer.Limits
+  /// Single submissions arriving together share one enqueue script.
+  let singles: GroupCommit
+
+  init(broker: Broker, submission: JobSubmission, limits: EnqueuerServer.Limits) {
+    self.broker = broker
+    self.submission = submission
+    self.limits = limits
+    self.singles = GroupCommit(broker: broker)
+  }
 
   static let maxBatch = 1000
 
@@ -35,7 +44,7 @@ struct JobRoutes {
     }
     let result: EnqueueResult
     do {
-      result = try await broker.enqueue(spec)
+      result = try await singles.enqueue(spec)
     } catch let error as QueueError {
       throw Self.problem(error, plan: access.plan)
     }
