@@ -11,10 +11,17 @@ enum LuaJob {
       local jk = jobPrefix .. id
       local state = 'ready'
       if due > now then state = 'scheduled' end
-      redis.call('HSET', jk, 't', typ, 'p', payload, 'm', maxAttempts, 's', state, 'e', nowText)
-      if key ~= '' then redis.call('HSET', jk, 'k', key) end
-      if tenant ~= '' then redis.call('HSET', jk, 'n', tenant) end
-      if state == 'scheduled' then redis.call('HSET', jk, 'd', due) end
+      -- One HSET per job: every call is also a command in the append-only file and to replicas,
+      -- and a tenant's job (every job submitted over HTTP) used to cost two.
+      if key == '' and tenant == '' and state == 'ready' then
+        redis.call('HSET', jk, 't', typ, 'p', payload, 'm', maxAttempts, 's', state, 'e', nowText)
+      else
+        local fields = {'t', typ, 'p', payload, 'm', maxAttempts, 's', state, 'e', nowText}
+        if key ~= '' then fields[#fields + 1] = 'k'; fields[#fields + 1] = key end
+        if tenant ~= '' then fields[#fields + 1] = 'n'; fields[#fields + 1] = tenant end
+        if state == 'scheduled' then fields[#fields + 1] = 'd'; fields[#fields + 1] = due end
+        redis.call('HSET', jk, unpack(fields))
+      end
       return state
     end
 

@@ -20,6 +20,11 @@ public struct JSONText {
   /// \r \t, `\u00XX` for other control characters; everything else as it is.
   public mutating func string(_ value: String) {
     bytes.append(UInt8(ascii: "\""))
+    if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      bytes.append(contentsOf: value.utf8)
+      bytes.append(UInt8(ascii: "\""))
+      return
+    }
     for byte in value.utf8 {
       switch byte {
       case UInt8(ascii: "\""): raw(#"\""#)
