@@ -270,12 +270,16 @@ extension Store {
     messageID: Int64, owner: String, campaignID: Int64, chipID: Int64, wahaMessageID: String?, chatID: String
   ) async throws -> Int? {
     try await pool.transaction { connection in
+      if let wahaMessageID { try Self.lockAcks(connection, wahaMessageID: wahaMessageID) }
       let updated = try connection.query(
         """
         UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
         WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $4
         """, [messageID, wahaMessageID, chatID, owner]
       ).affected
+      if updated > 0, let wahaMessageID {
+        try Self.applyEarlyAck(connection, messageID: messageID, wahaMessageID: wahaMessageID, chipID: chipID)
+      }
       if updated == 0 {
         let state = try connection.query("SELECT state FROM campaign_messages WHERE id = $1", [messageID])
         if let row = state.first, try row.decode("state", as: MessageState.self) == .sending { return nil }

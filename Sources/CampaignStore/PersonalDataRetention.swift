@@ -69,8 +69,11 @@ extension Store {
 
   /// Forgets webhook deliveries (their ids, kept to drop repeats) received more than `days` ago:
   /// past the gateways' retry windows (Stripe, PayPal and Mercado Pago retry for about three days)
-  /// a repeat cannot come. Deleted 5,000 at a time.
+  /// a repeat cannot come. Deleted 5,000 at a time. WAHA acks still waiting for a send that was
+  /// never recorded (the message was not a campaign's) go with them.
   public func pruneWebhookEvents(olderThanDays days: Int) async throws -> Int {
+    try await pool.query(
+      "DELETE FROM early_message_acks WHERE received_at < now() - make_interval(days => $1)", [days])
     var total = 0
     while true {
       let deleted = try await pool.query(
