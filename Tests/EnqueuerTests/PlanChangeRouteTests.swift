@@ -26,7 +26,15 @@ import Testing
     let down = try await TestDatabase.tenant(plan: "free", "planroute-down")
     let none = try await TestDatabase.tenant(plan: "free", "planroute-none")
     let serviceKey = try await store.createAPIKey(tenant: nil).key
-    let now = try await TestDatabase.now()
+    // Suites that run billing sweeps on a compressed clock (days ahead of this one) share this
+    // database and would renew these subscriptions or charge the open upgrade mid-test (CI saw a
+    // sweep pay it between the two asks): this test's billing happens ten years ahead of Redis
+    // time, out of any such run's reach.
+    let redisNow = try await TestRedis.broker().redisTime()
+    let ahead = redisNow + 3650 * 86_400_000
+    var limits = EnqueuerServer.Limits()
+    limits.clock = ScheduleClock(anchor: redisNow, start: ahead, speed: 1)
+    let now = Date(timeIntervalSince1970: Double(ahead) / 1000)
     let upSub = try await store.createSubscription(
       tenant: up, plan: "business", gateway: "stripe", customer: "cus_\(up)", paymentMethod: "pm_card_visa",
       periodEnd: now.addingTimeInterval(20 * 86_400 - 3600))
@@ -37,23 +45,13 @@ import Testing
       tenant: down, plan: "enterprise", gateway: "stripe", customer: "cus_\(down)", paymentMethod: "pm_card_visa",
       periodEnd: now.addingTimeInterval(3600))
 
-    try await withInProcessEnqueuer { client in
+    try await withInProcessEnqueuer(limits: limits) { client in
       let (accepted, quote, _) = try await callAPI(
         client, .post, "/v1/subscription/change", key: serviceKey, tenant: up, json: #"{"plan":"enterprise"}"#)
       #expect(accepted == .accepted, "\(quote)")
       #expect(quote["change"] as? String == "upgrade" && quote["amount_cents"] as? Int == 13_333, "\(quote)")
       #expect(quote["applied"] as? Bool == false && quote["from"] as? String == "business")
       let invoice = try #require(quote["invoice_id"] as? Int)
-      // Suites that run billing sweeps on a compressed clock (days ahead of this one) share this
-      // database: their sweep would charge this open upgrade again or void it a "day" later, and
-      // the pending-upgrade check below would find nothing. Its retry and expiry are moved out of
-      // any such run's reach (CI saw a sweep pay it mid-test).
-      try await pool.query(
-        """
-        UPDATE invoices SET next_attempt_at = now() + interval '3650 days',
-          period_start = period_start + interval '3650 days', period_end = period_end + interval '3650 days'
-        WHERE id = $1
-        """, [Int64(invoice)])
       let (again, same, _) = try await callAPI(
         client, .post, "/v1/subscription/change", key: serviceKey, tenant: up, json: #"{"plan":"enterprise"}"#)
       #expect(again == .accepted && same["invoice_id"] as? Int == invoice)
