@@ -115,7 +115,7 @@ extension Store {
     campaignID: Int64, chipID: Int64, generation: Int, owner: String,
     render: @escaping @Sendable (_ variables: String) -> String?
   ) async throws -> Claim {
-    try await pool.transaction { connection in
+    let claim = try await pool.transaction { connection -> Claim in
       let campaign = try connection.query(
         """
         SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status
@@ -161,30 +161,9 @@ extension Store {
               [campaignID, chipID])
             continue
           }
-          let completed = try connection.query(
-            """
-            UPDATE campaigns SET status = 'completed', completed_at = now()
-            WHERE id = $1 AND status = 'running'
-              AND NOT EXISTS (SELECT 1 FROM campaign_messages WHERE campaign_id = $1 AND state IN ('pending', 'sending'))
-            """, [campaignID]
-          ).affected
-          if completed > 0 {
-            let counts = try connection.query(
-              """
-              SELECT count(*) FILTER (WHERE state IN ('sent', 'delivered', 'read'))::int AS sent,
-                count(*) FILTER (WHERE state = 'failed')::int AS failed,
-                count(*) FILTER (WHERE state = 'skipped')::int AS skipped
-              FROM campaign_messages WHERE campaign_id = $1
-              """, [campaignID])[0]
-            try Self.recordEvent(
-              connection, tenantID: tenantID, .campaignCompleted, subject: .campaign(campaignID),
-              [
-                "sent": JSONValue(try counts.decode("sent", as: Int.self)),
-                "failed": JSONValue(try counts.decode("failed", as: Int.self)),
-                "skipped": JSONValue(try counts.decode("skipped", as: Int.self)),
-              ])
-          }
-          return .finished(completed: completed > 0)
+          // Closed after this transaction: its share lock on the campaign row, upgraded here, would
+          // deadlock with every other chip's claim reaching the end at once.
+          return .finished(completed: false)
         }
         let id: Int64 = try message.decode("id")
         cursor = id
@@ -223,6 +202,42 @@ extension Store {
           """, [id, chipID, text, owner])
         return .message(try Self.outgoing(claimed[0]))
       }
+    }
+    guard case .finished = claim else { return claim }
+    return .finished(completed: try await completeIfDone(campaignID: campaignID))
+  }
+
+  /// Closes a running campaign none of whose messages is pending or being sent, with its
+  /// `campaign.completed` event; false when it is not done (or another chip closed it first).
+  /// A transaction of its own, holding no other lock on the campaign row: the chips that reach
+  /// the end together queue on the row instead of deadlocking, and the first closes it.
+  func completeIfDone(campaignID: Int64) async throws -> Bool {
+    try await pool.transaction { connection in
+      guard
+        let closed = try connection.query(
+          """
+          UPDATE campaigns SET status = 'completed', completed_at = now()
+          WHERE id = $1 AND status = 'running'
+            AND NOT EXISTS (SELECT 1 FROM campaign_messages WHERE campaign_id = $1 AND state IN ('pending', 'sending'))
+          RETURNING tenant_id
+          """, [campaignID]
+        ).first
+      else { return false }
+      let counts = try connection.query(
+        """
+        SELECT count(*) FILTER (WHERE state IN ('sent', 'delivered', 'read'))::int AS sent,
+          count(*) FILTER (WHERE state = 'failed')::int AS failed,
+          count(*) FILTER (WHERE state = 'skipped')::int AS skipped
+        FROM campaign_messages WHERE campaign_id = $1
+        """, [campaignID])[0]
+      try Self.recordEvent(
+        connection, tenantID: try closed.decode("tenant_id"), .campaignCompleted, subject: .campaign(campaignID),
+        [
+          "sent": JSONValue(try counts.decode("sent", as: Int.self)),
+          "failed": JSONValue(try counts.decode("failed", as: Int.self)),
+          "skipped": JSONValue(try counts.decode("skipped", as: Int.self)),
+        ])
+      return true
     }
   }
 

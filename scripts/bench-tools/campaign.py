@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""One campaign of N recipients, end to end, for scripts/bench campaign.
+"""Campaigns of N recipients in all, end to end, for scripts/bench campaign.
 
-Runs whago serve, two whago workers and the WAHA simulator (10 sessions, no latency, no acks) on
+TENANTS tenants (default 1) each run one campaign of N / TENANTS recipients from CHIPS chips of their
+own (default 10), all at once. Runs whago serve, two whago workers and the WAHA simulator (one
+session per chip, no latency, no acks) on
 loopback against the Redis and PostgreSQL that scripts/bench started (or its PgBouncer, with
 WHAGO_DATABASE_POOLER=transaction, when it passes that); a plan with every limit lifted;
 recipients uploaded as CSV in chunks of 10,000. Prints sends/s, end-to-end time, the peak
 RSS of every process, Redis and PostgreSQL growth, and checks from the simulator's log that every
-recipient got exactly one message.
+recipient got exactly one message. With pg_stat_statements loaded (scripts/bench does), also
+PostgreSQL statements per send (BEGIN and COMMIT count); and Redis script calls per send.
 """
 import json, os, random, socket, subprocess, sys, time, urllib.error, urllib.request
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 CHIPS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+TENANTS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 BIN, PG, RUN = os.environ["WHAGO_BIN"], os.environ["WHAGO_DATABASE_URL"], os.environ["RUN_DIR"]
 REDIS_PORT = os.environ["REDIS_PORT"]
 POOLER = os.environ.get("WHAGO_DATABASE_POOLER") or "none"
@@ -78,6 +82,12 @@ def redis_memory():
     return int(next(l.split(":")[1] for l in out.splitlines() if l.startswith("used_memory:")))
 
 
+def redis_scripts():
+    out = subprocess.run(["redis-cli", "-p", REDIS_PORT, "info", "commandstats"], capture_output=True, text=True).stdout
+    return sum(int(l.split("calls=")[1].split(",")[0]) for l in out.splitlines()
+               if l.startswith(("cmdstat_evalsha:", "cmdstat_eval:")))
+
+
 def pg_size():
     return int(whago_sql("SELECT pg_database_size(current_database())"))
 
@@ -92,62 +102,90 @@ try:
     whago("migrate")
     whago("plan", "set", "bench-unlimited", "--from", "enterprise", "min_send_gap_ms=0", "sends_per_minute=unlimited",
           "monthly_credits=unlimited", "contacts_per_list=unlimited", "api_requests_per_hour=unlimited", "chips=unlimited")
-    tenant = f"bench{random.randint(0, 10**9)}"
-    whago("tenant", "create", tenant, "--plan", "bench-unlimited")
-    whago("tenant", "set-window", tenant, "--start", "00:00", "--end", "24:00", "--days", "1-7")
-    key = whago("apikey", "create", tenant, "--quiet").strip().splitlines()[-1]
     secret = "bench-secret"
     env["WHAGO_WAHA_WEBHOOK_SECRET"] = secret
     serve_port, sim_port = free_port(), free_port()
     base, sim = f"http://127.0.0.1:{serve_port}", f"http://127.0.0.1:{sim_port}"
+    tenants = [f"bench{random.randint(0, 10**9)}t{t}" for t in range(TENANTS)]
+    keys = {}
+    for tenant in tenants:
+        whago("tenant", "create", tenant, "--plan", "bench-unlimited")
+        whago("tenant", "set-window", tenant, "--start", "00:00", "--end", "24:00", "--days", "1-7")
+        keys[tenant] = whago("apikey", "create", tenant, "--quiet").strip().splitlines()[-1]
     start("serve", "serve", "--port", str(serve_port))
-    sessions = [f"{tenant}-{i}" for i in range(CHIPS)]
-    start("sim", "sim", "waha", "--port", str(sim_port), "--api-key", "k", "--sessions", ",".join(sessions),
+    sessions = {tenant: [f"{tenant}-{i}" for i in range(CHIPS)] for tenant in tenants}
+    start("sim", "sim", "waha", "--port", str(sim_port), "--api-key", "k",
+          "--sessions", ",".join(s for t in tenants for s in sessions[t]),
           "--webhook-url", base + "/v1/webhooks/waha", "--webhook-secret", secret, "--latency", "0ms",
           "--ack-delays", "none")
     wait_for("serve to answer", lambda: request("GET", base + "/healthz")[0] == 200)
     wait_for("the simulator to answer", lambda: request("GET", sim + "/_sim/config")[0] == 200)
-    chips = []
-    for i, session in enumerate(sessions):
-        status, body = request("POST", base + "/v1/chips", {"name": f"chip{i}", "waha_url": sim, "session": session,
-                                                             "waha_api_key": "k"}, key)
-        if status != 201: sys.exit(f"campaign: chip registration answered {status}: {body[:300]}")
-        chips.append(json.loads(body)["id"])
-        request("POST", sim + f"/_sim/sessions/{session}/status", {"status": "WORKING"})
-    ids = ",".join(map(str, chips))
+    chips = {}
+    for tenant in tenants:
+        chips[tenant] = []
+        for i, session in enumerate(sessions[tenant]):
+            status, body = request("POST", base + "/v1/chips", {"name": f"chip{i}", "waha_url": sim, "session": session,
+                                                                 "waha_api_key": "k"}, keys[tenant])
+            if status != 201: sys.exit(f"campaign: chip registration answered {status}: {body[:300]}")
+            chips[tenant].append(json.loads(body)["id"])
+            request("POST", sim + f"/_sim/sessions/{session}/status", {"status": "WORKING"})
+    ids = ",".join(str(c) for t in tenants for c in chips[t])
     wait_for("the chips to be WORKING",
-             lambda: whago_sql(f"SELECT count(*) FROM chips WHERE id IN ({ids}) AND status = 'WORKING'") == str(CHIPS))
-    status, body = request("POST", base + "/v1/campaigns", {"name": "bench", "template": "Oi {{nome}}, promo {{codigo}}!",
-                                                            "chip_ids": chips,
-                                                            "pace": {"min_interval_ms": 0, "max_interval_ms": 0}}, key)
-    if status != 201: sys.exit(f"campaign: creation answered {status}: {body[:300]}")
-    campaign = json.loads(body)["id"]
+             lambda: whago_sql(f"SELECT count(*) FROM chips WHERE id IN ({ids}) AND status = 'WORKING'")
+             == str(CHIPS * TENANTS), within=300)
+    campaigns = {}
+    for tenant in tenants:
+        status, body = request("POST", base + "/v1/campaigns", {"name": "bench", "template": "Oi {{nome}}, promo {{codigo}}!",
+                                                                "chip_ids": chips[tenant],
+                                                                "pace": {"min_interval_ms": 0, "max_interval_ms": 0}},
+                               keys[tenant])
+        if status != 201: sys.exit(f"campaign: creation answered {status}: {body[:300]}")
+        campaigns[tenant] = json.loads(body)["id"]
     redis_before, pg_before = redis_memory(), pg_size()
     upload_started = time.time()
-    for chunk in range(0, N, 10_000):
-        rows = ["phone,nome,codigo"] + [f"+55119{phone(i):08d},Cliente {i},C{i}" for i in range(chunk, min(N, chunk + 10_000))]
-        status, body = request("POST", base + f"/v1/campaigns/{campaign}/recipients", "\n".join(rows).encode(), key,
-                               "text/csv", timeout=300)
-        if status != 200: sys.exit(f"campaign: upload answered {status}: {body[:300]}")
+    share = [N // TENANTS + (1 if t < N % TENANTS else 0) for t in range(TENANTS)]
+    first = 0
+    for t, tenant in enumerate(tenants):
+        for chunk in range(first, first + share[t], 10_000):
+            rows = ["phone,nome,codigo"] + [f"+55119{phone(i):08d},Cliente {i},C{i}"
+                                            for i in range(chunk, min(first + share[t], chunk + 10_000))]
+            status, body = request("POST", base + f"/v1/campaigns/{campaigns[tenant]}/recipients",
+                                   "\n".join(rows).encode(), keys[tenant], "text/csv", timeout=300)
+            if status != 200: sys.exit(f"campaign: upload answered {status}: {body[:300]}")
+        first += share[t]
     upload_seconds = time.time() - upload_started
     for w in range(2):
         start(f"worker{w}", "work", "--queues", "campaigns", "--concurrency", "64", "--database-pool", "16")
+    statements = whago_sql("SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'") == "t"
+    if statements:
+        whago_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        whago_sql("SELECT pg_stat_statements_reset()")
+    scripts_before = redis_scripts()
     started = time.time()
-    status, body = request("POST", base + f"/v1/campaigns/{campaign}/start", None, key)
-    if status != 200: sys.exit(f"campaign: start answered {status}: {body[:300]}")
+    for tenant in tenants:
+        status, body = request("POST", base + f"/v1/campaigns/{campaigns[tenant]}/start", None, keys[tenant])
+        if status != 200: sys.exit(f"campaign: start answered {status}: {body[:300]}")
     last_report = started
+    ids = ",".join(map(str, campaigns.values()))
     while True:
-        status, body = request("GET", base + f"/v1/campaigns/{campaign}", None, key)
-        view = json.loads(body)
-        if view["status"] == "completed": break
+        row = whago_sql(f"SELECT count(*) FILTER (WHERE status = 'completed'), "
+                        f"(SELECT count(*) FROM campaign_messages WHERE campaign_id IN ({ids}) AND state = 'sent') "
+                        f"FROM campaigns WHERE id IN ({ids})")
+        completed, sent = map(int, row.split("|"))
+        if completed == TENANTS: break
         if time.time() - last_report >= 10:
-            c = view["counts"]
-            print(f"  ... {c['sent']:,} sent, {c['pending']:,} pending after {time.time() - started:.0f} s", flush=True)
+            print(f"  ... {sent:,} sent, {completed} of {TENANTS} campaigns completed after {time.time() - started:.0f} s",
+                  flush=True)
             last_report = time.time()
         if time.time() - started > 3600: sys.exit("campaign: not completed within an hour")
-        time.sleep(0.2)
+        time.sleep(0.5)
     elapsed = time.time() - started
-    counts = view["counts"]
+    scripts = redis_scripts() - scripts_before
+    calls = int(whago_sql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                          "WHERE query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%FILTER (WHERE status%'")
+                ) if statements else None
+    sent = int(whago_sql(f"SELECT count(*) FROM campaign_messages WHERE campaign_id IN ({ids}) AND state = 'sent'"))
+    counts = {"sent": sent}
     status, body = request("GET", sim + "/_sim/messages", timeout=300)
     log = json.loads(body)
     per_chat = {}
@@ -156,10 +194,12 @@ try:
     times = sorted(m["time"] for m in log)
     steady = (len(times) - 1) / max(0.001, (times[-1] - times[0]) / 1000) if len(times) > 1 else 0
     rss = ", ".join(f"{name} {peak_rss_mib(p.pid):.1f} MiB" for name, p in procs.items())
-    print(f"campaign of {N:,} recipients from {CHIPS} chips (2 workers x 64, simulator latency 0, limits lifted): "
+    print(f"{TENANTS} campaign(s) of {N:,} recipients in all, {CHIPS} chips each (2 workers x 64, simulator latency 0, limits lifted): "
           f"{counts['sent']:,} sent in {elapsed:.1f} s from start to completed = {counts['sent'] / elapsed:,.0f} sends/s "
           f"(first to last accepted send: {steady:,.0f}/s); recipients sent twice: {twice}; not sent: {N - len(per_chat)}")
     print(f"  database: {VIA}, WHAGO_DATABASE_POOLER={POOLER}")
+    per_send = f"{calls / max(1, counts['sent']):.1f}" if calls is not None else "not measured (no pg_stat_statements)"
+    print(f"  per send: PostgreSQL statements {per_send}, Redis script calls {scripts / max(1, counts['sent']):.2f}")
     print(f"  recipient upload: {N:,} rows as CSV in {upload_seconds:.1f} s; peak RSS: {rss}")
     print(f"  growth during the send: Redis {(redis_memory() - redis_before) / 1024 / 1024:+.1f} MiB, "
           f"PostgreSQL {(pg_size() - pg_before) / 1024 / 1024:+.1f} MiB (database total "

@@ -79,7 +79,7 @@ as_postgres() {
 # DIR/data (created on first use, reused after), its log in DIR/postgres.log. FSYNC is off (the
 # default: tests) or on (data that should survive a crash). Sets PG_PORT, PG_URL (user whago,
 # password whago, owner of database whago, scram-sha-256 over TCP), PG_BIN and PG_DATA;
-# stop_services stops it.
+# stop_services stops it. PG_EXTRA_OPTIONS: more server settings ("-c name=value ..."), for benchmarks.
 start_postgres() {
   local dir=$1 fsync=${2:-off} port=${3:-}
   case "$fsync" in on | off) ;; *) echo "start_postgres: FSYNC must be on or off, not '$fsync'" >&2; exit 1 ;; esac
@@ -134,7 +134,7 @@ start_postgres() {
   for attempt in 1 2 3; do
     PG_PORT=${port:-$(free_port)}
     if (cd "$dir" && as_postgres "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$log" -w -t 30 \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$sockets' -c fsync=$fsync -c max_connections=300") >/dev/null 2>&1; then
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$sockets' -c fsync=$fsync -c max_connections=300 ${PG_EXTRA_OPTIONS:-}") >/dev/null 2>&1; then
       break
     fi
     local last
