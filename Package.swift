@@ -6,6 +6,17 @@ let upcoming: [SwiftSetting] = [
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The whago executable is linked by the toolchain's lld with packed relative relocations (RELR,
+/// glibc 2.36 and later) and without exporting every Swift symbol to the dynamic table: the loader
+/// reads 3 MiB fewer relocation and symbol pages at every start, and each process keeps that much
+/// less resident (a worker after a concurrency-64 drain: 33.5-33.8 MiB against 39.3-39.6). Nothing
+/// looks its own symbols up at run time; the Swift backtracer reads the file's symbol table.
+let leanExecutable: [LinkerSetting] = [
+  .unsafeFlags(
+    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+    .when(platforms: [.linux]))
+]
+
 let package = Package(
   name: "whago-jobs",
   platforms: [.macOS(.v15)],
@@ -275,7 +286,8 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
       ],
-      swiftSettings: upcoming),
+      swiftSettings: upcoming,
+      linkerSettings: leanExecutable),
 
     .target(
       name: "TestSupport",
