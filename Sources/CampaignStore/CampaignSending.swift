@@ -79,32 +79,29 @@ extension Store {
   /// The campaign, its tenant's window and plan gap, and this chip; nil when the chip is no longer
   /// one of the campaign's.
   public func senderState(campaignID: Int64, chipID: Int64) async throws -> SenderState? {
-    try await pool.withConnection { connection in
-      let campaigns = try connection.query(
-        """
-        SELECT c.status, c.generation, c.template, c.media_url, c.min_interval_ms, c.max_interval_ms, c.rest_every,
-          c.rest_min_ms, c.rest_max_ms, c.tenant_id, t.timezone, t.window_start::text AS window_start,
-          t.window_end::text AS window_end, t.window_days, p.min_send_gap_ms
-        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
-        WHERE c.id = $1
-        """, [campaignID])
-      let chips = try connection.query(
-        """
-        SELECT h.waha_url, h.session, h.waha_api_key, h.status, h.read_only_since IS NOT NULL AS read_only, cc.sent,
-          h.container_id IS NOT NULL AS managed
-        FROM campaign_chips cc JOIN chips h ON h.id = cc.chip_id
-        WHERE cc.campaign_id = $1 AND cc.chip_id = $2
-        """, [campaignID, chipID])
-      guard let campaign = campaigns.first, let chip = chips.first else { return nil }
-      let flying = try connection.query(
-        """
-        SELECT id, phone, chat_id, rendered, sending_at, attempts FROM campaign_messages
-        WHERE campaign_id = $1 AND chip_id = $2 AND state = 'sending' ORDER BY id LIMIT 1
-        """, [campaignID, chipID])
-      return SenderState(
-        campaign: try campaign.decode(SenderState.Campaign.self), chip: try chip.decode(SenderState.ChipSide.self),
-        inFlight: try flying.first.map(Self.outgoing))
-    }
+    // One statement: it runs before every send.
+    let rows = try await pool.query(
+      """
+      SELECT c.status, c.generation, c.template, c.media_url, c.min_interval_ms, c.max_interval_ms, c.rest_every,
+        c.rest_min_ms, c.rest_max_ms, c.tenant_id, t.timezone, t.window_start::text AS window_start,
+        t.window_end::text AS window_end, t.window_days, p.min_send_gap_ms,
+        h.waha_url, h.session, h.waha_api_key, h.status AS chip_status, h.read_only_since IS NOT NULL AS read_only,
+        cc.sent, h.container_id IS NOT NULL AS managed,
+        f.id, f.phone, f.chat_id, f.rendered, f.sending_at, f.attempts
+      FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
+        JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2 JOIN chips h ON h.id = cc.chip_id
+        LEFT JOIN LATERAL (
+          SELECT id, phone, chat_id, rendered, sending_at, attempts FROM campaign_messages
+          WHERE campaign_id = c.id AND chip_id = $2 AND state = 'sending' ORDER BY id LIMIT 1) f ON true
+      WHERE c.id = $1
+      """, [campaignID, chipID])
+    guard let row = rows.first else { return nil }
+    let chip = SenderState.ChipSide(
+      wahaUrl: try row.decode("waha_url"), session: try row.decode("session"),
+      wahaApiKey: try row.decodeIfPresent("waha_api_key"), status: try row.decode("chip_status"),
+      readOnly: try row.decode("read_only"), sent: try row.decode("sent"), managed: try row.decode("managed"))
+    let inFlight = try row.decodeIfPresent("id", as: Int64.self) == nil ? nil : try Self.outgoing(row)
+    return SenderState(campaign: try row.decode(SenderState.Campaign.self), chip: chip, inFlight: inFlight)
   }
 
   /// Claims the campaign's next pending message for `chipID`, with its credit, for the run `owner`
@@ -118,17 +115,16 @@ extension Store {
     let claim = try await pool.transaction { connection -> Claim in
       let campaign = try connection.query(
         """
-        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status
-        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 FOR SHARE OF c
-        """, [campaignID])
+        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor
+        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id
+          LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
+        WHERE c.id = $1 FOR SHARE OF c
+        """, [campaignID, chipID])
       guard let row = campaign.first, try row.decode("status", as: CampaignStatus.self) == .running,
         try row.decode("generation", as: Int.self) == generation
       else { return .stopped }
       let tenantID: TenantID = try row.decode("tenant_id")
-      var cursor: Int64 =
-        try connection.query(
-          "SELECT claim_cursor FROM campaign_chips WHERE campaign_id = $1 AND chip_id = $2", [campaignID, chipID]
-        ).first?.decode("claim_cursor") ?? 0
+      var cursor: Int64 = try row.decodeIfPresent("claim_cursor") ?? 0
       if try row.decode("tenant_status", as: String.self) == "suspended" {
         // An account suspended for non-payment sends nothing; its campaigns wait to be resumed.
         let paused = try connection.query(
@@ -167,21 +163,25 @@ extension Store {
         }
         let id: Int64 = try message.decode("id")
         cursor = id
-        try connection.query(
-          "UPDATE campaign_chips SET claim_cursor = $3 WHERE campaign_id = $1 AND chip_id = $2 AND claim_cursor < $3",
-          [campaignID, chipID, id])
+        // Each outcome below moves this chip's cursor past the message in the same statement.
+        let passed = """
+          WITH passed AS (
+            UPDATE campaign_chips SET claim_cursor = $1 WHERE campaign_id = $2 AND chip_id = $3 AND claim_cursor < $1)
+          """
         if try message.decode("opted_out", as: Bool.self) {
           try connection.query(
-            "UPDATE campaign_messages SET state = 'skipped', error = 'opted out' WHERE id = $1", [id])
+            "\(passed) UPDATE campaign_messages SET state = 'skipped', error = 'opted out' WHERE id = $1",
+            [id, campaignID, chipID])
           continue
         }
         guard let text = render(message.text("vars") ?? "{}") else {
           try connection.query(
             """
+            \(passed)
             UPDATE campaign_messages SET state = 'failed', failed_at = now(),
               error = 'the template needs a variable this recipient lacks'
             WHERE id = $1
-            """, [id])
+            """, [id, campaignID, chipID])
           continue
         }
         guard try Self.reserveCredit(connection, tenantID: tenantID, messageID: id) else {
@@ -195,11 +195,12 @@ extension Store {
         }
         let claimed = try connection.query(
           """
-          UPDATE campaign_messages SET state = 'sending', chip_id = $2, rendered = $3, attempts = attempts + 1,
-            sending_at = now(), error = NULL, owner = $4
+          \(passed)
+          UPDATE campaign_messages SET state = 'sending', chip_id = $3, rendered = $4, attempts = attempts + 1,
+            sending_at = now(), error = NULL, owner = $5
           WHERE id = $1
           RETURNING id, phone, chat_id, rendered, sending_at, attempts
-          """, [id, chipID, text, owner])
+          """, [id, campaignID, chipID, text, owner])
         return .message(try Self.outgoing(claimed[0]))
       }
     }
@@ -286,25 +287,37 @@ extension Store {
   ) async throws -> Int? {
     try await pool.transaction { connection in
       if let wahaMessageID { try Self.lockAcks(connection, wahaMessageID: wahaMessageID) }
-      let updated = try connection.query(
+      // One statement after the lock (a statement of its own, so this one's snapshot sees an ack
+      // that committed while it waited): the message marked sent, an ack that came first taken,
+      // and the chip's count moved. Reads of campaign_messages here see it as it was before.
+      let row = try connection.query(
         """
-        UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
-        WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $4
-        """, [messageID, wahaMessageID, chatID, owner]
-      ).affected
-      if updated > 0, let wahaMessageID {
-        try Self.applyEarlyAck(connection, messageID: messageID, wahaMessageID: wahaMessageID, chipID: chipID)
+        WITH marked AS (
+          UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
+          WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $4
+          RETURNING id),
+        early AS (
+          DELETE FROM early_message_acks
+          WHERE $2::text IS NOT NULL AND waha_message_id = $2 AND (chip_id IS NULL OR chip_id = $6)
+            AND EXISTS (SELECT 1 FROM marked)
+          RETURNING ack),
+        counted AS (
+          UPDATE campaign_chips SET sent = sent + (SELECT count(*) FROM marked), last_sent_at = now()
+          WHERE campaign_id = $5 AND chip_id = $6
+            AND (EXISTS (SELECT 1 FROM marked)
+              OR (SELECT state FROM campaign_messages WHERE id = $1) IS DISTINCT FROM 'sending')
+          RETURNING sent)
+        SELECT EXISTS (SELECT 1 FROM marked) AS marked, (SELECT max(ack) FROM early) AS early_ack,
+          (SELECT sent FROM counted) AS chip_sent,
+          (SELECT state FROM campaign_messages WHERE id = $1) IS NOT DISTINCT FROM 'sending' AS was_sending
+        """, [messageID, wahaMessageID, chatID, owner, campaignID, chipID])[0]
+      guard try row.decode("marked", as: Bool.self) || !(try row.decode("was_sending", as: Bool.self)) else {
+        return nil  // another run owns the message now
       }
-      if updated == 0 {
-        let state = try connection.query("SELECT state FROM campaign_messages WHERE id = $1", [messageID])
-        if let row = state.first, try row.decode("state", as: MessageState.self) == .sending { return nil }
+      if let ack = try row.decodeIfPresent("early_ack", as: Int.self) {
+        try Self.applyEarlyAck(connection, messageID: messageID, ack: ack)
       }
-      let chip = try connection.query(
-        """
-        UPDATE campaign_chips SET sent = sent + $3, last_sent_at = now() WHERE campaign_id = $1 AND chip_id = $2
-        RETURNING sent
-        """, [campaignID, chipID, updated])
-      return try chip.first?.decode("sent") ?? 0
+      return try row.decodeIfPresent("chip_sent", as: Int.self) ?? 0
     }
   }
 

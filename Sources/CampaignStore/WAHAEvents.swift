@@ -76,16 +76,9 @@ extension Store {
     try connection.query("SELECT pg_advisory_xact_lock(23, hashtext($1))", [wahaMessageID])
   }
 
-  /// Applies the ack that arrived before the send was recorded, if one did; inside `recordSent`'s
-  /// transaction, after `lockAcks`.
-  static func applyEarlyAck(_ connection: PostgresConnection, messageID: Int64, wahaMessageID: String, chipID: Int64)
-    throws
-  {
-    let early = try connection.query(
-      """
-      DELETE FROM early_message_acks WHERE waha_message_id = $1 AND (chip_id IS NULL OR chip_id = $2) RETURNING ack
-      """, [wahaMessageID, chipID])
-    guard let ack = try early.rows.map({ try $0.decode("ack", as: Int.self) }).max() else { return }
+  /// Applies the ack that arrived before the send was recorded (`recordSent` took it out of
+  /// `early_message_acks`, after `lockAcks`).
+  static func applyEarlyAck(_ connection: PostgresConnection, messageID: Int64, ack: Int) throws {
     try connection.query(
       "UPDATE campaign_messages SET \(advancedByAck) WHERE id = $1 AND state = 'sent'", [messageID, ack])
   }
