@@ -95,11 +95,13 @@ public struct CampaignSend: JobHandler {
     let sent: SentMessage
     let chatID: String
     do {
+      let lookedUp: String?
       if let known = message.chatId {
         chatID = known
+        lookedUp = nil
       } else {
         chatID = try await waha.chatId(forPhone: message.phone, session: session)
-        try await store.recordChatID(messageID: message.id, chatID: chatID)
+        lookedUp = chatID  // kept by the pre-send check below
       }
       try await waha.sendSeen(session: session, chatId: chatID)
       let typing = min(pace.typingDuration(for: message.text, using: &random), pace.interval.lowerBound)
@@ -111,7 +113,8 @@ public struct CampaignSend: JobHandler {
       // A pause that came while typing stops this send too; so does another run that took the
       // message over while this one was stalled, in PostgreSQL or in Redis.
       switch try await store.sendCheck(
-        messageID: message.id, owner: owner, campaignID: campaignID, generation: parameters.generation)
+        messageID: message.id, owner: owner, campaignID: campaignID, generation: parameters.generation,
+        chatID: lookedUp)
       {
       case .send: break
       case .stopped:

@@ -115,8 +115,8 @@ extension Store {
     let claim = try await pool.transaction { connection -> Claim in
       let campaign = try connection.query(
         """
-        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor
-        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id
+        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor, p.monthly_credits
+        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
           LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
         WHERE c.id = $1 FOR SHARE OF c
         """, [campaignID, chipID])
@@ -125,6 +125,7 @@ extension Store {
       else { return .stopped }
       let tenantID: TenantID = try row.decode("tenant_id")
       var cursor: Int64 = try row.decodeIfPresent("claim_cursor") ?? 0
+      let monthlyCredits: Int? = try row.decodeIfPresent("monthly_credits")
       if try row.decode("tenant_status", as: String.self) == "suspended" {
         // An account suspended for non-payment sends nothing; its campaigns wait to be resumed.
         let paused = try connection.query(
@@ -184,7 +185,10 @@ extension Store {
             """, [id, campaignID, chipID])
           continue
         }
-        guard try Self.reserveCredit(connection, tenantID: tenantID, messageID: id) else {
+        guard
+          try Self.reserveCredit(
+            connection, tenantID: tenantID, monthlyCredits: monthlyCredits, messageID: id)
+        else {
           try connection.query(
             "UPDATE campaigns SET status = 'paused', pause_reason = 'no_credits' WHERE id = $1", [campaignID])
           try Self.recordEvent(
@@ -256,24 +260,28 @@ extension Store {
     return try Self.outgoing(row)
   }
 
-  /// The chatId WhatsApp knows the number by, kept so that a retry neither asks again nor guesses.
-  public func recordChatID(messageID: Int64, chatID: String) async throws {
-    _ = try await pool.query("UPDATE campaign_messages SET chat_id = $2 WHERE id = $1", [messageID, chatID])
-  }
-
   /// Checked just before the send itself. The message must still be `owner`'s (a run that
   /// stalled past its lease finds another run took it over), and the campaign must still run at
   /// `generation`, so a pause stops sends that were already typing. A pause for want of credits
   /// does not stop a message that already holds its credit: handing it back would leave that
   /// credit unspent with the campaign waiting for credits.
-  public func sendCheck(messageID: Int64, owner: String, campaignID: Int64, generation: Int) async throws -> SendCheck {
+  ///
+  /// `chatID`, when this run had to ask WAHA for it, is kept on the message (if still `owner`'s)
+  /// in the same statement, so that a retry after an interrupted send neither asks again nor
+  /// guesses. A run interrupted before this point sent nothing; its retry asks WAHA once more.
+  public func sendCheck(
+    messageID: Int64, owner: String, campaignID: Int64, generation: Int, chatID: String? = nil
+  ) async throws -> SendCheck {
     let rows = try await pool.query(
       """
+      WITH noted AS (
+        UPDATE campaign_messages SET chat_id = $5
+        WHERE $5::text IS NOT NULL AND id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $2)
       SELECT m.state = 'sending' AND m.owner IS NOT DISTINCT FROM $2 AS mine,
         EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $3 AND c.generation = $4
           AND (c.status = 'running' OR (c.status = 'paused' AND c.pause_reason = 'no_credits'))) AS running
       FROM campaign_messages m WHERE m.id = $1
-      """, [messageID, owner, campaignID, generation])
+      """, [messageID, owner, campaignID, generation, chatID])
     guard let row = rows.first, try row.decode("mine", as: Bool.self) else { return .notOwner }
     return try row.decode("running", as: Bool.self) ? .send : .stopped
   }

@@ -34,10 +34,13 @@ public enum CreditError: Error, CustomStringConvertible, Equatable {
 /// are free). The ledger row of a reservation is the charge once the message is sent.
 extension Store {
   /// Takes one credit for `messageID`; false when the tenant has none left.
-  static func reserveCredit(_ connection: PostgresConnection, tenantID: TenantID, messageID: Int64) throws -> Bool {
-    let plan = try connection.query(
-      "SELECT p.monthly_credits FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1", [tenantID])
-    guard let monthly = try plan.first?.decodeIfPresent("monthly_credits", as: Int.self) else { return true }
+  /// `monthlyCredits` is the tenant's plan's (nil: unlimited), read by the caller with the campaign.
+  static func reserveCredit(
+    _ connection: PostgresConnection, tenantID: TenantID, monthlyCredits: Int?, messageID: Int64
+  )
+    throws -> Bool
+  {
+    guard let monthly = monthlyCredits else { return true }
     let account = try lockedAccount(connection, tenantID: tenantID, monthly: monthly)
     if account.left > 0 {
       try connection.query(

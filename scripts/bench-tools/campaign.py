@@ -77,6 +77,38 @@ def peak_rss_mib(pid):
     return 0.0
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU of one process so far (its own threads, not its children)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def postgres_cpu():
+    """CPU of every postgres process alive now: the server and its backends (the workers' and
+    serve's connections live through the send, so a delta over it counts their statements)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() != "postgres": continue
+        except OSError:
+            continue
+        total += cpu_seconds(pid)
+    return total
+
+
+def redis_cpu():
+    out = subprocess.run(["redis-cli", "-p", REDIS_PORT, "info", "cpu"], capture_output=True, text=True).stdout
+    return sum(float(l.split(":")[1]) for l in out.splitlines() if l.startswith(("used_cpu_user:", "used_cpu_sys:")))
+
+
 def redis_memory():
     out = subprocess.run(["redis-cli", "-p", REDIS_PORT, "info", "memory"], capture_output=True, text=True).stdout
     return int(next(l.split(":")[1] for l in out.splitlines() if l.startswith("used_memory:")))
@@ -161,6 +193,8 @@ try:
         whago_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         whago_sql("SELECT pg_stat_statements_reset()")
     scripts_before = redis_scripts()
+    cpu_before = {name: cpu_seconds(p.pid) for name, p in procs.items()}
+    cpu_before["postgres"], cpu_before["redis"] = postgres_cpu(), redis_cpu()
     started = time.time()
     for tenant in tenants:
         status, body = request("POST", base + f"/v1/campaigns/{campaigns[tenant]}/start", None, keys[tenant])
@@ -180,6 +214,8 @@ try:
         if time.time() - started > 3600: sys.exit("campaign: not completed within an hour")
         time.sleep(0.5)
     elapsed = time.time() - started
+    cpu_after = {name: cpu_seconds(p.pid) for name, p in procs.items()}
+    cpu_after["postgres"], cpu_after["redis"] = postgres_cpu(), redis_cpu()
     scripts = redis_scripts() - scripts_before
     calls = int(whago_sql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
                           "WHERE query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%FILTER (WHERE status%'")
@@ -200,6 +236,21 @@ try:
     print(f"  database: {VIA}, WHAGO_DATABASE_POOLER={POOLER}")
     per_send = f"{calls / max(1, counts['sent']):.1f}" if calls is not None else "not measured (no pg_stat_statements)"
     print(f"  per send: PostgreSQL statements {per_send}, Redis script calls {scripts / max(1, counts['sent']):.2f}")
+    print("  CPU per send (user + system, over the send): " + ", ".join(
+        f"{name} {(cpu_after[name] - cpu_before[name]) * 1e6 / max(1, counts['sent']):.0f} us" for name in cpu_after)
+        + f"; in all {sum(cpu_after.values()) - sum(cpu_before.values()):.1f} CPU s over {elapsed:.1f} s on "
+        f"{os.cpu_count()} cores")
+    if statements:
+        # Where PostgreSQL's time goes: the statements of the send path by execution plus planning time.
+        top = whago_sql(
+            "SELECT round((total_exec_time + total_plan_time)::numeric * 1000 / greatest(1, calls)), calls, "
+            "round(total_plan_time::numeric * 1000 / greatest(1, calls)), "
+            "regexp_replace(left(query, 90), '\\s+', ' ', 'g') FROM pg_stat_statements "
+            "WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 8")
+        print("  PostgreSQL's busiest statements (us per call, of which planning; calls):")
+        for line in top.splitlines():
+            us, n, plan, query = line.split("|", 3)
+            print(f"    {us:>6} us ({plan} planning) x {int(n):,}: {query}")
     print(f"  recipient upload: {N:,} rows as CSV in {upload_seconds:.1f} s; peak RSS: {rss}")
     print(f"  growth during the send: Redis {(redis_memory() - redis_before) / 1024 / 1024:+.1f} MiB, "
           f"PostgreSQL {(pg_size() - pg_before) / 1024 / 1024:+.1f} MiB (database total "
