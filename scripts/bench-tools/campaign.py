@@ -202,12 +202,13 @@ try:
     last_report = started
     ids = ",".join(map(str, campaigns.values()))
     while True:
-        row = whago_sql(f"SELECT count(*) FILTER (WHERE status = 'completed'), "
-                        f"(SELECT count(*) FROM campaign_messages WHERE campaign_id IN ({ids}) AND state = 'sent') "
-                        f"FROM campaigns WHERE id IN ({ids})")
-        completed, sent = map(int, row.split("|"))
+        # Polled twice a second: only the campaigns' rows. Counting the sent messages scans them all
+        # (57 ms at 100,000), so that runs only for the progress line, every 10 s.
+        completed = int(whago_sql(f"SELECT count(*) FILTER (WHERE status = 'completed') FROM campaigns WHERE id IN ({ids})"))
         if completed == TENANTS: break
         if time.time() - last_report >= 10:
+            sent = int(whago_sql(f"SELECT count(*) FILTER (WHERE status = 'sent') FROM "
+                                 f"(SELECT state AS status FROM campaign_messages WHERE campaign_id IN ({ids})) m"))
             print(f"  ... {sent:,} sent, {completed} of {TENANTS} campaigns completed after {time.time() - started:.0f} s",
                   flush=True)
             last_report = time.time()
