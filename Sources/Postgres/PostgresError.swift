@@ -45,6 +45,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     kind == .server && (sqlState?.hasPrefix("23") == true || sqlState?.hasPrefix("22") == true)
   }
 
+  /// The server aborted the transaction to break a deadlock (40P01) or for a serialization
+  /// conflict (40001): the same transaction run again can succeed.
+  public var isConflict: Bool { kind == .server && (sqlState == "40001" || sqlState == "40P01") }
+
   /// Failures a retry can cure: a restart, a failover, a serialization conflict.
   public var isTransient: Bool {
     switch kind {

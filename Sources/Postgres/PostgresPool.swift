@@ -47,6 +47,7 @@ public final class PostgresPool: Sendable {
   /// What sits between the pool and the server (see `PostgresPooler`).
   public var pooler: PostgresPooler { options.pooler }
   private let state = Mutex(State())
+  private let conflicts = Mutex(0)
   private let queued = DispatchSemaphore(value: 0)
   private let logger: Logger
 
@@ -146,11 +147,38 @@ public final class PostgresPool: Sendable {
   }
 
   /// Runs `body` inside one transaction on one connection; an error rolls everything back.
+  ///
+  /// A transaction the server aborted to break a deadlock (40P01) or for a serialization conflict
+  /// (40001) runs again on the same connection after a short random pause, up to
+  /// `conflictRetries` times: it left nothing behind and the other side has gone on, so the
+  /// caller (a campaign's claim, a webhook) need not wait for the queue's backoff. `body` is
+  /// `@Sendable`, so it holds no state outside the transaction that a second run could double.
   public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T)
     async throws -> T
   {
-    try await withConnection { connection in try connection.transaction(body) }
+    try await withConnection { [self] connection in
+      var retries = 0
+      while true {
+        do {
+          return try connection.transaction(body)
+        } catch let error as PostgresError where error.isConflict && retries < Self.conflictRetries {
+          retries += 1
+          conflicts.withLock { $0 += 1 }
+          logger.notice(
+            "transaction aborted by a conflict; running it again",
+            metadata: ["sqlstate": "\(error.sqlState ?? "")", "retry": "\(retries)"])
+          // This pool thread's own pause (never the cooperative pool's): 1 to 5 ms times the retry.
+          usleep(UInt32.random(in: 1_000...(5_000 * UInt32(retries))))
+        }
+      }
+    }
   }
+
+  /// How many times `transaction` runs a body again after a deadlock or serialization failure.
+  public static let conflictRetries = 3
+
+  /// Transactions this pool ran again after a deadlock or serialization failure, since it opened.
+  public var conflictsRetried: Int { conflicts.withLock { $0 } }
 
   // MARK: Pool threads
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 import Wire
@@ -103,6 +104,44 @@ import Wire
     }
     let count = try await pool.query("SELECT count(*)::int AS n FROM \(table)")
     #expect(try count[0].decode("n", as: Int.self) == 0)
+    try await pool.query("DROP TABLE \(table)")
+  }
+
+  /// Two transactions that lock two rows in opposite orders deadlock; the server aborts one, and
+  /// `transaction` runs it again, so both callers succeed and each row holds both increments.
+  @Test func aDeadlockVictimIsRunAgain() async throws {
+    let pool = try TestDatabase.pool(size: 2)
+    defer { pool.close() }
+    let table = "t_deadlock_\(UInt32.random(in: 0...UInt32.max))"
+    try await pool.query("CREATE TABLE \(table) (k int PRIMARY KEY, n int NOT NULL)")
+    try await pool.query("INSERT INTO \(table) VALUES (1, 0), (2, 0)")
+    final class Runs: Sendable { let counts = Mutex([0, 0]) }
+    let runs = Runs()
+    // Each first run holds its first row until the other holds its own: then each asks for the
+    // other's row, and the server finds the cycle (deadlock_timeout, 1 s by default).
+    let holding = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+    func crossing(_ me: Int) -> @Sendable (PostgresConnection) throws -> Void {
+      { connection in
+        let run = runs.counts.withLock { runs in
+          runs[me] += 1
+          return runs[me]
+        }
+        let (first, second) = me == 0 ? (1, 2) : (2, 1)
+        try connection.query("UPDATE \(table) SET n = n + 1 WHERE k = $1", [first])
+        if run == 1 {
+          holding[me].signal()
+          _ = holding[1 - me].wait(timeout: .now() + 10)
+        }
+        try connection.query("UPDATE \(table) SET n = n + 1 WHERE k = $1", [second])
+      }
+    }
+    async let a: Void = pool.transaction(crossing(0))
+    async let b: Void = pool.transaction(crossing(1))
+    _ = try await (a, b)
+    let counts = try await pool.query("SELECT n FROM \(table) ORDER BY k").rows.map { try $0.decode("n", as: Int.self) }
+    #expect(counts == [2, 2])
+    #expect(runs.counts.withLock { $0.reduce(0, +) } == 3)  // one of the two ran twice
+    #expect(pool.conflictsRetried == 1)
     try await pool.query("DROP TABLE \(table)")
   }
 
