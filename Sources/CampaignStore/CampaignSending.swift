@@ -297,10 +297,11 @@ extension Store {
       if let wahaMessageID { try Self.lockAcks(connection, wahaMessageID: wahaMessageID) }
       // One statement after the lock (a statement of its own, so this one's snapshot sees an ack
       // that committed while it waited): the message marked sent, an ack that came first taken,
-      // and the chip's count moved. Reads of campaign_messages here see it as it was before.
+      // and the chip's count moved. `prior` reads the message as it was before the statement.
       let row = try connection.query(
         """
-        WITH marked AS (
+        WITH prior AS (SELECT state FROM campaign_messages WHERE id = $1),
+        marked AS (
           UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
           WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $4
           RETURNING id),
@@ -313,11 +314,11 @@ extension Store {
           UPDATE campaign_chips SET sent = sent + (SELECT count(*) FROM marked), last_sent_at = now()
           WHERE campaign_id = $5 AND chip_id = $6
             AND (EXISTS (SELECT 1 FROM marked)
-              OR (SELECT state FROM campaign_messages WHERE id = $1) IS DISTINCT FROM 'sending')
+              OR (SELECT state FROM prior) IS DISTINCT FROM 'sending')
           RETURNING sent)
         SELECT EXISTS (SELECT 1 FROM marked) AS marked, (SELECT max(ack) FROM early) AS early_ack,
           (SELECT sent FROM counted) AS chip_sent,
-          (SELECT state FROM campaign_messages WHERE id = $1) IS NOT DISTINCT FROM 'sending' AS was_sending
+          (SELECT state FROM prior) IS NOT DISTINCT FROM 'sending' AS was_sending
         """, [messageID, wahaMessageID, chatID, owner, campaignID, chipID])[0]
       guard try row.decode("marked", as: Bool.self) || !(try row.decode("was_sending", as: Bool.self)) else {
         return nil  // another run owns the message now

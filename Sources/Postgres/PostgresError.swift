@@ -53,7 +53,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
   public var isTransient: Bool {
     switch kind {
     case .connectFailed, .connectionLost: true
-    case .server: sqlState == "40001" || sqlState == "40P01" || sqlState?.hasPrefix("08") == true
+    case .server: isConflict || sqlState?.hasPrefix("08") == true
     case .busy: true
     case .invalidURL, .invalidSetting, .decode, .closed: false
     }
