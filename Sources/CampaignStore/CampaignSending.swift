@@ -113,11 +113,17 @@ extension Store {
     render: @escaping @Sendable (_ variables: String) -> String?
   ) async throws -> Claim {
     let claim = try await pool.transaction { connection -> Claim in
+      // The campaign row and the first pending message after this chip's cursor in one statement:
+      // the message is locked even when the campaign turns out not to be running, and released
+      // with the transaction. A message skipped or failed below makes the next reads their own.
       let campaign = try connection.query(
         """
-        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor, p.monthly_credits
+        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor, p.monthly_credits,
+          n.message_id, n.phone, n.vars, n.opted_out
         FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
           LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
+          LEFT JOIN LATERAL (\(Self.nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
+            ON true
         WHERE c.id = $1 FOR SHARE OF c
         """, [campaignID, chipID])
       guard let row = campaign.first, try row.decode("status", as: CampaignStatus.self) == .running,
@@ -139,17 +145,14 @@ extension Store {
         }
         return .stopped
       }
+      var found: PostgresRow? = try row.decodeIfPresent("message_id", as: Int64.self) != nil ? row : nil
       while true {
-        let next = try connection.query(
-          """
-          SELECT m.id, m.phone, m.vars::text AS vars,
-            (EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = $2 AND o.phone = m.phone)
-              OR EXISTS (SELECT 1 FROM erased_contacts e
-                         WHERE e.tenant_id = $2 AND e.phone_hash = contact_hash($2::bigint, m.phone))) AS opted_out
-          FROM campaign_messages m WHERE m.campaign_id = $1 AND m.state = 'pending' AND m.id > $3
-          ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED
-          """, [campaignID, tenantID, cursor])
-        guard let message = next.first else {
+        if found == nil {
+          found = try connection.query(
+            Self.nextPending("$1", tenant: "$2::bigint", after: "$3"), [campaignID, tenantID, cursor]
+          ).first
+        }
+        guard let message = found else {
           if cursor > 0 {
             // Nothing after the cursor: one last look from the start before calling it finished.
             cursor = 0
@@ -162,7 +165,8 @@ extension Store {
           // deadlock with every other chip's claim reaching the end at once.
           return .finished(completed: false)
         }
-        let id: Int64 = try message.decode("id")
+        found = nil
+        let id: Int64 = try message.decode("message_id")
         cursor = id
         // Each outcome below moves this chip's cursor past the message in the same statement.
         let passed = """
@@ -210,6 +214,20 @@ extension Store {
     }
     guard case .finished = claim else { return claim }
     return .finished(completed: try await completeIfDone(campaignID: campaignID))
+  }
+
+  /// The first pending message of `campaign` after `after`, locked, skipping those another
+  /// chip's claim holds, with whether its recipient opted out or was erased. The arguments are
+  /// SQL expressions, so the claim can read it beside the campaign row or on its own.
+  static func nextPending(_ campaign: String, tenant: String, after: String) -> String {
+    """
+    SELECT m.id AS message_id, m.phone, m.vars::text AS vars,
+      (EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = \(tenant) AND o.phone = m.phone)
+        OR EXISTS (SELECT 1 FROM erased_contacts e
+                   WHERE e.tenant_id = \(tenant) AND e.phone_hash = contact_hash(\(tenant), m.phone))) AS opted_out
+    FROM campaign_messages m WHERE m.campaign_id = \(campaign) AND m.state = 'pending' AND m.id > \(after)
+    ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED
+    """
   }
 
   /// Closes a running campaign none of whose messages is pending or being sent, with its
