@@ -272,7 +272,7 @@ public final class Worker: Service {
       held.markFinished(job.id)
       completions.add(job)
     } catch let snooze as Snooze where !held.leaseLost(job.id, token: job.token) {
-      await runAgain(job, after: snooze.delay, set: set)
+      runAgain(job, after: snooze.delay, set: set)
     } catch {
       if held.leaseLost(job.id, token: job.token) || error is LeaseLost {
         // Another run owns the job: its outcome is that run's to record, not this one's.
@@ -294,7 +294,7 @@ public final class Worker: Service {
         logger(for: job).warning(
           "a service the job needs is out of reach; it runs again without being charged an attempt",
           metadata: ["error": "\(error)", "in": "\(configuration.outagePause)"])
-        await runAgain(job, after: configuration.outagePause, set: set)
+        runAgain(job, after: configuration.outagePause, set: set)
         return
       }
       let permanent = error is PermanentFailure || error is PayloadError
@@ -338,19 +338,11 @@ public final class Worker: Service {
     JobContext.logger(logger, job: job.id, type: job.type, queue: job.queue)
   }
 
-  /// A handler's `Snooze`: the same job comes back after `delay`. Should Redis refuse, the lease
-  /// runs out and the step runs again, which the handler's own state makes harmless.
-  private func runAgain(_ job: LeasedJob, after delay: Duration, set: WorkerMetrics.Set) async {
+  /// A handler's `Snooze`: the same job comes back after `delay`, settled with other jobs'
+  /// snoozes in one call (`Completions`). The job stays held, its lease kept, until that call lands.
+  private func runAgain(_ job: LeasedJob, after delay: Duration, set: WorkerMetrics.Set) {
     set.processed.increment()
-    do {
-      if try await !broker.snooze(job, for: delay) {
-        logger(for: job).warning("run snoozed after its lease was lost to another run; that run decides")
-      }
-    } catch {
-      logger(for: job).warning(
-        "cannot snooze the job; it runs again when its lease expires", metadata: ["error": "\(error)"])
-    }
-    held.release([job.id])
+    completions.snooze(job, for: delay)
   }
 
   private enum TokenOutcome {
