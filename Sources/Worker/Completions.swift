@@ -126,7 +126,7 @@ final class Completions: Sendable {
             "runs snoozed after their lease was lost to another run; that run decides",
             metadata: ["queue": "\(queue)", "jobs": "\(lost.prefix(5))", "count": "\(lost.count)"])
         }
-        held.release(settlements.snoozes.map(\.id))
+        held.release(leases: settlements.snoozes.map { ($0.id, $0.token) })
         left.snoozes = []
       } catch {
         failure = failure ?? error

@@ -55,8 +55,14 @@ final class HeldJobs: Sendable {
 
   /// Forgets `id` if it is still held under `token` (not if a newer run holds it).
   func release(_ id: String, token: String) {
+    release(leases: [(id, token)])
+  }
+
+  /// Forgets each job still held under its token. A snoozed job can be due at once and fetched
+  /// again by this worker, under a new lease, before its snooze's call returns: that run stays held.
+  func release(leases: some Sequence<(id: String, token: String)>) {
     entries.withLock { entries in
-      if entries[id]?.job.token == token { entries.removeValue(forKey: id) }
+      for (id, token) in leases where entries[id]?.job.token == token { entries.removeValue(forKey: id) }
     }
   }
 
