@@ -36,10 +36,7 @@ extension Broker {
   @discardableResult
   public func replicate(queue: String) async throws -> Int? {
     guard let durability = durability[queue] else { return nil }
-    let milliseconds = max(
-      1,
-      Int(durability.timeout.components.seconds * 1000)
-        + Int(durability.timeout.components.attoseconds / 1_000_000_000_000_000))
+    let milliseconds = max(1, Int(durability.timeout.milliseconds))
     // On a cluster, WAIT asks the queue's own master about its replicas.
     let reply = try await redis.send(
       RedisCommand("WAIT", String(durability.replicas), String(milliseconds)).routed(by: QueueKeys(queue: queue).ready))

@@ -59,11 +59,7 @@ extension Broker {
     let keys = QueueKeys(queue: queue)
     var arguments: [String] = []
     arguments.reserveCapacity(jobs.count * 3)
-    for job in jobs {
-      let (seconds, attoseconds) = job.delay.components
-      let milliseconds = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-      arguments += [job.id, job.token, String(milliseconds)]
-    }
+    for job in jobs { arguments += [job.id, job.token, String(max(0, job.delay.milliseconds))] }
     let reply = try await redis.evaluate(
       Self.snoozeScript, keys: [keys.leased, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix],
       arguments: arguments)
