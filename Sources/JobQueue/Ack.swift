@@ -14,21 +14,28 @@ extension Broker {
   // KEYS[4] -> whago:{q}:job:       (prefix)
   // KEYS[5] -> whago:{q}:history:   (prefix)
   // KEYS[6] -> whago:{q}:minutes
+  // KEYS[7] -> whago:{q}:leases
   // ARGV[1] -> retention ms, ARGV[2] -> retention count
   // ARGV[3..] -> pairs: job id, lease token
   // Output: one 1 (acked) or 0 (lease lost) per pair
+  // The batch's leases are read in one HMGET and ended in one HDEL; each done job's record is
+  // written once, with the time its run started.
   static let ackScript = RedisScript(
     "ack",
-    LuaClock.now + LuaRetention.trim + LuaThroughput.count + """
+    LuaClock.now + LuaRetention.trim + LuaThroughput.count + LuaLease.functions + """
       local out = {}
       local done, finished = {}, {}
-      for i = 3, #ARGV, 2 do
-        local id = ARGV[i]
-        local jk = KEYS[4] .. id
-        -- The token is cleared whenever a lease ends (ack, fail, recovery, hand back), so a
-        -- matching token proves this lease is still the live one.
-        if redis.call('HGET', jk, 'l') == ARGV[i + 1] then
-          redis.call('HSET', jk, 's', 'done', 'f', nowText, 'l', '')
+      local ids = {}
+      for i = 3, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+      -- A lease is removed whenever it ends (ack, fail, recovery, hand back, snooze), so finding
+      -- this token in it proves this run is still the live one.
+      local leases = redis.call('HMGET', KEYS[7], unpack(ids))
+      local seen = {}
+      for j, id in ipairs(ids) do
+        local lease = leases[j]
+        if not seen[id] and leaseHeldBy(lease, ARGV[2 * j + 2]) then
+          seen[id] = true
+          redis.call('HSET', KEYS[4] .. id, 's', 'done', 'f', nowText, 'sa', leaseStart(lease))
           done[#done + 1] = id
           finished[#finished + 1] = nowText
           finished[#finished + 1] = id
@@ -39,6 +46,7 @@ extension Broker {
       end
       if #done > 0 then
         redis.call('ZREM', KEYS[1], unpack(done))
+        redis.call('HDEL', KEYS[7], unpack(done))
         redis.call('ZADD', KEYS[2], unpack(finished))
         redis.call('HINCRBY', KEYS[3], 'processed', #done)
         countMinute(KEYS[6], 'p:', #done)
@@ -57,7 +65,11 @@ extension Broker {
     args.reserveCapacity(2 + jobs.count * 2)
     for job in jobs { args += [job.id, job.token] }
     let reply = try await redis.evaluate(
-      Self.ackScript, keys: [keys.leased, keys.finished, keys.stats, keys.jobPrefix, keys.historyPrefix, keys.minutes],
+      Self.ackScript,
+      keys: [
+        keys.leased, keys.finished, keys.stats, keys.jobPrefix, keys.historyPrefix, keys.minutes,
+        keys.leases,
+      ],
       arguments: args)
     guard let items = reply.array, items.count == jobs.count else {
       throw QueueError.unexpectedReply(operation: "ack", detail: "\(reply)")

@@ -7,13 +7,14 @@ extension Broker {
   // KEYS[4] -> whago:{q}:stats
   // KEYS[5] -> whago:{q}:job:   (prefix)   (a tenant's lane is KEYS[1] .. ':' .. tenant)
   // KEYS[6] -> whago:{q}:scheduled:tenant:  (prefix; a cancelled job no longer counts under its cap)
+  // KEYS[7] -> whago:{q}:leases
   // ARGV[1] -> job id
   // Output: {'cancelled'} or {'refused', current state} or {'missing'}
   static let cancelScript = RedisScript(
     "cancel",
-    LuaClock.now + LuaReady.functions + """
+    LuaClock.now + LuaReady.functions + LuaLease.functions + """
       local jk = KEYS[5] .. ARGV[1]
-      local state = redis.call('HGET', jk, 's')
+      local state = jobState(KEYS[7], jk, ARGV[1])
       if not state then return {'missing'} end
       if state == 'ready' then
         redis.call('LREM', laneKey(KEYS[1], redis.call('HGET', jk, 'n')), 1, ARGV[1])
@@ -38,6 +39,7 @@ extension Broker {
       Self.cancelScript,
       keys: [
         keys.ready, keys.scheduled, keys.finished, keys.stats, keys.jobPrefix, keys.tenantScheduledPrefix,
+        keys.leases,
       ],
       arguments: [id])
     let items = reply.array ?? []
@@ -57,19 +59,22 @@ extension Broker {
   // KEYS[3] -> whago:{q}:stats
   // KEYS[4] -> whago:{q}:job:       (prefix)
   // KEYS[5] -> whago:{q}:history:   (prefix)
+  // KEYS[6] -> whago:{q}:leases
   // ARGV[1] -> job id, ARGV[2] -> the lease token of the run to stop, ARGV[3] -> who asked
   // Output: 1 when cancelled, 0 when that run no longer holds the job
   // The run's worker learns at its next lease extension that the job is gone (see the extend
   // script) and stops the run; its ack or failure then finds no lease and changes nothing.
   static let cancelRunningScript = RedisScript(
     "cancelRunning",
-    LuaClock.now + """
+    LuaClock.now + LuaLease.functions + """
       local id = ARGV[1]
       local jk = KEYS[4] .. id
-      if not redis.call('ZSCORE', KEYS[1], id) or redis.call('HGET', jk, 'l') ~= ARGV[2] then return 0 end
+      local lease = redis.call('HGET', KEYS[6], id)
+      if not redis.call('ZSCORE', KEYS[1], id) or not leaseHeldBy(lease, ARGV[2]) then return 0 end
       redis.call('ZREM', KEYS[1], id)
-      redis.call('HSET', jk, 's', 'cancelled', 'f', now)
-      redis.call('HDEL', jk, 'l', 'rt')
+      redis.call('HDEL', KEYS[6], id)
+      redis.call('HSET', jk, 's', 'cancelled', 'f', now, 'sa', leaseStart(lease))
+      redis.call('HDEL', jk, 'rt')
       local attempt = (tonumber(redis.call('HGET', jk, 'a') or 0) or 0) + 1
       redis.call('RPUSH', KEYS[5] .. id,
         cjson.encode({attempt = attempt, error = 'cancelled while running by ' .. ARGV[3], at = now, kind = 'cancelled'}))
@@ -83,7 +88,7 @@ extension Broker {
   public func cancelRunning(queue: String, id: String, token: String, by who: String) async throws -> Bool {
     let k = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-      Self.cancelRunningScript, keys: [k.leased, k.finished, k.stats, k.jobPrefix, k.historyPrefix],
+      Self.cancelRunningScript, keys: [k.leased, k.finished, k.stats, k.jobPrefix, k.historyPrefix, k.leases],
       arguments: [id, token, who])
     return reply.int == 1
   }

@@ -6,6 +6,7 @@ extension Broker {
   // KEYS[3] -> whago:{q}:stats
   // KEYS[4] -> whago:{q}:wake
   // KEYS[5] -> whago:{q}:job:   (prefix)
+  // KEYS[6] -> whago:{q}:leases
   // ARGV[1] -> job id
   // ARGV[2] -> lease token
   // ARGV[3] -> due time, Redis ms (absolute: the moment the job's tokens exist)
@@ -15,13 +16,14 @@ extension Broker {
   // scheduled set for the moment its tokens exist.
   static let deferScript = RedisScript(
     "defer",
-    LuaReady.functions + """
+    LuaReady.functions + LuaLease.functions + """
       local id = ARGV[1]
       local jk = KEYS[5] .. id
-      if redis.call('HGET', jk, 'l') ~= ARGV[2] then return 0 end
+      if not leaseHeldBy(redis.call('HGET', KEYS[6], id), ARGV[2]) then return 0 end
       redis.call('ZREM', KEYS[1], id)
+      redis.call('HDEL', KEYS[6], id)
       redis.call('ZADD', KEYS[2], ARGV[3], id)
-      redis.call('HSET', jk, 's', 'scheduled', 'd', ARGV[3], 'l', '')
+      redis.call('HSET', jk, 's', 'scheduled', 'd', ARGV[3])
       if ARGV[4] == '1' then redis.call('HSET', jk, 'rt', ARGV[3]) else redis.call('HDEL', jk, 'rt') end
       redis.call('HINCRBY', KEYS[3], 'deferred', 1)
       ringDoorbell(KEYS[4])
@@ -33,7 +35,7 @@ extension Broker {
   public func `defer`(_ job: LeasedJob, until: Int64, tokensReserved: Bool) async throws -> Bool {
     let keys = QueueKeys(queue: job.queue)
     let reply = try await redis.evaluate(
-      Self.deferScript, keys: [keys.leased, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix],
+      Self.deferScript, keys: [keys.leased, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.leases],
       arguments: [job.id, job.token, String(until), tokensReserved ? "1" : "0"])
     return reply.int == 1
   }

@@ -70,6 +70,7 @@ extension Broker {
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
   // KEYS[9] -> whago:{q}:scheduled:tenant:  (prefix; the script appends the tenant)
+  // KEYS[10] -> whago:{q}:leases   (a duplicate's answer says whether its job is running)
   // ARGV    -> 10 values per job: id, type, payload, max attempts,
   //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
   //            idempotency window ms (0: the key holds while its job lives),
@@ -83,7 +84,7 @@ extension Broker {
   // became of it) stops counting by itself, so no other script has to keep the count.
   static let enqueueScript = RedisScript(
     "enqueue",
-    LuaClock.now + LuaJob.create + LuaReady.functions + """
+    LuaClock.now + LuaJob.create + LuaReady.functions + LuaLease.functions + """
       local capped = nil
       -- Numbers are read only where a job uses them: strtod per argument showed in profiles.
       for i = 1, #ARGV, 10 do
@@ -126,7 +127,7 @@ extension Broker {
           if s ~= 'scheduled' and s ~= 'ready' and s ~= 'active' then existing = false end
         end
         if existing then
-          local state = redis.call('HGET', KEYS[5] .. existing, 's') or 'unknown'
+          local state = jobState(KEYS[10], KEYS[5] .. existing, existing) or 'unknown'
           letters[#letters + 1] = 'd'
           out[#out + 1] = existing; out[#out + 1] = state
         else
@@ -235,7 +236,7 @@ extension Broker {
     let keys = QueueKeys(queue: queue)
     let scriptKeys = [
       keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix, keys.ring, keys.ringMembers,
-      keys.tenantScheduledPrefix,
+      keys.tenantScheduledPrefix, keys.leases,
     ]
     var calls: [(keys: [String], arguments: [String])] = []
     for start in stride(from: 0, to: jobs.count, by: chunk) {

@@ -3,21 +3,23 @@ import RedisClient
 extension Broker {
   // KEYS[1] -> whago:{q}:leased
   // KEYS[2] -> whago:{q}:job:   (prefix)
+  // KEYS[3] -> whago:{q}:leases
   // ARGV[1] -> lease duration ms from now
   // ARGV[2..] -> pairs: job id, lease token
   // Output: ids whose lease was lost to another run (expired and recovered); finished ones are not
   static let extendScript = RedisScript(
     "extendLease",
-    LuaClock.now + """
+    LuaClock.now + LuaLease.functions + """
       local deadline = now + tonumber(ARGV[1])
       local lost = {}
       for i = 2, #ARGV, 2 do
         local id = ARGV[i]
-        if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', KEYS[2] .. id, 'l') == ARGV[i + 1] then
+        if redis.call('ZSCORE', KEYS[1], id) and leaseHeldBy(redis.call('HGET', KEYS[3], id), ARGV[i + 1]) then
           redis.call('ZADD', KEYS[1], 'XX', deadline, id)
         else
           -- Gone because it finished (ack landed meanwhile) is not lost; back in play elsewhere, or
-          -- cancelled by an operator while it ran, is: the run must stop.
+          -- cancelled by an operator while it ran, is: the run must stop. (A record filed as ready
+          -- is waiting, or running under another run's lease.)
           local state = redis.call('HGET', KEYS[2] .. id, 's')
           if state == 'ready' or state == 'active' or state == 'scheduled' or state == 'cancelled' then
             lost[#lost + 1] = id
@@ -35,7 +37,7 @@ extension Broker {
     if jobs.isEmpty { return [] }
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-      Self.extendScript, keys: [keys.leased, keys.jobPrefix],
+      Self.extendScript, keys: [keys.leased, keys.jobPrefix, keys.leases],
       arguments: [String(lease.milliseconds)] + jobs.flatMap { [$0.id, $0.token] })
     return (reply.array ?? []).compactMap(\.string)
   }

@@ -18,6 +18,7 @@ extension Broker {
   // KEYS[5] -> whago:{q}:job:       (prefix)
   // KEYS[6] -> whago:{q}:history:   (prefix)
   // KEYS[7] -> whago:{q}:minutes
+  // KEYS[8] -> whago:{q}:leases
   // ARGV[1] -> job id
   // ARGV[2] -> lease token ('' to skip the lease check: a corrupt record never had one)
   // ARGV[3] -> error message
@@ -26,12 +27,14 @@ extension Broker {
   // Output: 'retrying', 'dead' or 'leaseLost'
   static let failScript = RedisScript(
     "fail",
-    LuaClock.now + LuaThroughput.count + """
+    LuaClock.now + LuaThroughput.count + LuaLease.functions + """
       local id = ARGV[1]
       local jk = KEYS[5] .. id
       if not redis.call('ZSCORE', KEYS[1], id) then return 'leaseLost' end
-      if ARGV[2] ~= '' and redis.call('HGET', jk, 'l') ~= ARGV[2] then return 'leaseLost' end
+      local lease = redis.call('HGET', KEYS[8], id)
+      if ARGV[2] ~= '' and not leaseHeldBy(lease, ARGV[2]) then return 'leaseLost' end
       redis.call('ZREM', KEYS[1], id)
+      redis.call('HDEL', KEYS[8], id)
       local isHash = redis.call('TYPE', jk)['ok'] == 'hash'
       local attempt = 1
       local max = 1
@@ -39,7 +42,8 @@ extension Broker {
         attempt = redis.call('HINCRBY', jk, 'a', 1)
         max = tonumber(redis.call('HGET', jk, 'm') or 1) or 1
         -- A new attempt takes its rate-limit tokens anew.
-        redis.call('HDEL', jk, 'l', 'rt')
+        redis.call('HDEL', jk, 'rt')
+        if lease then redis.call('HSET', jk, 'sa', leaseStart(lease)) end
       end
       local hk = KEYS[6] .. id
       redis.call('RPUSH', hk, cjson.encode({attempt = attempt, error = ARGV[3], at = now, kind = 'failed'}))
@@ -69,6 +73,7 @@ extension Broker {
       Self.failScript,
       keys: [
         keys.leased, keys.scheduled, keys.dead, keys.stats, keys.jobPrefix, keys.historyPrefix, keys.minutes,
+        keys.leases,
       ],
       arguments: [
         job.id, job.corruption == nil ? job.token : "", String(error.prefix(4000)),

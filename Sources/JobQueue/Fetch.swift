@@ -10,6 +10,7 @@ extension Broker {
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
   // KEYS[9] -> whago:{q}:weights  (tenant -> weight; absent: equal shares)
+  // KEYS[10] -> whago:{q}:leases  (job id -> lease; see LuaLease)
   // ARGV[1] -> most jobs to lease
   // ARGV[2] -> lease duration ms
   // ARGV[3] -> lease token
@@ -19,7 +20,8 @@ extension Broker {
   //          corruption reason ('' when the record is sound), reserved token time (-1: none), tenant ('' none)}
   // Due jobs are promoted first and go to the consumer end of the ready list, so a delayed job
   // starts at its due time even behind a long backlog. When work remains, the doorbell is rung
-  // again so the next idle worker wakes too.
+  // again so the next idle worker wakes too. The batch's leases are one HSET; the jobs' records are
+  // only read.
   static let fetchScript = RedisScript(
     "fetch",
     LuaClock.now + LuaReady.functions + """
@@ -40,7 +42,8 @@ extension Broker {
       local ids = popReady(KEYS[1], KEYS[7], KEYS[8], KEYS[9], tonumber(ARGV[1]))
       if #ids > 0 then
         local deadline = string.format('%d', now + tonumber(ARGV[2]))
-        local leases = {}
+        local lease = ARGV[3] .. '@' .. nowText
+        local leases, held = {}, {}
         for _, id in ipairs(ids) do
           local jk = KEYS[6] .. id
           local ok, f = pcall(redis.call, 'HMGET', jk, 't', 'p', 'a', 'm', 'c', 'e', 's', 'rt', 'n', 'd')
@@ -57,7 +60,8 @@ extension Broker {
           end
           if corrupt ~= nil then
             if corrupt == '' then
-              redis.call('HSET', jk, 's', 'active', 'l', ARGV[3], 'sa', nowText)
+              held[#held + 1] = id
+              held[#held + 1] = lease
             end
             leases[#leases + 1] = deadline
             leases[#leases + 1] = id
@@ -70,6 +74,7 @@ extension Broker {
           end
         end
         if #leases > 0 then redis.call('ZADD', KEYS[3], unpack(leases)) end
+        if #held > 0 then redis.call('HSET', KEYS[10], unpack(held)) end
         if redis.call('LLEN', KEYS[7]) > 0 then
           ringDoorbell(KEYS[5])
         end
@@ -87,7 +92,7 @@ extension Broker {
       Self.fetchScript,
       keys: [
         keys.ready, keys.scheduled, keys.leased, keys.paused, keys.wake, keys.jobPrefix, keys.ring, keys.ringMembers,
-        keys.weights,
+        keys.weights, keys.leases,
       ],
       arguments: [String(max(1, limit)), String(lease.milliseconds), token, String(promoteLimit)])
     guard let items = reply.array, items.count >= 3, (items.count - 3) % 10 == 0 else {

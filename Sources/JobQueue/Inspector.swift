@@ -149,7 +149,7 @@ extension Broker {
     let k = QueueKeys(queue: queue)
     let replies = try await redis.pipeline([
       RedisCommand("HGETALL", k.job(id)), RedisCommand("LRANGE", k.history(id), "0", "-1"),
-      RedisCommand("ZSCORE", k.dead, id),
+      RedisCommand("ZSCORE", k.dead, id), RedisCommand("HGET", k.leases, id),
     ])
     var fields: [String: String] = [:]
     let pairs = replies[0].array ?? []
@@ -163,12 +163,18 @@ extension Broker {
     }
     var state = fields["s"].flatMap(JobState.init(rawValue:)) ?? .unknown
     if fields.isEmpty, !replies[2].isNull { state = .dead }
+    // A running job's record still says ready: its lease, `<token>@<started at>`, says it runs (LuaLease).
+    var startedAt = fields["sa"].flatMap { Int64($0) }
+    if state == .ready, let lease = replies[3].string, let at = lease.lastIndex(of: "@") {
+      state = .active
+      startedAt = Int64(lease[lease.index(after: at)...])
+    }
     return JobInfo(
       id: id, queue: queue, type: fields["t"] ?? "", payload: fields["p"] ?? "", state: state,
       attempts: Int(fields["a"] ?? "") ?? 0, maxAttempts: Int(fields["m"] ?? "") ?? 0,
       crashes: Int(fields["c"] ?? "") ?? 0, idempotencyKey: fields["k"], tenant: fields["n"],
       enqueuedAt: fields["e"].flatMap { Int64($0) },
-      dueAt: fields["d"].flatMap { Int64($0) }, startedAt: fields["sa"].flatMap { Int64($0) },
+      dueAt: fields["d"].flatMap { Int64($0) }, startedAt: startedAt,
       finishedAt: fields["f"].flatMap { Int64($0) }, history: history)
   }
 }

@@ -33,6 +33,8 @@ public struct QueueKeys: Sendable, Hashable {
   public var tenantScheduledPrefix: String { base + "scheduled:tenant:" }
   /// ZSET of leased job ids, scored by lease deadline (Redis ms).
   public var leased: String { base + "leased" }
+  /// HASH of the running jobs' leases: job id -> `<lease token>@<started at, Redis ms>` (see `LuaLease`).
+  public var leases: String { base + "leases" }
   /// ZSET of dead-lettered job ids, scored by the time they died.
   public var dead: String { base + "dead" }
   /// ZSET of finished (done or cancelled) job ids kept for the retention window, scored by finish time.

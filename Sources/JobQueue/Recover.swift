@@ -23,6 +23,7 @@ extension Broker {
   // KEYS[7] -> whago:{q}:history:   (prefix)
   // KEYS[8] -> whago:{q}:ring
   // KEYS[9] -> whago:{q}:ring:members
+  // KEYS[10] -> whago:{q}:leases
   // ARGV[1] -> crash limit: dead-letter a job whose lease expired this many times
   // ARGV[2] -> most jobs to recover in this call
   // ARGV[3] -> history length kept
@@ -52,10 +53,12 @@ extension Broker {
       for _, id in ipairs(expired) do
         local jk = KEYS[6] .. id
         redis.call('ZREM', KEYS[1], id)
+        redis.call('HDEL', KEYS[10], id)
         local crashes = 1
         local isHash = redis.call('TYPE', jk)['ok'] == 'hash'
         if isHash then
           crashes = redis.call('HINCRBY', jk, 'c', 1)
+          -- A lease taken by an earlier version, kept in the record (see LuaLease).
           redis.call('HDEL', jk, 'l')
         end
         local hk = KEYS[7] .. id
@@ -95,7 +98,7 @@ extension Broker {
       Self.recoverScript,
       keys: [
         keys.leased, keys.ready, keys.dead, keys.stats, keys.wake, keys.jobPrefix, keys.historyPrefix, keys.ring,
-        keys.ringMembers,
+        keys.ringMembers, keys.leases,
       ],
       arguments: [
         String(max(1, crashLimit)), String(limit), String(historyLimit), String(max(1, outageGap.milliseconds)),

@@ -21,17 +21,23 @@ public struct RunningJob: Sendable, Equatable {
 extension Broker {
   // KEYS[1] -> whago:{q}:leased
   // KEYS[2] -> whago:{q}:job:   (prefix)
+  // KEYS[3] -> whago:{q}:leases
   // ARGV[1] -> most jobs to list
   // Output: {now, then 7 values per job: id, lease deadline, type, tenant, attempts, max attempts,
   //          started at, lease token}   (read only: one snapshot of the queue's leases)
   static let runningScript = RedisScript(
     "running",
-    LuaClock.now + """
+    LuaClock.now + LuaLease.functions + """
       local out = {now}
       local leased = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
       for i = 1, #leased, 2 do
         local ok, f = pcall(redis.call, 'HMGET', KEYS[2] .. leased[i], 't', 'n', 'a', 'm', 'sa', 'l')
         if not ok then f = {} end
+        local lease = redis.call('HGET', KEYS[3], leased[i])
+        if lease then
+          f[5] = leaseStart(lease)
+          f[6] = string.sub(lease, 1, #lease - #f[5] - 1)
+        end
         out[#out + 1] = leased[i]; out[#out + 1] = leased[i + 1]
         for j = 1, 6 do out[#out + 1] = f[j] or '' end
       end
@@ -42,7 +48,7 @@ extension Broker {
   public func runningJobs(queue: String, limit: Int = 100) async throws -> [RunningJob] {
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-      Self.runningScript, keys: [keys.leased, keys.jobPrefix], arguments: [String(max(1, limit))])
+      Self.runningScript, keys: [keys.leased, keys.jobPrefix, keys.leases], arguments: [String(max(1, limit))])
     let items = reply.array ?? []
     var jobs: [RunningJob] = []
     for i in stride(from: 1, to: items.count - 7, by: 8) {

@@ -19,6 +19,7 @@ extension Broker {
   // KEYS[3] -> whago:{q}:stats
   // KEYS[4] -> whago:{q}:wake
   // KEYS[5] -> whago:{q}:job:   (prefix)
+  // KEYS[6] -> whago:{q}:leases
   // ARGV    -> triples: job id, lease token, delay (ms from Redis now)
   // Output: per triple, the due time (Redis ms), or 0 when the lease was lost
   // A job that finished one step of long work (one message of a campaign's chip) comes back later
@@ -26,17 +27,18 @@ extension Broker {
   // Many jobs' snoozes share a call, as acks do; each job's change is whole in it.
   static let snoozeScript = RedisScript(
     "snooze",
-    LuaReady.functions + LuaClock.now + """
+    LuaReady.functions + LuaClock.now + LuaLease.functions + """
       local out = {}
       local snoozed = 0
       for i = 1, #ARGV, 3 do
         local id = ARGV[i]
         local jk = KEYS[5] .. id
-        if redis.call('HGET', jk, 'l') == ARGV[i + 1] then
+        if leaseHeldBy(redis.call('HGET', KEYS[6], id), ARGV[i + 1]) then
           local due = now + math.max(0, tonumber(ARGV[i + 2]))
           redis.call('ZREM', KEYS[1], id)
+          redis.call('HDEL', KEYS[6], id)
           redis.call('ZADD', KEYS[2], due, id)
-          redis.call('HSET', jk, 's', 'scheduled', 'd', due, 'l', '', 'a', 0, 'c', 0)
+          redis.call('HSET', jk, 's', 'scheduled', 'd', due, 'a', 0, 'c', 0)
           redis.call('HDEL', jk, 'rt')
           snoozed = snoozed + 1
           out[#out + 1] = due
@@ -61,7 +63,7 @@ extension Broker {
     arguments.reserveCapacity(jobs.count * 3)
     for job in jobs { arguments += [job.id, job.token, String(max(0, job.delay.milliseconds))] }
     let reply = try await redis.evaluate(
-      Self.snoozeScript, keys: [keys.leased, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix],
+      Self.snoozeScript, keys: [keys.leased, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.leases],
       arguments: arguments)
     guard let items = reply.array, items.count == jobs.count else {
       throw QueueError.unexpectedReply(operation: "snooze", detail: "\(reply)")

@@ -16,10 +16,13 @@ public struct WorkerStatus: Sendable, Codable, Equatable {
   public var startedAt: Int64
   /// Redis ms of the last heartbeat (the registry's score, not the worker's clock).
   public var lastSeenAt: Int64
+  /// Where the worker's scripts keep leases: `Broker.leaseLayout`. Nil in the record of a worker of
+  /// a version before the leases hash (layout 1: the token in the job's record).
+  public var leaseLayout: Int?
 
   public init(
     name: String, host: String, pid: Int, queues: [String], concurrency: Int, running: Int, jobs: [String],
-    startedAt: Int64, lastSeenAt: Int64 = 0
+    startedAt: Int64, lastSeenAt: Int64 = 0, leaseLayout: Int? = Broker.leaseLayout
   ) {
     self.name = name
     self.host = host
@@ -30,6 +33,7 @@ public struct WorkerStatus: Sendable, Codable, Equatable {
     self.jobs = jobs
     self.startedAt = startedAt
     self.lastSeenAt = lastSeenAt
+    self.leaseLayout = leaseLayout
   }
 }
 

@@ -51,6 +51,7 @@ public final class Worker: Service {
   private var isStopping: Bool { stopping.withLock { $0 } }
 
   public func run() async throws {
+    try await UpgradeGate(broker: broker, logger: logger).check()
     let names = configuration.queues.map(\.name)
     logger.info(
       "worker started",

@@ -1,0 +1,44 @@
+/// Lua shared by every script that takes, checks or ends a lease.
+///
+/// A run's lease lives in the queue's `leases` HASH (`QueueKeys.leases`): job id ->
+/// `<token>@<started at>`. A fetch writes its whole batch's leases in one HSET and an ack ends a
+/// whole batch's in one HDEL, so a job's own record is not written when it starts, and its state
+/// stays 'ready' while it runs: `jobState` reads a ready record that holds a lease as 'active'.
+/// (Each write a script makes is also a command in the append-only file and to replicas: the
+/// per-job HSET at fetch and the per-job token read at ack were a third of a drain's Redis CPU.)
+///
+/// Jobs leased by a version before this one keep their token in the record's 'l' field and
+/// 'active' as its state. No script of this version matches those tokens (only their own workers
+/// hold them, and those run their own scripts); recovery requeues them when their lease expires,
+/// and `RunningJobs` still lists them.
+enum LuaLease {
+  static let functions = """
+    -- True when `lease` (a value of the leases hash, or false) is the lease of `token`.
+    local function leaseHeldBy(lease, token)
+      if not lease then return false end
+      local n = #token
+      return string.sub(lease, 1, n) == token and string.find(lease, '^@%d+$', n + 1) ~= nil
+    end
+
+    -- When the run holding `lease` started (Redis ms, as text).
+    local function leaseStart(lease)
+      return string.match(lease, '@(%d+)$')
+    end
+
+    -- A job's state: its record's, except that a record filed as ready is running while its id
+    -- holds a lease.
+    local function jobState(leasesKey, jk, id)
+      local s = redis.call('HGET', jk, 's')
+      if s == 'ready' and redis.call('HEXISTS', leasesKey, id) == 1 then return 'active' end
+      return s
+    end
+
+    """
+}
+
+extension Broker {
+  /// The lease layout of this version's scripts: 2, leases in the queue's leases hash (`LuaLease`);
+  /// 1 was the token in the job's record. Workers say theirs in their heartbeat, so a worker can
+  /// refuse to start beside workers whose scripts would not see its leases.
+  public static let leaseLayout = 2
+}
