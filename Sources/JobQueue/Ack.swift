@@ -19,7 +19,8 @@ extension Broker {
   // ARGV[3..] -> pairs: job id, lease token
   // Output: one 1 (acked) or 0 (lease lost) per pair
   // The batch's leases are read in one HMGET and ended in one HDEL; each done job's record is
-  // written once, with the time its run started.
+  // written once, with the time its run started. When it finished is its score in the finished
+  // set, which retention trims by (the inspector reads it there).
   static let ackScript = RedisScript(
     "ack",
     LuaClock.now + LuaRetention.trim + LuaThroughput.count + LuaLease.functions + """
@@ -30,12 +31,20 @@ extension Broker {
       -- A lease is removed whenever it ends (ack, fail, recovery, hand back, snooze), so finding
       -- this token in it proves this run is still the live one.
       local leases = redis.call('HMGET', KEYS[7], unpack(ids))
+      -- A batch's jobs share one lease value: it is matched and parsed once.
+      local holder, started = {}, {}
       local seen = {}
       for j, id in ipairs(ids) do
-        local lease = leases[j]
-        if not seen[id] and leaseHeldBy(lease, ARGV[2 * j + 2]) then
+        local lease, token = leases[j], ARGV[2 * j + 2]
+        local held = lease and holder[lease] == token
+        if lease and not held and leaseHeldBy(lease, token) then
+          holder[lease] = token
+          started[lease] = leaseStart(lease)
+          held = true
+        end
+        if held and not seen[id] then
           seen[id] = true
-          redis.call('HSET', KEYS[4] .. id, 's', 'done', 'f', nowText, 'sa', leaseStart(lease))
+          redis.call('HSET', KEYS[4] .. id, 's', 'done', 'sa', started[lease])
           done[#done + 1] = id
           finished[#finished + 1] = nowText
           finished[#finished + 1] = id

@@ -149,7 +149,7 @@ extension Broker {
     let k = QueueKeys(queue: queue)
     let replies = try await redis.pipeline([
       RedisCommand("HGETALL", k.job(id)), RedisCommand("LRANGE", k.history(id), "0", "-1"),
-      RedisCommand("ZSCORE", k.dead, id), RedisCommand("HGET", k.leases, id),
+      RedisCommand("ZSCORE", k.dead, id), RedisCommand("HGET", k.leases, id), RedisCommand("ZSCORE", k.finished, id),
     ])
     var fields: [String: String] = [:]
     let pairs = replies[0].array ?? []
@@ -175,7 +175,8 @@ extension Broker {
       crashes: Int(fields["c"] ?? "") ?? 0, idempotencyKey: fields["k"], tenant: fields["n"],
       enqueuedAt: fields["e"].flatMap { Int64($0) },
       dueAt: fields["d"].flatMap { Int64($0) }, startedAt: startedAt,
-      finishedAt: fields["f"].flatMap { Int64($0) }, history: history)
+      finishedAt: fields["f"].flatMap { Int64($0) } ?? replies[4].string.flatMap { Double($0) }.map { Int64($0) },
+      history: history)
   }
 }
 

@@ -7,12 +7,21 @@
 /// (Each write a script makes is also a command in the append-only file and to replicas: the
 /// per-job HSET at fetch and the per-job token read at ack were a third of a drain's Redis CPU.)
 ///
+/// The hash also holds one field that is no job id, `#`, with a value longer than Redis's
+/// `hash-max-listpack-value` (64 bytes by default), written with every batch. A hash of up to 128
+/// short fields is a listpack, which every HSET, HMGET and HDEL scans from the start and every
+/// insert reallocates: a batch of 100 leases into it cost as much as the per-job record writes it
+/// replaced. The long value keeps the hash a hashtable from its first write, and keeps it alive.
+///
 /// Jobs leased by a version before this one keep their token in the record's 'l' field and
 /// 'active' as its state. No script of this version matches those tokens (only their own workers
 /// hold them, and those run their own scripts); recovery requeues them when their lease expires,
 /// and `RunningJobs` still lists them.
 enum LuaLease {
   static let functions = """
+    -- The field of the leases hash that keeps it a hashtable (see LuaLease in Swift).
+    local leasesPad = string.rep('#', 72)
+
     -- True when `lease` (a value of the leases hash, or false) is the lease of `token`.
     local function leaseHeldBy(lease, token)
       if not lease then return false end
