@@ -15,17 +15,20 @@ extension Broker {
   // KEYS[5] -> whago:{q}:history:   (prefix)
   // KEYS[6] -> whago:{q}:minutes
   // KEYS[7] -> whago:{q}:leases
+  // KEYS[8] -> whago:{q}:starts
   // ARGV[1] -> retention ms, ARGV[2] -> retention count
   // ARGV[3..] -> pairs: job id, lease token
   // Output: one 1 (acked) or 0 (lease lost) per pair
-  // The batch's leases are read in one HMGET and ended in one HDEL; each done job's record is
-  // written once, with the time its run started. When it finished is its score in the finished
-  // set, which retention trims by (the inspector reads it there).
+  // Nothing is written per job: the batch's leases are read in one HMGET and ended in one HDEL,
+  // and its jobs go into the finished set (their finish time is their score) and their start
+  // times into the starts hash, one command each. A done job's record keeps saying ready; being
+  // in the finished set is what makes it done (jobState, the inspector).
+
   static let ackScript = RedisScript(
     "ack",
     LuaClock.now + LuaRetention.trim + LuaThroughput.count + LuaLease.functions + """
       local out = {}
-      local done, finished = {}, {}
+      local done, finished, starts = {}, {}, {}
       local ids = {}
       for i = 3, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
       -- A lease is removed whenever it ends (ack, fail, recovery, hand back, snooze), so finding
@@ -44,8 +47,9 @@ extension Broker {
         end
         if held and not seen[id] then
           seen[id] = true
-          redis.call('HSET', KEYS[4] .. id, 's', 'done', 'sa', started[lease])
           done[#done + 1] = id
+          starts[#starts + 1] = id
+          starts[#starts + 1] = started[lease]
           finished[#finished + 1] = nowText
           finished[#finished + 1] = id
           out[#out + 1] = 1
@@ -57,10 +61,11 @@ extension Broker {
         redis.call('ZREM', KEYS[1], unpack(done))
         redis.call('HDEL', KEYS[7], unpack(done))
         redis.call('ZADD', KEYS[2], unpack(finished))
+        redis.call('HSET', KEYS[8], '#', leasesPad, unpack(starts))
         redis.call('HINCRBY', KEYS[3], 'processed', #done)
         countMinute(KEYS[6], 'p:', #done)
       end
-      trimFinished(KEYS[2], KEYS[4], KEYS[5], tonumber(ARGV[1]), tonumber(ARGV[2]))
+      trimFinished(KEYS[2], KEYS[4], KEYS[5], KEYS[8], tonumber(ARGV[1]), tonumber(ARGV[2]))
       return out
       """)
 
@@ -77,7 +82,7 @@ extension Broker {
       Self.ackScript,
       keys: [
         keys.leased, keys.finished, keys.stats, keys.jobPrefix, keys.historyPrefix, keys.minutes,
-        keys.leases,
+        keys.leases, keys.starts,
       ],
       arguments: args)
     guard let items = reply.array, items.count == jobs.count else {

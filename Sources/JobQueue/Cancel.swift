@@ -14,7 +14,7 @@ extension Broker {
     "cancel",
     LuaClock.now + LuaReady.functions + LuaLease.functions + """
       local jk = KEYS[5] .. ARGV[1]
-      local state = jobState(KEYS[7], jk, ARGV[1])
+      local state = jobState(KEYS[7], KEYS[3], jk, ARGV[1])
       if not state then return {'missing'} end
       if state == 'ready' then
         redis.call('LREM', laneKey(KEYS[1], redis.call('HGET', jk, 'n')), 1, ARGV[1])

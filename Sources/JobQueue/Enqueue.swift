@@ -70,7 +70,8 @@ extension Broker {
   // KEYS[7] -> whago:{q}:ring
   // KEYS[8] -> whago:{q}:ring:members
   // KEYS[9] -> whago:{q}:scheduled:tenant:  (prefix; the script appends the tenant)
-  // KEYS[10] -> whago:{q}:leases   (a duplicate's answer says whether its job is running)
+  // KEYS[10] -> whago:{q}:leases    (a duplicate's answer says whether its job runs or is done)
+  // KEYS[11] -> whago:{q}:finished
   // ARGV    -> 10 values per job: id, type, payload, max attempts,
   //            delay ms (-1: none), run-at epoch ms (-1: none), idempotency key ('' for none), tenant,
   //            idempotency window ms (0: the key holds while its job lives),
@@ -123,11 +124,11 @@ extension Broker {
         end
         if existing and whileAlive then
           -- Held only while the job lives: a finished (or purged) job's key is free again.
-          local s = redis.call('HGET', KEYS[5] .. existing, 's')
+          local s = jobState(KEYS[10], KEYS[11], KEYS[5] .. existing, existing)
           if s ~= 'scheduled' and s ~= 'ready' and s ~= 'active' then existing = false end
         end
         if existing then
-          local state = jobState(KEYS[10], KEYS[5] .. existing, existing) or 'unknown'
+          local state = jobState(KEYS[10], KEYS[11], KEYS[5] .. existing, existing) or 'unknown'
           letters[#letters + 1] = 'd'
           out[#out + 1] = existing; out[#out + 1] = state
         else
@@ -236,7 +237,7 @@ extension Broker {
     let keys = QueueKeys(queue: queue)
     let scriptKeys = [
       keys.ready, keys.scheduled, keys.stats, keys.wake, keys.jobPrefix, keys.uniquePrefix, keys.ring, keys.ringMembers,
-      keys.tenantScheduledPrefix, keys.leases,
+      keys.tenantScheduledPrefix, keys.leases, keys.finished,
     ]
     var calls: [(keys: [String], arguments: [String])] = []
     for start in stride(from: 0, to: jobs.count, by: chunk) {

@@ -4,6 +4,7 @@ extension Broker {
   // KEYS[1] -> whago:{q}:leased
   // KEYS[2] -> whago:{q}:job:   (prefix)
   // KEYS[3] -> whago:{q}:leases
+  // KEYS[4] -> whago:{q}:finished
   // ARGV[1] -> lease duration ms from now
   // ARGV[2..] -> pairs: job id, lease token
   // Output: ids whose lease was lost to another run (expired and recovered); finished ones are not
@@ -18,9 +19,8 @@ extension Broker {
           redis.call('ZADD', KEYS[1], 'XX', deadline, id)
         else
           -- Gone because it finished (ack landed meanwhile) is not lost; back in play elsewhere, or
-          -- cancelled by an operator while it ran, is: the run must stop. (A record filed as ready
-          -- is waiting, or running under another run's lease.)
-          local state = redis.call('HGET', KEYS[2] .. id, 's')
+          -- cancelled by an operator while it ran, is: the run must stop.
+          local state = jobState(KEYS[3], KEYS[4], KEYS[2] .. id, id)
           if state == 'ready' or state == 'active' or state == 'scheduled' or state == 'cancelled' then
             lost[#lost + 1] = id
           end
@@ -37,7 +37,7 @@ extension Broker {
     if jobs.isEmpty { return [] }
     let keys = QueueKeys(queue: queue)
     let reply = try await redis.evaluate(
-      Self.extendScript, keys: [keys.leased, keys.jobPrefix, keys.leases],
+      Self.extendScript, keys: [keys.leased, keys.jobPrefix, keys.leases, keys.finished],
       arguments: [String(lease.milliseconds)] + jobs.flatMap { [$0.id, $0.token] })
     return (reply.array ?? []).compactMap(\.string)
   }

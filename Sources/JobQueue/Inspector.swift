@@ -150,6 +150,7 @@ extension Broker {
     let replies = try await redis.pipeline([
       RedisCommand("HGETALL", k.job(id)), RedisCommand("LRANGE", k.history(id), "0", "-1"),
       RedisCommand("ZSCORE", k.dead, id), RedisCommand("HGET", k.leases, id), RedisCommand("ZSCORE", k.finished, id),
+      RedisCommand("HGET", k.starts, id),
     ])
     var fields: [String: String] = [:]
     let pairs = replies[0].array ?? []
@@ -163,11 +164,19 @@ extension Broker {
     }
     var state = fields["s"].flatMap(JobState.init(rawValue:)) ?? .unknown
     if fields.isEmpty, !replies[2].isNull { state = .dead }
-    // A running job's record still says ready: its lease, `<token>@<started at>`, says it runs (LuaLease).
+    // A running or done job's record still says ready (LuaLease): its lease, `<token>@<started
+    // at>`, says it runs; its place in the finished set says it is done, and the starts hash when
+    // it started.
     var startedAt = fields["sa"].flatMap { Int64($0) }
+    let finishedAt = fields["f"].flatMap { Int64($0) } ?? replies[4].string.flatMap { Double($0) }.map { Int64($0) }
     if state == .ready, let lease = replies[3].string, let at = lease.lastIndex(of: "@") {
       state = .active
       startedAt = Int64(lease[lease.index(after: at)...])
+    } else if state == .ready, finishedAt != nil {
+      state = .done
+      // The starts hash holds the run that finished it; a record's 'sa' can be an earlier run's,
+      // one an earlier version leased.
+      startedAt = replies[5].string.flatMap { Int64($0) } ?? startedAt
     }
     return JobInfo(
       id: id, queue: queue, type: fields["t"] ?? "", payload: fields["p"] ?? "", state: state,
@@ -175,8 +184,7 @@ extension Broker {
       crashes: Int(fields["c"] ?? "") ?? 0, idempotencyKey: fields["k"], tenant: fields["n"],
       enqueuedAt: fields["e"].flatMap { Int64($0) },
       dueAt: fields["d"].flatMap { Int64($0) }, startedAt: startedAt,
-      finishedAt: fields["f"].flatMap { Int64($0) } ?? replies[4].string.flatMap { Double($0) }.map { Int64($0) },
-      history: history)
+      finishedAt: finishedAt, history: history)
   }
 }
 

@@ -4,10 +4,10 @@ enum LuaJob {
   /// returns its state, 'ready' or 'scheduled'; the caller files the id and counts it.
   /// Fields: t type, p payload, m max attempts, s state, e enqueued at, d due, k idempotency key,
   /// n tenant;
-  /// later a attempts, c crashes, sa started at (written when the run ends; a running job's is in its
-  /// lease, see `LuaLease`), f finished at (dead and cancelled jobs; a done job's is its score in the
-  /// finished set), rt reserved tokens, cs the cron slot a scheduled job was made for (schedule
-  /// time); l was the lease token before lease layout 2.
+  /// later a attempts, c crashes, sa started at and f finished at (dead and cancelled jobs; a running
+  /// job's start is in its lease and a done job's in `QueueKeys.starts`, its finish is its score in
+  /// the finished set, and its state stays 'ready': see `LuaLease`), rt reserved tokens, cs the cron
+  /// slot a scheduled job was made for (schedule time); l was the lease token before lease layout 2.
   static let create = """
     local function createJob(jobPrefix, id, typ, payload, maxAttempts, due, key, tenant)
       local jk = jobPrefix .. id

@@ -3,11 +3,12 @@
 /// A run's lease lives in the queue's `leases` HASH (`QueueKeys.leases`): job id ->
 /// `<token>@<started at>`. A fetch writes its whole batch's leases in one HSET and an ack ends a
 /// whole batch's in one HDEL, so a job's own record is not written when it starts, and its state
-/// stays 'ready' while it runs: `jobState` reads a ready record that holds a lease as 'active'.
+/// stays 'ready' while it runs and after: `jobState` reads a ready record that holds a lease as
+/// 'active', and one in the finished set as 'done' (its start time is in `QueueKeys.starts`).
 /// (Each write a script makes is also a command in the append-only file and to replicas: the
 /// per-job HSET at fetch and the per-job token read at ack were a third of a drain's Redis CPU.)
 ///
-/// The hash also holds one field that is no job id, `#`, with a value longer than Redis's
+/// The hash (and the starts hash) also holds one field that is no job id, `#`, with a value longer than Redis's
 /// `hash-max-listpack-value` (64 bytes by default), written with every batch. A hash of up to 128
 /// short fields is a listpack, which every HSET, HMGET and HDEL scans from the start and every
 /// insert reallocates: a batch of 100 leases into it cost as much as the per-job record writes it
@@ -35,10 +36,13 @@ enum LuaLease {
     end
 
     -- A job's state: its record's, except that a record filed as ready is running while its id
-    -- holds a lease.
-    local function jobState(leasesKey, jk, id)
+    -- holds a lease, and done once its id is in the finished set (cancelled jobs there say so).
+    local function jobState(leasesKey, finishedKey, jk, id)
       local s = redis.call('HGET', jk, 's')
-      if s == 'ready' and redis.call('HEXISTS', leasesKey, id) == 1 then return 'active' end
+      if s == 'ready' then
+        if redis.call('HEXISTS', leasesKey, id) == 1 then return 'active' end
+        if redis.call('ZSCORE', finishedKey, id) then return 'done' end
+      end
       return s
     end
 

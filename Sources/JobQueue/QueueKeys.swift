@@ -35,6 +35,9 @@ public struct QueueKeys: Sendable, Hashable {
   public var leased: String { base + "leased" }
   /// HASH of the running jobs' leases: job id -> `<lease token>@<started at, Redis ms>` (see `LuaLease`).
   public var leases: String { base + "leases" }
+  /// HASH of finished jobs' start times: job id -> Redis ms, trimmed with the finished set (a done
+  /// job's record is not written at its ack; see `LuaLease`).
+  public var starts: String { base + "starts" }
   /// ZSET of dead-lettered job ids, scored by the time they died.
   public var dead: String { base + "dead" }
   /// ZSET of finished (done or cancelled) job ids kept for the retention window, scored by finish time.

@@ -11,10 +11,10 @@ public struct Retention: Sendable, Equatable {
 
 enum LuaRetention {
   /// Trims the finished set by age and count, at most 200 records per call so no script runs long;
-  /// steady traffic keeps it trimmed. Expects `finishedKey`, `jobPrefix`, `historyPrefix`,
-  /// `retentionMs`, `retentionCount` and `now` to be in scope.
+  /// steady traffic keeps it trimmed. Expects `now` to be in scope; `startsKey` is the hash of
+  /// finished jobs' start times (`QueueKeys.starts`).
   static let trim = """
-    local function trimFinished(finishedKey, jobPrefix, historyPrefix, retentionMs, retentionCount)
+    local function trimFinished(finishedKey, jobPrefix, historyPrefix, startsKey, retentionMs, retentionCount)
       local victims = redis.call('ZRANGEBYSCORE', finishedKey, '-inf', now - retentionMs, 'LIMIT', 0, 200)
       local excess = redis.call('ZCARD', finishedKey) - #victims - retentionCount
       if excess > 0 then
@@ -29,6 +29,7 @@ enum LuaRetention {
         end
         redis.call('ZREM', finishedKey, unpack(victims))
         redis.call('DEL', unpack(keys))
+        redis.call('HDEL', startsKey, unpack(victims))
       end
     end
 

@@ -39,8 +39,19 @@ import Testing
     for id in ids[0...1] {
       let info = try await broker.job(id: id)
       #expect(info.state == .done && info.startedAt == leasedAt && (info.finishedAt ?? 0) >= leasedAt)
+      // Nothing was written to the record: being in the finished set is what makes it done.
+      #expect(try await broker.redis.send("HGET", keys.job(id), "s").string == "ready")
+      #expect(try await broker.redis.send("HEXISTS", keys.job(id), "sa").int == 0)
+      #expect(try await broker.redis.send("HGET", keys.starts, id).string == String(leasedAt))
     }
     #expect(try await leaseHolders(broker, keys) == [ids[2]])
+    // A done job is not cancellable, and says why.
+    await #expect {
+      try await broker.cancel(id: ids[0])
+    } throws: { error in
+      guard case QueueError.notCancellable(_, let state) = error else { return false }
+      return state == .done
+    }
     // A second ack of a finished run finds no lease.
     #expect(try await broker.ack(queue: queue, [(ids[1], "w:1")]) == [.leaseLost])
 
@@ -84,6 +95,25 @@ import Testing
     #expect(try await broker.ack(queue: queue, [(id, "new:1")]) == [.acked])
     let done = try await broker.job(id: id)
     #expect(done.state == .done && done.startedAt == again.jobs[0].leasedAt)
+  }
+
+  /// Retention trims a done job's start time with its record.
+  @Test func retentionTrimsTheStartTimesWithTheJobs() async throws {
+    let broker = try TestRedis.broker()
+    let queue = TestRedis.queue()
+    let keys = QueueKeys(queue: queue)
+    let first = try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue)).id
+    let second = try await broker.enqueue(JobSpec(type: "diag.noop", queue: queue)).id
+    let jobs = try await broker.fetch(queue: queue, limit: 2, lease: .seconds(30), token: "w:4").jobs
+    #expect(Set(jobs.map(\.id)) == [first, second])
+    #expect(try await broker.ack(queue: queue, [(first, "w:4")]) == [.acked])
+    #expect(try await broker.redis.send("HEXISTS", keys.starts, first).int == 1)
+    // Keep one finished job: the second ack's trim drops the first, its record and its start.
+    #expect(try await broker.ack(queue: queue, [(second, "w:4")], retention: Retention(count: 1)) == [.acked])
+    #expect(try await broker.redis.send("EXISTS", keys.job(first)).int == 0)
+    #expect(try await broker.redis.send("HEXISTS", keys.starts, first).int == 0)
+    #expect(try await broker.redis.send("HEXISTS", keys.starts, second).int == 1)
+    #expect(try await broker.job(id: second).state == .done)
   }
 
   /// Every way a run ends removes its lease, so no id stays in the leases hash after its run.

@@ -26,11 +26,14 @@ def main():
     port, queue, kind = sys.argv[1], sys.argv[2], sys.argv[3]
     base = "whago:{%s}:" % queue
     ids = redis(port, [["ZRANGE", base + "finished", "0", "-1"]])
-    fields = ["e", "sa"] if kind == "latency" else ["d", "sa"]
-    rows = redis(port, [["HMGET", base + "job:" + i] + fields for i in ids])
+    # A done job's start is in the queue's starts hash (lease layout 2); jobs an earlier version
+    # finished keep it in their record's 'sa'.
+    field = "e" if kind == "latency" else "d"
+    rows = redis(port, [["HMGET", base + "job:" + i, field, "sa"] for i in ids])
+    starts = redis(port, [["HGET", base + "starts", i] for i in ids])
     values = []
     for n in range(len(ids)):
-        a, b = rows[2 * n], rows[2 * n + 1]
+        a, b = rows[2 * n], rows[2 * n + 1] or starts[n]
         if a and b:
             values.append(int(b) - int(a))
     print("%s over %d jobs: p50 %d ms, p99 %d ms, max %d ms" % (
