@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct LeaseLayoutTests {
   /// A fetch writes its batch's leases to the queue's leases hash and leaves the jobs' records as
-  /// they were; the ack ends the leases in that hash and writes each record once, with the run's start.
+  /// they were; the ack ends the leases in that hash and writes no record either: a done job is
+  /// one in the finished set, its start time in the starts hash.
   @Test func leasesLiveInTheLeasesHashAndTheAckWritesTheRecordOnce() async throws {
     let broker = try TestRedis.broker()
     let queue = TestRedis.queue()

@@ -10,7 +10,7 @@ import Testing
 @testable import Worker
 
 /// The upgrade path across the leases hash (README, "Upgrading"): a worker does not start beside
-/// workers of an earlier lease layout, says which, and starts once they are gone.
+/// workers of another lease layout, says which, and starts once they are gone.
 @Suite struct UpgradeGateTests {
   @Test func aWorkerRefusesToStartBesideAnEarlierVersionAndStartsOnceItLeft() async throws {
     // The worker registry is one key for the whole Redis: a database of its own keeps this test's
@@ -37,9 +37,9 @@ import Testing
         broker: broker, doorbell: Broker(redis: RedisClient(url: url)), catalog: catalog, registry: registry,
         logger: Logger(label: "test.worker"))
     }
-    let refused = await #expect(throws: EarlierWorkersRunning.self) { try await worker().run() }
+    let refused = await #expect(throws: OtherLayoutWorkersRunning.self) { try await worker().run() }
     #expect(refused?.workers.map(\.name) == [earlier.name])
-    #expect(refused?.description.contains("\(earlier.name) (old-host, pid 4242)") == true)
+    #expect(refused?.description.contains("\(earlier.name) (old-host, pid 4242, lease layout 1)") == true)
     #expect(refused?.description.contains("SIGTERM") == true)
 
     // The earlier worker stops (a clean stop says goodbye): the new one starts and runs jobs.

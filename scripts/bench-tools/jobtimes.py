@@ -27,13 +27,13 @@ def main():
     base = "whago:{%s}:" % queue
     ids = redis(port, [["ZRANGE", base + "finished", "0", "-1"]])
     # A done job's start is in the queue's starts hash (lease layout 2); jobs an earlier version
-    # finished keep it in their record's 'sa'.
+    # finished keep it in their record's 'sa' (which a failed attempt also writes: the hash first).
     field = "e" if kind == "latency" else "d"
     rows = redis(port, [["HMGET", base + "job:" + i, field, "sa"] for i in ids])
     starts = redis(port, [["HGET", base + "starts", i] for i in ids])
     values = []
     for n in range(len(ids)):
-        a, b = rows[2 * n], rows[2 * n + 1] or starts[n]
+        a, b = rows[2 * n], starts[n] or rows[2 * n + 1]
         if a and b:
             values.append(int(b) - int(a))
     print("%s over %d jobs: p50 %d ms, p99 %d ms, max %d ms" % (

@@ -971,6 +971,11 @@ def orphan_exchanges(run):
     for row in run.sql("SELECT id FROM maturation_exchanges WHERE state IN ('planned', 'sending')"):
         job = run.redis("GET", f"whago:{{maturation}}:unique:maturation:exchange:{row['id']}")
         job_state = run.redis("HGET", f"whago:{{maturation}}:job:{job[0]}", "s") if job and job[0] else []
+        # A done job's record keeps saying ready (lease layout 2): the finished set says it is done.
+        if job_state and job_state[0] == "ready":
+            finished = run.redis("ZSCORE", "whago:{maturation}:finished", job[0])
+            if finished and finished[0]:
+                job_state = ["done"]
         if not job_state or job_state[0] not in ("scheduled", "ready", "active"):
             job_id, where = job[0] if job else "none", job_state[0] if job_state else "gone"
             orphans.append(f"exchange {row['id']}: its job {job_id} is {where}")
