@@ -5,14 +5,16 @@
 /// whole batch's in one HDEL, so a job's own record is not written when it starts, and its state
 /// stays 'ready' while it runs and after: `jobState` reads a ready record that holds a lease as
 /// 'active', and one in the finished set as 'done' (its start time is in `QueueKeys.starts`).
-/// (Each write a script makes is also a command in the append-only file and to replicas: the
-/// per-job HSET at fetch and the per-job token read at ack were a third of a drain's Redis CPU.)
+/// (Each write a script makes is also a command in the append-only file and to replicas. With no
+/// record written per job at fetch or at ack, Redis executes 22% fewer instructions per drained
+/// job: BENCHMARKS.md, "Leases in one hash per queue".)
 ///
-/// The hash (and the starts hash) also holds one field that is no job id, `#`, with a value longer than Redis's
-/// `hash-max-listpack-value` (64 bytes by default), written with every batch. A hash of up to 128
-/// short fields is a listpack, which every HSET, HMGET and HDEL scans from the start and every
-/// insert reallocates: a batch of 100 leases into it cost as much as the per-job record writes it
-/// replaced. The long value keeps the hash a hashtable from its first write, and keeps it alive.
+/// The leases hash, and the starts hash, also hold one field that is no job id, `#`, with a value
+/// longer than Redis's `hash-max-listpack-value` (64 bytes by default), written with every batch
+/// (`leasesPad`). A hash of up to 128 short fields is a listpack, which every HSET, HMGET and HDEL
+/// scans from the start and every insert reallocates: a batch of 100 leases into it cost as much
+/// as the per-job record writes it replaced. The long value keeps a hash a hashtable from its first
+/// write, and keeps it alive.
 ///
 /// Jobs leased by a version before this one keep their token in the record's 'l' field and
 /// 'active' as its state. No script of this version matches those tokens (only their own workers
@@ -20,7 +22,8 @@
 /// and `RunningJobs` still lists them.
 enum LuaLease {
   static let functions = """
-    -- The field of the leases hash that keeps it a hashtable (see LuaLease in Swift).
+    -- The value of the '#' field that keeps the leases and starts hashes hashtables (see LuaLease
+    -- in Swift).
     local leasesPad = string.rep('#', 72)
 
     -- True when `lease` (a value of the leases hash, or false) is the lease of `token`.
