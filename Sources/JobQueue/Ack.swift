@@ -23,7 +23,6 @@ extension Broker {
   // and its jobs go into the finished set (their finish time is their score) and their start
   // times into the starts hash, one command each. A done job's record keeps saying ready; being
   // in the finished set is what makes it done (jobState, the inspector).
-
   static let ackScript = RedisScript(
     "ack",
     LuaClock.now + LuaRetention.trim + LuaThroughput.count + LuaLease.functions + """
