@@ -181,6 +181,7 @@ let package = Package(
         .embedInCode("Migrations/0022_container_liveness.sql"),
         .embedInCode("Migrations/0023_early_message_acks.sql"),
         .embedInCode("Migrations/0024_in_flight_messages.sql"),
+        .embedInCode("Migrations/0025_record_sent.sql"),
       ],
       swiftSettings: upcoming),
     // Campaigns in PostgreSQL: drafts, start/pause/resume/cancel, the claim and fencing of each

@@ -60,11 +60,19 @@ public struct CampaignSend: JobHandler {
       ownContainer: state.chip.managed)
     let session = state.chip.session
     let owner = context.fence
-    let message: OutgoingMessage
+    var message: OutgoingMessage
     if let inFlight = state.inFlight {
       // Ours from here on: an earlier run that is only stalled, not dead, can no longer send it.
       message = try await store.takeOver(messageID: inFlight.id, owner: owner)
-      if let (accepted, chatID) = try await alreadyAccepted(inFlight, waha: waha, session: session) {
+      if message.variables != nil {
+        // Claimed but never past its pre-send check: never sent, so nothing to look up; its text
+        // is rendered again, as the claim would have.
+        guard let text = Self.render(try MessageTemplate(campaign.template), message.variables ?? "{}") else {
+          try await store.recordFailed(messageID: message.id, owner: owner, reason: Store.missingVariable)
+          throw Snooze(for: .zero)
+        }
+        message.text = text
+      } else if let (accepted, chatID) = try await alreadyAccepted(inFlight, waha: waha, session: session) {
         guard
           try await store.recordSent(
             messageID: inFlight.id, owner: owner, campaignID: campaignID, chipID: chipID,
@@ -114,7 +122,7 @@ public struct CampaignSend: JobHandler {
       // message over while this one was stalled, in PostgreSQL or in Redis.
       switch try await store.sendCheck(
         messageID: message.id, owner: owner, campaignID: campaignID, generation: parameters.generation,
-        chatID: lookedUp)
+        chatID: lookedUp, text: message.variables == nil ? nil : message.text)
       {
       case .send: break
       case .stopped:
@@ -145,7 +153,9 @@ public struct CampaignSend: JobHandler {
   ) async throws {
     switch error {
     case .notOnWhatsApp, .rejected, .sessionExists:
-      try await store.recordFailed(messageID: message.id, owner: owner, reason: error.description)
+      try await store.recordFailed(
+        messageID: message.id, owner: owner, reason: error.description,
+        text: message.variables == nil ? nil : message.text)
       throw Snooze(for: .zero)
     case .sessionNotWorking(_, let status):
       try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)

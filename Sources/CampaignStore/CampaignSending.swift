@@ -48,7 +48,13 @@ public struct OutgoingMessage: Sendable, Equatable {
   public var id: Int64
   public var phone: String
   public var chatId: String?
+  /// The text to send. Kept on the message by the pre-send check (`sendCheck`); a message read
+  /// before that holds `variables` instead, and the text is rendered from them.
   public var text: String
+  /// The recipient's template variables (JSON) while the message holds no text: a claim in one
+  /// statement leaves the rendering to its caller and the keeping to `sendCheck`, so a message
+  /// found in flight with its variables was never sent and has nothing to look up in WAHA.
+  public var variables: String?
   /// When the latest attempt started (just before the HTTP call).
   public var sendingAt: Date
   public var attempts: Int
@@ -87,11 +93,11 @@ extension Store {
         t.window_end::text AS window_end, t.window_days, p.min_send_gap_ms,
         h.waha_url, h.session, h.waha_api_key, h.status AS chip_status, h.read_only_since IS NOT NULL AS read_only,
         cc.sent, h.container_id IS NOT NULL AS managed,
-        f.id, f.phone, f.chat_id, f.rendered, f.sending_at, f.attempts
+        f.id, f.phone, f.chat_id, f.rendered, f.vars, f.sending_at, f.attempts
       FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
         JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2 JOIN chips h ON h.id = cc.chip_id
         LEFT JOIN LATERAL (
-          SELECT id, phone, chat_id, rendered, sending_at, attempts FROM campaign_messages
+          SELECT id, phone, chat_id, rendered, vars::text AS vars, sending_at, attempts FROM campaign_messages
           WHERE campaign_id = c.id AND chip_id = $2 AND state = 'sending' ORDER BY id LIMIT 1) f ON true
       WHERE c.id = $1
       """, [campaignID, chipID])
@@ -108,7 +114,100 @@ extension Store {
   /// (`JobContext.fence`). Opted-out numbers met on the way are skipped. The campaign row is read
   /// under a share lock, so a pause that committed first is always seen: no message is claimed
   /// after a pause.
+  ///
+  /// Most claims are one statement (`claimNext`); the rest, and every claim that finds something
+  /// to settle first, take the transaction that settles it.
   public func claimMessage(
+    campaignID: Int64, chipID: Int64, generation: Int, owner: String,
+    render: @escaping @Sendable (_ variables: String) -> String?
+  ) async throws -> Claim {
+    while true {
+      switch try await claimNext(campaignID: campaignID, chipID: chipID, generation: generation, owner: owner) {
+      case .stopped: return .stopped
+      case .unsettled:
+        return try await claimSettling(
+          campaignID: campaignID, chipID: chipID, generation: generation, owner: owner, render: render)
+      case .claimed(var message):
+        guard let text = render(message.variables ?? "{}") else {
+          try await recordFailed(messageID: message.id, owner: owner, reason: Self.missingVariable)
+          continue
+        }
+        message.text = text
+        return .message(message)
+      }
+    }
+  }
+
+  /// Why a message whose recipient lacks one of the template's variables failed.
+  public static let missingVariable = "the template needs a variable this recipient lacks"
+
+  private enum QuickClaim {
+    case claimed(OutgoingMessage)
+    case stopped
+    /// Something stands before a plain claim: the next recipient opted out, the tenant is
+    /// suspended, the plan's credits need their period renewed, a low-credit alert or a pack, or no
+    /// message is pending after the chip's cursor.
+    case unsettled
+  }
+
+  /// The common claim in one autocommit statement: the campaign row under a share lock with the
+  /// first pending message after this chip's cursor (`nextPending`), a plan credit taken from the
+  /// tenant's account when its plan counts them, the message marked `sending` for `owner` and the
+  /// cursor moved past it. The text is not rendered here: the caller renders it from the
+  /// recipient's variables and `sendCheck` keeps it, so a run interrupted before that check sent
+  /// nothing and its retry renders again. The statement claims nothing when anything is left to
+  /// settle, and says so.
+  private func claimNext(campaignID: Int64, chipID: Int64, generation: Int, owner: String) async throws
+    -> QuickClaim
+  {
+    let rows = try await pool.query(
+      """
+      WITH c AS (
+        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, p.monthly_credits,
+          c.status = 'running' AND c.generation = $3 AND t.status <> 'suspended' AND n.message_id IS NOT NULL
+            AND NOT n.opted_out AS claimable,
+          n.message_id
+        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
+          LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
+          LEFT JOIN LATERAL (\(Self.nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
+            ON true
+        WHERE c.id = $1 FOR SHARE OF c),
+      credit AS (
+        UPDATE credit_accounts a SET plan_credits_left = a.plan_credits_left - 1, updated_at = now()
+        FROM c
+        WHERE c.claimable AND c.monthly_credits IS NOT NULL AND a.tenant_id = c.tenant_id
+          AND a.plan_credits_left > 0 AND a.period_end > now()
+          AND (a.low_alerted_at IS NOT NULL OR (a.plan_credits_left - 1) * 10 > a.plan_credits_granted + (
+            SELECT coalesce(sum(k.credits), 0) FROM credit_packs k WHERE k.tenant_id = a.tenant_id AND k.credits_left > 0))
+        RETURNING a.tenant_id),
+      claimed AS (
+        UPDATE campaign_messages m SET state = 'sending', chip_id = $2, rendered = NULL, attempts = m.attempts + 1,
+          sending_at = now(), error = NULL, owner = $4
+        FROM c
+        WHERE m.id = c.message_id AND c.claimable AND (c.monthly_credits IS NULL OR EXISTS (SELECT 1 FROM credit))
+        RETURNING m.id, m.phone, m.chat_id, m.vars::text AS vars, m.sending_at, m.attempts),
+      charged AS (
+        INSERT INTO credit_ledger (tenant_id, delta, bucket, reason, campaign_message_id)
+        SELECT c.tenant_id, -1, 'plan', 'message', claimed.id FROM c, claimed WHERE c.monthly_credits IS NOT NULL),
+      passed AS (
+        UPDATE campaign_chips cc SET claim_cursor = claimed.id FROM claimed
+        WHERE cc.campaign_id = $1 AND cc.chip_id = $2 AND cc.claim_cursor < claimed.id)
+      SELECT c.status, c.generation, claimed.id, claimed.phone, claimed.chat_id, NULL::text AS rendered, claimed.vars,
+        claimed.sending_at, claimed.attempts
+      FROM c LEFT JOIN claimed ON true
+      """, [campaignID, chipID, generation, owner])
+    guard let row = rows.first, try row.decode("status", as: CampaignStatus.self) == .running,
+      try row.decode("generation", as: Int.self) == generation
+    else { return .stopped }
+    guard try row.decodeIfPresent("id", as: Int64.self) != nil else { return .unsettled }
+    return .claimed(try Self.outgoing(row))
+  }
+
+  /// A claim in one transaction that settles what it meets on the way: skips opted-out numbers,
+  /// fails messages the template cannot render, pauses the campaign of a suspended tenant or one
+  /// out of credits, renews the plan's credit period or spends a pack, alerts on low credits, and
+  /// finds the end of the campaign.
+  private func claimSettling(
     campaignID: Int64, chipID: Int64, generation: Int, owner: String,
     render: @escaping @Sendable (_ variables: String) -> String?
   ) async throws -> Claim {
@@ -183,10 +282,8 @@ extension Store {
           try connection.query(
             """
             \(passed)
-            UPDATE campaign_messages SET state = 'failed', failed_at = now(),
-              error = 'the template needs a variable this recipient lacks'
-            WHERE id = $1
-            """, [id, campaignID, chipID])
+            UPDATE campaign_messages SET state = 'failed', failed_at = now(), error = $4 WHERE id = $1
+            """, [id, campaignID, chipID, Self.missingVariable])
           continue
         }
         guard
@@ -207,7 +304,7 @@ extension Store {
           UPDATE campaign_messages SET state = 'sending', chip_id = $3, rendered = $4, attempts = attempts + 1,
             sending_at = now(), error = NULL, owner = $5
           WHERE id = $1
-          RETURNING id, phone, chat_id, rendered, sending_at, attempts
+          RETURNING id, phone, chat_id, rendered, vars::text AS vars, sending_at, attempts
           """, [id, campaignID, chipID, text, owner])
         return .message(try Self.outgoing(claimed[0]))
       }
@@ -272,7 +369,7 @@ extension Store {
     let rows = try await pool.query(
       """
       UPDATE campaign_messages SET attempts = attempts + 1, owner = $2
-      WHERE id = $1 AND state = 'sending' RETURNING id, phone, chat_id, rendered, sending_at, attempts
+      WHERE id = $1 AND state = 'sending' RETURNING id, phone, chat_id, rendered, vars::text AS vars, sending_at, attempts
       """, [messageID, owner])
     guard let row = rows.first else { throw CampaignError.notFound(messageID) }
     return try Self.outgoing(row)
@@ -284,22 +381,25 @@ extension Store {
   /// does not stop a message that already holds its credit: handing it back would leave that
   /// credit unspent with the campaign waiting for credits.
   ///
-  /// `chatID`, when this run had to ask WAHA for it, is kept on the message (if still `owner`'s)
-  /// in the same statement, so that a retry after an interrupted send neither asks again nor
-  /// guesses. A run interrupted before this point sent nothing; its retry asks WAHA once more.
+  /// `chatID`, when this run had to ask WAHA for it, and `text`, when the message holds no text
+  /// yet (`OutgoingMessage.variables`), are kept on the message (if still `owner`'s) in the same
+  /// statement, so that a retry after an interrupted send neither asks again nor guesses, and
+  /// looks in the chat for exactly the text sent. A run interrupted before this point sent
+  /// nothing; its retry asks WAHA once more and renders the text again.
   public func sendCheck(
-    messageID: Int64, owner: String, campaignID: Int64, generation: Int, chatID: String? = nil
+    messageID: Int64, owner: String, campaignID: Int64, generation: Int, chatID: String? = nil, text: String? = nil
   ) async throws -> SendCheck {
     let rows = try await pool.query(
       """
       WITH noted AS (
-        UPDATE campaign_messages SET chat_id = $5
-        WHERE $5::text IS NOT NULL AND id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $2)
+        UPDATE campaign_messages SET chat_id = coalesce($5, chat_id), rendered = coalesce(rendered, $6)
+        WHERE ($5::text IS NOT NULL OR (rendered IS NULL AND $6::text IS NOT NULL)) AND id = $1 AND state = 'sending'
+          AND owner IS NOT DISTINCT FROM $2)
       SELECT m.state = 'sending' AND m.owner IS NOT DISTINCT FROM $2 AS mine,
         EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $3 AND c.generation = $4
           AND (c.status = 'running' OR (c.status = 'paused' AND c.pause_reason = 'no_credits'))) AS running
       FROM campaign_messages m WHERE m.id = $1
-      """, [messageID, owner, campaignID, generation, chatID])
+      """, [messageID, owner, campaignID, generation, chatID, text])
     guard let row = rows.first, try row.decode("mine", as: Bool.self) else { return .notOwner }
     return try row.decode("running", as: Bool.self) ? .send : .stopped
   }
@@ -307,56 +407,33 @@ extension Store {
   /// WAHA accepted the message: it is sent, its credit is spent, and the chip counts one more send.
   /// Returns how many this chip has sent for the campaign, or nil when `owner` no longer owns the
   /// message (another run took it over; that run finds it in the chat and records it).
+  ///
+  /// One statement: `record_sent` (migration 25) takes the ack lock (`lockAcks`), then marks the
+  /// message, applies an ack that came first and counts the chip's send, each step seeing what
+  /// committed while it waited for the lock.
   @discardableResult
   public func recordSent(
     messageID: Int64, owner: String, campaignID: Int64, chipID: Int64, wahaMessageID: String?, chatID: String
   ) async throws -> Int? {
-    try await pool.transaction { connection in
-      if let wahaMessageID { try Self.lockAcks(connection, wahaMessageID: wahaMessageID) }
-      // One statement after the lock (a statement of its own, so this one's snapshot sees an ack
-      // that committed while it waited): the message marked sent, an ack that came first taken,
-      // and the chip's count moved. `prior` reads the message as it was before the statement.
-      let row = try connection.query(
-        """
-        WITH prior AS (SELECT state FROM campaign_messages WHERE id = $1),
-        marked AS (
-          UPDATE campaign_messages SET state = 'sent', sent_at = now(), waha_message_id = $2, chat_id = $3, error = NULL
-          WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $4
-          RETURNING id),
-        early AS (
-          DELETE FROM early_message_acks
-          WHERE $2::text IS NOT NULL AND waha_message_id = $2 AND (chip_id IS NULL OR chip_id = $6)
-            AND EXISTS (SELECT 1 FROM marked)
-          RETURNING ack),
-        counted AS (
-          UPDATE campaign_chips SET sent = sent + (SELECT count(*) FROM marked), last_sent_at = now()
-          WHERE campaign_id = $5 AND chip_id = $6
-            AND (EXISTS (SELECT 1 FROM marked)
-              OR (SELECT state FROM prior) IS DISTINCT FROM 'sending')
-          RETURNING sent)
-        SELECT EXISTS (SELECT 1 FROM marked) AS marked, (SELECT max(ack) FROM early) AS early_ack,
-          (SELECT sent FROM counted) AS chip_sent,
-          (SELECT state FROM prior) IS NOT DISTINCT FROM 'sending' AS was_sending
-        """, [messageID, wahaMessageID, chatID, owner, campaignID, chipID])[0]
-      guard try row.decode("marked", as: Bool.self) || !(try row.decode("was_sending", as: Bool.self)) else {
-        return nil  // another run owns the message now
-      }
-      if let ack = try row.decodeIfPresent("early_ack", as: Int.self) {
-        try Self.applyEarlyAck(connection, messageID: messageID, ack: ack)
-      }
-      return try row.decodeIfPresent("chip_sent", as: Int.self) ?? 0
+    let row = try await pool.query(
+      "SELECT marked, chip_sent, was_sending FROM record_sent($1, $2, $3, $4, $5, $6)",
+      [messageID, wahaMessageID, chatID, owner, campaignID, chipID])[0]
+    guard try row.decode("marked", as: Bool.self) || !(try row.decode("was_sending", as: Bool.self)) else {
+      return nil  // another run owns the message now
     }
+    return try row.decodeIfPresent("chip_sent", as: Int.self) ?? 0
   }
 
   /// The message cannot be sent (not on WhatsApp, refused): failed, and its credit given back.
-  /// Only its owner may say so.
-  public func recordFailed(messageID: Int64, owner: String, reason: String) async throws {
+  /// Only its owner may say so. `text`, the message as rendered, is kept when the message holds
+  /// none yet, so the record shows what was refused.
+  public func recordFailed(messageID: Int64, owner: String, reason: String, text: String? = nil) async throws {
     try await pool.transaction { connection in
       let failed = try connection.query(
         """
-        UPDATE campaign_messages SET state = 'failed', failed_at = now(), error = $2
+        UPDATE campaign_messages SET state = 'failed', failed_at = now(), error = $2, rendered = coalesce(rendered, $4)
         WHERE id = $1 AND state = 'sending' AND owner IS NOT DISTINCT FROM $3
-        """, [messageID, reason, owner]
+        """, [messageID, reason, owner, text]
       ).affected
       if failed > 0 { try Self.refundCredit(connection, messageID: messageID) }
     }
@@ -388,9 +465,10 @@ extension Store {
   }
 
   private static func outgoing(_ row: PostgresRow) throws -> OutgoingMessage {
-    OutgoingMessage(
+    let text: String? = try row.decodeIfPresent("rendered")
+    return OutgoingMessage(
       id: try row.decode("id"), phone: try row.decode("phone"), chatId: try row.decodeIfPresent("chat_id"),
-      text: try row.decodeIfPresent("rendered") ?? "", sendingAt: try row.decode("sending_at"),
-      attempts: try row.decode("attempts"))
+      text: text ?? "", variables: text == nil ? try row.decodeIfPresent("vars") ?? "{}" : nil,
+      sendingAt: try row.decode("sending_at"), attempts: try row.decode("attempts"))
   }
 }

@@ -61,7 +61,8 @@ extension Store {
     }
   }
 
-  /// The SET list that moves a message by the ack `$2`: 2 to delivered, 3 and 4 to read.
+  /// The SET list that moves a message by the ack `$2`: 2 to delivered, 3 and 4 to read. The same
+  /// list is written out in `record_sent` (migration 25), which applies an ack that came early.
   static let advancedByAck = """
     state = CASE WHEN $2 >= 3 THEN 'read' ELSE 'delivered' END,
       delivered_at = coalesce(delivered_at, now()),
@@ -71,16 +72,9 @@ extension Store {
   /// Serializes an ack and the recording of its send on WAHA's message id, until the transaction
   /// ends: whichever commits second sees the other's row (without it, 21 of 40 acks racing their
   /// sends in EarlyAckTests were lost). The two-key form, whose key space is apart from the
-  /// migrator's one-key lock.
+  /// migrator's one-key lock. `record_sent` (migration 25) takes the same lock.
   static func lockAcks(_ connection: PostgresConnection, wahaMessageID: String) throws {
     try connection.query("SELECT pg_advisory_xact_lock(23, hashtext($1))", [wahaMessageID])
-  }
-
-  /// Applies the ack that arrived before the send was recorded (`recordSent` took it out of
-  /// `early_message_acks`, after `lockAcks`).
-  static func applyEarlyAck(_ connection: PostgresConnection, messageID: Int64, ack: Int) throws {
-    try connection.query(
-      "UPDATE campaign_messages SET \(advancedByAck) WHERE id = $1 AND state = 'sent'", [messageID, ack])
   }
 
   /// Records that `phone` (E.164) answered an opt-out word to one of the tenant's chips: no

@@ -53,8 +53,10 @@ enum LuaLease {
 }
 
 extension Broker {
-  /// The lease layout of this version's scripts: 2, leases in the queue's leases hash (`LuaLease`);
-  /// 1 was the token in the job's record. Workers say theirs in their heartbeat, so a worker can
-  /// refuse to start beside workers whose scripts would not see its leases.
-  public static let leaseLayout = 2
+  /// The layout of what this version's workers share with every other worker: 1 kept a run's
+  /// lease token in the job's record; 2 keeps leases in the queue's leases hash (`LuaLease`); 3
+  /// also claims campaign messages without their text, which the pre-send check keeps (an earlier
+  /// worker taking over such a message in flight would send it empty). Workers say theirs in their
+  /// heartbeat, so a worker can refuse to start beside workers that would misread its work.
+  public static let leaseLayout = 3
 }

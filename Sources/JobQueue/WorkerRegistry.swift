@@ -16,8 +16,9 @@ public struct WorkerStatus: Sendable, Codable, Equatable {
   public var startedAt: Int64
   /// Redis ms of the last heartbeat (the registry's score, not the worker's clock).
   public var lastSeenAt: Int64
-  /// Where the worker's scripts keep leases: `Broker.leaseLayout`. Nil in the record of a worker of
-  /// a version before the leases hash (layout 1: the token in the job's record).
+  /// The layout of what the worker shares with others, leases first: `Broker.leaseLayout`. Nil in
+  /// the record of a worker of a version before the leases hash (layout 1: the token in the job's
+  /// record).
   public var leaseLayout: Int?
 
   public init(

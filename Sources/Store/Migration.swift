@@ -38,5 +38,6 @@ public struct Migration: Sendable, Equatable {
     Migration(version: 22, name: "container_liveness", sql: PackageResources._022_container_liveness_sql),
     Migration(version: 23, name: "early_message_acks", sql: PackageResources._023_early_message_acks_sql),
     Migration(version: 24, name: "in_flight_messages", sql: PackageResources._024_in_flight_messages_sql),
+    Migration(version: 25, name: "record_sent", sql: PackageResources._025_record_sent_sql),
   ]
 }

@@ -206,6 +206,18 @@ extension EndToEndTests {
       let retried = try await run.pool.query(
         "SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND attempts > 1", [id])
       #expect(try retried[0].decode("n", as: Int.self) > 0)
+      // Each recipient got its own text, including those whose first attempt failed before the
+      // pre-send check (claimed, never rendered into the row, rendered again by the retry), and
+      // every sent message keeps the text sent.
+      let expected = Dictionary(uniqueKeysWithValues: phones.enumerated().map { ($1, "Oi Cliente \($0), tudo bem?") })
+      let wrong = try await run.sent().filter { expected["+" + $0.chatId.prefix(while: { $0 != "@" })] != $0.text }
+      #expect(wrong.isEmpty, "texts that are not their recipient's: \(wrong.prefix(3))")
+      let unkept = try await run.pool.query(
+        """
+        SELECT count(*)::int AS n FROM campaign_messages
+        WHERE campaign_id = $1 AND (rendered IS NULL OR rendered <> 'Oi ' || (vars->>'nome') || ', tudo bem?')
+        """, [id])
+      #expect(try unkept[0].decode("n", as: Int.self) == 0)
     }
   }
 
