@@ -18,7 +18,8 @@ import Worker
 /// Exactly once: a message is claimed (state `sending`) in PostgreSQL before WAHA is called and
 /// recorded `sent` after. A run that ends in between (a crash, a timeout) leaves the row
 /// `sending`; the next run of this chip's job first asks WAHA whether the chat already holds the
-/// text, and only sends it if it does not.
+/// text, and only sends it if it does not. A row without its text never passed the pre-send
+/// check, which keeps the text, so nothing of it was sent: that run renders it and sends it.
 ///
 /// Fenced: every claim names the run that made it (`JobContext.fence`). A run that finds a message
 /// in flight takes it over before looking in the chat, and the check just before the send (and
@@ -72,7 +73,7 @@ public struct CampaignSend: JobHandler {
           throw Snooze(for: .zero)
         }
         message.text = text
-      } else if let (accepted, chatID) = try await alreadyAccepted(inFlight, waha: waha, session: session) {
+      } else if let (accepted, chatID) = try await alreadyAccepted(message, waha: waha, session: session) {
         guard
           try await store.recordSent(
             messageID: inFlight.id, owner: owner, campaignID: campaignID, chipID: chipID,

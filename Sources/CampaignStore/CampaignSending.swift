@@ -39,7 +39,8 @@ public struct SenderState: Sendable {
   public var campaign: Campaign
   public var chip: ChipSide
   /// The message this chip was sending when its last run ended early (crash, timeout): WAHA may
-  /// have accepted it, so it is looked up before any new send.
+  /// have accepted it, so it is looked up before any new send, unless it holds no text yet
+  /// (`OutgoingMessage.variables`): then it never passed its pre-send check and was not sent.
   public var inFlight: OutgoingMessage?
 }
 
@@ -48,8 +49,9 @@ public struct OutgoingMessage: Sendable, Equatable {
   public var id: Int64
   public var phone: String
   public var chatId: String?
-  /// The text to send. Kept on the message by the pre-send check (`sendCheck`); a message read
-  /// before that holds `variables` instead, and the text is rendered from them.
+  /// The text to send. Kept on the message by the claim that renders it (the settling one) or by
+  /// the pre-send check (`sendCheck`); a message read before either holds `variables` instead,
+  /// and the text is rendered from them.
   public var text: String
   /// The recipient's template variables (JSON) while the message holds no text: a claim in one
   /// statement leaves the rendering to its caller and the keeping to `sendCheck`, so a message
@@ -145,8 +147,9 @@ extension Store {
     case claimed(OutgoingMessage)
     case stopped
     /// Something stands before a plain claim: the next recipient opted out, the tenant is
-    /// suspended, the plan's credits need their period renewed, a low-credit alert or a pack, or no
-    /// message is pending after the chip's cursor.
+    /// suspended, its credit account is not open yet or its period has ended, its plan credits are
+    /// spent (a pack is next) or this claim would bring them to the low-credit alert, or no message
+    /// is pending after the chip's cursor.
     case unsettled
   }
 
@@ -157,6 +160,12 @@ extension Store {
   /// recipient's variables and `sendCheck` keeps it, so a run interrupted before that check sent
   /// nothing and its retry renders again. The statement claims nothing when anything is left to
   /// settle, and says so.
+  ///
+  /// It takes a plan credit only while the tenant stays above the low-credit alert after it (the
+  /// plan's and the packs' credits left over a tenth of what they hold, `alertIfLow`'s test), so
+  /// the alert is always the settling claim's. Below that line every claim settles, and that claim
+  /// renders before it reserves: a recipient the template cannot serve, whose credit this statement
+  /// holds until `recordFailed` gives it back, never holds one of a tenant's last credits.
   private func claimNext(campaignID: Int64, chipID: Int64, generation: Int, owner: String) async throws
     -> QuickClaim
   {
@@ -174,11 +183,12 @@ extension Store {
         WHERE c.id = $1 FOR SHARE OF c),
       credit AS (
         UPDATE credit_accounts a SET plan_credits_left = a.plan_credits_left - 1, updated_at = now()
-        FROM c
+        FROM c, LATERAL (
+          SELECT coalesce(sum(k.credits_left), 0) AS left_in_packs, coalesce(sum(k.credits), 0) AS packs
+          FROM credit_packs k WHERE k.tenant_id = c.tenant_id AND k.credits_left > 0) k
         WHERE c.claimable AND c.monthly_credits IS NOT NULL AND a.tenant_id = c.tenant_id
           AND a.plan_credits_left > 0 AND a.period_end > now()
-          AND (a.low_alerted_at IS NOT NULL OR (a.plan_credits_left - 1) * 10 > a.plan_credits_granted + (
-            SELECT coalesce(sum(k.credits), 0) FROM credit_packs k WHERE k.tenant_id = a.tenant_id AND k.credits_left > 0))
+          AND (a.plan_credits_left - 1 + k.left_in_packs) * 10 > a.plan_credits_granted + k.packs
         RETURNING a.tenant_id),
       claimed AS (
         UPDATE campaign_messages m SET state = 'sending', chip_id = $2, rendered = NULL, attempts = m.attempts + 1,

@@ -111,7 +111,9 @@ import Testing
   }
 
   @Test func aCrashIsRestartedByThePolicyWithANewProcess() async throws {
-    try await withDockerSim { sim in
+    // Restarting for 10 s: on a loaded machine the look right after the crash came more than the
+    // default second later, and found the container running again.
+    try await withDockerSim(restartDelay: .seconds(10)) { sim in
       let docker = sim.client
       let id = try await docker.createContainer(
         name: "waha_plus_user_crash", spec: ContainerSpec(image: Self.image, restartPolicy: .unlessStopped))
@@ -124,7 +126,7 @@ import Testing
       #expect(crashed.state.status == .restarting && crashed.state.exitCode == 137 && !crashed.state.running)
       #expect(!processExists(first))
 
-      try await eventually("the restart policy to start it again", within: .seconds(10)) {
+      try await eventually("the restart policy to start it again", within: .seconds(40)) {
         try await docker.inspect(id).state.status == .running
       }
       let restarted = try await docker.inspect(id)

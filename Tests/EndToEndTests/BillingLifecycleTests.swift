@@ -16,9 +16,10 @@ extension EndToEndTests {
     // Ten seconds a day: the past-due account's second attempt is a day (10 s) after its first,
     // time enough to change the card before dunning goes on.
     try await BillingRun.with(start: start, speed: 8_640, sweepCron: "0 0 * * * *") { run in
-      // Three days (30 s) to the renewals: the three subscriptions and the announced downgrade must
-      // all land before it, and on a loaded machine six CLI processes took more than one day's 10 s.
-      let due = start.addingTimeInterval(3 * day)
+      // Six days (60 s) to the renewals: the three subscriptions and the announced downgrade must
+      // all land before it, and on a loaded machine six CLI processes took more than one day's 10 s
+      // (and, with the whole suite beside them, more than three days' 30 s).
+      let due = start.addingTimeInterval(6 * day)
       let downgrading = try await run.subscribe(
         plan: "enterprise", gateway: "stripe", paymentMethod: "pm_card_visa", periodEnd: due, label: "downgrading")
       let leaving = try await run.subscribe(
@@ -35,7 +36,7 @@ extension EndToEndTests {
 
       try run.startWorker()
       // The renewal charges the cheaper price and applies it.
-      try await eventually("the downgrade to apply at the renewal", within: .seconds(60)) {
+      try await eventually("the downgrade to apply at the renewal", within: .seconds(120)) {
         try await run.state(downgrading).plan == "business"
       }
       let renewal = try await run.charges(customer: "cus_\(downgrading)")
@@ -43,7 +44,7 @@ extension EndToEndTests {
       #expect(try await run.state(downgrading).subscription == "active")
 
       // The cancelled one: nothing charged, free at the period's end.
-      try await eventually("the cancelled tenant to drop to free", within: .seconds(60)) {
+      try await eventually("the cancelled tenant to drop to free", within: .seconds(120)) {
         try await run.state(leaving).plan == "free"
       }
       #expect(try await run.charges(customer: "cus_\(leaving)").isEmpty)

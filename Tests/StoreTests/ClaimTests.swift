@@ -16,6 +16,7 @@ import Testing
     let campaignID: Int64
     let chipID: Int64
     let generation: Int
+    let tenant: String
 
     /// A campaign of `recipients` numbers, recipient i with the variable nome = "n<i>", for a
     /// tenant whose plan grants `credits` a month.
@@ -40,7 +41,7 @@ import Testing
       let (_, launch) = try await store.command(.start, campaignID: id, tenant: access)
       return Fixture(
         pool: pool, store: store, tenantID: access.tenant.id, campaignID: id, chipID: chip.id,
-        generation: try #require(launch).generation)
+        generation: try #require(launch).generation, tenant: tenant)
     }
 
     /// Claims the next message, rendering "oi <nome>" except for the variables `refuse` names.
@@ -123,10 +124,13 @@ import Testing
     // 20 credits: the alert is due when a claim leaves 2 or fewer.
     let f = try await Fixture.start(recipients: 20, credits: 20)
     defer { f.pool.close() }
-    for _ in 0..<17 { _ = try await f.claim() }
+    for _ in 0..<16 { _ = try await f.claim() }
+    // A claim that stays above the line is the one statement (it leaves the text to the check);
+    // the one that reaches it settles (it renders and keeps the text) and raises the alert.
+    #expect(try await f.claim().variables != nil)
     #expect(try await f.planCreditsLeft() == 3)
     #expect(try await f.lowAlerts() == 0)
-    _ = try await f.claim()
+    #expect(try await f.claim().variables == nil)
     #expect(try await f.planCreditsLeft() == 2)
     #expect(try await f.lowAlerts() == 1)
     _ = try await f.claim()
@@ -136,6 +140,26 @@ import Testing
     let spent = try await f.pool.query(
       "SELECT count(*)::int AS n FROM credit_ledger WHERE tenant_id = $1 AND reason = 'message'", [f.tenantID])
     #expect(try spent[0].decode("n", as: Int.self) == 20)
+  }
+
+  @Test func aPacksCreditsKeepTheClaimInOneStatementNearTheEndOfThePlans() async throws {
+    // 20 plan credits and a pack of 100: the alert's line is 12 credits left in all, so the plan's
+    // last credits are claimed in one statement, and the alert waits for the pack's tenth.
+    let f = try await Fixture.start(recipients: 22, credits: 20)
+    defer { f.pool.close() }
+    _ = try await f.claim()
+    _ = try await f.store.addCreditPack(tenant: f.tenant, credits: 100)
+    for _ in 0..<18 { _ = try await f.claim() }
+    #expect(try await f.planCreditsLeft() == 1)
+    #expect(try await f.claim().variables != nil, "the plan's last credit, with 100 in the pack")
+    #expect(try await f.planCreditsLeft() == 0)
+    // Then the pack: spending it is the settling claim's.
+    let fromPack = try await f.claim()
+    #expect(fromPack.variables == nil)
+    let pack = try await f.pool.query(
+      "SELECT bucket FROM credit_ledger WHERE campaign_message_id = $1 AND reason = 'message'", [fromPack.id])
+    #expect(try pack[0].decode("bucket", as: String.self) == "pack")
+    #expect(try await f.lowAlerts() == 0)
   }
 
   @Test func aRecipientTheTemplateCannotServeFailsWithItsCreditBack() async throws {

@@ -268,7 +268,7 @@ import WAHA
       let history = [
         "STARTING", "SCAN_QR_CODE", "WORKING", "STARTING", "WORKING", "STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING",
       ]
-      try await eventually("a webhook for every status change", within: .seconds(15)) {
+      try await eventually("a webhook for every status change", within: .seconds(60)) {
         sim.reportedStatuses(chip).map(\.status).sorted() == history.sorted()
       }
       let carried = sim.reportedStatuses(chip).map(\.history).max { $0.count < $1.count } ?? []

@@ -252,6 +252,15 @@ try:
         for line in top.splitlines():
             us, n, plan, query = line.split("|", 3)
             print(f"    {us:>6} us ({plan} planning) x {int(n):,}: {query}")
+        # Where the statements per send come from: the most frequent ones, each as calls per send.
+        frequent = whago_sql(
+            "SELECT calls, regexp_replace(left(query, 90), '\\s+', ' ', 'g') FROM pg_stat_statements "
+            "WHERE query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%FILTER (WHERE status%' "
+            "ORDER BY calls DESC LIMIT 10")
+        print("  PostgreSQL's most frequent statements (calls per send; calls):")
+        for line in frequent.splitlines():
+            n, query = line.split("|", 1)
+            print(f"    {int(n) / max(1, counts['sent']):6.3f} x {int(n):,}: {query}")
     print(f"  recipient upload: {N:,} rows as CSV in {upload_seconds:.1f} s; peak RSS: {rss}")
     print(f"  growth during the send: Redis {(redis_memory() - redis_before) / 1024 / 1024:+.1f} MiB, "
           f"PostgreSQL {(pg_size() - pg_before) / 1024 / 1024:+.1f} MiB (database total "
