@@ -65,10 +65,10 @@ public struct CampaignSend: JobHandler {
     if let inFlight = state.inFlight {
       // Ours from here on: an earlier run that is only stalled, not dead, can no longer send it.
       message = try await store.takeOver(messageID: inFlight.id, owner: owner)
-      if message.variables != nil {
+      if let variables = message.variables {
         // Claimed but never past its pre-send check: never sent, so nothing to look up; its text
         // is rendered again, as the claim would have.
-        guard let text = Self.render(try MessageTemplate(campaign.template), message.variables ?? "{}") else {
+        guard let text = Self.render(try MessageTemplate(campaign.template), variables) else {
           try await store.recordFailed(messageID: message.id, owner: owner, reason: Store.missingVariable)
           throw Snooze(for: .zero)
         }

@@ -172,15 +172,11 @@ extension Store {
     let rows = try await pool.query(
       """
       WITH c AS (
-        SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, p.monthly_credits,
+        SELECT c.status, c.generation, c.tenant_id, p.monthly_credits,
           c.status = 'running' AND c.generation = $3 AND t.status <> 'suspended' AND n.message_id IS NOT NULL
             AND NOT n.opted_out AS claimable,
           n.message_id
-        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
-          LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
-          LEFT JOIN LATERAL (\(Self.nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
-            ON true
-        WHERE c.id = $1 FOR SHARE OF c),
+        \(Self.campaignWithNextPending)),
       credit AS (
         UPDATE credit_accounts a SET plan_credits_left = a.plan_credits_left - 1, updated_at = now()
         FROM c, LATERAL (
@@ -229,11 +225,7 @@ extension Store {
         """
         SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor, p.monthly_credits,
           n.message_id, n.phone, n.vars, n.opted_out
-        FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
-          LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
-          LEFT JOIN LATERAL (\(Self.nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
-            ON true
-        WHERE c.id = $1 FOR SHARE OF c
+        \(Self.campaignWithNextPending)
         """, [campaignID, chipID])
       guard let row = campaign.first, try row.decode("status", as: CampaignStatus.self) == .running,
         try row.decode("generation", as: Int.self) == generation
@@ -322,6 +314,17 @@ extension Store {
     guard case .finished = claim else { return claim }
     return .finished(completed: try await completeIfDone(campaignID: campaignID))
   }
+
+  /// What both claims read first, from `FROM` on: campaign `$1` under a share lock (so a pause that
+  /// committed first is seen), its tenant (`t`) and plan (`p`), chip `$2`'s cursor (`cc`) and the
+  /// first pending message after it (`n`, `nextPending`).
+  static let campaignWithNextPending = """
+    FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
+      LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
+      LEFT JOIN LATERAL (\(nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
+        ON true
+    WHERE c.id = $1 FOR SHARE OF c
+    """
 
   /// The first pending message of `campaign` after `after`, locked, skipping those another
   /// chip's claim holds, with whether its recipient opted out or was erased. The arguments are
