@@ -21,6 +21,10 @@ import Worker
 /// text, and only sends it if it does not. A row without its text never passed the pre-send
 /// check, which keeps the text, so nothing of it was sent: that run renders it and sends it.
 ///
+/// Three statements a send: the claim, the pre-send check and the record. A sender reads
+/// its state first (`senderState`) only when it does not know its campaign yet in this worker, or
+/// when the claim finds its chip not ready or a message of it in flight (`claimForSender`).
+///
 /// Fenced: every claim names the run that made it (`JobContext.fence`). A run that finds a message
 /// in flight takes it over before looking in the chat, and the check just before the send (and
 /// the `sent` record) succeed only for the owner, with the job's lease confirmed in Redis, so a
@@ -35,30 +39,83 @@ public struct CampaignSend: JobHandler {
   /// How often a sender whose chip is not WORKING looks again.
   let chipRecheck: Duration
 
+  /// Campaigns' settings as the last claim read them, so the next run claims at once.
+  let known = KnownCampaigns()
+
   public func run(_ parameters: CampaignSendJob.Parameters, context: JobContext) async throws {
-    let campaignID = parameters.campaignId
-    let chipID = parameters.chipId
+    let sender = KnownCampaigns.Sender(campaign: parameters.campaignId, chip: parameters.chipId)
+    if let campaign = known.campaign(of: sender, generation: parameters.generation),
+      try await claimAndSend(campaign, sender: sender, parameters: parameters, context: context)
+    {
+      return
+    }
+    try await lookAndSend(sender: sender, parameters: parameters, context: context)
+  }
+
+  /// The common step, for a sender that knows its campaign's settings: one statement claims the
+  /// next message and reads what `lookAndSend` would have read first (the tenant's window and
+  /// plan gap, the chip's status and address). False when the window it knows is closed, or the
+  /// claim found the chip not ready to send or holding a message in flight: nothing was claimed,
+  /// and the caller looks.
+  private func claimAndSend(
+    _ campaign: SenderState.Campaign, sender: KnownCampaigns.Sender, parameters: CampaignSendJob.Parameters,
+    context: JobContext
+  ) async throws -> Bool {
+    let now = try await Self.redisNow(context)
+    do {
+      try Self.checkWindow(campaign, at: now)
+    } catch is Snooze {
+      return false  // outside the window the last claim read; the tenant may have moved it since
+    }
+    let template = try MessageTemplate(campaign.template)
+    let owner = context.fence
+    switch try await store.claimForSender(
+      campaignID: sender.campaign, chipID: sender.chip, generation: parameters.generation, owner: owner,
+      render: { variables in Self.render(template, variables) })
+    {
+    case .lookAgain:
+      known.forget(sender)
+      return false
+    case .none(let claim):
+      known.forget(sender)
+      ended(claim, campaignID: sender.campaign, context: context)
+      return true
+    case .message(let message, let state):
+      known.remember(state.campaign, of: sender)
+      // The tenant may have moved its window since the last run: the claim read it as it is now.
+      do {
+        try Self.checkWindow(state.campaign, at: now)
+      } catch {
+        try await store.releaseMessage(messageID: message.id, owner: owner, reason: nil)
+        throw error
+      }
+      try await deliver(
+        message, campaign: state.campaign, waha: waha(state.chip), session: state.chip.session,
+        parameters: parameters, context: context)
+      return true
+    }
+  }
+
+  /// A step that reads the sender's state first: the first run of a sender in this worker, and
+  /// any run after its chip was not ready or a run of it ended early.
+  private func lookAndSend(
+    sender: KnownCampaigns.Sender, parameters: CampaignSendJob.Parameters, context: JobContext
+  ) async throws {
+    let campaignID = sender.campaign
+    let chipID = sender.chip
     guard let state = try await store.senderState(campaignID: campaignID, chipID: chipID) else {
       context.logger.info("chip left the campaign; its sender stops", metadata: ["campaign": "\(campaignID)"])
       return
     }
     let campaign = state.campaign
     guard campaign.status == .running, campaign.generation == parameters.generation else { return }
+    known.remember(campaign, of: sender)
 
-    let window = try SendingWindow(
-      timeZone: campaign.timezone, start: String(campaign.windowStart.prefix(5)),
-      end: String(campaign.windowEnd.prefix(5)), days: Set(campaign.windowDays))
-    // Redis time, the one clock every worker and the queue share, not this host's.
-    let now = Date(timeIntervalSince1970: Double(try await context.broker.redisTime()) / 1000)
-    if !window.contains(now) {
-      throw Snooze(for: .milliseconds(Int64(window.nextStart(after: now).timeIntervalSince(now) * 1000) + 1))
-    }
+    try Self.checkWindow(campaign, at: try await Self.redisNow(context))
     // Not WORKING, or read-only over the plan's chip limit: its messages go to the others.
     guard state.chip.status == .working, !state.chip.readOnly else { throw Snooze(for: chipRecheck) }
 
-    let waha = WAHAClient(
-      baseURL: state.chip.wahaUrl, apiKey: state.chip.wahaApiKey, http: http, timeout: wahaTimeout,
-      ownContainer: state.chip.managed)
+    let waha = waha(state.chip)
     let session = state.chip.session
     let owner = context.fence
     var message: OutgoingMessage
@@ -87,26 +144,32 @@ public struct CampaignSend: JobHandler {
       let claim = try await store.claimMessage(
         campaignID: campaignID, chipID: chipID, generation: parameters.generation, owner: owner,
         render: { variables in Self.render(template, variables) })
-      switch claim {
-      case .message(let claimed): message = claimed
-      case .stopped: return
-      case .outOfCredits:
-        context.logger.warning("no credits left: campaign paused", metadata: ["campaign": "\(campaignID)"])
-        return
-      case .finished(let completed):
-        if completed { context.logger.info("campaign completed", metadata: ["campaign": "\(campaignID)"]) }
+      guard case .message(let claimed) = claim else {
+        known.forget(sender)
+        ended(claim, campaignID: campaignID, context: context)
         return
       }
+      message = claimed
     }
+    try await deliver(
+      message, campaign: campaign, waha: waha, session: session, parameters: parameters, context: context)
+  }
 
+  /// Sends a claimed message as a person would (seen, typing, the pace's pause), checking just
+  /// before the send that it is still this run's to send, and records it.
+  private func deliver(
+    _ message: OutgoingMessage, campaign: SenderState.Campaign, waha: WAHAClient, session: String,
+    parameters: CampaignSendJob.Parameters, context: JobContext
+  ) async throws {
+    let owner = context.fence
     let pace = Self.pace(campaign)
     var random = SystemRandomNumberGenerator()
     let sent: SentMessage
     let chatID: String
     do {
       let lookedUp: String?
-      if let known = message.chatId {
-        chatID = known
+      if let chat = message.chatId {
+        chatID = chat
         lookedUp = nil
       } else {
         chatID = try await waha.chatId(forPhone: message.phone, session: session)
@@ -122,7 +185,7 @@ public struct CampaignSend: JobHandler {
       // A pause that came while typing stops this send too; so does another run that took the
       // message over while this one was stalled, in PostgreSQL or in Redis.
       switch try await store.sendCheck(
-        messageID: message.id, owner: owner, campaignID: campaignID, generation: parameters.generation,
+        messageID: message.id, owner: owner, campaignID: parameters.campaignId, generation: parameters.generation,
         chatID: lookedUp, text: message.variables == nil ? nil : message.text)
       {
       case .send: break
@@ -134,15 +197,46 @@ public struct CampaignSend: JobHandler {
       try await context.confirmLease()
       sent = try await send(message.text, mediaURL: campaign.mediaUrl, to: chatID, waha: waha, session: session)
     } catch let error as WAHAError {
-      try await handle(error, message: message, owner: owner, chipID: chipID, context: context)
+      try await handle(error, message: message, owner: owner, chipID: parameters.chipId, context: context)
       return
     }
     guard
       let count = try await store.recordSent(
-        messageID: message.id, owner: owner, campaignID: campaignID, chipID: chipID, wahaMessageID: sent.id,
-        chatID: chatID)
+        messageID: message.id, owner: owner, campaignID: parameters.campaignId, chipID: parameters.chipId,
+        wahaMessageID: sent.id, chatID: chatID)
     else { throw LeaseLost(job: context.id) }
     throw Snooze(for: pace.delay(afterSend: count, using: &random))
+  }
+
+  /// Why a claim found nothing to send, in the log; the sender's job ends.
+  private func ended(_ claim: Claim, campaignID: Int64, context: JobContext) {
+    switch claim {
+    case .message, .stopped: break
+    case .outOfCredits:
+      context.logger.warning("no credits left: campaign paused", metadata: ["campaign": "\(campaignID)"])
+    case .finished(let completed):
+      if completed { context.logger.info("campaign completed", metadata: ["campaign": "\(campaignID)"]) }
+    }
+  }
+
+  private func waha(_ chip: SenderState.ChipSide) -> WAHAClient {
+    WAHAClient(
+      baseURL: chip.wahaUrl, apiKey: chip.wahaApiKey, http: http, timeout: wahaTimeout, ownContainer: chip.managed)
+  }
+
+  /// Redis time, the one clock every worker and the queue share, not this host's.
+  private static func redisNow(_ context: JobContext) async throws -> Date {
+    Date(timeIntervalSince1970: Double(try await context.broker.redisTime()) / 1000)
+  }
+
+  /// Snoozes until the tenant's sending window opens, when `now` is outside it.
+  private static func checkWindow(_ campaign: SenderState.Campaign, at now: Date) throws {
+    let window = try SendingWindow(
+      timeZone: campaign.timezone, start: String(campaign.windowStart.prefix(5)),
+      end: String(campaign.windowEnd.prefix(5)), days: Set(campaign.windowDays))
+    if !window.contains(now) {
+      throw Snooze(for: .milliseconds(Int64(window.nextStart(after: now).timeIntervalSince(now) * 1000) + 1))
+    }
   }
 
   /// WAHA's answer to a failed call decides the message's fate: a number that is not on WhatsApp

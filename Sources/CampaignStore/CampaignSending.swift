@@ -73,6 +73,17 @@ public enum SendCheck: Sendable, Equatable {
   case notOwner
 }
 
+/// What a sender's claim (`claimForSender`) found.
+public enum SenderClaim: Sendable {
+  /// A message, with the sender's state as the claim read it.
+  case message(OutgoingMessage, SenderState)
+  /// No message; why.
+  case none(Claim)
+  /// Nothing was claimed: the chip is not WORKING or is read-only, left the campaign, or holds a
+  /// message in flight. The sender reads its state (`senderState`) and goes on from there.
+  case lookAgain
+}
+
 public enum Claim: Sendable, Equatable {
   case message(OutgoingMessage)
   /// The campaign is no longer running (paused, cancelled) or was relaunched (another generation).
@@ -90,12 +101,7 @@ extension Store {
     // One statement: it runs before every send.
     let rows = try await pool.query(
       """
-      SELECT c.status, c.generation, c.template, c.media_url, c.min_interval_ms, c.max_interval_ms, c.rest_every,
-        c.rest_min_ms, c.rest_max_ms, c.tenant_id, t.timezone, t.window_start::text AS window_start,
-        t.window_end::text AS window_end, t.window_days, p.min_send_gap_ms,
-        h.waha_url, h.session, h.waha_api_key, h.status AS chip_status, h.read_only_since IS NOT NULL AS read_only,
-        cc.sent, h.container_id IS NOT NULL AS managed,
-        f.id, f.phone, f.chat_id, f.rendered, f.vars, f.sending_at, f.attempts
+      SELECT \(Self.senderColumns), f.id, f.phone, f.chat_id, f.rendered, f.vars, f.sending_at, f.attempts
       FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
         JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2 JOIN chips h ON h.id = cc.chip_id
         LEFT JOIN LATERAL (
@@ -104,11 +110,25 @@ extension Store {
       WHERE c.id = $1
       """, [campaignID, chipID])
     guard let row = rows.first else { return nil }
+    let inFlight = try row.decodeIfPresent("id", as: Int64.self) == nil ? nil : try Self.outgoing(row)
+    return try Self.senderState(row, inFlight: inFlight)
+  }
+
+  /// What a sender reads before each step, from campaign `c`, tenant `t`, plan `p`, the chip's
+  /// membership `cc` and the chip `h`; `senderState(_:inFlight:)` decodes it.
+  static let senderColumns = """
+    c.status, c.generation, c.template, c.media_url, c.min_interval_ms, c.max_interval_ms, c.rest_every,
+    c.rest_min_ms, c.rest_max_ms, c.tenant_id, t.timezone, t.window_start::text AS window_start,
+    t.window_end::text AS window_end, t.window_days, p.min_send_gap_ms,
+    h.waha_url, h.session, h.waha_api_key, h.status AS chip_status, h.read_only_since IS NOT NULL AS read_only,
+    cc.sent, h.container_id IS NOT NULL AS managed
+    """
+
+  private static func senderState(_ row: PostgresRow, inFlight: OutgoingMessage?) throws -> SenderState {
     let chip = SenderState.ChipSide(
       wahaUrl: try row.decode("waha_url"), session: try row.decode("session"),
       wahaApiKey: try row.decodeIfPresent("waha_api_key"), status: try row.decode("chip_status"),
       readOnly: try row.decode("read_only"), sent: try row.decode("sent"), managed: try row.decode("managed"))
-    let inFlight = try row.decodeIfPresent("id", as: Int64.self) == nil ? nil : try Self.outgoing(row)
     return SenderState(campaign: try row.decode(SenderState.Campaign.self), chip: chip, inFlight: inFlight)
   }
 
@@ -123,19 +143,60 @@ extension Store {
     campaignID: Int64, chipID: Int64, generation: Int, owner: String,
     render: @escaping @Sendable (_ variables: String) -> String?
   ) async throws -> Claim {
+    switch try await claim(
+      campaignID: campaignID, chipID: chipID, generation: generation, owner: owner, asSender: false, render: render)
+    {
+    case .claim(let claim, _): return claim
+    case .lookAgain: return .stopped  // only a sender's claim looks at the chip
+    }
+  }
+
+  /// A sender's claim, which also reads what the sender would have read first (`senderState`): it
+  /// claims only while the chip is WORKING, not read-only, still the campaign's and holds no
+  /// message in flight, and returns the state it read beside the message. A sender that knows its
+  /// campaign's settings (which never change) can then claim without reading its state first:
+  /// the tenant's window and the chip's address come fresh with the claim.
+  public func claimForSender(
+    campaignID: Int64, chipID: Int64, generation: Int, owner: String,
+    render: @escaping @Sendable (_ variables: String) -> String?
+  ) async throws -> SenderClaim {
+    switch try await claim(
+      campaignID: campaignID, chipID: chipID, generation: generation, owner: owner, asSender: true, render: render)
+    {
+    case .claim(.message(let message), let state?): return .message(message, state)
+    case .claim(.message, nil), .lookAgain: return .lookAgain
+    case .claim(let claim, _): return .none(claim)
+    }
+  }
+
+  private enum ClaimOutcome {
+    case claim(Claim, SenderState?)
+    case lookAgain
+  }
+
+  private func claim(
+    campaignID: Int64, chipID: Int64, generation: Int, owner: String, asSender: Bool,
+    render: @escaping @Sendable (_ variables: String) -> String?
+  ) async throws -> ClaimOutcome {
+    var state: SenderState?
     while true {
-      switch try await claimNext(campaignID: campaignID, chipID: chipID, generation: generation, owner: owner) {
-      case .stopped: return .stopped
+      let (quick, read) = try await claimNext(
+        campaignID: campaignID, chipID: chipID, generation: generation, owner: owner, asSender: asSender)
+      state = read ?? state
+      switch quick {
+      case .stopped: return .claim(.stopped, state)
+      case .lookAgain: return .lookAgain
       case .unsettled:
-        return try await claimSettling(
+        let claim = try await claimSettling(
           campaignID: campaignID, chipID: chipID, generation: generation, owner: owner, render: render)
+        return .claim(claim, state)
       case .claimed(var message):
         guard let text = render(message.variables ?? "{}") else {
           try await recordFailed(messageID: message.id, owner: owner, reason: Self.missingVariable)
           continue
         }
         message.text = text
-        return .message(message)
+        return .claim(.message(message), state)
       }
     }
   }
@@ -146,6 +207,8 @@ extension Store {
   private enum QuickClaim {
     case claimed(OutgoingMessage)
     case stopped
+    /// A sender's claim found its chip not ready to send (see `claimForSender`).
+    case lookAgain
     /// Something stands before a plain claim: the next recipient opted out, the tenant is
     /// suspended, its credit account is not open yet or its period has ended, its plan credits are
     /// spent (a pack is next) or this claim would bring them to the low-credit alert, or no message
@@ -166,13 +229,22 @@ extension Store {
   /// the alert is always the settling claim's. Below that line every claim settles, and that claim
   /// renders before it reserves: a recipient the template cannot serve, whose credit this statement
   /// holds until `recordFailed` gives it back, never holds one of a tenant's last credits.
-  private func claimNext(campaignID: Int64, chipID: Int64, generation: Int, owner: String) async throws
-    -> QuickClaim
+  ///
+  /// `asSender`: the claim also requires the chip to be ready to send (`claimForSender`) and
+  /// returns the sender's state as it read it.
+  private func claimNext(campaignID: Int64, chipID: Int64, generation: Int, owner: String, asSender: Bool)
+    async throws -> (QuickClaim, SenderState?)
   {
+    // The chip is the campaign's, WORKING, not read-only and sending nothing for it (or nobody asked).
+    let ready = """
+      (NOT $5 OR (cc.chip_id IS NOT NULL AND h.status = 'WORKING' AND h.read_only_since IS NULL
+        AND NOT EXISTS (
+          SELECT 1 FROM campaign_messages f WHERE f.campaign_id = c.id AND f.chip_id = $2 AND f.state = 'sending')))
+      """
     let rows = try await pool.query(
       """
       WITH c AS (
-        SELECT c.status, c.generation, c.tenant_id, p.monthly_credits,
+        SELECT \(Self.senderColumns), p.monthly_credits, \(ready) AS ready,
           c.status = 'running' AND c.generation = $3 AND t.status <> 'suspended' AND n.message_id IS NOT NULL
             AND NOT n.opted_out AS claimable,
           n.message_id
@@ -182,7 +254,7 @@ extension Store {
         FROM c, LATERAL (
           SELECT coalesce(sum(k.credits_left), 0) AS left_in_packs, coalesce(sum(k.credits), 0) AS packs
           FROM credit_packs k WHERE k.tenant_id = c.tenant_id AND k.credits_left > 0) k
-        WHERE c.claimable AND c.monthly_credits IS NOT NULL AND a.tenant_id = c.tenant_id
+        WHERE c.claimable AND c.ready AND c.monthly_credits IS NOT NULL AND a.tenant_id = c.tenant_id
           AND a.plan_credits_left > 0 AND a.period_end > now()
           AND (a.plan_credits_left - 1 + k.left_in_packs) * 10 > a.plan_credits_granted + k.packs
         RETURNING a.tenant_id),
@@ -190,7 +262,8 @@ extension Store {
         UPDATE campaign_messages m SET state = 'sending', chip_id = $2, rendered = NULL, attempts = m.attempts + 1,
           sending_at = now(), error = NULL, owner = $4
         FROM c
-        WHERE m.id = c.message_id AND c.claimable AND (c.monthly_credits IS NULL OR EXISTS (SELECT 1 FROM credit))
+        WHERE m.id = c.message_id AND c.claimable AND c.ready
+          AND (c.monthly_credits IS NULL OR EXISTS (SELECT 1 FROM credit))
         RETURNING m.id, m.phone, m.chat_id, m.vars::text AS vars, m.sending_at, m.attempts),
       charged AS (
         INSERT INTO credit_ledger (tenant_id, delta, bucket, reason, campaign_message_id)
@@ -198,15 +271,17 @@ extension Store {
       passed AS (
         UPDATE campaign_chips cc SET claim_cursor = claimed.id FROM claimed
         WHERE cc.campaign_id = $1 AND cc.chip_id = $2 AND cc.claim_cursor < claimed.id)
-      SELECT c.status, c.generation, claimed.id, claimed.phone, claimed.chat_id, NULL::text AS rendered, claimed.vars,
+      SELECT c.*, claimed.id, claimed.phone, claimed.chat_id, NULL::text AS rendered, claimed.vars,
         claimed.sending_at, claimed.attempts
       FROM c LEFT JOIN claimed ON true
-      """, [campaignID, chipID, generation, owner])
+      """, [campaignID, chipID, generation, owner, asSender])
     guard let row = rows.first, try row.decode("status", as: CampaignStatus.self) == .running,
       try row.decode("generation", as: Int.self) == generation
-    else { return .stopped }
-    guard try row.decodeIfPresent("id", as: Int64.self) != nil else { return .unsettled }
-    return .claimed(try Self.outgoing(row))
+    else { return (.stopped, nil) }
+    guard try row.decode("ready", as: Bool.self) else { return (.lookAgain, nil) }
+    let state = asSender ? try Self.senderState(row, inFlight: nil) : nil
+    guard try row.decodeIfPresent("id", as: Int64.self) != nil else { return (.unsettled, state) }
+    return (.claimed(try Self.outgoing(row)), state)
   }
 
   /// A claim in one transaction that settles what it meets on the way: skips opted-out numbers,
@@ -316,11 +391,11 @@ extension Store {
   }
 
   /// What both claims read first, from `FROM` on: campaign `$1` under a share lock (so a pause that
-  /// committed first is seen), its tenant (`t`) and plan (`p`), chip `$2`'s cursor (`cc`) and the
-  /// first pending message after it (`n`, `nextPending`).
+  /// committed first is seen), its tenant (`t`) and plan (`p`), chip `$2` (`h`) with its cursor
+  /// (`cc`) and the first pending message after it (`n`, `nextPending`).
   static let campaignWithNextPending = """
     FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
-      LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2
+      LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2 LEFT JOIN chips h ON h.id = cc.chip_id
       LEFT JOIN LATERAL (\(nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
         ON true
     WHERE c.id = $1 FOR SHARE OF c

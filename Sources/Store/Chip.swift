@@ -198,9 +198,25 @@ extension Store {
   }
 
   /// Records the status WAHA reported for a chip, and when it stopped working.
+  ///
+  /// Most reports (every health check of a chip that keeps working) change no status: those are one
+  /// autocommit statement. The row lock it takes and READ COMMITTED's recheck of `status = $2` on
+  /// the row's latest version send a change committed meanwhile to the transaction that records it.
   public func recordChipStatus(id: Int64, status: ChipStatus) async throws {
+    let unchanged = try await pool.query(
+      "UPDATE chips SET \(Self.reportedColumns) WHERE id = $1 AND status = $2 RETURNING id", [id, status])
+    guard unchanged.rows.isEmpty else { return }
     try await pool.transaction { connection in try Self.setChipStatus(connection, id: id, status: status) }
   }
+
+  /// What any report of status `$2` writes besides the status: WAHA answered, so the count of
+  /// unreachable checks starts over; WORKING clears what a chip that stopped had collected.
+  private static let reportedColumns = """
+    unreachable_checks = 0,
+    restart_attempts = CASE WHEN $2 = 'WORKING' THEN 0 ELSE restart_attempts END,
+    needs_attention_since = CASE WHEN $2 = 'WORKING' THEN NULL ELSE needs_attention_since END,
+    stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(stopped_working_at, now()) END
+    """
 
   /// The one place a chip's status is written (the health check and WAHA's webhooks both come here).
   /// A change the tenant cares about is an event in the same transaction: working, failed, or
@@ -216,11 +232,8 @@ extension Store {
     let rows = try connection.query(
       """
       WITH old AS (SELECT status FROM chips WHERE id = $1 FOR UPDATE)
-      UPDATE chips c SET status = $2, unreachable_checks = 0,
-        restart_attempts = CASE WHEN $2 = 'WORKING' THEN 0 ELSE c.restart_attempts END,
-        needs_attention_since = CASE WHEN $2 = 'WORKING' THEN NULL ELSE c.needs_attention_since END,
-        status_changed_at = CASE WHEN c.status = $2 THEN c.status_changed_at ELSE now() END,
-        stopped_working_at = CASE WHEN $2 = 'WORKING' THEN NULL ELSE coalesce(c.stopped_working_at, now()) END
+      UPDATE chips c SET status = $2, \(reportedColumns),
+        status_changed_at = CASE WHEN c.status = $2 THEN c.status_changed_at ELSE now() END
       FROM old WHERE c.id = $1
       RETURNING old.status AS was, c.tenant_id
       """, [id, status])

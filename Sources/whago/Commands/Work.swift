@@ -160,7 +160,11 @@ struct Work: AsyncParsableCommand {
       store = opened
       http = client
       gatewayHTTP = gatewayClient
-      planLimits = PlanLimitsCache(store: opened, lifetime: planCache.duration).provider
+      planLimits =
+        PlanLimitsCache(lifetime: planCache.duration) { tenant in
+          guard let access = try await opened.tenantAccess(named: tenant) else { throw TenantError.notFound(tenant) }
+          return access.plan.limitValues
+        }.provider
       let environment = ProcessInfo.processInfo.environment
       let fleet: ContainerFleet
       do {
