@@ -109,11 +109,12 @@ public struct CampaignSend: JobHandler {
     }
     let campaign = state.campaign
     guard campaign.status == .running, campaign.generation == parameters.generation else { return }
-    known.remember(campaign, of: sender)
 
     try Self.checkWindow(campaign, at: try await Self.redisNow(context))
     // Not WORKING, or read-only over the plan's chip limit: its messages go to the others.
     guard state.chip.status == .working, !state.chip.readOnly else { throw Snooze(for: chipRecheck) }
+    // Ready to send: its next run may claim at once. A chip that is not keeps looking first.
+    known.remember(campaign, of: sender)
 
     let waha = waha(state.chip)
     let session = state.chip.session

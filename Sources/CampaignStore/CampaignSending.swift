@@ -248,7 +248,7 @@ extension Store {
           c.status = 'running' AND c.generation = $3 AND t.status <> 'suspended' AND n.message_id IS NOT NULL
             AND NOT n.opted_out AS claimable,
           n.message_id
-        \(Self.campaignWithNextPending)),
+        \(Self.campaignWithNextPending(onlyIf: ready))),
       credit AS (
         UPDATE credit_accounts a SET plan_credits_left = a.plan_credits_left - 1, updated_at = now()
         FROM c, LATERAL (
@@ -300,7 +300,7 @@ extension Store {
         """
         SELECT c.status, c.generation, c.tenant_id, t.status AS tenant_status, cc.claim_cursor, p.monthly_credits,
           n.message_id, n.phone, n.vars, n.opted_out
-        \(Self.campaignWithNextPending)
+        \(Self.campaignWithNextPending())
         """, [campaignID, chipID])
       guard let row = campaign.first, try row.decode("status", as: CampaignStatus.self) == .running,
         try row.decode("generation", as: Int.self) == generation
@@ -392,25 +392,33 @@ extension Store {
 
   /// What both claims read first, from `FROM` on: campaign `$1` under a share lock (so a pause that
   /// committed first is seen), its tenant (`t`) and plan (`p`), chip `$2` (`h`) with its cursor
-  /// (`cc`) and the first pending message after it (`n`, `nextPending`).
-  static let campaignWithNextPending = """
+  /// (`cc`) and the first pending message after it (`n`, `nextPending`), looked for only when
+  /// `onlyIf` holds: a chip that may not claim locks no message another chip would claim.
+  static func campaignWithNextPending(onlyIf condition: String = "true") -> String {
+    """
     FROM campaigns c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.name = t.plan
       LEFT JOIN campaign_chips cc ON cc.campaign_id = c.id AND cc.chip_id = $2 LEFT JOIN chips h ON h.id = cc.chip_id
-      LEFT JOIN LATERAL (\(nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)"))) n
+      LEFT JOIN LATERAL (
+        \(nextPending("c.id", tenant: "c.tenant_id", after: "COALESCE(cc.claim_cursor, 0)", onlyIf: condition))) n
         ON true
     WHERE c.id = $1 FOR SHARE OF c
     """
+  }
 
   /// The first pending message of `campaign` after `after`, locked, skipping those another
   /// chip's claim holds, with whether its recipient opted out or was erased. The arguments are
-  /// SQL expressions, so the claim can read it beside the campaign row or on its own.
-  static func nextPending(_ campaign: String, tenant: String, after: String) -> String {
+  /// SQL expressions, so the claim can read it beside the campaign row or on its own; `onlyIf`
+  /// refers to nothing of the message, so PostgreSQL checks it once, before it locks anything.
+  static func nextPending(_ campaign: String, tenant: String, after: String, onlyIf condition: String = "true")
+    -> String
+  {
     """
     SELECT m.id AS message_id, m.phone, m.vars::text AS vars,
       (EXISTS (SELECT 1 FROM opt_outs o WHERE o.tenant_id = \(tenant) AND o.phone = m.phone)
         OR EXISTS (SELECT 1 FROM erased_contacts e
                    WHERE e.tenant_id = \(tenant) AND e.phone_hash = contact_hash(\(tenant), m.phone))) AS opted_out
-    FROM campaign_messages m WHERE m.campaign_id = \(campaign) AND m.state = 'pending' AND m.id > \(after)
+    FROM campaign_messages m
+    WHERE m.campaign_id = \(campaign) AND m.state = 'pending' AND m.id > \(after) AND \(condition)
     ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED
     """
   }
