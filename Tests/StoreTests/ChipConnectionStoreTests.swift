@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Store
+import Synchronization
 import TestSupport
 import Testing
 
@@ -13,11 +14,15 @@ import Testing
     try SecretBox(encoded: Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
   }
 
-  /// A port range no other test allocates from (the containers table is shared by every suite).
+  /// A port range no other test allocates from (the containers table is shared by every suite):
+  /// counted, not drawn, since two draws of the same range made a test find every port taken; above
+  /// the end-to-end suites' ranges (`ChipConnectionTests.portBase`, up to 32,000).
   static func ports(_ width: Int) -> ClosedRange<Int> {
-    let base = 20_000 + Int.random(in: 0..<3_000) * 10
-    return base...(base + width - 1)
+    let base = 40_000 + rangesTaken.add(1, ordering: .relaxed).newValue * 10
+    return base...(base + min(width, 10) - 1)
   }
+
+  static let rangesTaken = Atomic<Int>(0)
 
   @Test func aSealedPasswordOpensOnlyWithItsKeyAndIsNotStoredInTheClear() async throws {
     let box = try Self.box()
