@@ -98,7 +98,7 @@ extension Store {
   /// The campaign, its tenant's window and plan gap, and this chip; nil when the chip is no longer
   /// one of the campaign's.
   public func senderState(campaignID: Int64, chipID: Int64) async throws -> SenderState? {
-    // One statement: it runs before every send.
+    // One statement: a sender's first step in a worker, and each step after its chip was not ready.
     let rows = try await pool.query(
       """
       SELECT \(Self.senderColumns), f.id, f.phone, f.chat_id, f.rendered, f.vars, f.sending_at, f.attempts
